@@ -1,0 +1,211 @@
+//===- DsConfig.cpp - Reading ds_config.json and resolving batch sizes ----===//
+
+#include "compiler/config/DsConfig.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Regex.h"
+
+#include <set>
+
+using namespace llvm;
+
+namespace dsc::config {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+/// Builds an ordered_json like nlohmann's own DOM parser, but stops at the
+/// first duplicate key (nlohmann keeps the last one silently).
+class StrictJsonBuilder {
+public:
+  explicit StrictJsonBuilder(StringRef fileName) : fileName(fileName) {}
+
+  OJson root;
+  std::string error;
+
+  bool null() { return place(OJson(nullptr)); }
+  bool boolean(bool value) { return place(OJson(value)); }
+  bool number_integer(OJson::number_integer_t value) {
+    return place(OJson(value));
+  }
+  bool number_unsigned(OJson::number_unsigned_t value) {
+    return place(OJson(value));
+  }
+  bool number_float(OJson::number_float_t value, const std::string &) {
+    return place(OJson(value));
+  }
+  bool string(std::string &value) { return place(OJson(std::move(value))); }
+  bool binary(OJson::binary_t &value) {
+    return place(OJson::binary(std::move(value)));
+  }
+  bool start_object(std::size_t) { return open(OJson::object(), true); }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(OJson::array(), false); }
+  bool end_array() { return close(); }
+
+  bool key(std::string &key) {
+    Frame &frame = stack.back();
+    if (!frame.keys.insert(key).second) {
+      error = pathTo(key) + ": duplicate key";
+      return false;
+    }
+    frame.key = key;
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &ex) {
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+    SmallVector<StringRef, 4> match;
+    Regex where("at line ([0-9]+), column ([0-9]+): (.*)$");
+    if (where.match(ex.what(), &match))
+      error = (Twine(fileName) + ":" + match[1] + ":" + match[2] +
+               ": invalid JSON: " + match[3])
+                  .str();
+    else
+      error = fileName + ": invalid JSON: " + ex.what();
+    return false;
+  }
+
+private:
+  struct Frame {
+    OJson *value;
+    bool isObject;
+    std::set<std::string> keys;
+    std::string key;
+  };
+
+  // Parents are not resized while a child is open, so the pointers in `stack`
+  // stay valid.
+  OJson *insert(OJson value) {
+    if (stack.empty()) {
+      root = std::move(value);
+      return &root;
+    }
+    Frame &frame = stack.back();
+    if (frame.isObject) {
+      OJson &slot = (*frame.value)[frame.key];
+      slot = std::move(value);
+      return &slot;
+    }
+    frame.value->push_back(std::move(value));
+    return &frame.value->back();
+  }
+
+  bool place(OJson value) {
+    insert(std::move(value));
+    return true;
+  }
+
+  bool open(OJson value, bool isObject) {
+    OJson *slot = insert(std::move(value));
+    stack.push_back(Frame{slot, isObject, {}, {}});
+    return true;
+  }
+
+  bool close() {
+    stack.pop_back();
+    return true;
+  }
+
+  std::string pathTo(StringRef key) const {
+    std::string path;
+    for (size_t i = 0; i + 1 < stack.size(); ++i) {
+      const Frame &frame = stack[i];
+      if (frame.isObject)
+        path += (path.empty() ? "" : ".") + frame.key;
+      else
+        path += "[" + std::to_string(frame.value->size() - 1) + "]";
+    }
+    return path + (path.empty() ? "" : ".") + key.str();
+  }
+
+  std::string fileName;
+  std::vector<Frame> stack;
+};
+
+Error makeError(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), message);
+}
+
+} // namespace
+
+Expected<nlohmann::ordered_json> parseJson(StringRef text, StringRef fileName) {
+  StrictJsonBuilder builder(fileName);
+  bool ok = OJson::sax_parse(text.begin(), text.end(), &builder,
+                             OJson::input_format_t::json, /*strict=*/true,
+                             /*ignore_comments=*/true);
+  if (!ok || !builder.error.empty())
+    return makeError(builder.error.empty() ? fileName + ": invalid JSON"
+                                           : Twine(builder.error));
+  return std::move(builder.root);
+}
+
+Expected<ParsedConfig> parseConfig(StringRef jsonText, StringRef fileName) {
+  Expected<OJson> root = parseJson(jsonText, fileName);
+  if (!root)
+    return root.takeError();
+  return readConfig(*root, fileName);
+}
+
+Expected<ParsedConfig> parseConfigFile(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+      MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError(path +
+                     ": cannot read config: " + buffer.getError().message());
+  return parseConfig((*buffer)->getBuffer(), path);
+}
+
+Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
+  if (dpSize <= 0)
+    return makeError("data-parallel size: expected a positive integer, got " +
+                     Twine(dpSize));
+  // "auto" resolves like "not given".
+  auto given = [](const AutoOr<std::optional<int64_t>> &value) {
+    return value.isAuto ? std::nullopt : value.value;
+  };
+  std::optional<int64_t> tbs = given(config.batch.trainBatchSize);
+  std::optional<int64_t> mbs = given(config.batch.trainMicroBatchSizePerGpu);
+  std::optional<int64_t> gas = given(config.batch.gradientAccumulationSteps);
+  struct Named {
+    const char *name;
+    const std::optional<int64_t> &value;
+  };
+  for (Named named : {Named{"train_batch_size", tbs},
+                      Named{"train_micro_batch_size_per_gpu", mbs},
+                      Named{"gradient_accumulation_steps", gas}})
+    if (named.value && *named.value <= 0)
+      return makeError(Twine(named.name) +
+                       ": expected a positive integer, got " +
+                       Twine(*named.value));
+
+  BatchSizes sizes{0, 0, 0};
+  if (tbs && mbs && gas) {
+    sizes = {*tbs, *mbs, *gas};
+  } else if (tbs && mbs) {
+    sizes = {*tbs, *mbs, *tbs / *mbs / dpSize};
+  } else if (tbs && gas) {
+    sizes = {*tbs, *tbs / dpSize / *gas, *gas};
+  } else if (mbs && gas) {
+    sizes = {*mbs * *gas * dpSize, *mbs, *gas};
+  } else if (tbs) {
+    sizes = {*tbs, *tbs / dpSize, 1};
+  } else if (mbs) {
+    sizes = {*mbs * dpSize, *mbs, 1};
+  } else {
+    return makeError(
+        "train_batch_size or train_micro_batch_size_per_gpu is required");
+  }
+  if (sizes.trainBatchSize !=
+      sizes.microBatchSize * sizes.gradAccumSteps * dpSize)
+    return makeError(
+        "train_batch_size " + Twine(sizes.trainBatchSize) +
+        " != train_micro_batch_size_per_gpu " + Twine(sizes.microBatchSize) +
+        " * gradient_accumulation_steps " + Twine(sizes.gradAccumSteps) +
+        " * data-parallel size " + Twine(dpSize));
+  return sizes;
+}
+
+} // namespace dsc::config

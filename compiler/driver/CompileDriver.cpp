@@ -1,0 +1,127 @@
+//===- CompileDriver.cpp - the ds-compile pipeline ------------------------===//
+
+#include "compiler/driver/CompileDriver.h"
+
+#include "compiler/config/DsConfig.h"
+#include "compiler/onnx/OnnxImporter.h"
+#include "compiler/topology/Hostfile.h"
+#include "compiler/topology/World.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+using llvm::Error;
+using llvm::Expected;
+using llvm::SmallVector;
+using llvm::StringRef;
+
+namespace dsc::driver {
+
+namespace {
+
+Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// One line per stage: what was decided.
+void printSummary(llvm::raw_ostream &log, const topology::World &world,
+                  const config::BatchSizes &batch,
+                  onnx_import::ImportedModel &model) {
+  int64_t elements = 0;
+  for (const onnx_import::Parameter &p : model.parameters)
+    elements += p.type.getNumElements();
+  size_t ops = 0;
+  model.module->walk([&](mlir::Operation *op) {
+    if (op->getDialect() &&
+        op->getDialect()->getNamespace() == "graph")
+      ++ops;
+  });
+  log << "ds-compile: world: " << world.worldSize() << " rank(s) on "
+      << world.numNodes() << " node(s), master " << world.masterAddr << "\n"
+      << "ds-compile: batch: train_batch_size " << batch.trainBatchSize
+      << " = micro-batch " << batch.microBatchSize << " x accumulation "
+      << batch.gradAccumSteps << " x data-parallel " << world.worldSize()
+      << "\n"
+      << "ds-compile: graph: " << ops << " ops, " << model.parameters.size()
+      << " parameters (" << elements << " elements)\n";
+}
+
+} // namespace
+
+Expected<std::pair<std::string, SmallVector<int64_t>>>
+parseInputShape(StringRef text) {
+  auto [name, dims] = text.split('=');
+  auto bad = [&] {
+    return makeError("--input-shape '" + text +
+                     "': expected NAME=DIMS such as ids=2x48");
+  };
+  if (name.empty() || dims.empty())
+    return bad();
+  SmallVector<int64_t> shape;
+  SmallVector<StringRef> parts;
+  dims.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d < 1)
+      return bad();
+    shape.push_back(d);
+  }
+  return std::make_pair(name.str(), shape);
+}
+
+Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
+                 llvm::raw_ostream &log) {
+  Expected<config::ParsedConfig> parsed =
+      config::parseConfigFile(request.configPath);
+  if (!parsed)
+    return parsed.takeError();
+  for (const std::string &warning : parsed->warnings)
+    log << "warning: " << warning << "\n";
+
+  std::optional<topology::Hostfile> hostfile;
+  if (request.hostfilePath) {
+    Expected<topology::Hostfile> h =
+        topology::parseHostfileFile(*request.hostfilePath);
+    if (!h)
+      return h.takeError();
+    hostfile = std::move(*h);
+  }
+  Expected<topology::World> world = topology::buildWorld(
+      hostfile ? &*hostfile : nullptr, request.resources);
+  if (!world)
+    return world.takeError();
+
+  // Until the planner exists every rank is a data-parallel rank.
+  Expected<config::BatchSizes> batch =
+      config::resolveBatch(parsed->config, world->worldSize());
+  if (!batch)
+    return batch.takeError();
+
+  onnx_import::ImportOptions options;
+  options.batchSize = batch->microBatchSize;
+  for (const std::string &text : request.inputShapes) {
+    auto shape = parseInputShape(text);
+    if (!shape)
+      return shape.takeError();
+    if (!options.inputShapes.try_emplace(shape->first, shape->second).second)
+      return makeError("--input-shape names '" + shape->first + "' twice");
+  }
+
+  mlir::MLIRContext context;
+  context.disableMultithreading();
+  Expected<onnx_import::ImportedModel> model =
+      onnx_import::importOnnxFile(context, request.modelPath, options);
+  if (!model)
+    return model.takeError();
+  printSummary(log, *world, *batch, *model);
+
+  if (request.emit == EmitKind::Graph) {
+    model->module->print(out);
+    out << "\n";
+    return Error::success();
+  }
+  return makeError("code generation (rank executables) is not implemented "
+                   "yet; use --emit graph to print the imported graph");
+}
+
+} // namespace dsc::driver

@@ -1,0 +1,361 @@
+//===- OnnxImporter.cpp - ONNX model -> graph dialect ---------------------===//
+//
+// Parses the ModelProto, checks its versions, binds the shapes of the graph
+// inputs, turns initializers into parameters or constants, converts the
+// nodes in order (they are topologically sorted in valid ONNX) and returns
+// the verified module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/onnx/OnnxImporter.h"
+#include "compiler/onnx/GraphBuilder.h"
+#include "compiler/onnx/OnnxTensor.h"
+
+#include "dialects/graph/GraphDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+using namespace mlir;
+using llvm::Expected;
+using llvm::SmallVector;
+using llvm::StringRef;
+
+namespace dsc::onnx_import {
+
+namespace {
+
+constexpr int64_t kMinOpset = 13, kMaxOpset = 21;
+constexpr int64_t kMinIrVersion = 7, kMaxIrVersion = 10;
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string shapeHint(StringRef name, ArrayRef<int64_t> dims) {
+  std::string hint = "--input-shape " + name.str() + "=";
+  for (size_t i = 0; i < dims.size(); ++i)
+    hint += (i ? "x" : "") + ("<d" + std::to_string(i) + ">");
+  return hint;
+}
+
+/// Turns the declared type of a graph input into a static tensor type.
+Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
+                                         const onnx::ValueInfoProto &info,
+                                         const ImportOptions &options) {
+  StringRef name = info.name();
+  if (!info.type().has_tensor_type())
+    return makeError("graph input '" + name + "' is not a tensor");
+  const onnx::TypeProto::Tensor &tensor = info.type().tensor_type();
+  Expected<Type> element = elementTypeOf(ctx, tensor.elem_type());
+  if (!element)
+    return makeError("graph input '" + name +
+                     "': " + llvm::toString(element.takeError()));
+  auto given = options.inputShapes.find(name);
+  if (!tensor.has_shape()) {
+    if (given == options.inputShapes.end())
+      return makeError("graph input '" + name +
+                       "' has no declared shape; pass --input-shape " + name +
+                       "=<dims>");
+    return RankedTensorType::get(given->second, *element);
+  }
+  const auto &dims = tensor.shape().dim();
+  SmallVector<int64_t> shape;
+  if (given != options.inputShapes.end()) {
+    if (static_cast<int>(given->second.size()) != dims.size())
+      return makeError("--input-shape " + name + " has " +
+                       llvm::Twine(given->second.size()) +
+                       " dims, but the graph input has rank " +
+                       llvm::Twine(dims.size()));
+    for (int i = 0; i < dims.size(); ++i)
+      if (dims[i].has_dim_value() && dims[i].dim_value() != given->second[i])
+        return makeError("--input-shape " + name + " gives " +
+                         llvm::Twine(given->second[i]) + " for axis " +
+                         llvm::Twine(i) + ", but the model fixes it to " +
+                         llvm::Twine(dims[i].dim_value()));
+    return RankedTensorType::get(given->second, *element);
+  }
+  for (int i = 0; i < dims.size(); ++i) {
+    const onnx::TensorShapeProto::Dimension &d = dims[i];
+    if (d.has_dim_value()) {
+      if (i == 0 && options.batchSize && d.dim_value() != *options.batchSize)
+        return makeError(
+            "graph input '" + name + "' has a static first dimension of " +
+            llvm::Twine(d.dim_value()) + ", but the micro-batch size is " +
+            llvm::Twine(*options.batchSize) +
+            "; export the model with a dynamic batch axis or set "
+            "train_micro_batch_size_per_gpu to " +
+            llvm::Twine(d.dim_value()));
+      shape.push_back(d.dim_value());
+      continue;
+    }
+    if (i == 0 && options.batchSize) {
+      shape.push_back(*options.batchSize);
+      continue;
+    }
+    std::string symbol =
+        d.has_dim_param() ? "'" + d.dim_param() + "'" : "unnamed";
+    SmallVector<int64_t> rank(dims.size());
+    return makeError("graph input '" + name + "' axis " + llvm::Twine(i) +
+                     " (" + symbol +
+                     ") is symbolic and cannot be bound; pass " +
+                     shapeHint(name, rank));
+  }
+  return RankedTensorType::get(shape, *element);
+}
+
+/// Float initializers with more than one element are trained parameters;
+/// the rest (indices, shapes, masks of booleans, scalars such as scales and
+/// epsilons) are constants the importer can fold.
+bool isParameter(const TensorData &data) {
+  return isa<FloatType>(data.type.getElementType()) &&
+         data.type.getNumElements() > 1;
+}
+
+Expected<int64_t> defaultOpset(const onnx::ModelProto &model) {
+  for (const onnx::OperatorSetIdProto &set : model.opset_import())
+    if (set.domain().empty() || set.domain() == "ai.onnx") {
+      int64_t v = set.version();
+      if (v < kMinOpset || v > kMaxOpset)
+        return makeError("default-domain opset " + llvm::Twine(v) +
+                         " is not supported; ds-compile supports opsets " +
+                         llvm::Twine(kMinOpset) + " to " +
+                         llvm::Twine(kMaxOpset));
+      return v;
+    }
+  return makeError("the model imports no default-domain opset");
+}
+
+int64_t domainVersion(const onnx::ModelProto &model, StringRef domain) {
+  for (const onnx::OperatorSetIdProto &set : model.opset_import())
+    if (set.domain() == domain)
+      return set.version();
+  return 0;
+}
+
+std::string supportedOpList() {
+  std::string list;
+  for (StringRef op : supportedOps())
+    list += (list.empty() ? "" : ", ") + op.str();
+  return list;
+}
+
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext &ctx, const onnx::ModelProto &model,
+                StringRef baseDir, const ImportOptions &options,
+                StringRef label)
+      : ctx(ctx), model(model), baseDir(baseDir), options(options),
+        label(label) {}
+
+  Expected<ImportedModel> run();
+
+private:
+  Expected<func::FuncOp> buildSignature(OpBuilder &b, GraphBuilder &gb);
+  llvm::Error convertNodes(GraphBuilder &gb);
+
+  MLIRContext &ctx;
+  const onnx::ModelProto &model;
+  StringRef baseDir;
+  const ImportOptions &options;
+  /// Prefix of messages about the model file as a whole.
+  std::string label;
+  ImportedModel result;
+  /// Initializer tensors that become constants, with their names.
+  SmallVector<std::pair<std::string, TensorData>> constants;
+};
+
+Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
+                                                     GraphBuilder &gb) {
+  const onnx::GraphProto &graph = model.graph();
+  llvm::StringSet<> initializerNames;
+  SmallVector<Type> argTypes;
+  SmallVector<NamedAttribute> argAttrs;
+  SmallVector<DictionaryAttr> argDicts;
+
+  for (const onnx::TensorProto &init : graph.initializer()) {
+    if (!initializerNames.insert(init.name()).second)
+      return makeError("initializer '" + init.name() + "' is defined twice");
+    Expected<TensorData> data =
+        decodeTensor(ctx, init, baseDir, "initializer '" + init.name() + "'");
+    if (!data)
+      return data.takeError();
+    if (isParameter(*data))
+      result.parameters.push_back({init.name(), data->type, data->bytes});
+    else
+      constants.emplace_back(init.name(), std::move(*data));
+  }
+  SmallVector<std::string> inputNames;
+  for (const onnx::ValueInfoProto &info : graph.input()) {
+    if (initializerNames.contains(info.name()))
+      continue; // IR < 4 style: initializers are listed as inputs too.
+    Expected<RankedTensorType> type = bindInputType(ctx, info, options);
+    if (!type)
+      return type.takeError();
+    argTypes.push_back(*type);
+    argDicts.push_back(b.getDictionaryAttr(
+        b.getNamedAttr("graph.input", b.getStringAttr(info.name()))));
+    inputNames.push_back(info.name());
+  }
+  for (const Parameter &p : result.parameters) {
+    argTypes.push_back(p.type);
+    argDicts.push_back(b.getDictionaryAttr(
+        b.getNamedAttr("graph.param", b.getStringAttr(p.name))));
+  }
+  for (const auto &name : options.inputShapes.keys())
+    if (!llvm::is_contained(inputNames, name))
+      return makeError("--input-shape names '" + name +
+                       "', which is not a graph input");
+
+  auto func = func::FuncOp::create(b, b.getUnknownLoc(), "main",
+                                   b.getFunctionType(argTypes, {}));
+  func.setAllArgAttrs(argDicts);
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  for (size_t i = 0; i < inputNames.size(); ++i)
+    gb.define(inputNames[i], entry->getArgument(i));
+  for (size_t i = 0; i < result.parameters.size(); ++i)
+    gb.define(result.parameters[i].name,
+              entry->getArgument(inputNames.size() + i));
+  for (auto &[name, data] : constants)
+    gb.define(name, gb.constant(toElementsAttr(data)));
+  return func;
+}
+
+llvm::Error ModelImporter::convertNodes(GraphBuilder &gb) {
+  const onnx::GraphProto &graph = model.graph();
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    gb.beginNode(node, i);
+    StringRef domain = node.domain();
+    OpConversion convert = (domain.empty() || domain == "ai.onnx")
+                               ? findOpConversion(node.op_type())
+                               : nullptr;
+    if (!convert) {
+      int64_t version = domain.empty() || domain == "ai.onnx"
+                            ? gb.opset()
+                            : domainVersion(model, domain);
+      return gb.nodeError("unsupported op" +
+                          (domain.empty() ? std::string()
+                                          : ", domain '" + domain.str() +
+                                                "', opset " +
+                                                std::to_string(version)) +
+                          "; supported ops: " + supportedOpList());
+    }
+    for (int k = 0; k < node.input_size(); ++k)
+      if (!node.input(k).empty() && !gb.lookup(node.input(k)))
+        return gb.nodeError("input '" + node.input(k) +
+                            "' is not defined by any earlier node, graph "
+                            "input or initializer");
+    if (llvm::Error err = convert(gb))
+      return err;
+  }
+  return llvm::Error::success();
+}
+
+Expected<ImportedModel> ModelImporter::run() {
+  if (!model.has_graph())
+    return makeError(label + "not an ONNX model: it has no graph");
+  int64_t ir = model.ir_version();
+  if (ir < kMinIrVersion || ir > kMaxIrVersion)
+    return makeError(label + "ONNX IR version " + llvm::Twine(ir) +
+                     " is not supported; ds-compile supports IR versions " +
+                     llvm::Twine(kMinIrVersion) + " to " +
+                     llvm::Twine(kMaxIrVersion));
+  Expected<int64_t> opset = defaultOpset(model);
+  if (!opset)
+    return makeError(label + llvm::toString(opset.takeError()));
+
+  OpBuilder b(&ctx);
+  result.module = ModuleOp::create(b.getUnknownLoc());
+  result.module->getOperation()->setAttr("graph.opset",
+                                         b.getI64IntegerAttr(*opset));
+  b.setInsertionPointToEnd(result.module->getBody());
+  GraphBuilder gb(b, baseDir, *opset);
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &diag) {
+    gb.recordDiagnostic(diag);
+    return success();
+  });
+
+  Expected<func::FuncOp> func = buildSignature(b, gb);
+  if (!func)
+    return func.takeError();
+  if (llvm::Error err = convertNodes(gb))
+    return std::move(err);
+
+  SmallVector<Value> outputs;
+  SmallVector<DictionaryAttr> resultDicts;
+  for (const onnx::ValueInfoProto &out : model.graph().output()) {
+    Value v = gb.lookup(out.name());
+    if (!v)
+      return makeError("graph output '" + out.name() +
+                       "' is not produced by any node");
+    outputs.push_back(v);
+    resultDicts.push_back(b.getDictionaryAttr(
+        b.getNamedAttr("graph.output", b.getStringAttr(out.name()))));
+  }
+  func::ReturnOp::create(b, b.getUnknownLoc(), outputs);
+  func->setType(b.getFunctionType(func->getArgumentTypes(),
+                                  ValueRange(outputs).getTypes()));
+  func->setAllResultAttrs(resultDicts);
+
+  // Drop what folding left unused (shape sub-graphs, unused outputs).
+  IRRewriter rewriter(&ctx);
+  (void)runRegionDCE(rewriter, func->getBody());
+  if (failed(verify(*result.module)))
+    return makeError("the imported module does not verify: " +
+                     gb.takeDiagnostic());
+  return std::move(result);
+}
+
+} // namespace
+
+void loadImporterDialects(MLIRContext &context) {
+  context.loadDialect<graph::GraphDialect, func::FuncDialect>();
+}
+
+/// Parses and imports; `label` ("<path>: " or empty) prefixes messages about
+/// the file as a whole.
+static Expected<ImportedModel> importModel(MLIRContext &context,
+                                           StringRef bytes, StringRef baseDir,
+                                           const ImportOptions &options,
+                                           StringRef label) {
+  loadImporterDialects(context);
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(bytes.data()),
+      static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+  stream.SetRecursionLimit(64);
+  if (bytes.size() > INT32_MAX || !model.ParseFromCodedStream(&stream) ||
+      !stream.ConsumedEntireMessage())
+    return makeError(label +
+                     "cannot parse the ONNX protobuf (truncated or not an "
+                     "ONNX model)");
+  ModelImporter importer(context, model, baseDir, options, label);
+  return importer.run();
+}
+
+Expected<ImportedModel> importOnnxBuffer(MLIRContext &context, StringRef bytes,
+                                         StringRef baseDir,
+                                         const ImportOptions &options) {
+  return importModel(context, bytes, baseDir, options, "");
+}
+
+Expected<ImportedModel> importOnnxFile(MLIRContext &context, StringRef path,
+                                       const ImportOptions &options) {
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return makeError(path + ": cannot read: " + file.getError().message());
+  StringRef dir = llvm::sys::path::parent_path(path);
+  return importModel(context, (*file)->getBuffer(), dir.empty() ? "." : dir,
+                     options, (path + ": ").str());
+}
+
+} // namespace dsc::onnx_import

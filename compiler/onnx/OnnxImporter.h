@@ -1,0 +1,77 @@
+//===- OnnxImporter.h - ONNX model -> graph dialect -------------*- C++ -*-===//
+//
+// Imports an ONNX ModelProto into a module holding one `func.func @main` of
+// `graph` ops on statically shaped tensors. Graph inputs come first in the
+// signature (arg attribute `graph.input = "<onnx name>"`), then the float
+// initializers as parameters (`graph.param = "<onnx name>"`); results carry
+// `graph.output = "<onnx name>"`. Integer, boolean and single-element
+// initializers are constants.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_COMPILER_ONNX_ONNXIMPORTER_H
+#define DSC_COMPILER_ONNX_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace dsc::onnx_import {
+
+/// How symbolic dimensions of graph inputs become static.
+struct ImportOptions {
+  /// Binds the first dimension of every graph input (the micro-batch size).
+  std::optional<int64_t> batchSize;
+  /// Whole shapes given on the command line (`--input-shape ids=2x48`); they
+  /// take precedence over `batchSize`.
+  llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+};
+
+/// A float initializer: a parameter of the model, in ONNX's little-endian
+/// layout.
+struct Parameter {
+  std::string name;
+  mlir::RankedTensorType type;
+  std::vector<char> data;
+};
+
+struct ImportedModel {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  /// In the order of the parameters of `@main` that follow the graph inputs.
+  std::vector<Parameter> parameters;
+};
+
+/// Imports the model at `path`; external data files are read relative to its
+/// directory. Every failure is one message naming what is wrong.
+llvm::Expected<ImportedModel> importOnnxFile(mlir::MLIRContext &context,
+                                             llvm::StringRef path,
+                                             const ImportOptions &options);
+
+/// Imports a serialized ModelProto; `baseDir` resolves external data.
+llvm::Expected<ImportedModel> importOnnxBuffer(mlir::MLIRContext &context,
+                                               llvm::StringRef bytes,
+                                               llvm::StringRef baseDir,
+                                               const ImportOptions &options);
+
+/// The ONNX op types (default domain) the importer converts, sorted.
+llvm::ArrayRef<llvm::StringRef> supportedOps();
+bool isSupportedOp(llvm::StringRef opType);
+
+/// Loads every dialect the importer creates ops of.
+void loadImporterDialects(mlir::MLIRContext &context);
+
+} // namespace dsc::onnx_import
+
+#endif // DSC_COMPILER_ONNX_ONNXIMPORTER_H

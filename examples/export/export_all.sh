@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates every example model in examples/models/ and checks them.
+# Idempotent: the exports are deterministic (same bytes on every run) and overwrite
+# their outputs. Arguments are passed to every exporter; with none, each also writes
+# <name>_ref_train.json for 10 AdamW steps matching examples/gpt2_tiny/ds_config.json
+# (lr 1e-3, gas 1, no warmup). Example: export_all.sh --train-steps 20 --gas 2 --warmup 5
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+py=/usr/bin/python3  # Debian's python3-torch / python3-onnx live here, not in pyenv
+
+bash "$root/scripts/install-torch.sh"
+
+args=("$@")
+if [ ${#args[@]} -eq 0 ]; then
+  args=(--train-steps 10 --lr 1e-3 --gas 1 --warmup 0)
+fi
+
+export PYTHONDONTWRITEBYTECODE=1
+for family in gpt2 bert t5 vit; do
+  nice "$py" "$here/export_$family.py" "${args[@]}"
+done
+nice "$py" "$here/check_models.py"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Bounded run of the ONNX importer fuzzer on a copy of the seed corpus.
+#
+#   test/fuzz/run_fuzzer.sh BUILD-FUZZ/bin/onnx-importer-fuzzer [libFuzzer args]
+#
+# FUZZ_SECONDS (default 60) bounds the run; FUZZ_WORKDIR keeps the work
+# directory (corpus copy, crash inputs) instead of a temporary one. Exits
+# non-zero when the fuzzer finds a crash, leak, timeout or OOM; the inputs
+# that reproduce it are listed at the end.
+set -u
+
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 FUZZER-BINARY [libFuzzer options...]" >&2
+  exit 2
+fi
+fuzzer=$1
+shift
+
+here=$(cd "$(dirname "$0")" && pwd)
+workdir=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/dsc-fuzz.XXXXXX")}
+mkdir -p "$workdir/corpus" "$workdir/artifacts"
+cp "$here"/corpus/* "$workdir/corpus/"
+
+echo "fuzzing for ${FUZZ_SECONDS:-60} s in $workdir"
+# Run from an empty directory so nothing is written into the source tree.
+(cd "$workdir" && "$fuzzer" \
+  -max_total_time="${FUZZ_SECONDS:-60}" \
+  -rss_limit_mb=2048 \
+  -timeout=10 \
+  -print_final_stats=1 \
+  -artifact_prefix="$workdir/artifacts/" \
+  "$@" \
+  "$workdir/corpus") 2>&1 | tee "$workdir/fuzz.log"
+status=${PIPESTATUS[0]}
+
+artifacts=$(ls "$workdir/artifacts")
+if [ "$status" -ne 0 ] || [ -n "$artifacts" ]; then
+  echo "FUZZER FAILED (exit status $status); reproducers:" >&2
+  for a in $artifacts; do
+    echo "  $workdir/artifacts/$a" >&2
+  done
+  echo "reproduce with: $fuzzer <reproducer>" >&2
+  [ "$status" -ne 0 ] || status=1
+  exit "$status"
+fi
+echo "no crash in ${FUZZ_SECONDS:-60} s (log: $workdir/fuzz.log)"

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Writes the small ONNX models the importer lit tests use.
+
+Run with Debian's python3 (python3-onnx, python3-numpy):
+
+    /usr/bin/python3 test/lit/Inputs/make_inputs.py
+
+The outputs are written beside this script and are committed; rerunning the
+script rewrites them byte for byte.
+"""
+
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 17
+
+
+def out(name):
+    return os.path.join(HERE, name)
+
+
+def make_model(graph, opset=OPSET, extra_opsets=()):
+    opsets = [helper.make_opsetid("", opset)]
+    opsets += [helper.make_opsetid(d, v) for d, v in extra_opsets]
+    model = helper.make_model(graph, opset_imports=opsets,
+                              producer_name="ds-compile-test")
+    # Old onnx releases default to a newer IR version than some readers know.
+    model.ir_version = 8
+    return model
+
+
+def save(model, name, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    with open(out(name), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def add_model(opset=OPSET):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4])
+    node = helper.make_node("Add", ["x", "y"], ["z"], name="add_0")
+    return make_model(helper.make_graph([node], "add", [x, y], [z]), opset)
+
+
+def mlp_model():
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(
+        rng.standard_normal((8, 16)).astype(np.float32), "w1")
+    b1 = numpy_helper.from_array(
+        rng.standard_normal((16,)).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array(
+        rng.standard_normal((16, 4)).astype(np.float32), "w2")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h0"], name="matmul_0"),
+        helper.make_node("Add", ["h0", "b1"], ["h1"], name="add_0"),
+        helper.make_node("Relu", ["h1"], ["h2"], name="relu_0"),
+        helper.make_node("MatMul", ["h2", "w2"], ["y"], name="matmul_1"),
+    ]
+    graph = helper.make_graph(nodes, "mlp", [x], [y], [w1, b1, w2])
+    return make_model(graph)
+
+
+def ext_model(location, offset=64, length=64):
+    """x [batch, 4] -> MatMul w -> y, with `w` [4, 4] in external data."""
+    w = TensorProto()
+    w.name = "w"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend([4, 4])
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", str(offset)),
+                       ("length", str(length))):
+        entry = w.external_data.add()
+        entry.key = key
+        entry.value = value
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul_0")
+    graph = helper.make_graph([node], "ext", [x], [y], [w])
+    return make_model(graph)
+
+
+def relu_model(dims, elem_type=TensorProto.FLOAT, op="Relu"):
+    x_name = "s" if elem_type == TensorProto.STRING else "x"
+    x = helper.make_tensor_value_info(x_name, elem_type, dims)
+    y = helper.make_tensor_value_info("y", elem_type, dims)
+    node = helper.make_node(op, [x_name], ["y"], name=op.lower() + "_0")
+    return make_model(helper.make_graph([node], op.lower(), [x], [y]))
+
+
+def main():
+    save(add_model(), "add.onnx")
+    mlp = mlp_model()
+    save(mlp, "mlp.onnx")
+
+    # External data: 64 bytes of padding, then the 4x4 floats (64 bytes).
+    weights = np.arange(16, dtype=np.float32).reshape(4, 4)
+    save(ext_model("ext_data.onnx.data"), "ext_data.onnx", check=False)
+    with open(out("ext_data.onnx.data"), "wb") as f:
+        f.write(b"\0" * 64 + weights.astype("<f4").tobytes())
+    save(ext_model("missing.data"), "ext_missing.onnx", check=False)
+    # Shorter than offset + length (64 + 64 = 128 bytes).
+    save(ext_model("ext_short.onnx.data"), "ext_short.onnx", check=False)
+    with open(out("ext_short.onnx.data"), "wb") as f:
+        f.write(b"\0" * 64 + weights.astype("<f4").tobytes()[:32])
+
+    with open(out("not_onnx.onnx"), "w") as f:
+        f.write("this is not a model\n")
+    mlp_bytes = mlp.SerializeToString()
+    with open(out("truncated.onnx"), "wb") as f:
+        f.write(mlp_bytes[: len(mlp_bytes) * 6 // 10])
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    fancy = helper.make_node("FancyOp", ["x"], ["y"], name="fancy_0",
+                             domain="com.example")
+    save(make_model(helper.make_graph([fancy], "fancy", [x], [y]),
+                    extra_opsets=[("com.example", 1)]),
+         "unsupported_op.onnx", check=False)
+
+    save(relu_model(["batch", "seq"]), "symbolic_dim.onnx")
+    save(relu_model([4, 8]), "static_batch.onnx")
+    save(relu_model(["batch"], TensorProto.STRING, op="Identity"),
+         "string_input.onnx")
+    save(add_model(opset=11), "old_opset.onnx")
+
+
+if __name__ == "__main__":
+    main()

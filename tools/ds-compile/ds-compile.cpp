@@ -1,0 +1,74 @@
+//===- ds-compile.cpp - the ds-compile command line -----------------------===//
+//
+// Parses the command line into a CompileRequest and runs the driver. Every
+// failure is one `error: ...` line on stderr and exit code 1; nothing is
+// written on failure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/CompileDriver.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+int main(int argc, char **argv) {
+  using dsc::driver::CompileRequest;
+  using dsc::driver::EmitKind;
+  CompileRequest request;
+  std::string emit;
+  std::optional<int64_t> numNodes, numGpus;
+  std::string hostfile;
+
+  CLI::App app{"ds-compile: compiles an ONNX model and a DeepSpeed config "
+               "into a per-rank parallel plan",
+               "ds-compile"};
+  app.add_option("model", request.modelPath, "ONNX model (.onnx)")
+      ->required();
+  app.add_option("--config", request.configPath,
+                 "DeepSpeed JSON config (ds_config.json)")
+      ->required();
+  app.add_option("--hostfile", hostfile,
+                 "DeepSpeed hostfile: one '<host> slots=<n>' per line");
+  app.add_option("--include", request.resources.include,
+                 "use only these hosts/slots: host[:slot[,slot]]@host...");
+  app.add_option("--exclude", request.resources.exclude,
+                 "use all but these hosts/slots: host[:slot[,slot]]@host...");
+  app.add_option("--num_nodes", numNodes, "use the first N hosts");
+  app.add_option("--num_gpus", numGpus,
+                 "use slots 0..N-1 of every host (CPU ranks without GPUs)");
+  app.add_option("--input-shape", request.inputShapes,
+                 "static shape of a graph input, NAME=D0xD1x... "
+                 "(repeatable); default: the first dim is the micro-batch "
+                 "size");
+  app.add_option("-o,--output", request.outputDir, "output directory");
+  app.add_option("--emit", emit,
+                 "what to produce: 'graph' prints the imported graph-dialect "
+                 "module to stdout")
+      ->check(CLI::IsMember({"graph"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    llvm::errs() << "error: " << e.what() << "\nRun 'ds-compile --help' for "
+                 << "usage.\n";
+    return 1;
+  }
+  if (!hostfile.empty())
+    request.hostfilePath = hostfile;
+  request.resources.numNodes = numNodes;
+  request.resources.numGpus = numGpus;
+  if (emit == "graph")
+    request.emit = EmitKind::Graph;
+
+  // The module is printed only when the whole pipeline succeeded.
+  std::string artefact;
+  llvm::raw_string_ostream out(artefact);
+  if (llvm::Error err = dsc::driver::runCompile(request, out, llvm::errs())) {
+    llvm::errs() << "error: " << llvm::toString(std::move(err)) << "\n";
+    return 1;
+  }
+  llvm::outs() << artefact;
+  return 0;
+}
