@@ -16,11 +16,11 @@ GraphBuilder::GraphBuilder(OpBuilder &builder, StringRef baseDir,
 
 void GraphBuilder::beginNode(const onnx::NodeProto &node, size_t index) {
   current = &node;
-  std::string name =
-      node.name().empty() ? node.op_type() + "_" + std::to_string(index)
-                          : node.name();
-  nodeLabel = "node '" + name + "' (" + node.op_type() + ")";
-  location = NameLoc::get(builder.getStringAttr(name));
+  currentName = node.name().empty()
+                    ? node.op_type() + "_" + std::to_string(index)
+                    : node.name();
+  nodeLabel = "node '" + currentName + "' (" + node.op_type() + ")";
+  location = NameLoc::get(builder.getStringAttr(currentName));
   diagnostic.clear();
 }
 

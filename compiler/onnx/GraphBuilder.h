@@ -47,6 +47,8 @@ public:
   /// Starts converting `node`: sets the location and clears the error.
   void beginNode(const onnx::NodeProto &node, size_t index);
   const onnx::NodeProto &node() const { return *current; }
+  /// The node's name, or `<op type>_<index>` when it has none.
+  llvm::StringRef nodeName() const { return currentName; }
   mlir::Location loc() const { return location; }
 
   /// Input `i` of the node; null when absent or empty (optional input).
@@ -134,6 +136,7 @@ private:
   int64_t opsetVersion;
   llvm::StringMap<mlir::Value> values;
   const onnx::NodeProto *current = nullptr;
+  std::string currentName;
   std::string nodeLabel;
   mlir::Location location;
   std::string diagnostic;

@@ -238,15 +238,16 @@ llvm::Error ModelImporter::convertNodes(GraphBuilder &gb) {
                                ? findOpConversion(node.op_type())
                                : nullptr;
     if (!convert) {
-      int64_t version = domain.empty() || domain == "ai.onnx"
-                            ? gb.opset()
-                            : domainVersion(model, domain);
-      return gb.nodeError("unsupported op" +
-                          (domain.empty() ? std::string()
-                                          : ", domain '" + domain.str() +
-                                                "', opset " +
-                                                std::to_string(version)) +
-                          "; supported ops: " + supportedOpList());
+      bool defaultDomain = domain.empty() || domain == "ai.onnx";
+      int64_t version =
+          defaultDomain ? gb.opset() : domainVersion(model, domain);
+      std::string where =
+          defaultDomain ? "" : ", domain '" + domain.str() + "'";
+      return makeError("node '" + gb.nodeName() + "' (" + node.op_type() +
+                       where +
+                       ", opset " + llvm::Twine(version) +
+                       "): unsupported op; supported ops: " +
+                       supportedOpList());
     }
     for (int k = 0; k < node.input_size(); ++k)
       if (!node.input(k).empty() && !gb.lookup(node.input(k)))
