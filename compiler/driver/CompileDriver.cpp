@@ -32,8 +32,7 @@ void printSummary(llvm::raw_ostream &log, const topology::World &world,
     elements += p.type.getNumElements();
   size_t ops = 0;
   model.module->walk([&](mlir::Operation *op) {
-    if (op->getDialect() &&
-        op->getDialect()->getNamespace() == "graph")
+    if (op->getDialect() && op->getDialect()->getNamespace() == "graph")
       ++ops;
   });
   log << "ds-compile: world: " << world.worldSize() << " rank(s) on "
@@ -86,8 +85,8 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
       return h.takeError();
     hostfile = std::move(*h);
   }
-  Expected<topology::World> world = topology::buildWorld(
-      hostfile ? &*hostfile : nullptr, request.resources);
+  Expected<topology::World> world =
+      topology::buildWorld(hostfile ? &*hostfile : nullptr, request.resources);
   if (!world)
     return world.takeError();
 

@@ -9,8 +9,7 @@ using llvm::StringRef;
 
 namespace dsc::onnx_import {
 
-GraphBuilder::GraphBuilder(OpBuilder &builder, StringRef baseDir,
-                           int64_t opset)
+GraphBuilder::GraphBuilder(OpBuilder &builder, StringRef baseDir, int64_t opset)
     : builder(builder), modelDir(baseDir.str()), opsetVersion(opset),
       location(builder.getUnknownLoc()) {}
 
@@ -130,8 +129,7 @@ SmallVector<Value> GraphBuilder::finish(Operation *op) {
     results.push_back(constant(attr));
   }
   // An in-place fold (the op rewired its operands) returns the op itself.
-  if (llvm::any_of(results,
-                   [&](Value v) { return v.getDefiningOp() == op; }))
+  if (llvm::any_of(results, [&](Value v) { return v.getDefiningOp() == op; }))
     return results;
   op->erase();
   return results;

@@ -38,9 +38,7 @@ public:
 
   void define(llvm::StringRef name, mlir::Value value) { values[name] = value; }
   /// The value named `name`, or null when the name is unknown.
-  mlir::Value lookup(llvm::StringRef name) const {
-    return values.lookup(name);
-  }
+  mlir::Value lookup(llvm::StringRef name) const { return values.lookup(name); }
 
   //===--- The node being converted ---------------------------------------===//
 
@@ -87,7 +85,7 @@ public:
   /// is folded at once when its operands allow.
   template <typename OpTy, typename... Args>
   llvm::Expected<llvm::SmallVector<mlir::Value>> createN(unsigned numResults,
-                                                          Args &&...args) {
+                                                         Args &&...args) {
     mlir::OperationState state(location, OpTy::getOperationName());
     llvm::SmallVector<mlir::Type> placeholder(numResults,
                                               builder.getNoneType());
@@ -96,8 +94,8 @@ public:
     llvm::SmallVector<mlir::Type> types;
     if (mlir::failed(OpTy::inferReturnTypes(
             context(), location, state.operands,
-            state.attributes.getDictionary(context()),
-            state.getRawProperties(), state.regions, types)))
+            state.attributes.getDictionary(context()), state.getRawProperties(),
+            state.regions, types)))
       return nodeError(takeDiagnostic());
     state.types.assign(types.begin(), types.end());
     return finish(builder.create(state));

@@ -102,10 +102,9 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
     std::string symbol =
         d.has_dim_param() ? "'" + d.dim_param() + "'" : "unnamed";
     SmallVector<int64_t> rank(dims.size());
-    return makeError("graph input '" + name + "' axis " + llvm::Twine(i) +
-                     " (" + symbol +
-                     ") is symbolic and cannot be bound; pass " +
-                     shapeHint(name, rank));
+    return makeError(
+        "graph input '" + name + "' axis " + llvm::Twine(i) + " (" + symbol +
+        ") is symbolic and cannot be bound; pass " + shapeHint(name, rank));
   }
   return RankedTensorType::get(shape, *element);
 }
@@ -243,11 +242,10 @@ llvm::Error ModelImporter::convertNodes(GraphBuilder &gb) {
           defaultDomain ? gb.opset() : domainVersion(model, domain);
       std::string where =
           defaultDomain ? "" : ", domain '" + domain.str() + "'";
-      return makeError("node '" + gb.nodeName() + "' (" + node.op_type() +
-                       where +
-                       ", opset " + llvm::Twine(version) +
-                       "): unsupported op; supported ops: " +
-                       supportedOpList());
+      return makeError(
+          "node '" + gb.nodeName() + "' (" + node.op_type() + where +
+          ", opset " + llvm::Twine(version) +
+          "): unsupported op; supported ops: " + supportedOpList());
     }
     for (int k = 0; k < node.input_size(); ++k)
       if (!node.input(k).empty() && !gb.lookup(node.input(k)))

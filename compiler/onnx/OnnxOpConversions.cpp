@@ -52,9 +52,8 @@ Expected<int64_t> normalizeAxis(GraphBuilder &gb, int64_t axis, int64_t rank) {
 }
 
 /// Normalised, sorted, unique axes.
-Expected<SmallVector<int64_t>> normalizeAxes(GraphBuilder &gb,
-                                             ArrayRef<int64_t> axes,
-                                             int64_t rank) {
+Expected<SmallVector<int64_t>>
+normalizeAxes(GraphBuilder &gb, ArrayRef<int64_t> axes, int64_t rank) {
   SmallVector<int64_t> out;
   for (int64_t a : axes) {
     Expected<int64_t> n = normalizeAxis(gb, a, rank);
@@ -86,8 +85,7 @@ Expected<Value> reshapeTo(GraphBuilder &gb, Value v, ArrayRef<int64_t> shape) {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-Error convertBinary(GraphBuilder &gb) {
+template <typename OpTy> Error convertBinary(GraphBuilder &gb) {
   Expected<Value> lhs = required(gb, 0), rhs = required(gb, 1);
   if (!lhs)
     return lhs.takeError();
@@ -105,8 +103,8 @@ Error convertPow(GraphBuilder &gb) {
   // ONNX lets the exponent have its own type; compute in the base's type.
   Type element = typeOf(*base).getElementType();
   if (typeOf(*exponent).getElementType() != element) {
-    exponent = gb.createTyped<graph::CastOp>(
-        typeOf(*exponent).clone(element), *exponent);
+    exponent = gb.createTyped<graph::CastOp>(typeOf(*exponent).clone(element),
+                                             *exponent);
     if (!exponent)
       return exponent.takeError();
   }
@@ -114,8 +112,7 @@ Error convertPow(GraphBuilder &gb) {
 }
 
 /// Min and Max take any number of inputs.
-template <typename OpTy>
-Error convertVariadic(GraphBuilder &gb) {
+template <typename OpTy> Error convertVariadic(GraphBuilder &gb) {
   Expected<Value> acc = required(gb, 0);
   for (int i = 1; acc && i < gb.numInputs(); ++i) {
     Expected<Value> next = required(gb, i);
@@ -126,8 +123,7 @@ Error convertVariadic(GraphBuilder &gb) {
   return setResult(gb, std::move(acc));
 }
 
-template <typename OpTy>
-Error convertUnary(GraphBuilder &gb) {
+template <typename OpTy> Error convertUnary(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
@@ -139,13 +135,12 @@ Error convertGelu(GraphBuilder &gb) {
   if (!x)
     return x.takeError();
   std::string approximate = gb.attrString("approximate", "none");
-  return setResult(gb, gb.create<graph::GeluOp>(
-                           *x, gb.b().getStringAttr(approximate)));
+  return setResult(
+      gb, gb.create<graph::GeluOp>(*x, gb.b().getStringAttr(approximate)));
 }
 
 Error convertWhere(GraphBuilder &gb) {
-  Expected<Value> c = required(gb, 0), x = required(gb, 1),
-                  y = required(gb, 2);
+  Expected<Value> c = required(gb, 0), x = required(gb, 1), y = required(gb, 2);
   if (!c)
     return c.takeError();
   if (!x)
@@ -162,8 +157,8 @@ Error convertCast(GraphBuilder &gb) {
   Expected<Type> element = elementTypeOf(*gb.context(), gb.attrInt("to", 0));
   if (!element)
     return gb.nodeError(llvm::toString(element.takeError()));
-  return setResult(gb, gb.createTyped<graph::CastOp>(
-                           typeOf(*x).clone(*element), *x));
+  return setResult(
+      gb, gb.createTyped<graph::CastOp>(typeOf(*x).clone(*element), *x));
 }
 
 Error convertIdentity(GraphBuilder &gb) {
@@ -178,8 +173,7 @@ Error convertIdentity(GraphBuilder &gb) {
 // Axis ops, normalisation, losses, dropout
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-Error convertSoftmax(GraphBuilder &gb) {
+template <typename OpTy> Error convertSoftmax(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
@@ -210,8 +204,7 @@ Error convertLayerNorm(GraphBuilder &gb) {
   return Error::success();
 }
 
-template <typename OpTy>
-Error convertLoss(GraphBuilder &gb) {
+template <typename OpTy> Error convertLoss(GraphBuilder &gb) {
   Expected<Value> scores = required(gb, 0), labels = required(gb, 1);
   if (!scores)
     return scores.takeError();
@@ -320,10 +313,10 @@ Error convertConv(GraphBuilder &gb) {
                         "supported, got ranks " +
                         llvm::Twine(xt.getRank()) + " and " +
                         llvm::Twine(wt.getRank()));
-  SmallVector<int64_t> strides = gb.attrInts("strides").value_or(
-      SmallVector<int64_t>{1, 1});
-  SmallVector<int64_t> dilations = gb.attrInts("dilations").value_or(
-      SmallVector<int64_t>{1, 1});
+  SmallVector<int64_t> strides =
+      gb.attrInts("strides").value_or(SmallVector<int64_t>{1, 1});
+  SmallVector<int64_t> dilations =
+      gb.attrInts("dilations").value_or(SmallVector<int64_t>{1, 1});
   SmallVector<int64_t> pads =
       gb.attrInts("pads").value_or(SmallVector<int64_t>{0, 0, 0, 0});
   if (auto kernel = gb.attrInts("kernel_shape"))
@@ -338,8 +331,8 @@ Error convertConv(GraphBuilder &gb) {
     for (int i = 0; i < 2; ++i) {
       int64_t in = xt.getDimSize(2 + i), k = wt.getDimSize(2 + i);
       int64_t out = (in + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>(
-          0, (out - 1) * strides[i] + (k - 1) * dilations[i] + 1 - in);
+      int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] +
+                                               (k - 1) * dilations[i] + 1 - in);
       int64_t small = total / 2, large = total - small;
       pads[i] = autoPad == "SAME_UPPER" ? small : large;
       pads[i + 2] = total - pads[i];
@@ -356,13 +349,11 @@ Error convertConv(GraphBuilder &gb) {
 }
 
 /// Opset version from which a reduction reads its axes from input 1.
-template <typename OpTy>
-constexpr int64_t axesInputSince() {
+template <typename OpTy> constexpr int64_t axesInputSince() {
   return std::is_same_v<OpTy, graph::ReduceSumOp> ? 13 : 18;
 }
 
-template <typename OpTy>
-Error convertReduce(GraphBuilder &gb) {
+template <typename OpTy> Error convertReduce(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
@@ -388,9 +379,9 @@ Error convertReduce(GraphBuilder &gb) {
   Expected<SmallVector<int64_t>> norm = normalizeAxes(gb, axes, rank);
   if (!norm)
     return norm.takeError();
-  return setResult(gb, gb.create<OpTy>(
-                           *x, gb.b().getDenseI64ArrayAttr(*norm),
-                           gb.b().getBoolAttr(gb.attrInt("keepdims", 1))));
+  return setResult(
+      gb, gb.create<OpTy>(*x, gb.b().getDenseI64ArrayAttr(*norm),
+                          gb.b().getBoolAttr(gb.attrInt("keepdims", 1))));
 }
 
 //===----------------------------------------------------------------------===//
@@ -427,9 +418,11 @@ Error convertReshape(GraphBuilder &gb) {
   int64_t total = numElements(in), known = numElements(shape);
   if (inferred >= 0) {
     if (known == 0 || total % known)
-      return gb.nodeError("cannot infer the -1 of the shape: " +
-                          llvm::Twine(total) + " elements are not a multiple "
-                          "of " + llvm::Twine(known));
+      return gb.nodeError(
+          "cannot infer the -1 of the shape: " + llvm::Twine(total) +
+          " elements are not a multiple "
+          "of " +
+          llvm::Twine(known));
     shape[inferred] = total / known;
   }
   return setResult(gb, reshapeTo(gb, *x, shape));
@@ -442,17 +435,16 @@ Error convertTranspose(GraphBuilder &gb) {
   int64_t rank = typeOf(*x).getRank();
   SmallVector<int64_t> perm = gb.attrInts("perm").value_or(
       llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank))));
-  return setResult(gb, gb.create<graph::TransposeOp>(
-                           *x, gb.b().getDenseI64ArrayAttr(perm)));
+  return setResult(
+      gb, gb.create<graph::TransposeOp>(*x, gb.b().getDenseI64ArrayAttr(perm)));
 }
 
 /// A slice of `x` along one axis, [start, start + size).
 Expected<Value> sliceAxis(GraphBuilder &gb, Value x, int64_t axis,
                           int64_t start, int64_t size) {
   ArrayRef<int64_t> shape = typeOf(x).getShape();
-  SmallVector<int64_t> starts(shape.size(), 0), ends(shape), steps(
-                                                                 shape.size(),
-                                                                 1);
+  SmallVector<int64_t> starts(shape.size(), 0), ends(shape),
+      steps(shape.size(), 1);
   starts[axis] = start;
   ends[axis] = start + size;
   auto &b = gb.b();
@@ -483,8 +475,8 @@ Error convertSplit(GraphBuilder &gb) {
     int64_t chunk = (dim + parts - 1) / parts;
     if (gb.opset() < 18 && dim % parts)
       return gb.nodeError("axis of size " + llvm::Twine(dim) +
-                          " does not split evenly into " +
-                          llvm::Twine(parts) + " outputs");
+                          " does not split evenly into " + llvm::Twine(parts) +
+                          " outputs");
     for (int64_t i = 0, left = dim; i < parts; ++i, left -= chunk)
       sizes.push_back(std::min(chunk, left));
   }
@@ -566,10 +558,10 @@ Error convertSlice(GraphBuilder &gb) {
     outSteps[*axis] = step;
   }
   auto &b = gb.b();
-  return setResult(gb, gb.create<graph::SliceOp>(
-                           *x, b.getDenseI64ArrayAttr(outStarts),
-                           b.getDenseI64ArrayAttr(outEnds),
-                           b.getDenseI64ArrayAttr(outSteps)));
+  return setResult(
+      gb, gb.create<graph::SliceOp>(*x, b.getDenseI64ArrayAttr(outStarts),
+                                    b.getDenseI64ArrayAttr(outEnds),
+                                    b.getDenseI64ArrayAttr(outSteps)));
 }
 
 Error convertConcat(GraphBuilder &gb) {
@@ -586,8 +578,9 @@ Error convertConcat(GraphBuilder &gb) {
       normalizeAxis(gb, gb.attrInt("axis", 0), typeOf(inputs[0]).getRank());
   if (!axis)
     return axis.takeError();
-  return setResult(gb, gb.create<graph::ConcatOp>(
-                           ValueRange(inputs), gb.b().getI64IntegerAttr(*axis)));
+  return setResult(gb,
+                   gb.create<graph::ConcatOp>(ValueRange(inputs),
+                                              gb.b().getI64IntegerAttr(*axis)));
 }
 
 Error convertUnsqueeze(GraphBuilder &gb) {
@@ -664,12 +657,11 @@ Error convertExpand(GraphBuilder &gb) {
   SmallVector<int64_t> shape;
   if (!graph::broadcastShapes(typeOf(*x).getShape(), *requested, shape))
     return gb.nodeError("cannot broadcast the input to the requested shape");
-  return setResult(gb, gb.createTyped<graph::ExpandOp>(
-                           typeOf(*x).clone(shape), *x));
+  return setResult(
+      gb, gb.createTyped<graph::ExpandOp>(typeOf(*x).clone(shape), *x));
 }
 
-template <typename OpTy>
-Error convertGather(GraphBuilder &gb) {
+template <typename OpTy> Error convertGather(GraphBuilder &gb) {
   Expected<Value> data = required(gb, 0), indices = required(gb, 1);
   if (!data)
     return data.takeError();
@@ -679,8 +671,8 @@ Error convertGather(GraphBuilder &gb) {
       normalizeAxis(gb, gb.attrInt("axis", 0), typeOf(*data).getRank());
   if (!axis)
     return axis.takeError();
-  return setResult(gb, gb.create<OpTy>(*data, *indices,
-                                       gb.b().getI64IntegerAttr(*axis)));
+  return setResult(
+      gb, gb.create<OpTy>(*data, *indices, gb.b().getI64IntegerAttr(*axis)));
 }
 
 Error convertScatterND(GraphBuilder &gb) {
@@ -692,10 +684,10 @@ Error convertScatterND(GraphBuilder &gb) {
     return indices.takeError();
   if (!updates)
     return updates.takeError();
-  return setResult(gb, gb.create<graph::ScatterNDOp>(
-                           *data, *indices, *updates,
-                           gb.b().getStringAttr(
-                               gb.attrString("reduction", "none"))));
+  return setResult(
+      gb, gb.create<graph::ScatterNDOp>(
+              *data, *indices, *updates,
+              gb.b().getStringAttr(gb.attrString("reduction", "none"))));
 }
 
 Error convertPad(GraphBuilder &gb) {
@@ -732,11 +724,10 @@ Error convertPad(GraphBuilder &gb) {
   if (!value)
     return value.takeError();
   auto &b = gb.b();
-  return setResult(
-      gb, gb.create<graph::PadOp>(*x, b.getDenseI64ArrayAttr(pads),
-                                  b.getStringAttr(gb.attrString("mode",
-                                                                "constant")),
-                                  b.getF64FloatAttr(*value)));
+  return setResult(gb, gb.create<graph::PadOp>(
+                           *x, b.getDenseI64ArrayAttr(pads),
+                           b.getStringAttr(gb.attrString("mode", "constant")),
+                           b.getF64FloatAttr(*value)));
 }
 
 Error convertTrilu(GraphBuilder &gb) {
@@ -768,8 +759,8 @@ Error convertConstant(GraphBuilder &gb) {
     gb.setOutput(0, gb.constant(DenseElementsAttr::get(type, a->f())));
   } else if (const onnx::AttributeProto *a = gb.attr("value_floats")) {
     SmallVector<float> v(a->floats().begin(), a->floats().end());
-    auto type = RankedTensorType::get({static_cast<int64_t>(v.size())},
-                                      b.getF32Type());
+    auto type =
+        RankedTensorType::get({static_cast<int64_t>(v.size())}, b.getF32Type());
     gb.setOutput(0, gb.constant(DenseElementsAttr::get(type, ArrayRef(v))));
   } else if (const onnx::AttributeProto *a = gb.attr("value_int")) {
     auto type = RankedTensorType::get({}, b.getI64Type());
@@ -818,8 +809,8 @@ Error convertShape(GraphBuilder &gb) {
   int64_t start = gb.attrInt("start", 0), end = gb.attrInt("end", rank);
   start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
   end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-  gb.setOutput(0, gb.constantI64(shape.slice(start, std::max<int64_t>(
-                                                        end - start, 0))));
+  gb.setOutput(
+      0, gb.constantI64(shape.slice(start, std::max<int64_t>(end - start, 0))));
   return Error::success();
 }
 

@@ -124,8 +124,7 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 }
 
 /// Gathers `sources[n]` of `input` into a constant of `type`.
-DenseElementsAttr gatherElements(DenseElementsAttr input,
-                                 RankedTensorType type,
+DenseElementsAttr gatherElements(DenseElementsAttr input, RankedTensorType type,
                                  ArrayRef<int64_t> sources) {
   SmallVector<Attribute> all(input.getValues<Attribute>());
   SmallVector<Attribute> out;
@@ -148,10 +147,10 @@ OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
   if (!lhs || !rhs || type.getNumElements() > kMaxFoldElements)
     return {};
   HostValues a = toHost(lhs), b = toHost(rhs);
-  SmallVector<int64_t> ia = broadcastSources(type.getShape(),
-                                             lhs.getType().getShape());
-  SmallVector<int64_t> ib = broadcastSources(type.getShape(),
-                                             rhs.getType().getShape());
+  SmallVector<int64_t> ia =
+      broadcastSources(type.getShape(), lhs.getType().getShape());
+  SmallVector<int64_t> ib =
+      broadcastSources(type.getShape(), rhs.getType().getShape());
   if (a.isFloat) {
     SmallVector<double> out;
     for (size_t n = 0; n < ia.size(); ++n)
@@ -329,8 +328,7 @@ OpFoldResult SqrtOp::fold(FoldAdaptor adaptor) {
                    [](double x) { return std::sqrt(x); });
 }
 OpFoldResult ReciprocalOp::fold(FoldAdaptor adaptor) {
-  return foldUnary(*this, adaptor.getInput(),
-                   [](double x) { return 1.0 / x; });
+  return foldUnary(*this, adaptor.getInput(), [](double x) { return 1.0 / x; });
 }
 OpFoldResult ExpOp::fold(FoldAdaptor adaptor) {
   return foldUnary(*this, adaptor.getInput(),
@@ -462,10 +460,8 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
     if (!c)
       return {};
     parts.emplace_back(c.getValues<Attribute>());
-    blocks.push_back(
-        numElements(cast<RankedTensorType>(value.getType())
-                        .getShape()
-                        .drop_front(axis)));
+    blocks.push_back(numElements(
+        cast<RankedTensorType>(value.getType()).getShape().drop_front(axis)));
   }
   SmallVector<Attribute> out;
   for (int64_t o = 0; o < outer; ++o)

@@ -61,8 +61,7 @@ FailureOr<int64_t> checkAxis(std::optional<Location> loc, int64_t axis,
                              int64_t rank, StringRef what = "axis") {
   if (axis < 0 || axis >= rank) {
     (void)fail(loc, what + " " + Twine(axis) + " is out of range for rank " +
-                        Twine(rank) + " (expected 0.." + Twine(rank - 1) +
-                        ")");
+                        Twine(rank) + " (expected 0.." + Twine(rank - 1) + ")");
     return failure();
   }
   return axis;
@@ -126,10 +125,9 @@ LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
 }
 
 #define DSC_BINARY_INFER(OP, RESULT_ELEMENT)                                   \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
     (void)ctx;                                                                 \
     return inferBroadcast(loc, {adaptor.getLhs(), adaptor.getRhs()},           \
                           RESULT_ELEMENT, false, results);                     \
@@ -153,8 +151,8 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &results) {
   return inferBroadcast(
-      loc, {adaptor.getCondition(), adaptor.getLhs(), adaptor.getRhs()},
-      Type(), /*skipFirstElementCheck=*/true, results);
+      loc, {adaptor.getCondition(), adaptor.getLhs(), adaptor.getRhs()}, Type(),
+      /*skipFirstElementCheck=*/true, results);
 }
 
 #define DSC_UNARY_INFER(OP)                                                    \
@@ -257,11 +255,11 @@ static LogicalResult inferLoss(std::optional<Location> loc, Value inputValue,
   SmallVector<int64_t> expected{input.getDimSize(0)};
   llvm::append_range(expected, input.getShape().drop_front(2));
   if (target.getShape() != ArrayRef<int64_t>(expected))
-    return fail(loc, "target " + typeString(target) +
-                         " does not match input " + typeString(input) +
+    return fail(loc, "target " + typeString(target) + " does not match input " +
+                         typeString(input) +
                          " (expected the input's shape without axis 1)");
-  if (weight && tensorOf(weight).getShape() !=
-                    ArrayRef<int64_t>{input.getDimSize(1)})
+  if (weight &&
+      tensorOf(weight).getShape() != ArrayRef<int64_t>{input.getDimSize(1)})
     return fail(loc, "weight must have shape [C] = [" +
                          Twine(input.getDimSize(1)) + "]");
   Type element = input.getElementType();
@@ -331,8 +329,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   int64_t k1 = a.back(), k2 = b[b.size() - 2];
   if (k1 != k2)
     return fail(loc, "contracting dimensions differ: " + typeString(lhs) +
-                         " and " + typeString(rhs) + " (" + Twine(k1) +
-                         " vs " + Twine(k2) + ")");
+                         " and " + typeString(rhs) + " (" + Twine(k1) + " vs " +
+                         Twine(k2) + ")");
   SmallVector<int64_t> batch;
   if (!broadcastShapes(ArrayRef(a).drop_back(2), ArrayRef(b).drop_back(2),
                        batch))
@@ -373,8 +371,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
                          Twine(group) + " groups");
   if (Value bias = adaptor.getBias())
     if (tensorOf(bias).getShape() != ArrayRef<int64_t>{w.getDimSize(0)})
-      return fail(loc, "bias must have shape [" + Twine(w.getDimSize(0)) +
-                           "]");
+      return fail(loc, "bias must have shape [" + Twine(w.getDimSize(0)) + "]");
   SmallVector<int64_t> shape{x.getDimSize(0), w.getDimSize(0)};
   for (int i = 0; i < 2; ++i) {
     int64_t span = dilations[i] * (w.getDimSize(2 + i) - 1) + 1;
@@ -409,10 +406,9 @@ static LogicalResult inferReduce(std::optional<Location> loc, Value input,
 }
 
 #define DSC_REDUCE_INFER(OP)                                                   \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferReduce(loc, adaptor.getInput(), adaptor.getAxes(),             \
                        adaptor.getKeepdims(), results);                        \
   }
@@ -433,14 +429,13 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> perm = adaptor.getPerm();
   if (static_cast<int64_t>(perm.size()) != t.getRank())
     return fail(loc, "perm has " + Twine(perm.size()) +
-                         " entries for an input of rank " +
-                         Twine(t.getRank()));
+                         " entries for an input of rank " + Twine(t.getRank()));
   SmallVector<bool> seen(perm.size(), false);
   SmallVector<int64_t> shape;
   for (int64_t p : perm) {
     if (p < 0 || p >= t.getRank() || seen[p])
-      return fail(loc, "perm is not a permutation of 0.." +
-                           Twine(t.getRank() - 1));
+      return fail(loc,
+                  "perm is not a permutation of 0.." + Twine(t.getRank() - 1));
     seen[p] = true;
     shape.push_back(t.getDimSize(p));
   }
@@ -487,8 +482,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   if (inputs.empty())
     return fail(loc, "needs at least one input");
   RankedTensorType first = tensorOf(inputs.front());
-  FailureOr<int64_t> axis =
-      checkAxis(loc, adaptor.getAxis(), first.getRank());
+  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(), first.getRank());
   if (failed(axis))
     return failure();
   SmallVector<int64_t> shape(first.getShape());
@@ -497,8 +491,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     RankedTensorType t = tensorOf(v);
     if (t.getElementType() != first.getElementType() ||
         t.getRank() != first.getRank())
-      return fail(loc, "inputs " + typeString(first) + " and " +
-                           typeString(t) +
+      return fail(loc, "inputs " + typeString(first) + " and " + typeString(t) +
                            " differ in element type or rank");
     for (int64_t d = 0; d < t.getRank(); ++d)
       if (d != *axis && t.getDimSize(d) != first.getDimSize(d))
@@ -526,14 +519,15 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult GatherElementsOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult
+GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                   Adaptor adaptor,
+                                   SmallVectorImpl<Type> &results) {
   RankedTensorType data = tensorOf(adaptor.getInput());
   RankedTensorType indices = tensorOf(adaptor.getIndices());
   if (data.getRank() != indices.getRank())
-    return fail(loc, "indices must have the input's rank " +
-                         Twine(data.getRank()));
+    return fail(loc,
+                "indices must have the input's rank " + Twine(data.getRank()));
   if (failed(checkAxis(loc, adaptor.getAxis(), data.getRank())))
     return failure();
   results.push_back(

@@ -35,7 +35,8 @@ protected:
 
   /// A block argument of the given type to feed ops.
   Value arg(ArrayRef<int64_t> shape, Type element = {}) {
-    auto type = RankedTensorType::get(shape, element ? element : b.getF32Type());
+    auto type =
+        RankedTensorType::get(shape, element ? element : b.getF32Type());
     Block *block = module->getBody();
     return block->addArgument(type, b.getUnknownLoc());
   }
@@ -52,8 +53,8 @@ protected:
 };
 
 TEST_F(GraphShapeTest, BroadcastingBinary) {
-  auto add = graph::AddOp::create(b, b.getUnknownLoc(), arg({2, 1, 4}),
-                                  arg({3, 1}));
+  auto add =
+      graph::AddOp::create(b, b.getUnknownLoc(), arg({2, 1, 4}), arg({3, 1}));
   EXPECT_EQ(shapeOf(add), (std::vector<int64_t>{2, 3, 4}));
   auto cmp = graph::LessOp::create(b, b.getUnknownLoc(), arg({4}), arg({}));
   EXPECT_TRUE(cmp.getType().getElementType().isInteger(1));
@@ -70,8 +71,8 @@ TEST_F(GraphShapeTest, MatMulFollowsNumPy) {
             (std::vector<int64_t>{2}));
   SmallVector<Type> types;
   graph::MatMulOp::Adaptor bad({arg({2, 3}), arg({4, 5})});
-  EXPECT_TRUE(failed(graph::MatMulOp::inferReturnTypes(&ctx, std::nullopt,
-                                                       bad, types)));
+  EXPECT_TRUE(failed(
+      graph::MatMulOp::inferReturnTypes(&ctx, std::nullopt, bad, types)));
 }
 
 TEST_F(GraphShapeTest, ReductionsAndGather) {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/driver/CompileDriver.h"
+#include "compiler/onnx/OnnxImporter.h"
 
 #include <CLI/CLI.hpp>
 
@@ -23,11 +24,12 @@ int main(int argc, char **argv) {
   CLI::App app{"ds-compile: compiles an ONNX model and a DeepSpeed config "
                "into a per-rank parallel plan",
                "ds-compile"};
-  app.add_option("model", request.modelPath, "ONNX model (.onnx)")
-      ->required();
+  bool listOps = false;
+  app.add_option("model", request.modelPath, "ONNX model (.onnx)");
   app.add_option("--config", request.configPath,
-                 "DeepSpeed JSON config (ds_config.json)")
-      ->required();
+                 "DeepSpeed JSON config (ds_config.json)");
+  app.add_flag("--list-ops", listOps,
+               "print the supported ONNX op types, one per line, and exit");
   app.add_option("--hostfile", hostfile,
                  "DeepSpeed hostfile: one '<host> slots=<n>' per line");
   app.add_option("--include", request.resources.include,
@@ -55,6 +57,18 @@ int main(int argc, char **argv) {
                  << "usage.\n";
     return 1;
   }
+  if (listOps) {
+    for (llvm::StringRef op : dsc::onnx_import::supportedOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+  for (auto [value, name] : {std::pair{&request.modelPath, "model"},
+                             std::pair{&request.configPath, "--config"}})
+    if (value->empty()) {
+      llvm::errs() << "error: " << name << " is required\nRun 'ds-compile "
+                   << "--help' for usage.\n";
+      return 1;
+    }
   if (!hostfile.empty())
     request.hostfilePath = hostfile;
   request.resources.numNodes = numNodes;
