@@ -9,6 +9,13 @@ using llvm::StringRef;
 
 namespace dsc::onnx_import {
 
+std::string tensorTypeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
 GraphBuilder::GraphBuilder(OpBuilder &builder, StringRef baseDir, int64_t opset)
     : builder(builder), modelDir(baseDir.str()), opsetVersion(opset),
       location(builder.getUnknownLoc()) {}
@@ -103,6 +110,16 @@ std::string GraphBuilder::takeDiagnostic() {
   std::string message = std::move(diagnostic);
   diagnostic.clear();
   return message.empty() ? "invalid operands" : message;
+}
+
+llvm::Error GraphBuilder::checkSize(Type type) const {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return llvm::Error::success();
+  if (!isReasonableShape(tensor.getShape()))
+    return nodeError("result shape " + llvm::Twine(tensorTypeString(tensor)) +
+                     " has a negative dimension or more than 2^40 elements");
+  return llvm::Error::success();
 }
 
 Value GraphBuilder::constant(DenseElementsAttr value) {

@@ -10,6 +10,7 @@
 #ifndef DSC_COMPILER_ONNX_GRAPHBUILDER_H
 #define DSC_COMPILER_ONNX_GRAPHBUILDER_H
 
+#include "compiler/onnx/OnnxTensor.h"
 #include "dialects/graph/GraphOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -97,6 +98,9 @@ public:
             state.attributes.getDictionary(context()), state.getRawProperties(),
             state.regions, types)))
       return nodeError(takeDiagnostic());
+    for (mlir::Type type : types)
+      if (llvm::Error err = checkSize(type))
+        return std::move(err);
     state.types.assign(types.begin(), types.end());
     return finish(builder.create(state));
   }
@@ -113,6 +117,8 @@ public:
   /// verifier checks it.
   template <typename OpTy>
   llvm::Expected<mlir::Value> createTyped(mlir::Type type, mlir::Value input) {
+    if (llvm::Error err = checkSize(type))
+      return std::move(err);
     auto op = OpTy::create(builder, location, type, input);
     if (mlir::failed(mlir::verify(op))) {
       std::string message = takeDiagnostic();
@@ -121,6 +127,10 @@ public:
     }
     return finish(op.getOperation()).front();
   }
+
+  /// Fails on a result type with a negative dimension or more elements than
+  /// any real model has (which also keeps shape arithmetic from overflowing).
+  llvm::Error checkSize(mlir::Type type) const;
 
   mlir::Value constant(mlir::DenseElementsAttr value);
   mlir::Value constantI64(llvm::ArrayRef<int64_t> values);
@@ -139,6 +149,9 @@ private:
   mlir::Location location;
   std::string diagnostic;
 };
+
+/// The printed form of a type, for messages.
+std::string tensorTypeString(mlir::Type type);
 
 /// Converts the current node of `gb` into graph ops.
 using OpConversion = llvm::Error (*)(GraphBuilder &gb);

@@ -68,6 +68,9 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
   const auto &dims = tensor.shape().dim();
   SmallVector<int64_t> shape;
   if (given != options.inputShapes.end()) {
+    if (!isReasonableShape(given->second))
+      return makeError("--input-shape " + name +
+                       " has more than 2^40 elements");
     if (static_cast<int>(given->second.size()) != dims.size())
       return makeError("--input-shape " + name + " has " +
                        llvm::Twine(given->second.size()) +
@@ -106,6 +109,9 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
         "graph input '" + name + "' axis " + llvm::Twine(i) + " (" + symbol +
         ") is symbolic and cannot be bound; pass " + shapeHint(name, rank));
   }
+  if (!isReasonableShape(shape))
+    return makeError("graph input '" + name +
+                     "' has a negative dimension or more than 2^40 elements");
   return RankedTensorType::get(shape, *element);
 }
 

@@ -27,6 +27,9 @@ namespace {
 
 using graph::numElements;
 
+/// Range is folded into a constant; beyond this it is not a shape computation.
+constexpr int64_t kMaxRangeElements = 1 << 20;
+
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 Error setResult(GraphBuilder &gb, Expected<Value> value) {
@@ -244,10 +247,7 @@ Error convertDropout(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
-  Expected<double> ratio = constantScalar(gb, 1, "ratio", 0.5);
   Expected<double> training = constantScalar(gb, 2, "training_mode", 0.0);
-  if (!ratio)
-    return ratio.takeError();
   if (!training)
     return training.takeError();
   if (*training == 0.0) {
@@ -257,6 +257,10 @@ Error convertDropout(GraphBuilder &gb) {
     gb.setOutput(1, gb.constant(DenseElementsAttr::get(maskType, true)));
     return Error::success();
   }
+  // The ratio matters only in training mode.
+  Expected<double> ratio = constantScalar(gb, 1, "ratio", 0.5);
+  if (!ratio)
+    return ratio.takeError();
   auto results = gb.createN<graph::DropoutOp>(
       2, *x, gb.b().getF64FloatAttr(*ratio),
       gb.b().getI64IntegerAttr(gb.attrInt("seed", 0)));
@@ -324,6 +328,9 @@ Error convertConv(GraphBuilder &gb) {
       return gb.nodeError("kernel_shape does not match the filter's shape");
   if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
     return gb.nodeError("expected 2 strides, 2 dilations and 4 pads");
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+    return gb.nodeError("strides and dilations must be >= 1");
   std::string autoPad = gb.attrString("auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     pads.assign(4, 0);
@@ -471,6 +478,8 @@ Error convertSplit(GraphBuilder &gb) {
     sizes = *given;
   } else {
     parts = gb.attrInt("num_outputs", parts);
+    if (parts <= 0)
+      return gb.nodeError("needs at least one output");
     // Opset 18 lets the last chunk be smaller; before it the split is even.
     int64_t chunk = (dim + parts - 1) / parts;
     if (gb.opset() < 18 && dim % parts)
@@ -734,12 +743,15 @@ Error convertTrilu(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
-  Expected<double> k = constantScalar(gb, 1, "k", 0.0);
-  if (!k)
-    return k.takeError();
+  Value k = gb.input(1);
+  if (k && typeOf(k).getRank() != 0) {
+    Expected<Value> scalar = reshapeTo(gb, k, {});
+    if (!scalar)
+      return scalar.takeError();
+    k = *scalar;
+  }
   return setResult(gb, gb.create<graph::TriluOp>(
-                           *x, gb.b().getBoolAttr(gb.attrInt("upper", 1)),
-                           gb.b().getI64IntegerAttr(static_cast<int64_t>(*k))));
+                           *x, k, gb.b().getBoolAttr(gb.attrInt("upper", 1))));
 }
 
 //===----------------------------------------------------------------------===//
@@ -779,9 +791,9 @@ Error convertConstantOfShape(GraphBuilder &gb) {
   auto shape = gb.constantInts(0, "input");
   if (!shape)
     return shape.takeError();
-  for (int64_t d : *shape)
-    if (d < 0)
-      return gb.nodeError("negative dimension " + llvm::Twine(d));
+  if (!isReasonableShape(*shape))
+    return gb.nodeError("the shape has a negative dimension or more than "
+                        "2^40 elements");
   Type element = gb.b().getF32Type();
   Attribute fill = gb.b().getF32FloatAttr(0.0f);
   if (const onnx::AttributeProto *a = gb.attr("value")) {
@@ -832,8 +844,13 @@ Error convertRange(GraphBuilder &gb) {
          delta = scalar(args[2]);
   if (delta == 0)
     return gb.nodeError("delta is 0");
-  int64_t count = std::max<int64_t>(
-      0, static_cast<int64_t>(std::ceil((limit - start) / delta)));
+  double steps = std::ceil((limit - start) / delta);
+  if (!std::isfinite(steps) || steps > kMaxRangeElements)
+    return gb.nodeError("would produce more than " +
+                        llvm::Twine(kMaxRangeElements) +
+                        " elements (start, limit and delta are folded into a "
+                        "constant at compile time)");
+  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
   SmallVector<Attribute> values;
   Type element = args[0].getElementType();
   for (int64_t i = 0; i < count; ++i) {

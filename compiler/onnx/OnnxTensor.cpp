@@ -1,6 +1,7 @@
 //===- OnnxTensor.cpp - ONNX tensors and types to MLIR --------------------===//
 
 #include "compiler/onnx/OnnxTensor.h"
+#include "dialects/graph/GraphOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/FileSystem.h"
@@ -90,6 +91,17 @@ std::vector<char> packField(const Field &field, size_t width) {
 
 } // namespace
 
+bool isReasonableShape(llvm::ArrayRef<int64_t> shape) {
+  constexpr int64_t kMaxElements = int64_t(1) << 40;
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && count > kMaxElements / d))
+      return false;
+    count *= d;
+  }
+  return true;
+}
+
 StringRef dataTypeName(int32_t dataType) {
   if (!onnx::TensorProto_DataType_IsValid(dataType))
     return "UNKNOWN";
@@ -142,14 +154,11 @@ Expected<TensorData> decodeTensor(MLIRContext &context,
   Expected<Type> element = elementTypeOf(context, tensor.data_type());
   if (!element)
     return makeError(what + ": " + llvm::toString(element.takeError()));
-  llvm::SmallVector<int64_t> shape;
-  int64_t count = 1;
-  for (int64_t d : tensor.dims()) {
-    if (d < 0 || (d > 0 && count > (int64_t(1) << 40) / d))
-      return makeError(what + ": invalid dimension " + llvm::Twine(d));
-    shape.push_back(d);
-    count *= d;
-  }
+  llvm::SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  if (!isReasonableShape(shape))
+    return makeError(what + ": has a negative dimension or more than 2^40 "
+                            "elements");
+  int64_t count = graph::numElements(shape);
   TensorData out{RankedTensorType::get(shape, *element), {}};
   size_t width = byteWidth(*element);
   size_t expected = count * width;

@@ -12,6 +12,11 @@
 
 namespace dsc::onnx_import {
 
+/// True when no dimension is negative and the element count is at most 2^40:
+/// larger shapes are corrupt input, and rejecting them keeps shape
+/// arithmetic from overflowing.
+bool isReasonableShape(llvm::ArrayRef<int64_t> shape);
+
 /// The MLIR element type of an ONNX `TensorProto::DataType`, or an error
 /// naming the type for those ds-compile does not support.
 llvm::Expected<mlir::Type> elementTypeOf(mlir::MLIRContext &context,

@@ -545,16 +545,21 @@ def Graph_PadOp : Graph_InferredOp<"pad"> {
 def Graph_TriluOp : Graph_InferredOp<"trilu"> {
   let summary = "keeps the upper or lower triangle";
   let description = [{
-    Over the last two axes, keeps elements on and above (`upper = true`) or
-    on and below the `k`-th diagonal and zeroes the rest.
+    Over the last two axes, keeps the elements on and above (`upper = true`)
+    or on and below the `k`-th diagonal and zeroes the rest. `k` is an
+    optional scalar `i64` tensor (0 when absent); it may be a runtime value,
+    since it does not change the shape.
 
     ```mlir
-    %1 = graph.trilu %0 {k = 1 : i64, upper = true} : tensor<4x4xf32>
+    %1 = graph.trilu %0, %k <{upper = true}> : tensor<4x4xf32>, tensor<i64>
     ```
   }];
-  let arguments = (ins Graph_Tensor:$input, BoolAttr:$upper, I64Attr:$k);
+  let arguments = (ins Graph_Tensor:$input, Optional<0DTensorOf<[I64]>>:$k,
+                   BoolAttr:$upper);
   let results = (outs Graph_Tensor:$result);
-  let assemblyFormat = "$input prop-dict attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input (`,` $k^)? prop-dict attr-dict `:` type($input) (`,` type($k)^)?
+  }];
 }
 
 #endif // DSC_GRAPH_OPS

@@ -13,7 +13,7 @@ if [ $# -lt 1 ] || [ ! -x "$1" ]; then
   echo "usage: $0 FUZZER-BINARY [libFuzzer options...]" >&2
   exit 2
 fi
-fuzzer=$1
+fuzzer=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 
 here=$(cd "$(dirname "$0")" && pwd)

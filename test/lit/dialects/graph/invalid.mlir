@@ -376,7 +376,7 @@ func.func @pad_negative(%x: tensor<2x3xf32>) {
 
 func.func @trilu_rank(%x: tensor<4xf32>) {
   // expected-error @+1 {{input must have rank >= 2}}
-  %0 = graph.trilu %x <{k = 0 : i64, upper = true}> : tensor<4xf32>
+  %0 = graph.trilu %x <{upper = true}> : tensor<4xf32>
   return
 }
 

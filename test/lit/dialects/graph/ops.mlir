@@ -115,8 +115,11 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %ids: tensor<5xi64>, %table: ten
   %7 = graph.scatter_nd %table, %idx, %upd <{reduction = "add"}> : tensor<10x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
   // CHECK: graph.pad %{{.*}} <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
   %8 = graph.pad %m <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
-  // CHECK: graph.trilu %{{.*}} <{k = 1 : i64, upper = true}> : tensor<4x4xf32>
-  %9 = graph.trilu %m <{k = 1 : i64, upper = true}> : tensor<4x4xf32>
+  // CHECK: graph.trilu %{{.*}} <{upper = false}> : tensor<4x4xf32>
+  %t = graph.trilu %m <{upper = false}> : tensor<4x4xf32>
+  // CHECK: graph.trilu %{{.*}}, %{{.*}} <{upper = true}> : tensor<4x4xf32>, tensor<i64>
+  %k = graph.constant dense<1> : tensor<i64>
+  %9 = graph.trilu %t, %k <{upper = true}> : tensor<4x4xf32>, tensor<i64>
   // CHECK: graph.constant dense<1.000000e+00> : tensor<4x4xf32>
   %10 = graph.constant dense<1.0> : tensor<4x4xf32>
   %11 = graph.add %9, %10 : tensor<4x4xf32>, tensor<4x4xf32>
