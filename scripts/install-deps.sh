@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of ds-compile with apt-get. Idempotent:
-# packages already present are skipped by apt itself.
+# Installs every build and test dependency of ds-compile with apt-get.
+# Idempotent: nothing is installed when every package is present.
+#   --with-torch  also Debian's PyTorch, for the example exporters in
+#                 examples/export/ (they run with /usr/bin/python3).
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,9 @@ packages=(
   libcli11-dev nlohmann-json3-dev libgloo-dev libopenblas-dev libgtest-dev
   python3-onnx python3-numpy libonnx-testdata
 )
+if [ "${1:-}" = "--with-torch" ]; then
+  packages+=(python3-torch)
+fi
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi

@@ -93,26 +93,37 @@ DenseElementsAttr fromInts(RankedTensorType type, ArrayRef<int64_t> values) {
   return DenseElementsAttr::get(type, out);
 }
 
-/// For each element of `out`, the linear index of the broadcast source element
-/// of a tensor shaped `in`.
-SmallVector<int64_t> broadcastSources(ArrayRef<int64_t> out,
-                                      ArrayRef<int64_t> in) {
-  int64_t count = numElements(out);
-  size_t offset = out.size() - in.size();
-  SmallVector<int64_t> sources(count);
-  SmallVector<int64_t> index(out.size(), 0);
+/// For each element of a tensor shaped `shape`, in row-major order, the
+/// linear index `sourceOf(multi-index)` of the element it is taken from.
+SmallVector<int64_t>
+mapIndices(ArrayRef<int64_t> shape,
+           llvm::function_ref<int64_t(ArrayRef<int64_t>)> sourceOf) {
+  int64_t count = numElements(shape);
+  SmallVector<int64_t> sources;
+  sources.reserve(count);
+  SmallVector<int64_t> index(shape.size(), 0);
   for (int64_t n = 0; n < count; ++n) {
-    int64_t src = 0;
-    for (size_t d = 0; d < in.size(); ++d)
-      src = src * in[d] + (in[d] == 1 ? 0 : index[d + offset]);
-    sources[n] = src;
-    for (int64_t d = out.size() - 1; d >= 0; --d) {
-      if (++index[d] < out[d])
+    sources.push_back(sourceOf(index));
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
         break;
       index[d] = 0;
     }
   }
   return sources;
+}
+
+/// For each element of `out`, the linear index of the broadcast source element
+/// of a tensor shaped `in`.
+SmallVector<int64_t> broadcastSources(ArrayRef<int64_t> out,
+                                      ArrayRef<int64_t> in) {
+  size_t offset = out.size() - in.size();
+  return mapIndices(out, [&](ArrayRef<int64_t> index) {
+    int64_t src = 0;
+    for (size_t d = 0; d < in.size(); ++d)
+      src = src * in[d] + (in[d] == 1 ? 0 : index[d + offset]);
+    return src;
+  });
 }
 
 /// Row-major strides of a shape.
@@ -401,20 +412,13 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return {};
   RankedTensorType type = getResult().getType();
   SmallVector<int64_t> inStrides = stridesOf(input.getType().getShape());
-  SmallVector<int64_t> sources;
-  SmallVector<int64_t> index(perm.size(), 0);
-  for (int64_t n = 0; n < type.getNumElements(); ++n) {
-    int64_t src = 0;
-    for (size_t d = 0; d < perm.size(); ++d)
-      src += index[d] * inStrides[perm[d]];
-    sources.push_back(src);
-    for (int64_t d = perm.size() - 1; d >= 0; --d) {
-      if (++index[d] < type.getDimSize(d))
-        break;
-      index[d] = 0;
-    }
-  }
-  return gatherElements(input, type, sources);
+  return gatherElements(
+      input, type, mapIndices(type.getShape(), [&](ArrayRef<int64_t> index) {
+        int64_t src = 0;
+        for (size_t d = 0; d < perm.size(); ++d)
+          src += index[d] * inStrides[perm[d]];
+        return src;
+      }));
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
@@ -427,20 +431,13 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = getResult().getType();
   SmallVector<int64_t> inStrides = stridesOf(input.getType().getShape());
   ArrayRef<int64_t> starts = getStarts(), steps = getSteps();
-  SmallVector<int64_t> sources;
-  SmallVector<int64_t> index(type.getRank(), 0);
-  for (int64_t n = 0; n < type.getNumElements(); ++n) {
-    int64_t src = 0;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      src += (starts[d] + index[d] * steps[d]) * inStrides[d];
-    sources.push_back(src);
-    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
-      if (++index[d] < type.getDimSize(d))
-        break;
-      index[d] = 0;
-    }
-  }
-  return gatherElements(input, type, sources);
+  return gatherElements(
+      input, type, mapIndices(type.getShape(), [&](ArrayRef<int64_t> index) {
+        int64_t src = 0;
+        for (size_t d = 0; d < index.size(); ++d)
+          src += (starts[d] + index[d] * steps[d]) * inStrides[d];
+        return src;
+      }));
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {

@@ -10,7 +10,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py=/usr/bin/python3  # Debian's python3-torch / python3-onnx live here, not in pyenv
 
-bash "$root/scripts/install-torch.sh"
+bash "$root/scripts/install-deps.sh" --with-torch
 
 args=("$@")
 if [ ${#args[@]} -eq 0 ]; then

@@ -30,8 +30,14 @@ echo "fuzzing for ${FUZZ_SECONDS:-60} s in $workdir"
   -print_final_stats=1 \
   -artifact_prefix="$workdir/artifacts/" \
   "$@" \
-  "$workdir/corpus") 2>&1 | tee "$workdir/fuzz.log"
-status=${PIPESTATUS[0]}
+  "$workdir/corpus") >"$workdir/fuzz.log" 2>&1
+status=$?
+# The full log is long; show the summary, or the end of it on failure.
+if [ "$status" -ne 0 ]; then
+  tail -n 40 "$workdir/fuzz.log"
+else
+  grep -E '^(Done|stat::)' "$workdir/fuzz.log"
+fi
 
 artifacts=$(ls "$workdir/artifacts")
 if [ "$status" -ne 0 ] || [ -n "$artifacts" ]; then
