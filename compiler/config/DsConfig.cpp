@@ -158,6 +158,18 @@ Expected<ParsedConfig> parseConfigFile(StringRef path) {
   return parseConfig((*buffer)->getBuffer(), path);
 }
 
+Expected<int64_t> dataParallelSize(const DsConfig &config, int64_t worldSize) {
+  int64_t tp = std::max<int64_t>(config.tensorParallel.autotpSize, 1);
+  int64_t pp = config.pipeline.stages.isAuto
+                   ? 1
+                   : std::max<int64_t>(config.pipeline.stages.value, 1);
+  if (worldSize <= 0 || worldSize % (tp * pp) != 0)
+    return makeError("world size " + Twine(worldSize) +
+                     " is not a multiple of tensor_parallel.autotp_size " +
+                     Twine(tp) + " * pipeline.stages " + Twine(pp));
+  return worldSize / (tp * pp);
+}
+
 Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
   if (dpSize <= 0)
     return makeError("data-parallel size: expected a positive integer, got " +

@@ -241,6 +241,13 @@ struct BatchSizes {
   int64_t gradAccumSteps;
 };
 
+/// The data-parallel degree of a world: world / (tp * pp), with tp the
+/// training tensor-parallel degree (`tensor_parallel.autotp_size`, 0 = 1) and
+/// pp the pipeline stages ("auto" counts as 1 until the planner decides).
+/// Fails when the world does not divide.
+llvm::Expected<int64_t> dataParallelSize(const DsConfig &config,
+                                         int64_t worldSize);
+
 /// Derives the missing batch values for a data-parallel degree (DeepSpeed's
 /// table: integer division, then the invariant
 /// TBS == MBS * GAS * dpSize is checked).

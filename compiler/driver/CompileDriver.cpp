@@ -25,7 +25,7 @@ Error makeError(const llvm::Twine &message) {
 
 /// One line per stage: what was decided.
 void printSummary(llvm::raw_ostream &log, const topology::World &world,
-                  const config::BatchSizes &batch,
+                  int64_t dpSize, const config::BatchSizes &batch,
                   onnx_import::ImportedModel &model) {
   int64_t elements = 0;
   for (const onnx_import::Parameter &p : model.parameters)
@@ -39,8 +39,7 @@ void printSummary(llvm::raw_ostream &log, const topology::World &world,
       << world.numNodes() << " node(s), master " << world.masterAddr << "\n"
       << "ds-compile: batch: train_batch_size " << batch.trainBatchSize
       << " = micro-batch " << batch.microBatchSize << " x accumulation "
-      << batch.gradAccumSteps << " x data-parallel " << world.worldSize()
-      << "\n"
+      << batch.gradAccumSteps << " x data-parallel " << dpSize << "\n"
       << "ds-compile: graph: " << ops << " ops, " << model.parameters.size()
       << " parameters (" << elements << " elements)\n";
 }
@@ -90,9 +89,12 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (!world)
     return world.takeError();
 
-  // Until the planner exists every rank is a data-parallel rank.
+  Expected<int64_t> dpSize =
+      config::dataParallelSize(parsed->config, world->worldSize());
+  if (!dpSize)
+    return dpSize.takeError();
   Expected<config::BatchSizes> batch =
-      config::resolveBatch(parsed->config, world->worldSize());
+      config::resolveBatch(parsed->config, *dpSize);
   if (!batch)
     return batch.takeError();
 
@@ -112,7 +114,7 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
       onnx_import::importOnnxFile(context, request.modelPath, options);
   if (!model)
     return model.takeError();
-  printSummary(log, *world, *batch, *model);
+  printSummary(log, *world, *dpSize, *batch, *model);
 
   if (request.emit == EmitKind::Graph) {
     model->module->print(out);

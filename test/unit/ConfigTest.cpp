@@ -692,3 +692,25 @@ TEST(BatchTable, NonPositive) {
 }
 
 } // namespace
+
+TEST(DataParallelSize, DividesTheWorldByTensorAndPipelineDegrees) {
+  auto dp = [](llvm::StringRef text, int64_t world) -> std::string {
+    llvm::Expected<int64_t> size =
+        dataParallelSize(parseOk(text).config, world);
+    return size ? std::to_string(*size) : llvm::toString(size.takeError());
+  };
+  EXPECT_EQ(dp(R"({"train_batch_size": 8})", 4), "4");
+  EXPECT_EQ(dp(R"({"train_batch_size": 8,
+                  "tensor_parallel": {"autotp_size": 2}})",
+               8),
+            "4");
+  EXPECT_EQ(dp(R"({"train_batch_size": 8, "pipeline": {"stages": 2},
+                  "tensor_parallel": {"autotp_size": 2}})",
+               8),
+            "2");
+  EXPECT_EQ(dp(R"({"train_batch_size": 8,
+                  "tensor_parallel": {"autotp_size": 3}})",
+               4),
+            "world size 4 is not a multiple of tensor_parallel.autotp_size 3 "
+            "* pipeline.stages 1");
+}
