@@ -58,5 +58,79 @@ LogicalResult ExpandOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Gradients whose result type is the forward operand's: the forward shape
+// rule applied to the result must give the type of `grad`.
+//===----------------------------------------------------------------------===//
+
+/// Checks that the forward op, run on the gradient's result type, would have
+/// produced `grad`'s type.
+static LogicalResult
+checkForward(Operation *op, FailureOr<RankedTensorType> forward, Type grad) {
+  if (failed(forward))
+    return failure();
+  if (*forward != grad)
+    return op->emitOpError("grad ")
+           << grad << " is not the forward result type " << *forward
+           << " of this input";
+  return success();
+}
+
+LogicalResult ConvGradInputOp::verify() {
+  return checkForward(*this,
+                      inferConvType(getLoc(), getInputGrad().getType(),
+                                    getFilter().getType(), Type(), getStrides(),
+                                    getPads(), getDilations(), getGroup()),
+                      getGrad().getType());
+}
+
+LogicalResult ConvGradFilterOp::verify() {
+  return checkForward(*this,
+                      inferConvType(getLoc(), getInput().getType(),
+                                    getFilterGrad().getType(), Type(),
+                                    getStrides(), getPads(), getDilations(),
+                                    getGroup()),
+                      getGrad().getType());
+}
+
+LogicalResult GatherGradOp::verify() {
+  return checkForward(*this,
+                      inferGatherType(getLoc(), getInputGrad().getType(),
+                                      getIndices().getType(), getAxis()),
+                      getGrad().getType());
+}
+
+LogicalResult GatherElementsGradOp::verify() {
+  RankedTensorType input = getInputGrad().getType();
+  if (getAxis() < 0 || getAxis() >= input.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range";
+  auto expected = RankedTensorType::get(getIndices().getType().getShape(),
+                                        input.getElementType());
+  return checkForward(*this, expected, getGrad().getType());
+}
+
+LogicalResult SliceGradOp::verify() {
+  return checkForward(*this,
+                      inferSliceType(getLoc(), getInputGrad().getType(),
+                                     getStarts(), getEnds(), getSteps()),
+                      getGrad().getType());
+}
+
+LogicalResult PadGradOp::verify() {
+  return checkForward(
+      *this,
+      inferPadType(getLoc(), getInputGrad().getType(), getPads(), getMode()),
+      getGrad().getType());
+}
+
+LogicalResult NegativeLogLikelihoodLossGradOp::verify() {
+  Value weight = getWeight();
+  return checkForward(
+      *this,
+      inferLossType(getLoc(), getInputGrad().getType(), getTarget().getType(),
+                    weight ? weight.getType() : Type(), getReduction()),
+      getGrad().getType());
+}
+
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.cpp.inc"

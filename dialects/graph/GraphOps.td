@@ -562,4 +562,242 @@ def Graph_TriluOp : Graph_InferredOp<"trilu"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//
+// Ops the autodiff pass emits where a gradient is not a composition of the
+// forward ops above. Each takes the adjoint of the forward result (`grad`)
+// and returns the adjoint of a forward operand.
+//===----------------------------------------------------------------------===//
+
+class Graph_AxisGradOp<string mnemonic, string forward, string formula>
+    : Graph_InferredOp<mnemonic, [AllTypesMatch<["result", "grad"]>]> {
+  let summary = "gradient of " # forward;
+  let description = [{
+    Given the forward result `result` of `graph.}] # forward # [{` along
+    `axis` and its adjoint `grad`, returns the input's adjoint
+    }] # formula # [{.
+
+    ```mlir
+    %dx = graph.}] # mnemonic # [{ %y, %dy <{axis = 1 : i64}> : tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$result, Graph_FloatTensor:$grad,
+                   I64Attr:$axis);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = "$result `,` $grad prop-dict attr-dict `:` type($result)";
+}
+
+def Graph_SoftmaxGradOp : Graph_AxisGradOp<"softmax_grad", "softmax",
+    "`result * (grad - sum(grad * result, axis))`">;
+def Graph_LogSoftmaxGradOp : Graph_AxisGradOp<"log_softmax_grad",
+    "log_softmax", "`grad - exp(result) * sum(grad, axis)`">;
+
+def Graph_LayerNormGradOp : Graph_InferredOp<"layer_norm_grad"> {
+  let summary = "gradient of layer_norm";
+  let description = [{
+    From the forward input, scale and statistics of a `graph.layer_norm`
+    over `[axis, rank)` and the adjoint `grad` of its result, returns the
+    adjoints of the input, the scale and the bias (the last two shaped like
+    the scale).
+
+    ```mlir
+    %dx, %ds, %db = graph.layer_norm_grad %x, %s, %m, %r, %dy <{axis = 1 : i64}>
+        : (tensor<4x8xf32>, tensor<8xf32>, tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x8xf32>)
+          -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$scale,
+                   Graph_FloatTensor:$mean, Graph_FloatTensor:$inv_std_dev,
+                   Graph_FloatTensor:$grad, I64Attr:$axis);
+  let results = (outs Graph_FloatTensor:$input_grad,
+                 Graph_FloatTensor:$scale_grad, Graph_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $mean `,` $inv_std_dev `,` $grad prop-dict attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Graph_GeluGradOp
+    : Graph_InferredOp<"gelu_grad", [AllTypesMatch<["input", "grad"]>]> {
+  let summary = "gradient of gelu";
+  let description = [{
+    `grad * gelu'(input)`, with the derivative of the exact or the tanh form
+    as `approximate` says.
+
+    ```mlir
+    %dx = graph.gelu_grad %x, %dy <{approximate = "tanh"}> : tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$grad,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = "$input `,` $grad prop-dict attr-dict `:` type($input)";
+}
+
+def Graph_ConvGradInputOp : Graph_Op<"conv_grad_input", [Pure]> {
+  let summary = "gradient of conv with respect to its input";
+  let description = [{
+    The adjoint of the input of a `graph.conv` with these attributes, given
+    the filter and the adjoint `grad` of the output (a transposed
+    convolution). The result type is the forward input's type.
+
+    ```mlir
+    %dx = graph.conv_grad_input %dy, %w <{dilations = array<i64: 1, 1>, group = 1 : i64,
+        pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}>
+        : (tensor<1x4x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, Graph_FloatTensor:$filter,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $grad `,` $filter prop-dict attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_ConvGradFilterOp : Graph_Op<"conv_grad_filter", [Pure]> {
+  let summary = "gradient of conv with respect to its filter";
+  let description = [{
+    The adjoint of the filter of a `graph.conv` with these attributes, given
+    the forward input and the adjoint `grad` of the output. The result type
+    is the filter's type.
+
+    ```mlir
+    %dw = graph.conv_grad_filter %x, %dy <{dilations = array<i64: 1, 1>, group = 1 : i64,
+        pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}>
+        : (tensor<1x3x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<4x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$grad,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs Graph_FloatTensor:$filter_grad);
+  let assemblyFormat = [{
+    $input `,` $grad prop-dict attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+class Graph_ScatterGradOp<string mnemonic, string forward, string what>
+    : Graph_Op<mnemonic, [Pure]> {
+  let summary = "gradient of " # forward;
+  let description = [{
+    The adjoint of the input of a `graph.}] # forward # [{`: a zero tensor
+    of the result type into which }] # what # [{ is added at the positions
+    the forward op read.
+
+    ```mlir
+    %dw = graph.}] # mnemonic # [{ %ids, %dy <{axis = 0 : i64}>
+        : (tensor<2x48xi64>, tensor<2x48x96xf32>) -> tensor<512x96xf32>
+    ```
+  }];
+  let arguments = (ins Graph_IndexTensor:$indices, Graph_FloatTensor:$grad,
+                   I64Attr:$axis);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $indices `,` $grad prop-dict attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_GatherGradOp
+    : Graph_ScatterGradOp<"gather_grad", "gather", "each slice of `grad`">;
+def Graph_GatherElementsGradOp
+    : Graph_ScatterGradOp<"gather_elements_grad", "gather_elements",
+                          "each element of `grad`">;
+
+def Graph_SliceGradOp : Graph_Op<"slice_grad", [Pure]> {
+  let summary = "gradient of slice";
+  let description = [{
+    A zero tensor of the result type (the forward input's) with `grad`
+    written at the elements a `graph.slice` with these bounds read.
+
+    ```mlir
+    %dx = graph.slice_grad %dy <{ends = array<i64: 4, 6>, starts = array<i64: 0, 2>,
+        steps = array<i64: 1, 2>}> : tensor<4x2xf32> -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $grad prop-dict attr-dict `:` type($grad) `->` type($input_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_PadGradOp : Graph_Op<"pad_grad", [Pure]> {
+  let summary = "gradient of pad";
+  let description = [{
+    The adjoint of the input of a `graph.pad` with these pads and mode: the
+    interior of `grad`, plus (for `reflect`, `edge` and `wrap`) the padded
+    cells added to the input elements they copy.
+
+    ```mlir
+    %dx = graph.pad_grad %dy <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}>
+        : tensor<4x6xf32> -> tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$grad, DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $grad prop-dict attr-dict `:` type($grad) `->` type($input_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_SoftmaxCrossEntropyLossGradOp
+    : Graph_InferredOp<"softmax_cross_entropy_loss_grad"> {
+  let summary = "gradient of softmax_cross_entropy_loss";
+  let description = [{
+    The adjoint of the scores of a `graph.softmax_cross_entropy_loss`, from
+    its `log_prob` result, the targets, the adjoint `grad` of the loss
+    (scalar for `mean` and `sum`, target-shaped for `none`) and the optional
+    class weights: `(exp(log_prob) - onehot(target)) * w * grad`, divided by
+    the total weight for `mean`; ignored targets get zero.
+
+    ```mlir
+    %dx = graph.softmax_cross_entropy_loss_grad %logp, %t, %dl <{ignore_index = -100 : i64}>
+        : (tensor<4x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$log_prob, Graph_IndexTensor:$target,
+                   Graph_FloatTensor:$grad, Optional<Graph_FloatTensor>:$weight,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $log_prob `,` $target `,` $grad (`,` $weight^)? prop-dict attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Graph_NegativeLogLikelihoodLossGradOp
+    : Graph_Op<"nll_loss_grad", [Pure]> {
+  let summary = "gradient of nll_loss";
+  let description = [{
+    The adjoint of the input of a `graph.nll_loss`: `-w * grad` at each
+    sample's target class (divided by the total weight for `mean`), zero
+    elsewhere and for ignored targets. The result type is the input's.
+
+    ```mlir
+    %dx = graph.nll_loss_grad %t, %dl : (tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_IndexTensor:$target, Graph_FloatTensor:$grad,
+                   Optional<Graph_FloatTensor>:$weight,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Graph_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $target `,` $grad (`,` $weight^)? prop-dict attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DSC_GRAPH_OPS

@@ -102,6 +102,15 @@ StringRef valueOr(StringAttr attr, StringRef dflt) {
   return attr ? attr.getValue() : dflt;
 }
 
+/// Appends `type` to `results`, or fails.
+LogicalResult pushType(FailureOr<RankedTensorType> type,
+                       SmallVectorImpl<Type> &results) {
+  if (failed(type))
+    return failure();
+  results.push_back(*type);
+  return success();
+}
+
 LogicalResult inferSameAsInput(Value input, SmallVectorImpl<Type> &results) {
   results.push_back(input.getType());
   return success();
@@ -243,35 +252,46 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-/// Shared shape rule of the two losses; `logProb` adds the second result.
-static LogicalResult inferLoss(std::optional<Location> loc, Value inputValue,
-                               Value targetValue, Value weight,
-                               StringRef reduction, bool logProb,
-                               SmallVectorImpl<Type> &results) {
-  RankedTensorType input = tensorOf(inputValue);
-  RankedTensorType target = tensorOf(targetValue);
+FailureOr<RankedTensorType>
+dsc::graph::inferLossType(std::optional<Location> loc, RankedTensorType input,
+                          RankedTensorType target, Type weight,
+                          StringRef reduction) {
+  auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
+    (void)fail(loc, message);
+    return failure();
+  };
   if (input.getRank() < 2)
-    return fail(loc, "input must be [N, C, ...], got " + typeString(input));
+    return failed("input must be [N, C, ...], got " + typeString(input));
   SmallVector<int64_t> expected{input.getDimSize(0)};
   llvm::append_range(expected, input.getShape().drop_front(2));
   if (target.getShape() != ArrayRef<int64_t>(expected))
-    return fail(loc, "target " + typeString(target) + " does not match input " +
-                         typeString(input) +
-                         " (expected the input's shape without axis 1)");
-  if (weight &&
-      tensorOf(weight).getShape() != ArrayRef<int64_t>{input.getDimSize(1)})
-    return fail(loc, "weight must have shape [C] = [" +
-                         Twine(input.getDimSize(1)) + "]");
+    return failed("target " + typeString(target) + " does not match input " +
+                  typeString(input) +
+                  " (expected the input's shape without axis 1)");
+  if (weight && cast<RankedTensorType>(weight).getShape() !=
+                    ArrayRef<int64_t>{input.getDimSize(1)})
+    return failed("weight must have shape [C] = [" +
+                  Twine(input.getDimSize(1)) + "]");
   Type element = input.getElementType();
   if (reduction == "none")
-    results.push_back(RankedTensorType::get(expected, element));
-  else if (reduction == "mean" || reduction == "sum")
-    results.push_back(RankedTensorType::get({}, element));
-  else
-    return fail(loc, "reduction must be 'mean', 'sum' or 'none', got '" +
-                         reduction + "'");
+    return RankedTensorType::get(expected, element);
+  if (reduction == "mean" || reduction == "sum")
+    return RankedTensorType::get({}, element);
+  return failed("reduction must be 'mean', 'sum' or 'none', got '" + reduction +
+                "'");
+}
+
+/// Shared shape rule of the two losses; `logProb` adds the second result.
+static LogicalResult inferLoss(std::optional<Location> loc, Value input,
+                               Value target, Value weight, StringRef reduction,
+                               bool logProb, SmallVectorImpl<Type> &results) {
+  if (failed(
+          pushType(inferLossType(loc, tensorOf(input), tensorOf(target),
+                                 weight ? weight.getType() : Type(), reduction),
+                   results)))
+    return failure();
   if (logProb)
-    results.push_back(input);
+    results.push_back(input.getType());
   return success();
 }
 
@@ -344,44 +364,56 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
-                                       SmallVectorImpl<Type> &results) {
-  RankedTensorType x = tensorOf(adaptor.getInput());
-  RankedTensorType w = tensorOf(adaptor.getFilter());
+FailureOr<RankedTensorType>
+dsc::graph::inferConvType(std::optional<Location> loc, RankedTensorType x,
+                          RankedTensorType w, Type bias,
+                          ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                          ArrayRef<int64_t> dilations, int64_t group) {
+  auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
+    (void)fail(loc, message);
+    return failure();
+  };
   if (x.getRank() != 4 || w.getRank() != 4)
-    return fail(loc, "input and filter must be 4-D (2-D convolution), got " +
-                         typeString(x) + " and " + typeString(w));
-  ArrayRef<int64_t> strides = adaptor.getStrides(), pads = adaptor.getPads(),
-                    dilations = adaptor.getDilations();
+    return failed("input and filter must be 4-D (2-D convolution), got " +
+                  typeString(x) + " and " + typeString(w));
   if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-    return fail(loc, "expected 2 strides, 2 dilations and 4 pads");
+    return failed("expected 2 strides, 2 dilations and 4 pads");
   if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
       llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
-    return fail(loc, "strides and dilations must be >= 1");
-  int64_t group = adaptor.getGroup();
+    return failed("strides and dilations must be >= 1");
   if (group < 1 || x.getDimSize(1) % group != 0 || w.getDimSize(0) % group)
-    return fail(loc, "group " + Twine(group) +
-                         " must divide the input and output channels");
+    return failed("group " + Twine(group) +
+                  " must divide the input and output channels");
   if (w.getDimSize(1) * group != x.getDimSize(1))
-    return fail(loc, "filter has " + Twine(w.getDimSize(1)) +
-                         " input channels per group, input has " +
-                         Twine(x.getDimSize(1)) + " channels in " +
-                         Twine(group) + " groups");
-  if (Value bias = adaptor.getBias())
-    if (tensorOf(bias).getShape() != ArrayRef<int64_t>{w.getDimSize(0)})
-      return fail(loc, "bias must have shape [" + Twine(w.getDimSize(0)) + "]");
+    return failed("filter has " + Twine(w.getDimSize(1)) +
+                  " input channels per group, input has " +
+                  Twine(x.getDimSize(1)) + " channels in " + Twine(group) +
+                  " groups");
+  if (bias && cast<RankedTensorType>(bias).getShape() !=
+                  ArrayRef<int64_t>{w.getDimSize(0)})
+    return failed("bias must have shape [" + Twine(w.getDimSize(0)) + "]");
   SmallVector<int64_t> shape{x.getDimSize(0), w.getDimSize(0)};
   for (int i = 0; i < 2; ++i) {
     int64_t span = dilations[i] * (w.getDimSize(2 + i) - 1) + 1;
     int64_t padded = x.getDimSize(2 + i) + pads[i] + pads[i + 2];
     if (padded < span)
-      return fail(loc, "filter is larger than the padded input");
+      return failed("filter is larger than the padded input");
     shape.push_back((padded - span) / strides[i] + 1);
   }
-  results.push_back(RankedTensorType::get(shape, x.getElementType()));
-  return success();
+  return RankedTensorType::get(shape, x.getElementType());
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  Value bias = adaptor.getBias();
+  return pushType(inferConvType(loc, tensorOf(adaptor.getInput()),
+                                tensorOf(adaptor.getFilter()),
+                                bias ? bias.getType() : Type(),
+                                adaptor.getStrides(), adaptor.getPads(),
+                                adaptor.getDilations(), adaptor.getGroup()),
+                  results);
 }
 
 static LogicalResult inferReduce(std::optional<Location> loc, Value input,
@@ -443,35 +475,45 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
-                                        std::optional<Location> loc,
-                                        Adaptor adaptor,
-                                        SmallVectorImpl<Type> &results) {
-  RankedTensorType t = tensorOf(adaptor.getInput());
-  ArrayRef<int64_t> starts = adaptor.getStarts(), ends = adaptor.getEnds(),
-                    steps = adaptor.getSteps();
+FailureOr<RankedTensorType>
+dsc::graph::inferSliceType(std::optional<Location> loc, RankedTensorType t,
+                           ArrayRef<int64_t> starts, ArrayRef<int64_t> ends,
+                           ArrayRef<int64_t> steps) {
+  auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
+    (void)fail(loc, message);
+    return failure();
+  };
   size_t rank = t.getRank();
   if (starts.size() != rank || ends.size() != rank || steps.size() != rank)
-    return fail(loc, "starts, ends and steps need one entry per axis (" +
-                         Twine(rank) + ")");
+    return failed("starts, ends and steps need one entry per axis (" +
+                  Twine(rank) + ")");
   SmallVector<int64_t> shape;
   for (size_t i = 0; i < rank; ++i) {
     int64_t dim = t.getDimSize(i), step = steps[i];
     if (step == 0)
-      return fail(loc, "step of axis " + Twine(i) + " is zero");
+      return failed("step of axis " + Twine(i) + " is zero");
     bool inRange = step > 0 ? (starts[i] >= 0 && starts[i] <= dim &&
                                ends[i] >= 0 && ends[i] <= dim)
                             : (starts[i] >= -1 && starts[i] < dim &&
                                ends[i] >= -1 && ends[i] < dim);
     if (!inRange)
-      return fail(loc, "slice bounds of axis " + Twine(i) +
-                           " are not clamped to its size " + Twine(dim));
+      return failed("slice bounds of axis " + Twine(i) +
+                    " are not clamped to its size " + Twine(dim));
     int64_t count = step > 0 ? (ends[i] - starts[i] + step - 1) / step
                              : (starts[i] - ends[i] - step - 1) / -step;
     shape.push_back(std::max<int64_t>(count, 0));
   }
-  results.push_back(RankedTensorType::get(shape, t.getElementType()));
-  return success();
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  return pushType(inferSliceType(loc, tensorOf(adaptor.getInput()),
+                                 adaptor.getStarts(), adaptor.getEnds(),
+                                 adaptor.getSteps()),
+                  results);
 }
 
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
@@ -503,20 +545,26 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &results) {
-  RankedTensorType data = tensorOf(adaptor.getInput());
-  RankedTensorType indices = tensorOf(adaptor.getIndices());
-  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(), data.getRank());
+FailureOr<RankedTensorType>
+dsc::graph::inferGatherType(std::optional<Location> loc, RankedTensorType data,
+                            RankedTensorType indices, int64_t axisAttr) {
+  FailureOr<int64_t> axis = checkAxis(loc, axisAttr, data.getRank());
   if (failed(axis))
     return failure();
   SmallVector<int64_t> shape(data.getShape().take_front(*axis));
   llvm::append_range(shape, indices.getShape());
   llvm::append_range(shape, data.getShape().drop_front(*axis + 1));
-  results.push_back(RankedTensorType::get(shape, data.getElementType()));
-  return success();
+  return RankedTensorType::get(shape, data.getElementType());
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  return pushType(inferGatherType(loc, tensorOf(adaptor.getInput()),
+                                  tensorOf(adaptor.getIndices()),
+                                  adaptor.getAxis()),
+                  results);
 }
 
 LogicalResult
@@ -559,29 +607,38 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult PadOp::inferReturnTypes(MLIRContext *,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  RankedTensorType t = tensorOf(adaptor.getInput());
-  ArrayRef<int64_t> pads = adaptor.getPads();
+FailureOr<RankedTensorType>
+dsc::graph::inferPadType(std::optional<Location> loc, RankedTensorType t,
+                         ArrayRef<int64_t> pads, StringRef mode) {
+  auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
+    (void)fail(loc, message);
+    return failure();
+  };
   int64_t rank = t.getRank();
   if (static_cast<int64_t>(pads.size()) != 2 * rank)
-    return fail(loc, "pads needs 2 * rank = " + Twine(2 * rank) +
-                         " entries, got " + Twine(pads.size()));
-  StringRef mode = valueOr(adaptor.getModeAttr(), "constant");
+    return failed("pads needs 2 * rank = " + Twine(2 * rank) +
+                  " entries, got " + Twine(pads.size()));
   if (mode != "constant" && mode != "reflect" && mode != "edge" &&
       mode != "wrap")
-    return fail(loc, "unknown pad mode '" + mode + "'");
+    return failed("unknown pad mode '" + mode + "'");
   SmallVector<int64_t> shape;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t size = t.getDimSize(i) + pads[i] + pads[i + rank];
     if (size < 0)
-      return fail(loc, "pads make axis " + Twine(i) + " negative");
+      return failed("pads make axis " + Twine(i) + " negative");
     shape.push_back(size);
   }
-  results.push_back(RankedTensorType::get(shape, t.getElementType()));
-  return success();
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return pushType(inferPadType(loc, tensorOf(adaptor.getInput()),
+                               adaptor.getPads(),
+                               valueOr(adaptor.getModeAttr(), "constant")),
+                  results);
 }
 
 LogicalResult TriluOp::inferReturnTypes(MLIRContext *,
@@ -591,4 +648,82 @@ LogicalResult TriluOp::inferReturnTypes(MLIRContext *,
   if (tensorOf(adaptor.getInput()).getRank() < 2)
     return fail(loc, "input must have rank >= 2");
   return inferSameAsInput(adaptor.getInput(), results);
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+/// `grad` must have the type of the forward value it is the adjoint of.
+static LogicalResult checkSameType(std::optional<Location> loc, StringRef what,
+                                   Value forward, Value grad) {
+  if (forward.getType() != grad.getType())
+    return fail(loc, "grad " + typeString(grad.getType()) +
+                         " does not match the " + what + " " +
+                         typeString(forward.getType()));
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &results) {
+  return inferAxisOp(loc, adaptor.getResult(), adaptor.getAxis(), results);
+}
+
+LogicalResult
+LogSoftmaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                   Adaptor adaptor,
+                                   SmallVectorImpl<Type> &results) {
+  return inferAxisOp(loc, adaptor.getResult(), adaptor.getAxis(), results);
+}
+
+LogicalResult
+LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &results) {
+  if (failed(
+          checkSameType(loc, "input", adaptor.getInput(), adaptor.getGrad())))
+    return failure();
+  // The statistics must be shaped as the forward op made them.
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(), input.getRank());
+  if (failed(axis))
+    return failure();
+  if (failed(checkBroadcastsTo(loc, "scale", adaptor.getScale(),
+                               input.getShape().drop_front(*axis))))
+    return failure();
+  SmallVector<int64_t> statShape(input.getShape());
+  for (int64_t i = *axis; i < input.getRank(); ++i)
+    statShape[i] = 1;
+  auto stat = RankedTensorType::get(statShape, input.getElementType());
+  if (adaptor.getMean().getType() != stat ||
+      adaptor.getInvStdDev().getType() != stat)
+    return fail(loc, "mean and inv_std_dev must have type " + typeString(stat));
+  Type scale = adaptor.getScale().getType();
+  results.append({input, scale, scale});
+  return success();
+}
+
+LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &results) {
+  return inferSameAsInput(adaptor.getInput(), results);
+}
+
+LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  Value weight = adaptor.getWeight();
+  FailureOr<RankedTensorType> loss = inferLossType(
+      loc, tensorOf(adaptor.getLogProb()), tensorOf(adaptor.getTarget()),
+      weight ? weight.getType() : Type(),
+      valueOr(adaptor.getReductionAttr(), "mean"));
+  if (failed(loss))
+    return failure();
+  if (adaptor.getGrad().getType() != *loss)
+    return fail(loc, "grad " + typeString(adaptor.getGrad().getType()) +
+                         " does not match the loss " + typeString(*loss));
+  return inferSameAsInput(adaptor.getLogProb(), results);
 }

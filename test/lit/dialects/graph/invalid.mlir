@@ -387,3 +387,70 @@ func.func @float_only(%x: tensor<4xi64>) {
   %0 = graph.sqrt %x : tensor<4xi64>
   return
 }
+
+// -----
+
+// expected-note @+1 {{prior use here}}
+func.func @softmax_grad_types(%y: tensor<4x8xf32>, %dy: tensor<4x7xf32>) {
+  // expected-error @+1 {{use of value '%dy' expects different type than prior uses}}
+  %0 = graph.softmax_grad %y, %dy <{axis = 1 : i64}> : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_grad_stats(%x: tensor<4x8xf32>, %s: tensor<8xf32>, %m: tensor<4x8xf32>) {
+  // expected-error @+2 {{mean and inv_std_dev must have type tensor<4x1xf32>}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %dx, %ds, %db = graph.layer_norm_grad %x, %s, %m, %m, %x <{axis = 1 : i64}> : (tensor<4x8xf32>, tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @gather_grad_shape(%ids: tensor<2x3xi64>, %dy: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{grad 'tensor<2x3x4xf32>' is not the forward result type 'tensor<2x3x8xf32>' of this input}}
+  %0 = graph.gather_grad %ids, %dy <{axis = 0 : i64}> : (tensor<2x3xi64>, tensor<2x3x4xf32>) -> tensor<16x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_input_shape(%dy: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{grad 'tensor<1x4x5x5xf32>' is not the forward result type 'tensor<1x4x4x4xf32>' of this input}}
+  %0 = graph.conv_grad_input %dy, %w <{dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}> : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_grad_shape(%dy: tensor<4x2xf32>) {
+  // expected-error @+1 {{grad 'tensor<4x2xf32>' is not the forward result type 'tensor<4x1xf32>' of this input}}
+  %0 = graph.slice_grad %dy <{ends = array<i64: 4, 1>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>}> : tensor<4x2xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @pad_grad_shape(%dy: tensor<4x9xf32>) {
+  // expected-error @+1 {{grad 'tensor<4x9xf32>' is not the forward result type 'tensor<4x10xf32>' of this input}}
+  %0 = graph.pad_grad %dy <{pads = array<i64: 0, 1, 0, 1>}> : tensor<4x9xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @sce_grad_loss(%x: tensor<4x8xf32>, %t: tensor<4xi64>, %l: tensor<4xf32>) {
+  // expected-error @+2 {{grad tensor<4xf32> does not match the loss tensor<f32>}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = graph.softmax_cross_entropy_loss_grad %x, %t, %l : (tensor<4x8xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @nll_grad_shape(%t: tensor<5xi64>, %l: tensor<f32>) {
+  // expected-error @+1 {{target tensor<5xi64> does not match input tensor<4x8xf32>}}
+  %0 = graph.nll_loss_grad %t, %l : (tensor<5xi64>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}

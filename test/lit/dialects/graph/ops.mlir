@@ -125,3 +125,36 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %ids: tensor<5xi64>, %table: ten
   %11 = graph.add %9, %10 : tensor<4x4xf32>, tensor<4x4xf32>
   return %11 : tensor<4x4xf32>
 }
+
+// CHECK-LABEL: func.func @gradients
+func.func @gradients(%x: tensor<4x8xf32>, %s: tensor<8xf32>, %m: tensor<4x1xf32>, %t: tensor<4xi64>, %img: tensor<1x3x8x8xf32>, %k: tensor<4x3x3x3xf32>, %dimg: tensor<1x4x4x4xf32>, %ids: tensor<2x3xi64>, %demb: tensor<2x3x8xf32>, %l: tensor<f32>) -> tensor<4x8xf32> {
+  // CHECK: graph.softmax_grad %{{.*}}, %{{.*}} <{axis = 1 : i64}> : tensor<4x8xf32>
+  %0 = graph.softmax_grad %x, %x <{axis = 1 : i64}> : tensor<4x8xf32>
+  // CHECK: graph.log_softmax_grad
+  %1 = graph.log_softmax_grad %0, %x <{axis = 1 : i64}> : tensor<4x8xf32>
+  // CHECK: graph.layer_norm_grad {{.*}} -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
+  %dx, %ds, %db = graph.layer_norm_grad %x, %s, %m, %m, %1 <{axis = 1 : i64}> : (tensor<4x8xf32>, tensor<8xf32>, tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
+  // CHECK: graph.gelu_grad %{{.*}} <{approximate = "tanh"}> : tensor<4x8xf32>
+  %2 = graph.gelu_grad %x, %dx <{approximate = "tanh"}> : tensor<4x8xf32>
+  // CHECK: graph.conv_grad_input {{.*}} -> tensor<1x3x8x8xf32>
+  %3 = graph.conv_grad_input %dimg, %k <{dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}> : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  // CHECK: graph.conv_grad_filter {{.*}} -> tensor<4x3x3x3xf32>
+  %4 = graph.conv_grad_filter %img, %dimg <{dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}> : (tensor<1x3x8x8xf32>, tensor<1x4x4x4xf32>) -> tensor<4x3x3x3xf32>
+  // CHECK: graph.gather_grad {{.*}} -> tensor<16x8xf32>
+  %5 = graph.gather_grad %ids, %demb <{axis = 0 : i64}> : (tensor<2x3xi64>, tensor<2x3x8xf32>) -> tensor<16x8xf32>
+  // CHECK: graph.gather_elements_grad {{.*}} -> tensor<4x8xf32>
+  %idx = graph.constant dense<0> : tensor<4x1xi64>
+  %col = graph.slice %x <{ends = array<i64: 4, 1>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>}> : tensor<4x8xf32>
+  %6 = graph.gather_elements_grad %idx, %col <{axis = 1 : i64}> : (tensor<4x1xi64>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  // CHECK: graph.slice_grad %{{.*}} : tensor<4x1xf32> -> tensor<4x8xf32>
+  %7 = graph.slice_grad %col <{ends = array<i64: 4, 1>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>}> : tensor<4x1xf32> -> tensor<4x8xf32>
+  // CHECK: graph.pad_grad %{{.*}} <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
+  %padded = graph.pad %x <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x8xf32>
+  %8 = graph.pad_grad %padded <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
+  // CHECK: graph.softmax_cross_entropy_loss_grad {{.*}} : (tensor<4x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
+  %9 = graph.softmax_cross_entropy_loss_grad %x, %t, %l <{ignore_index = -100 : i64}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
+  // CHECK: graph.nll_loss_grad {{.*}} <{reduction = "sum"}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %10 = graph.nll_loss_grad %t, %l, %s <{reduction = "sum"}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %sum = graph.add %9, %10 : tensor<4x8xf32>, tensor<4x8xf32>
+  return %sum : tensor<4x8xf32>
+}

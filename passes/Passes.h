@@ -1,0 +1,22 @@
+//===- Passes.h - ds-compile passes -----------------------------*- C++ -*-===//
+#ifndef DSC_PASSES_PASSES_H
+#define DSC_PASSES_PASSES_H
+
+#include "dialects/graph/GraphDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace dsc::passes {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace dsc::passes
+
+#endif // DSC_PASSES_PASSES_H
