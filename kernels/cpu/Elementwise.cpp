@@ -1,0 +1,300 @@
+//===- Elementwise.cpp - broadcasting binary, compare, where, unary -------===//
+
+#include "kernels/cpu/Indexing.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+namespace dsc::kernels::cpu {
+
+using detail::broadcastStrides;
+using detail::dimsOf;
+using detail::forEachRow;
+using detail::stridesOf;
+
+namespace {
+
+template <typename T> bool isNanValue(T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::isnan(v);
+  else
+    return false;
+}
+
+/// out = f(a, b) over the broadcast of `as` and `bs` to `os`; the inner row
+/// has fast paths for contiguous and scalar operands.
+template <typename T, typename R, typename F>
+void broadcastBinary(const T *a, Shape as, const T *b, Shape bs, R *out,
+                     Shape os, F f) {
+  forEachRow<3>(
+      dimsOf(os),
+      {broadcastStrides(as, os), broadcastStrides(bs, os), stridesOf(os)},
+      [&](const std::array<int64_t, 3> &off, int64_t n,
+          const std::array<int64_t, 3> &st) {
+        const T *pa = a + off[0];
+        const T *pb = b + off[1];
+        R *po = out + off[2];
+        if (st[0] == 1 && st[1] == 1) {
+          for (int64_t i = 0; i < n; ++i)
+            po[i] = f(pa[i], pb[i]);
+        } else if (st[0] == 1 && st[1] == 0) {
+          T bv = *pb;
+          for (int64_t i = 0; i < n; ++i)
+            po[i] = f(pa[i], bv);
+        } else if (st[0] == 0 && st[1] == 1) {
+          T av = *pa;
+          for (int64_t i = 0; i < n; ++i)
+            po[i] = f(av, pb[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i)
+            po[i] = f(pa[i * st[0]], pb[i * st[1]]);
+        }
+      });
+}
+
+template <typename T> T divide(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    // Integer division by zero would trap; the overflow case wraps.
+    if (b == 0)
+      return 0;
+    if (b == -1)
+      return static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a));
+  }
+  return a / b;
+}
+
+template <typename T> T power(T base, T exponent) {
+  if constexpr (std::is_integral_v<T>) {
+    if (exponent < 0) {
+      if (base == 1)
+        return 1;
+      if (base == -1)
+        return (exponent & 1) ? -1 : 1;
+      return 0;
+    }
+    using U = std::make_unsigned_t<T>;
+    U result = 1, b = static_cast<U>(base);
+    for (T e = exponent; e > 0; e >>= 1) {
+      if (e & 1)
+        result *= b;
+      b *= b;
+    }
+    return static_cast<T>(result);
+  } else {
+    return std::pow(base, exponent);
+  }
+}
+
+} // namespace
+
+template <typename T>
+void binary(BinaryOp op, const T *lhs, Shape lhsShape, const T *rhs,
+            Shape rhsShape, T *out, Shape outShape) {
+  auto run = [&](auto f) {
+    broadcastBinary(lhs, lhsShape, rhs, rhsShape, out, outShape, f);
+  };
+  switch (op) {
+  case BinaryOp::Add:
+    return run([](T a, T b) { return a + b; });
+  case BinaryOp::Sub:
+    return run([](T a, T b) { return a - b; });
+  case BinaryOp::Mul:
+    return run([](T a, T b) { return a * b; });
+  case BinaryOp::Div:
+    return run([](T a, T b) { return divide(a, b); });
+  case BinaryOp::Pow:
+    return run([](T a, T b) { return power(a, b); });
+  case BinaryOp::Min:
+    return run([](T a, T b) { return (a < b || isNanValue(a)) ? a : b; });
+  case BinaryOp::Max:
+    return run([](T a, T b) { return (a > b || isNanValue(a)) ? a : b; });
+  }
+}
+
+template <typename T>
+void compare(CompareOp op, const T *lhs, Shape lhsShape, const T *rhs,
+             Shape rhsShape, uint8_t *out, Shape outShape) {
+  auto run = [&](auto f) {
+    broadcastBinary(lhs, lhsShape, rhs, rhsShape, out, outShape, f);
+  };
+  switch (op) {
+  case CompareOp::Equal:
+    return run([](T a, T b) -> uint8_t { return a == b; });
+  case CompareOp::Less:
+    return run([](T a, T b) -> uint8_t { return a < b; });
+  case CompareOp::LessEqual:
+    return run([](T a, T b) -> uint8_t { return a <= b; });
+  case CompareOp::Greater:
+    return run([](T a, T b) -> uint8_t { return a > b; });
+  case CompareOp::GreaterEqual:
+    return run([](T a, T b) -> uint8_t { return a >= b; });
+  }
+}
+
+template <typename T>
+void where(const uint8_t *cond, Shape condShape, const T *lhs, Shape lhsShape,
+           const T *rhs, Shape rhsShape, T *out, Shape outShape) {
+  forEachRow<4>(dimsOf(outShape),
+                {broadcastStrides(condShape, outShape),
+                 broadcastStrides(lhsShape, outShape),
+                 broadcastStrides(rhsShape, outShape), stridesOf(outShape)},
+                [&](const std::array<int64_t, 4> &off, int64_t n,
+                    const std::array<int64_t, 4> &st) {
+                  const uint8_t *pc = cond + off[0];
+                  const T *pa = lhs + off[1];
+                  const T *pb = rhs + off[2];
+                  T *po = out + off[3];
+                  for (int64_t i = 0; i < n; ++i)
+                    po[i] = pc[i * st[0]] ? pa[i * st[1]] : pb[i * st[2]];
+                });
+}
+
+namespace {
+
+template <typename T> T sigmoid(T x) {
+  if (x >= 0)
+    return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <typename T, typename F>
+void map(const T *in, T *out, int64_t numel, F f) {
+  for (int64_t i = 0; i < numel; ++i)
+    out[i] = f(in[i]);
+}
+
+/// Ops that only make sense for floats; integers go through double.
+template <typename T, typename F>
+void mapFloat(const T *in, T *out, int64_t numel, F f) {
+  if constexpr (std::is_floating_point_v<T>)
+    map(in, out, numel, [&](T x) { return f(x); });
+  else
+    map(in, out, numel,
+        [&](T x) { return static_cast<T>(f(static_cast<double>(x))); });
+}
+
+} // namespace
+
+template <typename T>
+void unary(UnaryOp op, const T *in, T *out, int64_t numel) {
+  switch (op) {
+  case UnaryOp::Neg:
+    return map(in, out, numel, [](T x) { return T(-x); });
+  case UnaryOp::Abs:
+    return map(in, out, numel, [](T x) { return x < 0 ? T(-x) : x; });
+  case UnaryOp::Relu:
+    // NaN stays NaN, as in PyTorch.
+    return map(in, out, numel, [](T x) { return x < 0 ? T(0) : x; });
+  case UnaryOp::Sqrt:
+    return mapFloat(in, out, numel, [](auto x) { return std::sqrt(x); });
+  case UnaryOp::Reciprocal:
+    return mapFloat(in, out, numel, [](auto x) { return decltype(x)(1) / x; });
+  case UnaryOp::Exp:
+    return mapFloat(in, out, numel, [](auto x) { return std::exp(x); });
+  case UnaryOp::Log:
+    return mapFloat(in, out, numel, [](auto x) { return std::log(x); });
+  case UnaryOp::Tanh:
+    return mapFloat(in, out, numel, [](auto x) { return std::tanh(x); });
+  case UnaryOp::Sigmoid:
+    return mapFloat(in, out, numel, [](auto x) { return sigmoid(x); });
+  case UnaryOp::Erf:
+    return mapFloat(in, out, numel, [](auto x) { return std::erf(x); });
+  }
+}
+
+template <typename T> void isNan(const T *in, uint8_t *out, int64_t numel) {
+  for (int64_t i = 0; i < numel; ++i)
+    out[i] = std::isnan(in[i]);
+}
+
+namespace {
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+constexpr double kGeluCubic = 0.044715;
+} // namespace
+
+template <typename T>
+void gelu(const T *in, T *out, int64_t numel, bool tanhApprox) {
+  if (tanhApprox) {
+    for (int64_t i = 0; i < numel; ++i) {
+      T x = in[i];
+      T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
+      out[i] = T(0.5) * x * (T(1) + std::tanh(u));
+    }
+    return;
+  }
+  for (int64_t i = 0; i < numel; ++i) {
+    T x = in[i];
+    out[i] = T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
+  }
+}
+
+template <typename T>
+void geluGrad(const T *x, const T *dy, T *dx, int64_t numel, bool tanhApprox) {
+  if (tanhApprox) {
+    // d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2).
+    for (int64_t i = 0; i < numel; ++i) {
+      T v = x[i];
+      T t = std::tanh(T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v));
+      T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCubic) * v * v);
+      dx[i] = dy[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+    }
+    return;
+  }
+  // d/dx x Phi(x) = Phi(x) + x phi(x).
+  for (int64_t i = 0; i < numel; ++i) {
+    T v = x[i];
+    T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
+    T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+
+template <typename From, typename To>
+void cast(const From *in, To *out, int64_t numel) {
+  for (int64_t i = 0; i < numel; ++i) {
+    if constexpr (std::is_same_v<To, uint8_t>)
+      out[i] = in[i] != From(0);
+    else
+      out[i] = static_cast<To>(in[i]);
+  }
+}
+
+#define DSC_BINARY(T)                                                          \
+  template void binary<T>(BinaryOp, const T *, Shape, const T *, Shape, T *,   \
+                          Shape);                                              \
+  template void compare<T>(CompareOp, const T *, Shape, const T *, Shape,      \
+                           uint8_t *, Shape);                                  \
+  template void where<T>(const uint8_t *, Shape, const T *, Shape, const T *,  \
+                         Shape, T *, Shape);                                   \
+  template void unary<T>(UnaryOp, const T *, T *, int64_t);
+DSC_BINARY(float)
+DSC_BINARY(double)
+DSC_BINARY(int64_t)
+#undef DSC_BINARY
+template void where<uint8_t>(const uint8_t *, Shape, const uint8_t *, Shape,
+                             const uint8_t *, Shape, uint8_t *, Shape);
+
+#define DSC_FLOAT(T)                                                           \
+  template void isNan<T>(const T *, uint8_t *, int64_t);                       \
+  template void gelu<T>(const T *, T *, int64_t, bool);                        \
+  template void geluGrad<T>(const T *, const T *, T *, int64_t, bool);
+DSC_FLOAT(float)
+DSC_FLOAT(double)
+#undef DSC_FLOAT
+
+#define DSC_CAST_FROM(From)                                                    \
+  template void cast<From, float>(const From *, float *, int64_t);             \
+  template void cast<From, double>(const From *, double *, int64_t);           \
+  template void cast<From, int64_t>(const From *, int64_t *, int64_t);         \
+  template void cast<From, uint8_t>(const From *, uint8_t *, int64_t);
+DSC_CAST_FROM(float)
+DSC_CAST_FROM(double)
+DSC_CAST_FROM(int64_t)
+DSC_CAST_FROM(uint8_t)
+#undef DSC_CAST_FROM
+
+} // namespace dsc::kernels::cpu
