@@ -25,4 +25,21 @@ def Autodiff : Pass<"graph-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::dsc::graph::GraphDialect"];
 }
 
+def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
+  let summary = "places every buffer at a static offset in one arena";
+  let description = [{
+    Replaces each statically shaped `memref.alloc` of a rank's step function
+    by a `memref.view` at a fixed byte offset into one arena, passed as a new
+    first argument (`plan.arena`). Buffers whose live ranges (from the alloc
+    to the last use, through views) do not overlap may share bytes; buffers
+    marked `plan.persistent` (parameters, gradients, optimizer states) live
+    for the whole step and come first. Offsets are 64-byte aligned and
+    chosen greedily, largest buffer first. The function records the arena
+    size (the rank's exact peak) as `plan.arena_size` and the persistent part
+    as `plan.persistent_bytes`; each view carries `plan.offset`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // DSC_PASSES

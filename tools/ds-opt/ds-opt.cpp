@@ -7,10 +7,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/graph/GraphDialect.h"
+#include "dialects/plan/PlanDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -21,7 +23,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<dsc::graph::GraphDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
-                  mlir::shard::ShardDialect>();
+                  mlir::shard::ShardDialect, dsc::plan::PlanDialect,
+                  mlir::memref::MemRefDialect>();
   dsc::passes::registerDscPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,0 +1,130 @@
+//===- PlanOps.cpp - verifiers of plan ops --------------------------------===//
+//
+// Collectives are checked against their group: it must exist, and shard
+// sizes, roots and peers must fit its size, so a plan whose ranks disagree on
+// a collective's shape never verifies.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/plan/PlanOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace mlir;
+using namespace dsc::plan;
+
+LogicalResult GroupOp::verify() {
+  ArrayRef<int64_t> ranks = getRanks();
+  if (ranks.empty())
+    return emitOpError("has no ranks");
+  llvm::DenseSet<int64_t> seen;
+  for (int64_t r : ranks) {
+    if (r < 0)
+      return emitOpError("rank ") << r << " is negative";
+    if (!seen.insert(r).second)
+      return emitOpError("rank ") << r << " is listed twice";
+  }
+  return success();
+}
+
+LogicalResult KernelOp::verify() {
+  if (getCallee().empty())
+    return emitOpError("needs a callee");
+  if (getOuts().empty())
+    return emitOpError("writes no buffer");
+  return success();
+}
+
+namespace {
+
+/// The group `op` names, or null after reporting why not.
+GroupOp lookupGroup(Operation *op, SymbolTableCollection &symbols,
+                    FlatSymbolRefAttr name) {
+  auto group = symbols.lookupNearestSymbolFrom<GroupOp>(op, name.getAttr());
+  if (!group)
+    op->emitOpError("names ") << name << ", which is not a plan.group";
+  return group;
+}
+
+int64_t numElements(Value buffer) {
+  return cast<MemRefType>(buffer.getType()).getNumElements();
+}
+
+LogicalResult checkReduction(Operation *op, StringRef reduction) {
+  if (reduction != "sum" && reduction != "max" && reduction != "min" &&
+      reduction != "avg")
+    return op->emitOpError("unknown reduction '")
+           << reduction << "'; expected sum, max, min or avg";
+  return success();
+}
+
+LogicalResult checkSameElementType(Operation *op, Value a, Value b) {
+  if (cast<MemRefType>(a.getType()).getElementType() !=
+      cast<MemRefType>(b.getType()).getElementType())
+    return op->emitOpError("input and output element types differ");
+  return success();
+}
+
+LogicalResult checkIndex(Operation *op, StringRef what, int64_t index,
+                         GroupOp group) {
+  int64_t size = group.getRanks().size();
+  if (index < 0 || index >= size)
+    return op->emitOpError(what)
+           << " " << index << " is not an index of group @"
+           << group.getSymName() << " of " << size << " ranks";
+  return success();
+}
+
+} // namespace
+
+LogicalResult AllReduceOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (!lookupGroup(*this, symbols, getGroupAttr()))
+    return failure();
+  return checkReduction(*this, getReduction());
+}
+
+LogicalResult
+ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  GroupOp group = lookupGroup(*this, symbols, getGroupAttr());
+  if (!group || failed(checkReduction(*this, getReduction())) ||
+      failed(checkSameElementType(*this, getInput(), getOutput())))
+    return failure();
+  int64_t size = group.getRanks().size();
+  if (numElements(getInput()) != numElements(getOutput()) * size)
+    return emitOpError("input of ")
+           << numElements(getInput()) << " elements is not " << size
+           << " shards of " << numElements(getOutput());
+  return success();
+}
+
+LogicalResult AllGatherOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  GroupOp group = lookupGroup(*this, symbols, getGroupAttr());
+  if (!group || failed(checkSameElementType(*this, getInput(), getOutput())))
+    return failure();
+  int64_t size = group.getRanks().size();
+  if (numElements(getOutput()) != numElements(getInput()) * size)
+    return emitOpError("output of ")
+           << numElements(getOutput()) << " elements is not " << size
+           << " shards of " << numElements(getInput());
+  return success();
+}
+
+LogicalResult BroadcastOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  GroupOp group = lookupGroup(*this, symbols, getGroupAttr());
+  return group ? checkIndex(*this, "root", getRoot(), group) : failure();
+}
+
+LogicalResult SendOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  GroupOp group = lookupGroup(*this, symbols, getGroupAttr());
+  return group ? checkIndex(*this, "peer", getPeer(), group) : failure();
+}
+
+LogicalResult RecvOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  GroupOp group = lookupGroup(*this, symbols, getGroupAttr());
+  return group ? checkIndex(*this, "peer", getPeer(), group) : failure();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/plan/PlanOps.cpp.inc"

@@ -1,0 +1,163 @@
+//===- PlanOps.td - operations of the plan dialect -------------*- tablegen -*-===//
+
+#ifndef DSC_PLAN_OPS
+#define DSC_PLAN_OPS
+
+include "dialects/plan/PlanDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class Plan_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Plan_Dialect, mnemonic, traits>;
+
+def Plan_Buffer : StaticShapeMemRefOf<[AnyFloat, AnySignlessInteger, AnyUnsignedInteger]>;
+
+//===----------------------------------------------------------------------===//
+// Groups
+//===----------------------------------------------------------------------===//
+
+def Plan_GroupOp : Plan_Op<"group", [Symbol]> {
+  let summary = "a communicator: an ordered set of global ranks";
+  let description = [{
+    Declares a communicator created once when the rank starts (a data-,
+    tensor- or pipeline-parallel group). Collectives name it; a rank's index
+    in the group is its position in `ranks`.
+
+    ```mlir
+    plan.group @dp ranks [0, 1, 2, 3]
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, DenseI64ArrayAttr:$ranks);
+  let assemblyFormat = "$sym_name `ranks` $ranks attr-dict";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+def Plan_KernelOp : Plan_Op<"kernel", [AttrSizedOperandSegments]> {
+  let summary = "calls a runtime kernel on buffers";
+  let description = [{
+    Calls the kernel `callee` of the runtime's C API with the input buffers
+    `ins` (read) and the output buffers `outs` (written). Attributes carry the
+    kernel's static parameters (axes, strides ...). Shapes are those of the
+    buffer types, so the call is fully static.
+
+    ```mlir
+    plan.kernel "matmul_f32" ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>)
+        outs(%c : memref<4x16xf32>)
+    ```
+  }];
+  let arguments = (ins StrAttr:$callee, Variadic<Plan_Buffer>:$ins,
+                   Variadic<Plan_Buffer>:$outs);
+  let assemblyFormat = [{
+    $callee (`ins` `(` $ins^ `:` type($ins) `)`)?
+    `outs` `(` $outs `:` type($outs) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+// sum, max, min or avg (checked with the group).
+def Plan_ReductionAttr : DefaultValuedAttr<StrAttr, "\"sum\"">;
+
+class Plan_CollectiveOp<string mnemonic, list<Trait> traits = []>
+    : Plan_Op<mnemonic, !listconcat(traits,
+        [DeclareOpInterfaceMethods<SymbolUserOpInterface>])> {
+  code commonExtraClassDeclaration = [{
+    /// The group this collective runs on (verified to exist).
+    ::dsc::plan::GroupOp getGroupOp();
+  }];
+}
+
+def Plan_AllReduceOp : Plan_CollectiveOp<"all_reduce"> {
+  let summary = "all-reduce in place";
+  let description = [{
+    Every rank of `group` ends with the reduction of all ranks' `buffer`.
+
+    ```mlir
+    plan.all_reduce %g on @dp {reduction = "sum"} : memref<1024xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
+                   Plan_ReductionAttr:$reduction);
+  let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+def Plan_ReduceScatterOp : Plan_CollectiveOp<"reduce_scatter"> {
+  let summary = "reduce, then each rank keeps its shard";
+  let description = [{
+    Reduces `input` over `group`; rank i of the group receives the i-th of
+    `size(group)` equal contiguous shards in `output`.
+
+    ```mlir
+    plan.reduce_scatter %g, %shard on @dp {reduction = "sum"} : memref<1024xf32>, memref<256xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
+                   FlatSymbolRefAttr:$group, Plan_ReductionAttr:$reduction);
+  let assemblyFormat = [{
+    $input `,` $output `on` $group attr-dict `:` type($input) `,` type($output)
+  }];
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+def Plan_AllGatherOp : Plan_CollectiveOp<"all_gather"> {
+  let summary = "each rank contributes a shard; all get the whole";
+  let description = [{
+    `output` is the concatenation, in group order, of every rank's `input`.
+
+    ```mlir
+    plan.all_gather %shard, %full on @dp : memref<256xf32>, memref<1024xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
+                   FlatSymbolRefAttr:$group);
+  let assemblyFormat = [{
+    $input `,` $output `on` $group attr-dict `:` type($input) `,` type($output)
+  }];
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+def Plan_BroadcastOp : Plan_CollectiveOp<"broadcast"> {
+  let summary = "copies the root's buffer to every rank";
+  let description = [{
+    `root` is an index into the group's ranks.
+
+    ```mlir
+    plan.broadcast %w on @dp {root = 0 : i64} : memref<1024xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
+                   I64Attr:$root);
+  let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+class Plan_PointToPointOp<string mnemonic, string what>
+    : Plan_CollectiveOp<mnemonic> {
+  let summary = what # " a buffer to or from one peer";
+  let description = [{
+    }] # what # [{ `buffer` to or from the rank at index `peer` of
+    `group` (pipeline stages exchange activations this way).
+
+    ```mlir
+    plan.}] # mnemonic # [{ %act on @pp {peer = 1 : i64} : memref<2x48x96xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
+                   I64Attr:$peer);
+  let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+def Plan_SendOp : Plan_PointToPointOp<"send", "sends">;
+def Plan_RecvOp : Plan_PointToPointOp<"recv", "receives">;
+
+#endif // DSC_PLAN_OPS

@@ -1,0 +1,95 @@
+// RUN: ds-opt %s -split-input-file -verify-diagnostics
+// Every rule of the plan dialect: groups, kernels, and collectives checked
+// against their group.
+
+// expected-error @+1 {{rank 1 is listed twice}}
+plan.group @dp ranks [0, 1, 1]
+
+// -----
+
+// expected-error @+1 {{rank -1 is negative}}
+plan.group @dp ranks [-1, 0]
+
+// -----
+
+// expected-error @+1 {{has no ranks}}
+plan.group @dp ranks []
+
+// -----
+
+func.func @kernel_without_outputs(%a: memref<4xf32>) {
+  // expected-error @+1 {{needs a callee}}
+  plan.kernel "" ins(%a : memref<4xf32>) outs(%a : memref<4xf32>)
+  return
+}
+
+// -----
+
+func.func @unknown_group(%g: memref<8xf32>) {
+  // expected-error @+1 {{names @tp, which is not a plan.group}}
+  plan.all_reduce %g on @tp : memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @bad_reduction(%g: memref<8xf32>) {
+  // expected-error @+1 {{unknown reduction 'prod'; expected sum, max, min or avg}}
+  plan.all_reduce %g on @dp {reduction = "prod"} : memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1, 2]
+func.func @uneven_shards(%g: memref<8xf32>, %s: memref<3xf32>) {
+  // expected-error @+1 {{input of 8 elements is not 3 shards of 3}}
+  plan.reduce_scatter %g, %s on @dp : memref<8xf32>, memref<3xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @gather_size(%s: memref<4xf32>, %g: memref<9xf32>) {
+  // expected-error @+1 {{output of 9 elements is not 2 shards of 4}}
+  plan.all_gather %s, %g on @dp : memref<4xf32>, memref<9xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @gather_types(%s: memref<4xf32>, %g: memref<8xf16>) {
+  // expected-error @+1 {{input and output element types differ}}
+  plan.all_gather %s, %g on @dp : memref<4xf32>, memref<8xf16>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @bad_root(%g: memref<8xf32>) {
+  // expected-error @+1 {{root 2 is not an index of group @dp of 2 ranks}}
+  plan.broadcast %g on @dp {root = 2 : i64} : memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @pp ranks [0, 4]
+func.func @bad_peer(%a: memref<8xf32>) {
+  // expected-error @+1 {{peer -1 is not an index of group @pp of 2 ranks}}
+  plan.send %a on @pp {peer = -1 : i64} : memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @pp ranks [0, 4]
+func.func @bad_recv_peer(%a: memref<8xf32>) {
+  // expected-error @+1 {{peer 2 is not an index of group @pp of 2 ranks}}
+  plan.recv %a on @pp {peer = 2 : i64} : memref<8xf32>
+  return
+}
