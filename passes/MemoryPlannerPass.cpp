@@ -130,6 +130,9 @@ void PlanMemoryPass::runOnOperation() {
     Value offset = arith::ConstantIndexOp::create(builder, loc, b.offset);
     auto view = memref::ViewOp::create(builder, loc, b.alloc.getType(), arena,
                                        offset, ValueRange{});
+    // Roles and names (plan.param = "w" ...) stay visible on the view.
+    for (NamedAttribute attr : b.alloc->getDiscardableAttrs())
+      view->setAttr(attr.getName(), attr.getValue());
     view->setAttr("plan.offset", builder.getI64IntegerAttr(b.offset));
     for (Operation *user : llvm::make_early_inc_range(b.alloc->getUsers()))
       if (isa<memref::DeallocOp>(user))

@@ -3,6 +3,7 @@
 #define DSC_PASSES_PASSES_H
 
 #include "dialects/graph/GraphDialect.h"
+#include "dialects/plan/PlanDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -25,6 +25,22 @@ def Autodiff : Pass<"graph-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::dsc::graph::GraphDialect"];
 }
 
+def ConvertGraphToPlan : Pass<"convert-graph-to-plan", "mlir::ModuleOp"> {
+  let summary = "turns the graph function into a plan step on buffers";
+  let description = [{
+    Rewrites `@main` (graph ops on tensors) into `@step`, a function without
+    arguments or results in which every tensor is a statically shaped
+    buffer (`memref.alloc`) and every graph op is one `plan.kernel` call
+    named `<op>_<element types>` carrying the op's attributes. Arguments
+    become persistent buffers tagged with their role and ONNX name
+    (`plan.input`, `plan.param`); results become persistent buffers tagged
+    `plan.output` or `plan.grad`, which the runtime reads after the step.
+    Constants become `memref.global`s. Reshapes copy (kernel `copy`).
+  }];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
   let summary = "places every buffer at a static offset in one arena";
   let description = [{

@@ -7,8 +7,12 @@
 #include "compiler/topology/Hostfile.h"
 #include "compiler/topology/World.h"
 
+#include "passes/Passes.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 using llvm::Error;
 using llvm::Expected;
@@ -42,6 +46,52 @@ void printSummary(llvm::raw_ostream &log, const topology::World &world,
       << batch.gradAccumSteps << " x data-parallel " << dpSize << "\n"
       << "ds-compile: graph: " << ops << " ops, " << model.parameters.size()
       << " parameters (" << elements << " elements)\n";
+}
+
+/// Training differentiates the model's first output, which must be a float
+/// scalar (the loss).
+Error checkTrainable(mlir::ModuleOp module) {
+  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
+  auto type =
+      main.getNumResults()
+          ? llvm::dyn_cast<mlir::RankedTensorType>(main.getResultTypes()[0])
+          : mlir::RankedTensorType();
+  if (type && llvm::isa<mlir::FloatType>(type.getElementType()) &&
+      type.getNumElements() == 1)
+    return Error::success();
+  std::string what = "there is no output";
+  if (main.getNumResults()) {
+    auto name = main.getResultAttrOfType<mlir::StringAttr>(0, "graph.output");
+    llvm::raw_string_ostream os(what);
+    what.clear();
+    os << "'" << (name ? name.getValue() : "0") << "' is "
+       << main.getResultTypes()[0];
+  }
+  return makeError("the config has an optimizer, so ds-compile builds a "
+                   "training step, which needs a float scalar loss as the "
+                   "model's first output; " +
+                   what + " (remove the optimizer to compile for inference)");
+}
+
+/// The stages from the imported graph to the planned rank program: the
+/// gradients (training), the kernels on buffers, their placement.
+Error buildPlan(mlir::ModuleOp module, bool training) {
+  mlir::PassManager pm(module.getContext());
+  if (training)
+    pm.addPass(passes::createAutodiff());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(passes::createConvertGraphToPlan());
+  pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      module.getContext(), [&](mlir::Diagnostic &diag) {
+        diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
+        return mlir::success();
+      });
+  if (mlir::failed(pm.run(module)))
+    return makeError("planning failed: " + diagnostics);
+  return Error::success();
 }
 
 } // namespace
@@ -117,6 +167,24 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   printSummary(log, *world, *dpSize, *batch, *model);
 
   if (request.emit == EmitKind::Graph) {
+    model->module->print(out);
+    out << "\n";
+    return Error::success();
+  }
+  if (request.emit == EmitKind::Plan) {
+    bool training = parsed->config.optimizer.has_value();
+    if (training)
+      if (Error err = checkTrainable(*model->module))
+        return err;
+    if (Error err = buildPlan(*model->module, training))
+      return err;
+    auto step = model->module->lookupSymbol<mlir::func::FuncOp>("step");
+    auto arena = step->getAttrOfType<mlir::IntegerAttr>("plan.arena_size");
+    auto persistent =
+        step->getAttrOfType<mlir::IntegerAttr>("plan.persistent_bytes");
+    log << "ds-compile: plan: " << (training ? "training" : "inference")
+        << " step, arena " << arena.getInt() << " bytes ("
+        << persistent.getInt() << " persistent)\n";
     model->module->print(out);
     out << "\n";
     return Error::success();

@@ -21,7 +21,9 @@
 
 namespace dsc::driver {
 
-enum class EmitKind { Executables, Graph };
+/// What ds-compile produces: the rank executables (not implemented yet), the
+/// imported graph, or the planned per-rank program.
+enum class EmitKind { Executables, Graph, Plan };
 
 struct CompileRequest {
   std::string modelPath;

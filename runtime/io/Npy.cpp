@@ -4,6 +4,7 @@
 
 #include "runtime/io/FileUtil.h"
 
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <optional>

@@ -45,9 +45,11 @@ int main(int argc, char **argv) {
                  "size");
   app.add_option("-o,--output", request.outputDir, "output directory");
   app.add_option("--emit", emit,
-                 "what to produce: 'graph' prints the imported graph-dialect "
-                 "module to stdout")
-      ->check(CLI::IsMember({"graph"}));
+                 "what to produce instead of executables: 'graph' prints the "
+                 "imported graph-dialect module, 'plan' the planned rank "
+                 "program (gradients when the config has an optimizer, "
+                 "kernels on buffers at static arena offsets)")
+      ->check(CLI::IsMember({"graph", "plan"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -75,6 +77,8 @@ int main(int argc, char **argv) {
   request.resources.numGpus = numGpus;
   if (emit == "graph")
     request.emit = EmitKind::Graph;
+  else if (emit == "plan")
+    request.emit = EmitKind::Plan;
 
   // The module is printed only when the whole pipeline succeeded.
   std::string artefact;

@@ -6,7 +6,7 @@
 // CHECK-SAME: (%[[ARENA:.*]]: memref<2432xi8> {plan.arena})
 // CHECK-SAME: attributes {plan.arena_size = 2432 : i64, plan.persistent_bytes = 256 : i64}
 // The persistent weight comes first.
-// CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 0 : i64} : memref<2432xi8> to memref<8x8xf32>
+// CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 0 : i64, plan.persistent} : memref<2432xi8> to memref<8x8xf32>
 // Largest first: %y (1152 bytes) goes at 256; %x is dead before %y is
 // allocated, so it shares those bytes; %h is alive with both and goes above.
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 256 : i64} : memref<2432xi8> to memref<32x8xf32>

@@ -1,0 +1,169 @@
+//===- GraphToPlanPass.cpp - graph ops on tensors -> plan kernels ---------===//
+//
+// One buffer per tensor value and one kernel call per op: the simplest
+// correct lowering, on which the memory planner and later fusion work. The
+// kernel name encodes the op and its element types, so the runtime can
+// dispatch without looking at types again.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/graph/GraphOps.h"
+#include "dialects/plan/PlanOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace dsc::passes {
+#define GEN_PASS_DEF_CONVERTGRAPHTOPLAN
+#include "passes/Passes.h.inc"
+} // namespace dsc::passes
+
+using namespace mlir;
+
+namespace dsc::passes {
+namespace {
+
+MemRefType bufferType(Type tensor) {
+  auto t = cast<RankedTensorType>(tensor);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+/// `f32`, `i64`, `i1`, `bf16` ...
+std::string typeName(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << cast<ShapedType>(type).getElementType();
+  return s;
+}
+
+/// The kernel a graph op becomes: its mnemonic, then the element types that
+/// select the implementation (operands' for most, both for casts).
+std::string kernelName(Operation *op) {
+  std::string name = op->getName().stripDialect().str();
+  if (isa<graph::CastOp>(op))
+    return name + "_" + typeName(op->getOperand(0).getType()) + "_" +
+           typeName(op->getResult(0).getType());
+  Type selecting = op->getNumOperands() ? op->getOperand(0).getType()
+                                        : op->getResult(0).getType();
+  // where's first operand is the boolean condition; gather_grad's and
+  // friends' first operand is the indices: the data type decides.
+  if (isa<graph::WhereOp, graph::GatherGradOp, graph::GatherElementsGradOp,
+          graph::NegativeLogLikelihoodLossGradOp>(op))
+    selecting = op->getResult(0).getType();
+  return name + "_" + typeName(selecting);
+}
+
+class ConvertGraphToPlanPass
+    : public impl::ConvertGraphToPlanBase<ConvertGraphToPlanPass> {
+public:
+  void runOnOperation() override;
+
+private:
+  LogicalResult convert(func::FuncOp func);
+  int constantCount = 0;
+};
+
+void ConvertGraphToPlanPass::runOnOperation() {
+  auto func = getOperation().lookupSymbol<func::FuncOp>("main");
+  if (!func) {
+    getOperation().emitError("no function @main to convert");
+    return signalPassFailure();
+  }
+  if (failed(convert(func)))
+    signalPassFailure();
+}
+
+LogicalResult ConvertGraphToPlanPass::convert(func::FuncOp func) {
+  MLIRContext *ctx = &getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPoint(func);
+  auto step =
+      func::FuncOp::create(b, func.getLoc(), "step", b.getFunctionType({}, {}));
+  Block *body = step.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  llvm::DenseMap<Value, Value> buffers;
+
+  auto persistent = [&](Location loc, Type tensor, StringRef role,
+                        Attribute name) {
+    auto alloc = memref::AllocOp::create(b, loc, bufferType(tensor));
+    alloc->setAttr("plan.persistent", b.getUnitAttr());
+    alloc->setAttr(role, name);
+    return alloc.getResult();
+  };
+  for (BlockArgument arg : func.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    StringRef role =
+        func.getArgAttr(i, "graph.param") ? "plan.param" : "plan.input";
+    Attribute name = func.getArgAttr(i, role == "plan.param" ? "graph.param"
+                                                             : "graph.input");
+    if (!name)
+      name = b.getStringAttr("arg" + std::to_string(i));
+    buffers[arg] = persistent(func.getLoc(), arg.getType(), role, name);
+  }
+
+  for (Operation &op : func.getBody().front().without_terminator()) {
+    Location loc = op.getLoc();
+    if (auto c = dyn_cast<graph::ConstantOp>(op)) {
+      std::string sym = "cst_" + std::to_string(constantCount++);
+      MemRefType type = bufferType(c.getType());
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(step);
+        memref::GlobalOp::create(b, loc, sym, b.getStringAttr("private"), type,
+                                 c.getValue(), /*constant=*/true,
+                                 /*alignment=*/IntegerAttr());
+      }
+      buffers[c.getResult()] = memref::GetGlobalOp::create(b, loc, type, sym);
+      continue;
+    }
+    if (op.getDialect()->getNamespace() != "graph")
+      return op.emitOpError("cannot be converted to a plan kernel");
+    SmallVector<Value> ins, outs;
+    for (Value operand : op.getOperands())
+      ins.push_back(buffers.lookup(operand));
+    for (Value result : op.getResults()) {
+      Value buffer =
+          memref::AllocOp::create(b, loc, bufferType(result.getType()));
+      buffers[result] = buffer;
+      outs.push_back(buffer);
+    }
+    std::string callee = isa<graph::ReshapeOp>(op) ? "copy" : kernelName(&op);
+    auto kernel =
+        plan::KernelOp::create(b, loc, b.getStringAttr(callee), ins, outs);
+    if (auto props =
+            dyn_cast_or_null<DictionaryAttr>(op.getPropertiesAsAttribute()))
+      for (NamedAttribute attr : props)
+        if (attr.getName() != "operandSegmentSizes")
+          kernel->setAttr(attr.getName(), attr.getValue());
+  }
+
+  // Results: persistent, named buffers the runtime reads after the step.
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    StringRef role =
+        func.getResultAttr(i, "graph.grad") ? "plan.grad" : "plan.output";
+    Attribute name = func.getResultAttr(
+        i, role == "plan.grad" ? "graph.grad" : "graph.output");
+    if (!name)
+      name = b.getStringAttr("result" + std::to_string(i));
+    Value buffer = buffers.lookup(value);
+    auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+    if (alloc && !alloc->hasAttr("plan.persistent")) {
+      alloc->setAttr("plan.persistent", b.getUnitAttr());
+      alloc->setAttr(role, name);
+      continue;
+    }
+    // An argument, a constant or an already named buffer: copy it out.
+    Value out = persistent(ret.getLoc(), value.getType(), role, name);
+    plan::KernelOp::create(b, ret.getLoc(), b.getStringAttr("copy"),
+                           ValueRange{buffer}, ValueRange{out});
+  }
+  func::ReturnOp::create(b, ret.getLoc());
+  func.erase();
+  return success();
+}
+
+} // namespace
+} // namespace dsc::passes
