@@ -22,6 +22,7 @@ GraphBuilder::GraphBuilder(OpBuilder &builder, StringRef baseDir, int64_t opset)
 
 void GraphBuilder::beginNode(const onnx::NodeProto &node, size_t index) {
   current = &node;
+  currentIndex = index;
   currentName = node.name().empty()
                     ? node.op_type() + "_" + std::to_string(index)
                     : node.name();
@@ -30,10 +31,19 @@ void GraphBuilder::beginNode(const onnx::NodeProto &node, size_t index) {
   diagnostic.clear();
 }
 
+StringRef GraphBuilder::inputName(int i) const {
+  if (i >= current->input_size())
+    return "";
+  auto it = renames.find({currentIndex, i});
+  return it != renames.end() ? StringRef(it->second)
+                             : StringRef(current->input(i));
+}
+
 Value GraphBuilder::input(int i) const {
-  if (i >= current->input_size() || current->input(i).empty())
+  StringRef name = inputName(i);
+  if (name.empty())
     return {};
-  return values.lookup(current->input(i));
+  return values.lookup(name);
 }
 
 void GraphBuilder::setOutput(int i, Value value) {

@@ -21,6 +21,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <map>
 #include <string>
 
 namespace dsc::onnx_import {
@@ -52,6 +53,13 @@ public:
 
   /// Input `i` of the node; null when absent or empty (optional input).
   mlir::Value input(int i) const;
+  /// The name input `i` of the node reads, after renaming (see renameInput).
+  llvm::StringRef inputName(int i) const;
+  /// Makes input `input` of node `node` read `name` instead (untied
+  /// parameters).
+  void renameInput(size_t node, int input, llvm::StringRef name) {
+    renames[{node, input}] = name.str();
+  }
   int numInputs() const { return current->input_size(); }
   int numOutputs() const { return current->output_size(); }
   /// Names output `i` of the node (empty names are skipped).
@@ -143,7 +151,9 @@ private:
   std::string modelDir;
   int64_t opsetVersion;
   llvm::StringMap<mlir::Value> values;
+  std::map<std::pair<size_t, int>, std::string> renames;
   const onnx::NodeProto *current = nullptr;
+  size_t currentIndex = 0;
   std::string currentName;
   std::string nodeLabel;
   mlir::Location location;

@@ -22,6 +22,8 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <cmath>
+
 using namespace mlir;
 using llvm::Expected;
 using llvm::SmallVector;
@@ -115,12 +117,47 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
   return RankedTensorType::get(shape, *element);
 }
 
-/// Float initializers with more than one element are trained parameters;
-/// the rest (indices, shapes, masks of booleans, scalars such as scales and
-/// epsilons) are constants the importer can fold.
+/// The float elements of an initializer, as doubles (f32 and f64 only).
+std::optional<std::vector<double>> floatValues(const TensorData &data) {
+  Type element = data.type.getElementType();
+  std::vector<double> values;
+  if (element.isF32()) {
+    const float *p = reinterpret_cast<const float *>(data.bytes.data());
+    values.assign(p, p + data.type.getNumElements());
+  } else if (element.isF64()) {
+    const double *p = reinterpret_cast<const double *>(data.bytes.data());
+    values.assign(p, p + data.type.getNumElements());
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
+/// Float initializers with more than one element are trained parameters,
+/// except additive masks (infinities or values near the float limits, as
+/// exporters write -inf or the lowest float): those are constants, like
+/// indices, shapes and scalars such as scales and epsilons.
 bool isParameter(const TensorData &data) {
-  return isa<FloatType>(data.type.getElementType()) &&
-         data.type.getNumElements() > 1;
+  if (!isa<FloatType>(data.type.getElementType()) ||
+      data.type.getNumElements() <= 1)
+    return false;
+  if (auto values = floatValues(data))
+    for (double v : *values)
+      if (!std::isfinite(v) || std::fabs(v) >= 1e30)
+        return false;
+  return true;
+}
+
+/// Exporters merge initializers with equal contents, so freshly initialised
+/// parameters (LayerNorm ones, zero biases) of many layers arrive as one
+/// initializer used in many places. A parameter whose elements are all
+/// equal and that several inputs read is such a merge, not a tied weight:
+/// each use after the first gets its own copy, `<name>#<k>`. (Tied weights
+/// with real values, e.g. an embedding and its LM head, stay tied.)
+bool isMergedConstant(const TensorData &data) {
+  auto values = floatValues(data);
+  return values && !values->empty() &&
+         llvm::all_of(*values, [&](double v) { return v == values->front(); });
 }
 
 Expected<int64_t> defaultOpset(const onnx::ModelProto &model) {
@@ -163,6 +200,7 @@ public:
 
 private:
   Expected<func::FuncOp> buildSignature(OpBuilder &b, GraphBuilder &gb);
+  std::vector<std::pair<size_t, int>> usesOf(StringRef name) const;
   llvm::Error convertNodes(GraphBuilder &gb);
 
   MLIRContext &ctx;
@@ -175,6 +213,18 @@ private:
   /// Initializer tensors that become constants, with their names.
   SmallVector<std::pair<std::string, TensorData>> constants;
 };
+
+/// Every (node, input index) that reads `name`, in node order.
+std::vector<std::pair<size_t, int>>
+ModelImporter::usesOf(StringRef name) const {
+  std::vector<std::pair<size_t, int>> uses;
+  const onnx::GraphProto &graph = model.graph();
+  for (int n = 0; n < graph.node_size(); ++n)
+    for (int i = 0; i < graph.node(n).input_size(); ++i)
+      if (graph.node(n).input(i) == name)
+        uses.emplace_back(n, i);
+  return uses;
+}
 
 Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
                                                      GraphBuilder &gb) {
@@ -191,10 +241,19 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
         decodeTensor(ctx, init, baseDir, "initializer '" + init.name() + "'");
     if (!data)
       return data.takeError();
-    if (isParameter(*data))
-      result.parameters.push_back({init.name(), data->type, data->bytes});
-    else
+    if (!isParameter(*data)) {
       constants.emplace_back(init.name(), std::move(*data));
+      continue;
+    }
+    result.parameters.push_back({init.name(), data->type, data->bytes});
+    if (!isMergedConstant(*data))
+      continue;
+    auto uses = usesOf(init.name());
+    for (size_t k = 1; k < uses.size(); ++k) {
+      std::string copy = init.name() + "#" + std::to_string(k);
+      gb.renameInput(uses[k].first, uses[k].second, copy);
+      result.parameters.push_back({copy, data->type, data->bytes});
+    }
   }
   SmallVector<std::string> inputNames;
   for (const onnx::ValueInfoProto &info : graph.input()) {
@@ -254,8 +313,8 @@ llvm::Error ModelImporter::convertNodes(GraphBuilder &gb) {
           "): unsupported op; supported ops: " + supportedOpList());
     }
     for (int k = 0; k < node.input_size(); ++k)
-      if (!node.input(k).empty() && !gb.lookup(node.input(k)))
-        return gb.nodeError("input '" + node.input(k) +
+      if (!gb.inputName(k).empty() && !gb.lookup(gb.inputName(k)))
+        return gb.nodeError("input '" + gb.inputName(k) +
                             "' is not defined by any earlier node, graph "
                             "input or initializer");
     if (llvm::Error err = convert(gb))

@@ -32,7 +32,21 @@
 
 namespace dsc::runtime {
 
-enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, U16, U32, U64, Bool };
+enum class DType {
+  F64,
+  F32,
+  F16,
+  BF16,
+  I64,
+  I32,
+  I16,
+  I8,
+  U8,
+  U16,
+  U32,
+  U64,
+  Bool
+};
 
 /// Bytes per element.
 size_t dtypeSize(DType type);

@@ -93,10 +93,11 @@ Expected<DataFeeder> DataFeeder::open(const std::string &dir,
                            ", expected " + expectedShape(in.sampleShape));
     const int64_t n = shape[0];
     if (n < l.trainBatchSize)
-      return Status::error(
-          path + ": " + std::to_string(n) + " samples, but one optimizer "
-          "step needs " + std::to_string(l.trainBatchSize) +
-          " (train_batch_size)");
+      return Status::error(path + ": " + std::to_string(n) +
+                           " samples, but one optimizer "
+                           "step needs " +
+                           std::to_string(l.trainBatchSize) +
+                           " (train_batch_size)");
     if (feeder.arrays.empty()) {
       feeder.samples = n;
       firstPath = path;
@@ -125,29 +126,28 @@ std::vector<int64_t> DataFeeder::microBatchShape(size_t i) const {
   return shape;
 }
 
-int64_t DataFeeder::sampleIndex(int64_t step, int64_t micro,
-                                int64_t k) const {
+int64_t DataFeeder::sampleIndex(int64_t step, int64_t micro, int64_t k) const {
   using u128 = unsigned __int128;
   const u128 n = static_cast<u128>(samples);
-  const u128 first = static_cast<u128>(step) *
-                         static_cast<u128>(config.trainBatchSize) +
-                     static_cast<u128>(config.dpRank * config.microBatchSize *
-                                       config.gradAccumSteps) +
-                     static_cast<u128>(micro * config.microBatchSize + k);
+  const u128 first =
+      static_cast<u128>(step) * static_cast<u128>(config.trainBatchSize) +
+      static_cast<u128>(config.dpRank * config.microBatchSize *
+                        config.gradAccumSteps) +
+      static_cast<u128>(micro * config.microBatchSize + k);
   return static_cast<int64_t>(first % n);
 }
 
 Status DataFeeder::copyMicroBatch(int64_t step, int64_t micro,
                                   size_t inputIndex, void *dst) const {
   if (inputIndex >= arrays.size())
-    return Status::error("copyMicroBatch: input " +
-                         std::to_string(inputIndex) + " of " +
-                         std::to_string(arrays.size()));
+    return Status::error("copyMicroBatch: input " + std::to_string(inputIndex) +
+                         " of " + std::to_string(arrays.size()));
   const NpyArray &a = arrays[inputIndex];
   if (step < 0 || micro < 0 || micro >= config.gradAccumSteps)
     return Status::error(a.path() + ": no micro-batch " +
                          std::to_string(micro) + " of step " +
-                         std::to_string(step) + " (gradient_accumulation_"
+                         std::to_string(step) +
+                         " (gradient_accumulation_"
                          "steps " +
                          std::to_string(config.gradAccumSteps) + ")");
   if (!dst)

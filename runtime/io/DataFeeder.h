@@ -5,10 +5,11 @@
 // shape. All inputs must hold the same number of samples N >= the train
 // batch size.
 //
-// Sample selection follows DeepSpeed's data-parallel layout. With TBS =
-// train_batch_size, MBS = train_micro_batch_size_per_gpu, GAS =
-// gradient_accumulation_steps and D data-parallel ranks (TBS = MBS * GAS *
-// D), optimizer step s (0-based) consumes the global batch of samples
+// Sample selection (ds-compile's fixed layout; see below for how it relates
+// to DeepSpeed's own loader). With TBS = train_batch_size, MBS =
+// train_micro_batch_size_per_gpu, GAS = gradient_accumulation_steps and D
+// data-parallel ranks (TBS = MBS * GAS * D), optimizer step s (0-based)
+// consumes the global batch of samples
 //   [s*TBS, (s+1)*TBS)  (indices modulo N: the data wraps around),
 // split into D contiguous shards of MBS*GAS samples -- rank r gets the
 // step's samples [r*MBS*GAS, (r+1)*MBS*GAS) -- and each shard into GAS
@@ -18,10 +19,10 @@
 // Every step thus consumes exactly the global batch [s*TBS, (s+1)*TBS), as
 // in DeepSpeed. No shuffling: DeepSpeed's own DeepSpeedDataLoader wraps the
 // dataset in a DistributedSampler (shuffled by default, and strided: rank r
-// takes rows r, r+D, ...), so with D > 1 its per-rank assignment differs
-// from this contiguous one; the set of samples of a step, and so the
-// averaged gradient, is the same. Shuffle the .npy files beforehand if
-// wanted.
+// takes rows r, r+D, ...). Unshuffled, that consumes the same global batch
+// per step, and so the same averaged gradient, but with D > 1 assigns its
+// samples to ranks and micro-batches differently. Shuffle the .npy files
+// beforehand if wanted.
 //
 //===----------------------------------------------------------------------===//
 

@@ -3,9 +3,9 @@
 #include "runtime/io/FileUtil.h"
 
 #include <atomic>
-#include <type_traits>
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -21,8 +21,7 @@ std::string errnoMessage(int err) {
   if constexpr (std::is_same_v<decltype(result), char *>)
     return result;
   else
-    return result == 0 ? std::string(buf)
-                       : "error " + std::to_string(err);
+    return result == 0 ? std::string(buf) : "error " + std::to_string(err);
 }
 
 std::string parentDirOf(const std::string &path) {
@@ -95,8 +94,8 @@ Status writeFileAtomically(const std::string &path,
   static std::atomic<unsigned> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                           std::to_string(counter++);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0666);
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0)
     return Status::error(parentDirOf(path) + ": cannot create '" + path +
                          "': " + errnoMessage(errno));

@@ -46,8 +46,8 @@ std::string pythonFloatRepr(double value) {
   // The shortest round-tripping digits, as Python's repr (David Gay's
   // algorithm, mode 0) finds them.
   char buf[64];
-  const std::to_chars_result r = std::to_chars(
-      buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), value,
+                                               std::chars_format::scientific);
   const std::string text(buf, r.ptr);
   std::string out = value < 0 ? "-" : "";
   const size_t start = value < 0 ? 1 : 0;
@@ -80,11 +80,11 @@ std::string pythonFloatRepr(double value) {
 }
 
 Expected<std::string> formatMetricsLine(const StepMetrics &m) {
-  std::string out = "{\"step\": " + std::to_string(m.step) +
-                    ", \"loss\": " + jsonNumber(m.loss) +
-                    ", \"lr\": " + jsonNumber(m.lr) + ", \"grad_norm\": " +
-                    (m.gradNorm ? jsonNumber(*m.gradNorm) : "null") +
-                    ", \"samples_per_s\": " + jsonNumber(m.samplesPerSec);
+  std::string out =
+      "{\"step\": " + std::to_string(m.step) +
+      ", \"loss\": " + jsonNumber(m.loss) + ", \"lr\": " + jsonNumber(m.lr) +
+      ", \"grad_norm\": " + (m.gradNorm ? jsonNumber(*m.gradNorm) : "null") +
+      ", \"samples_per_s\": " + jsonNumber(m.samplesPerSec);
   std::set<std::string> names{"step", "loss", "lr", "grad_norm",
                               "samples_per_s"};
   for (const auto &[name, value] : m.extra) {
@@ -131,11 +131,9 @@ Status MetricsWriter::write(const StepMetrics &m) {
   if (!line)
     return Status::error(filePath + ": " + line.message());
   *line += '\n';
-  if (std::fwrite(line->data(), 1, line->size(), file.get()) !=
-          line->size() ||
+  if (std::fwrite(line->data(), 1, line->size(), file.get()) != line->size() ||
       std::fflush(file.get()) != 0)
-    return Status::error(filePath + ": write failed: " +
-                         errnoMessage(errno));
+    return Status::error(filePath + ": write failed: " + errnoMessage(errno));
   return Status::success();
 }
 

@@ -166,7 +166,8 @@ private:
       const bool negative = c == '-';
       if (negative)
         ++pos;
-      if (pos >= text.size() || !std::isdigit(static_cast<unsigned char>(text[pos])))
+      if (pos >= text.size() ||
+          !std::isdigit(static_cast<unsigned char>(text[pos])))
         return fail("bad number in the header dict");
       int64_t value = 0;
       while (pos < text.size() &&
@@ -237,8 +238,7 @@ Expected<NpyArray> NpyArray::open(const std::string &path) {
     return err("truncated: header length says " + std::to_string(headerLen) +
                " bytes, file has " + std::to_string(size - headerStart) +
                " after the header length");
-  const std::string_view header(reinterpret_cast<const char *>(p) +
-                                    headerStart,
+  const std::string_view header(reinterpret_cast<const char *>(p) + headerStart,
                                 headerLen);
 
   std::map<std::string, PyValue> dict;
@@ -284,20 +284,19 @@ Expected<NpyArray> NpyArray::open(const std::string &path) {
   const std::optional<int64_t> numel = shapeNumel(shape);
   const size_t itemSize = dtypeSize(*type);
   size_t needed = 0;
-  if (!numel || __builtin_mul_overflow(static_cast<size_t>(*numel), itemSize,
-                                       &needed))
+  if (!numel ||
+      __builtin_mul_overflow(static_cast<size_t>(*numel), itemSize, &needed))
     return err("shape " + formatShape(shape) + " is too large");
   const size_t dataOffset = headerStart + headerLen;
   const size_t have = size - dataOffset;
   if (have < needed)
-    return err("truncated: shape " + formatShape(shape) + " of " +
-               descr.str + " needs " + std::to_string(needed) +
+    return err("truncated: shape " + formatShape(shape) + " of " + descr.str +
+               " needs " + std::to_string(needed) +
                " bytes of data, file has " + std::to_string(have));
   if (have > needed)
     return err(std::to_string(have - needed) +
-               " unexpected bytes after the data (shape " +
-               formatShape(shape) + " of " + descr.str + " needs " +
-               std::to_string(needed) + ")");
+               " unexpected bytes after the data (shape " + formatShape(shape) +
+               " of " + descr.str + " needs " + std::to_string(needed) + ")");
 
   NpyArray array;
   array.filePath = path;
@@ -319,12 +318,11 @@ Expected<std::string> npyHeader(DType dtype,
                          " cannot be stored in a .npy file");
   for (int64_t d : shape)
     if (d < 0)
-      return Status::error("negative dimension in shape " +
-                           formatShape(shape));
+      return Status::error("negative dimension in shape " + formatShape(shape));
   // numpy's own spelling (format.py _write_array_header).
-  std::string dict = "{'descr': '" + std::string(npyDescr(dtype)) +
-                     "', 'fortran_order': False, 'shape': " +
-                     formatShape(shape) + ", }";
+  std::string dict =
+      "{'descr': '" + std::string(npyDescr(dtype)) +
+      "', 'fortran_order': False, 'shape': " + formatShape(shape) + ", }";
   for (int major : {1, 2}) {
     const size_t prefix = kMagicLen + 2 + (major == 1 ? 2 : 4);
     // Spaces and a final '\n' up to the next multiple of 64 (numpy adds a

@@ -76,8 +76,7 @@ Status writeNpy(const std::string &path, DType dtype,
                 const std::vector<int64_t> &shape, const void *data);
 
 /// The bytes writeNpy puts before the data (magic through the '\n').
-Expected<std::string> npyHeader(DType dtype,
-                                const std::vector<int64_t> &shape);
+Expected<std::string> npyHeader(DType dtype, const std::vector<int64_t> &shape);
 
 } // namespace dsc::runtime
 

@@ -194,8 +194,8 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
     } else if (event == Event::key && !keysAtDepth.empty()) {
       const std::string &key = parsed.get_ref<const std::string &>();
       if (!keysAtDepth.back().insert(key).second && duplicate.empty())
-        duplicate = depth == 1 ? "tensor name '" + key + "'"
-                               : "key '" + key + "'";
+        duplicate =
+            depth == 1 ? "tensor name '" + key + "'" : "key '" + key + "'";
     }
     return true;
   };
@@ -289,9 +289,8 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
                  " overlap");
     if (t.begin > covered)
       return err(std::to_string(t.begin - covered) +
-                 " bytes of the data section before tensor '" + t.name +
-                 "' " + offsetsText(t.begin, t.end) +
-                 " belong to no tensor");
+                 " bytes of the data section before tensor '" + t.name + "' " +
+                 offsetsText(t.begin, t.end) + " belong to no tensor");
     covered = t.end;
   }
   if (covered > dataSize)

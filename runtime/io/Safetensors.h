@@ -20,10 +20,11 @@
 // every tensor is aligned to its element size; the header lists
 // "__metadata__" first (keys sorted; left out when empty), then the tensors
 // in that same order, as compact JSON ({"a":{"dtype":...}}), padded with
-// spaces to a multiple of 8 bytes. For the same tensors and metadata the
-// bytes equal Python's save_file output (Python orders __metadata__ keys by
-// its hash map, so those match only for one key or none). Written under a
-// temporary name and renamed.
+// spaces to a multiple of 8 bytes. For the same tensors the bytes should
+// equal Python's save_file output; with metadata too when it has at most one
+// key (Rust orders __metadata__ by a hash map). Checked against files built
+// by hand from the reference's rules, not against the package itself.
+// Written under a temporary name and renamed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,9 +98,10 @@ struct TensorToWrite {
 /// Writes `tensors` and `metadata` to `path` (see the file comment for the
 /// layout). Errors: duplicate or reserved ("__metadata__") names, negative
 /// dimensions, names or metadata that are not valid UTF-8, file errors.
-Status writeSafetensors(const std::string &path,
-                        const std::vector<TensorToWrite> &tensors,
-                        const std::map<std::string, std::string> &metadata = {});
+Status
+writeSafetensors(const std::string &path,
+                 const std::vector<TensorToWrite> &tensors,
+                 const std::map<std::string, std::string> &metadata = {});
 
 /// The 8-byte length and padded JSON header writeSafetensors would write.
 Expected<std::string>

@@ -322,3 +322,66 @@ TEST_F(ImporterShapeTest, ShapeRuleViolationNamesTheNode) {
 }
 
 } // namespace
+
+namespace {
+
+/// Parameters of the imported @main: their names, in order.
+std::vector<std::string> paramNames(ModuleOp module) {
+  auto main = cast<func::FuncOp>(module.getBody()->front());
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (auto name = main.getArgAttrOfType<StringAttr>(i, "graph.param"))
+      names.push_back(name.getValue().str());
+  return names;
+}
+
+class ImporterParameterTest : public ImporterShapeTest {
+protected:
+  void floats(const std::string &name, std::vector<float> values) {
+    auto *t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_dims(values.size());
+    for (float v : values)
+      t->add_float_data(v);
+  }
+
+  std::vector<std::string> importParams(std::vector<std::string> outputs) {
+    for (auto &o : outputs)
+      graph->add_output()->set_name(o);
+    std::string bytes;
+    model.SerializeToString(&bytes);
+    auto imported = onnx_import::importOnnxBuffer(ctx, bytes, ".", {});
+    EXPECT_TRUE(static_cast<bool>(imported));
+    if (!imported) {
+      llvm::consumeError(imported.takeError());
+      return {};
+    }
+    return paramNames(*imported->module);
+  }
+};
+
+TEST_F(ImporterParameterTest, MergedConstantInitializerIsUntied) {
+  // An exporter merged two LayerNorm-style all-ones weights into "ones";
+  // "w" (real values) is tied on purpose and stays one parameter.
+  input("x", {3});
+  floats("ones", {1, 1, 1});
+  floats("w", {0.5f, -1, 2});
+  node("Mul", {"x", "ones"}, {"a"});
+  node("Mul", {"a", "ones"}, {"b"});
+  node("Mul", {"b", "w"}, {"c"});
+  node("Mul", {"c", "w"}, {"y"});
+  EXPECT_EQ(importParams({"y"}),
+            (std::vector<std::string>{"ones", "ones#1", "w"}));
+}
+
+TEST_F(ImporterParameterTest, AdditiveMaskIsAConstant) {
+  input("x", {3});
+  floats("mask", {0, -3.4e38f, 0});
+  floats("w", {0.5f, -1, 2});
+  node("Add", {"x", "mask"}, {"a"});
+  node("Mul", {"a", "w"}, {"y"});
+  EXPECT_EQ(importParams({"y"}), (std::vector<std::string>{"w"}));
+}
+
+} // namespace

@@ -1,0 +1,62 @@
+/*===- dsrt.h - the C API between generated rank code and the runtime ------===*
+ *
+ * The one header both sides share. The generated object defines dsc_step
+ * functions (straight-line calls of dsrt_kernel on buffers at static arena
+ * offsets); the runtime owns main, the arena, data, weights and logging, and
+ * implements dsrt_kernel by dispatching on the kernel's name.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DSRT_H
+#define DSRT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types of buffers. */
+enum dsrt_dtype {
+  DSRT_F32 = 0,
+  DSRT_F64 = 1,
+  DSRT_F16 = 2,
+  DSRT_BF16 = 3,
+  DSRT_I64 = 4,
+  DSRT_I32 = 5,
+  DSRT_I16 = 6,
+  DSRT_I8 = 7,
+  DSRT_U8 = 8,
+  DSRT_BOOL = 9 /* one byte, 0 or 1 */
+};
+
+/* A buffer's type: row-major, contiguous. */
+typedef struct dsrt_buffer {
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *dims;
+} dsrt_buffer;
+
+/* One kernel call site, emitted by the compiler as a constant. */
+typedef struct dsrt_kernel_desc {
+  const char *kernel;   /* e.g. "matmul_f32": the graph op, then types */
+  const char *location; /* the ONNX node it came from, for messages */
+  int32_t num_inputs;
+  int32_t num_outputs;
+  const dsrt_buffer *buffers; /* inputs, then outputs */
+  const char *attrs_json;     /* the op's attributes as a JSON object */
+} dsrt_kernel_desc;
+
+typedef struct dsrt_ctx dsrt_ctx;
+
+/* Runs one kernel; `data` holds the buffers' addresses, inputs then outputs.
+ * On a data error (an index out of range ...) the runtime reports the
+ * kernel, its location and the problem, and exits with a non-zero code. */
+void dsrt_kernel(dsrt_ctx *ctx, const dsrt_kernel_desc *desc,
+                 void *const *data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSRT_H */
