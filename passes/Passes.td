@@ -58,4 +58,18 @@ def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
+  let summary = "lowers the planned step to LLVM: address arithmetic and calls";
+  let description = [{
+    Turns the planned `@step` into `llvm.func @dsc_step(%ctx, %arena)`: for
+    each `plan.kernel`, in order, the addresses of its buffers (the arena
+    plus the buffer's `plan.offset`, or a constant's global) are stored in a
+    stack array and `dsrt_kernel_at(ctx, index, addresses)` is called, index
+    being the kernel's position in the step (the plan's kernel table gives
+    its name, shapes and attributes). Constants become LLVM globals. Runs
+    after plan-memory; collectives are not lowered yet.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // DSC_PASSES

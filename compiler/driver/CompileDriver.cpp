@@ -7,12 +7,22 @@
 #include "compiler/topology/Hostfile.h"
 #include "compiler/topology/World.h"
 
+#include "compiler/codegen/ObjectEmitter.h"
+#include "compiler/codegen/PlanManifest.h"
+#include "compiler/codegen/RankLinker.h"
 #include "passes/Passes.h"
+#include "runtime/io/DType.h"
+#include "runtime/io/Safetensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+#include <nlohmann/json.hpp>
 
 using llvm::Error;
 using llvm::Expected;
@@ -72,6 +82,119 @@ Error checkTrainable(mlir::ModuleOp module) {
                    "model's first output; " +
                    what + " (remove the optimizer to compile for inference)");
 }
+
+/// The planned step as LLVM dialect: address arithmetic and runtime calls.
+Error lowerToLLVM(mlir::ModuleOp module) {
+  mlir::PassManager pm(module.getContext());
+  pm.addPass(passes::createConvertPlanToLLVM());
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      module.getContext(), [&](mlir::Diagnostic &diag) {
+        diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
+        return mlir::success();
+      });
+  if (mlir::failed(pm.run(module)))
+    return makeError("code generation failed: " + diagnostics);
+  return Error::success();
+}
+
+/// Builds the output directory under a temporary name next to it and
+/// renames it into place at the end, so a failed compile leaves nothing.
+class OutputWriter {
+public:
+  OutputWriter(StringRef dir, bool dumpIr) : dir(dir.str()), dumpIr(dumpIr) {
+    temp = this->dir + ".tmp-" +
+           std::to_string(llvm::sys::Process::getProcessId());
+  }
+  ~OutputWriter() {
+    if (!committed)
+      llvm::sys::fs::remove_directories(temp);
+  }
+
+  Error begin() {
+    if (llvm::sys::fs::exists(dir) &&
+        !llvm::sys::fs::exists(dir + "/plan.json") && !isEmptyDir(dir))
+      return makeError(dir + " exists and is not a ds-compile output; "
+                             "refusing to overwrite it");
+    for (const char *sub : {"", "/bin", "/weights"})
+      if (std::error_code ec = llvm::sys::fs::create_directories(temp + sub))
+        return makeError("cannot create " + temp + sub + ": " + ec.message());
+    return Error::success();
+  }
+
+  void dump(StringRef name, mlir::ModuleOp module) {
+    if (!dumpIr)
+      return;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    dumpText(name, text);
+  }
+
+  void dumpText(StringRef name, StringRef text) {
+    if (!dumpIr)
+      return;
+    llvm::sys::fs::create_directories(temp + "/mlir");
+    (void)writeFile(temp + "/mlir/" + name.str(), text);
+  }
+
+  Error writeRank(StringRef object, StringRef planJson, StringRef planText,
+                  StringRef launchJson,
+                  const std::vector<onnx_import::Parameter> &params) {
+    std::string objectPath = temp + "/rank_0.o";
+    for (auto [name, text] : {std::pair{objectPath, object},
+                              {temp + "/plan.json", planJson},
+                              {temp + "/plan.txt", planText},
+                              {temp + "/launch.json", launchJson}})
+      if (Error err = writeFile(name, text))
+        return err;
+    std::vector<runtime::TensorToWrite> tensors;
+    for (const onnx_import::Parameter &p : params)
+      tensors.push_back({p.name, runtime::DType::F32,
+                         std::vector<int64_t>(p.type.getShape().begin(),
+                                              p.type.getShape().end()),
+                         p.data.data()});
+    runtime::Status status = runtime::writeSafetensors(
+        temp + "/weights/rank_0.safetensors", tensors);
+    if (!status.ok())
+      return makeError(status.message());
+    if (Error err =
+            codegen::linkRankExecutable(objectPath, temp + "/bin/rank_0"))
+      return err;
+    llvm::sys::fs::remove(objectPath);
+    return Error::success();
+  }
+
+  Error commit() {
+    if (llvm::sys::fs::exists(dir))
+      if (std::error_code ec = llvm::sys::fs::remove_directories(dir))
+        return makeError("cannot replace " + dir + ": " + ec.message());
+    if (std::error_code ec = llvm::sys::fs::rename(temp, dir))
+      return makeError("cannot create " + dir + ": " + ec.message());
+    committed = true;
+    return Error::success();
+  }
+
+private:
+  static bool isEmptyDir(StringRef path) {
+    std::error_code ec;
+    return llvm::sys::fs::directory_iterator(path, ec) ==
+           llvm::sys::fs::directory_iterator();
+  }
+
+  static Error writeFile(StringRef path, StringRef text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec);
+    if (ec)
+      return makeError("cannot write " + path + ": " + ec.message());
+    out << text;
+    return Error::success();
+  }
+
+  std::string dir, temp;
+  bool dumpIr;
+  bool committed = false;
+};
 
 /// The stages from the imported graph to the planned rank program: the
 /// gradients (training), the kernels on buffers, their placement.
@@ -189,8 +312,59 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     out << "\n";
     return Error::success();
   }
-  return makeError("code generation (rank executables) is not implemented "
-                   "yet; use --emit graph to print the imported graph");
+  if (!request.outputDir)
+    return makeError("-o DIR is required to write the rank executables (or "
+                     "use --emit graph or --emit plan)");
+  if (world->worldSize() != 1)
+    return makeError("this ds-compile builds one rank; data parallelism over " +
+                     llvm::Twine(world->worldSize()) +
+                     " ranks is not implemented yet (compile with --num_gpus "
+                     "1)");
+  bool training = parsed->config.optimizer.has_value();
+  if (training)
+    if (Error err = checkTrainable(*model->module))
+      return err;
+  OutputWriter writer(*request.outputDir, request.dumpIr);
+  if (Error err = writer.begin())
+    return err;
+  writer.dump("01-graph.mlir", *model->module);
+  if (Error err = buildPlan(*model->module, training))
+    return err;
+  writer.dump("02-plan.mlir", *model->module);
+  codegen::ManifestInputs inputs{parsed->config, *batch, *dpSize, 0, 1,
+                                 training};
+  Expected<nlohmann::ordered_json> manifest =
+      codegen::buildPlanManifest(*model->module, inputs);
+  if (!manifest)
+    return manifest.takeError();
+  std::string planText;
+  {
+    llvm::raw_string_ostream os(planText);
+    printSummary(os, *world, *dpSize, *batch, *model);
+    model->module->print(os);
+  }
+  if (Error err = lowerToLLVM(*model->module))
+    return err;
+  writer.dump("03-llvm.mlir", *model->module);
+  std::string llvmIr;
+  Expected<std::string> object = codegen::emitObject(*model->module, &llvmIr);
+  if (!object)
+    return object.takeError();
+  writer.dumpText("04-rank.ll", llvmIr);
+  nlohmann::ordered_json launch = {{"world_size", 1},
+                                   {"master_addr", world->masterAddr},
+                                   {"master_port", world->masterPort},
+                                   {"ranks",
+                                    {{{"rank", 0},
+                                      {"host", world->ranks[0].host},
+                                      {"local_rank", 0},
+                                      {"binary", "bin/rank_0"}}}}};
+  if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
+                                   launch.dump(1), model->parameters))
+    return err;
+  log << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0, "
+      << "weights/rank_0.safetensors, plan.json, plan.txt, launch.json)\n";
+  return writer.commit();
 }
 
 } // namespace dsc::driver

@@ -34,6 +34,8 @@ struct CompileRequest {
   std::vector<std::string> inputShapes;
   std::optional<std::string> outputDir;
   EmitKind emit = EmitKind::Executables;
+  /// Write the IR after every stage to OUT/mlir/.
+  bool dumpIr = false;
 };
 
 /// Runs the pipeline. `out` receives the requested artefact (the module for

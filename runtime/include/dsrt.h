@@ -55,6 +55,13 @@ typedef struct dsrt_ctx dsrt_ctx;
 void dsrt_kernel(dsrt_ctx *ctx, const dsrt_kernel_desc *desc,
                  void *const *data);
 
+/* Runs the index-th kernel of the plan's kernel table (the "kernels" array
+ * of plan.json, which the runtime turns into descriptors at start-up) on
+ * `data` (inputs, then outputs), as dsrt_kernel does. An index outside the
+ * table, like any dispatch error, is reported with the kernel and its
+ * location, and the process exits with a non-zero code. */
+void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index, void *const *data);
+
 #ifdef __cplusplus
 }
 #endif

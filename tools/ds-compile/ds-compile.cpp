@@ -43,7 +43,11 @@ int main(int argc, char **argv) {
                  "static shape of a graph input, NAME=D0xD1x... "
                  "(repeatable); default: the first dim is the micro-batch "
                  "size");
-  app.add_option("-o,--output", request.outputDir, "output directory");
+  app.add_option("-o,--output", request.outputDir,
+                 "output directory: bin/rank_<r>, weights/, plan.json, "
+                 "plan.txt, launch.json");
+  app.add_flag("--dump-ir", request.dumpIr,
+               "also write the IR after every stage to OUT/mlir/");
   app.add_option("--emit", emit,
                  "what to produce instead of executables: 'graph' prints the "
                  "imported graph-dialect module, 'plan' the planned rank "

@@ -1,0 +1,142 @@
+//===- PlanToLLVMPass.cpp - the planned step as LLVM calls ----------------===//
+//
+// Every buffer of a planned step is the arena plus a constant offset, or a
+// constant global, so the step lowers to address arithmetic and one runtime
+// call per kernel; shapes and attributes travel in the plan's kernel table.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/plan/PlanOps.h"
+
+namespace dsc::passes {
+#define GEN_PASS_DEF_CONVERTPLANTOLLVM
+#include "passes/Passes.h.inc"
+} // namespace dsc::passes
+
+using namespace mlir;
+
+namespace dsc::passes {
+namespace {
+
+/// A constant's value as the flat array an LLVM global holds (booleans as
+/// bytes, as the kernels read them).
+std::pair<Type, Attribute> flatGlobal(memref::GlobalOp global) {
+  auto value = cast<DenseElementsAttr>(*global.getInitialValue());
+  MemRefType type = global.getType();
+  int64_t n = std::max<int64_t>(type.getNumElements(), 1);
+  Type element = type.getElementType();
+  if (element.isInteger(1)) {
+    Type i8 = IntegerType::get(global.getContext(), 8);
+    SmallVector<int8_t> bytes;
+    for (bool b : value.getValues<bool>())
+      bytes.push_back(b);
+    if (bytes.size() == 1 && n > 1)
+      bytes.assign(n, bytes[0]);
+    auto flat = RankedTensorType::get({n}, i8);
+    return {LLVM::LLVMArrayType::get(i8, n),
+            DenseElementsAttr::get(flat, ArrayRef<int8_t>(bytes))};
+  }
+  auto flat = RankedTensorType::get({n}, element);
+  return {LLVM::LLVMArrayType::get(element, n), value.reshape(flat)};
+}
+
+class ConvertPlanToLLVMPass
+    : public impl::ConvertPlanToLLVMBase<ConvertPlanToLLVMPass> {
+public:
+  void runOnOperation() override;
+};
+
+void ConvertPlanToLLVMPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto step = module.lookupSymbol<func::FuncOp>("step");
+  if (!step || step.getNumArguments() != 1 ||
+      !step.getArgAttr(0, "plan.arena")) {
+    module.emitError("needs @step with its arena argument (run plan-memory "
+                     "first)");
+    return signalPassFailure();
+  }
+  MLIRContext *ctx = &getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Type ptr = LLVM::LLVMPointerType::get(ctx);
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Location loc = step.getLoc();
+
+  // Constants.
+  llvm::StringMap<LLVM::GlobalOp> globals;
+  for (auto global :
+       llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
+    auto [type, value] = flatGlobal(global);
+    b.setInsertionPoint(global);
+    globals[global.getSymName()] = LLVM::GlobalOp::create(
+        b, global.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::Internal,
+        global.getSymName(), value,
+        /*alignment=*/64);
+    global.erase();
+  }
+
+  b.setInsertionPointToEnd(module.getBody());
+  auto kernelAt = LLVM::LLVMFuncOp::create(
+      b, loc, "dsrt_kernel_at",
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
+                                  {ptr, i32, ptr}));
+  auto dscStep = LLVM::LLVMFuncOp::create(
+      b, loc, "dsc_step",
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, ptr}));
+  Block *entry = dscStep.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  Value context = entry->getArgument(0), arena = entry->getArgument(1);
+
+  // One address array, as large as the widest kernel needs.
+  int64_t widest = 1;
+  step.walk([&](plan::KernelOp k) {
+    widest = std::max<int64_t>(widest, k->getNumOperands());
+  });
+  Value count = LLVM::ConstantOp::create(b, loc, i64, widest);
+  Value addresses = LLVM::AllocaOp::create(b, loc, ptr, ptr, count, 8);
+
+  llvm::DenseMap<Value, Value> lowered;
+  int32_t index = 0;
+  for (Operation &op : step.getBody().front()) {
+    if (auto view = dyn_cast<memref::ViewOp>(op)) {
+      auto offset = view->getAttrOfType<IntegerAttr>("plan.offset");
+      if (!offset) {
+        view.emitOpError("has no plan.offset");
+        return signalPassFailure();
+      }
+      lowered[view.getResult()] =
+          LLVM::GEPOp::create(b, view.getLoc(), ptr, b.getI8Type(), arena,
+                              ArrayRef<LLVM::GEPArg>{offset.getInt()});
+    } else if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+      lowered[get.getResult()] = LLVM::AddressOfOp::create(
+          b, get.getLoc(), globals.lookup(get.getName()));
+    } else if (auto kernel = dyn_cast<plan::KernelOp>(op)) {
+      for (auto [i, buffer] : llvm::enumerate(kernel->getOperands())) {
+        Value address = lowered.lookup(buffer);
+        if (!address) {
+          kernel.emitOpError("uses a buffer that is not planned");
+          return signalPassFailure();
+        }
+        Value slot =
+            LLVM::GEPOp::create(b, kernel.getLoc(), ptr, ptr, addresses,
+                                ArrayRef<LLVM::GEPArg>{(int32_t)i});
+        LLVM::StoreOp::create(b, kernel.getLoc(), address, slot);
+      }
+      Value id = LLVM::ConstantOp::create(b, kernel.getLoc(), i32, index++);
+      LLVM::CallOp::create(b, kernel.getLoc(), kernelAt,
+                           ValueRange{context, id, addresses});
+    } else if (isa<arith::ConstantOp, func::ReturnOp>(op)) {
+      continue;
+    } else {
+      op.emitOpError("cannot be lowered to LLVM yet");
+      return signalPassFailure();
+    }
+  }
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  step.erase();
+}
+
+} // namespace
+} // namespace dsc::passes

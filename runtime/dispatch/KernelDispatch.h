@@ -1,0 +1,73 @@
+//===- KernelDispatch.h - dsrt_kernel: kernel names to CPU kernels -*- C++
+//-*-===//
+//
+// The runtime side of `dsrt_kernel` (runtime/include/dsrt.h): a call site's
+// kernel name (`<graph op>_<element type>`, `cast_<from>_<to>`, `copy`)
+// selects one of the CPU kernels of kernels/cpu/CpuKernels.h, and its
+// attributes (JSON, the graph op's ODS names) become the kernel's
+// parameters. Each descriptor is resolved once: its attributes are parsed,
+// its buffer count and dtypes checked, and the result cached by the
+// descriptor's address (descriptors are static constants of the generated
+// code), so a later call is a hash lookup plus the kernel. Not thread-safe.
+//
+// Errors go through one function, reportError: by default it prints the
+// message to stderr and exits with the code (70 for a bad call site: unknown
+// kernel, missing or malformed attribute, wrong buffers; 65 for a data error
+// raised by a kernel: index or target out of range). Tests replace it with
+// setErrorHandler; runKernel then returns the code instead of exiting.
+//
+// No LLVM or MLIR here: every rank executable links this library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_DISPATCH_KERNELDISPATCH_H
+#define DSC_RUNTIME_DISPATCH_KERNELDISPATCH_H
+
+#include "runtime/include/dsrt.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+/// The context generated code passes to every dsrt_kernel call. Dispatch
+/// reads only `step` (dropout's random stream); the runtime main hangs its
+/// own state off `runtime`.
+struct dsrt_ctx {
+  int64_t step = 0;
+  void *runtime = nullptr;
+};
+
+namespace dsc::runtime {
+
+/// Exit code for a call site the runtime cannot run (EX_SOFTWARE).
+constexpr int kExitBadKernel = 70;
+/// Exit code for a data error raised by a kernel (EX_DATAERR).
+constexpr int kExitDataError = 65;
+
+/// Runs the kernel of `desc` on `data` (inputs, then outputs). Returns 0, or
+/// the exit code of an error after reporting it (which by default exits).
+int runKernel(const dsrt_kernel_desc &desc, void *const *data, int64_t step);
+
+/// Receives every error: the exit code and the full message, e.g.
+/// "dsrt: unknown kernel 'foo_f32' at node 'x'".
+using ErrorHandler = std::function<void(int exitCode, const std::string &)>;
+
+/// Replaces the error handler and returns the previous one; an empty handler
+/// restores the default (print to stderr, then exit with the code).
+ErrorHandler setErrorHandler(ErrorHandler handler);
+
+/// Reports an error through the current handler.
+void reportError(int exitCode, const std::string &message);
+
+/// Every kernel name dispatch knows, sorted.
+std::vector<std::string> supportedKernelNames();
+
+/// Test hooks: how many descriptors' attributes have been parsed so far, and
+/// dropping every cached resolution (tests reuse descriptor addresses).
+int64_t attributeParseCount();
+void clearKernelCache();
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_DISPATCH_KERNELDISPATCH_H

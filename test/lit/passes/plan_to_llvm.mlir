@@ -1,0 +1,39 @@
+// RUN: ds-opt %s -convert-plan-to-llvm | FileCheck %s
+// The planned step becomes dsc_step(ctx, arena): each kernel's buffer
+// addresses (arena + offset, or a constant's global) go into one stack array
+// and dsrt_kernel_at(ctx, index, addresses) runs the index-th kernel.
+
+// CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<1 x f32>
+// CHECK: llvm.mlir.global internal constant @cst_1(dense<[1, 0]> : tensor<2xi8>)
+// CHECK: llvm.func @dsrt_kernel_at(!llvm.ptr, i32, !llvm.ptr)
+// CHECK: llvm.func @dsc_step(%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr)
+// CHECK: %[[N:.*]] = llvm.mlir.constant(3 : i64) : i64
+// CHECK: %[[ADDRS:.*]] = llvm.alloca %[[N]] x !llvm.ptr
+// CHECK: %[[X:.*]] = llvm.getelementptr %[[ARENA]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[Y:.*]] = llvm.getelementptr %[[ARENA]][64] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: %[[TWO:.*]] = llvm.mlir.addressof @cst_0 : !llvm.ptr
+// CHECK: %[[S0:.*]] = llvm.getelementptr %[[ADDRS]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+// CHECK: llvm.store %[[X]], %[[S0]]
+// CHECK: %[[S1:.*]] = llvm.getelementptr %[[ADDRS]][1]
+// CHECK: llvm.store %[[TWO]], %[[S1]]
+// CHECK: %[[S2:.*]] = llvm.getelementptr %[[ADDRS]][2]
+// CHECK: llvm.store %[[Y]], %[[S2]]
+// CHECK: %[[K0:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK: llvm.call @dsrt_kernel_at(%[[CTX]], %[[K0]], %[[ADDRS]])
+// CHECK: %[[K1:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK: llvm.call @dsrt_kernel_at(%[[CTX]], %[[K1]], %[[ADDRS]])
+// CHECK: llvm.return
+// CHECK-NOT: plan.
+// CHECK-NOT: memref.
+memref.global "private" constant @cst_0 : memref<f32> = dense<2.0>
+memref.global "private" constant @cst_1 : memref<2xi1> = dense<[true, false]>
+func.func @step(%arena: memref<128xi8> {plan.arena}) attributes {plan.arena_size = 128 : i64, plan.persistent_bytes = 128 : i64} {
+  %c0 = arith.constant 0 : index
+  %x = memref.view %arena[%c0][] {plan.offset = 0 : i64} : memref<128xi8> to memref<4xf32>
+  %c64 = arith.constant 64 : index
+  %y = memref.view %arena[%c64][] {plan.offset = 64 : i64} : memref<128xi8> to memref<4xf32>
+  %two = memref.get_global @cst_0 : memref<f32>
+  plan.kernel "mul_f32" ins(%x, %two : memref<4xf32>, memref<f32>) outs(%y : memref<4xf32>)
+  plan.kernel "relu_f32" ins(%y : memref<4xf32>) outs(%x : memref<4xf32>)
+  return
+}

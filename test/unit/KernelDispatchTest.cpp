@@ -1,0 +1,689 @@
+//===- KernelDispatchTest.cpp - dsrt_kernel on hand-built call sites ------===//
+//
+// Builds kernel descriptors the way generated code does (name, location,
+// buffer types, attributes as JSON) and checks the dispatched kernels'
+// results against hand-computed values, the error messages (captured through
+// the replaceable error handler) and the per-descriptor cache.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/dispatch/KernelDispatch.h"
+
+#include "kernels/cpu/CpuKernels.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <list>
+#include <string>
+#include <vector>
+
+using namespace dsc::runtime;
+
+namespace {
+
+using Dims = std::vector<int64_t>;
+
+/// One call site: a descriptor at a fixed address, like the generated code's
+/// static constants, plus the buffers' addresses.
+class Site {
+public:
+  Site(std::string kernel, std::string attrs, std::string location = "node")
+      : kernel(std::move(kernel)), attrs(std::move(attrs)),
+        location(std::move(location)) {}
+  Site(const Site &) = delete;
+  Site &operator=(const Site &) = delete;
+
+  template <typename T> Site &in(int32_t dtype, Dims dims, T *data) {
+    return buffer(dtype, std::move(dims),
+                  const_cast<void *>(static_cast<const void *>(data)));
+  }
+  template <typename T> Site &in(int32_t dtype, Dims dims, std::vector<T> &v) {
+    return in(dtype, std::move(dims), v.data());
+  }
+  template <typename T> Site &out(int32_t dtype, Dims dims, std::vector<T> &v) {
+    ++numOutputs;
+    return buffer(dtype, std::move(dims), v.data());
+  }
+
+  const dsrt_kernel_desc &desc() {
+    buffers.clear();
+    for (const auto &[dtype, dims] : types)
+      buffers.push_back({dtype, static_cast<int32_t>(dims.size()),
+                         dims.empty() ? nullptr : dims.data()});
+    d.kernel = kernel.c_str();
+    d.location = location.c_str();
+    d.num_inputs = static_cast<int32_t>(buffers.size()) - numOutputs;
+    d.num_outputs = numOutputs;
+    d.buffers = buffers.data();
+    d.attrs_json = attrs.c_str();
+    return d;
+  }
+
+  int run(int64_t step = 0) { return runKernel(desc(), data.data(), step); }
+
+private:
+  Site &buffer(int32_t dtype, Dims dims, void *ptr) {
+    types.emplace_back(dtype, std::move(dims));
+    data.push_back(ptr);
+    return *this;
+  }
+
+  std::string kernel, attrs, location;
+  std::list<std::pair<int32_t, Dims>> types; // stable dims storage
+  std::vector<dsrt_buffer> buffers;
+  std::vector<void *> data;
+  int32_t numOutputs = 0;
+  dsrt_kernel_desc d{};
+};
+
+template <typename T>
+void expectNear(const std::vector<T> &actual, const std::vector<T> &expected,
+                double tol = 1e-6) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i)
+    EXPECT_NEAR(actual[i], expected[i], tol) << "at " << i;
+}
+
+struct Reported {
+  int code;
+  std::string message;
+};
+
+class KernelDispatch : public ::testing::Test {
+protected:
+  void SetUp() override {
+    // Sites live on the stack, so an address can come back in a later test.
+    clearKernelCache();
+    setErrorHandler([this](int code, const std::string &message) {
+      reported.push_back({code, message});
+    });
+  }
+  void TearDown() override { setErrorHandler(nullptr); }
+
+  std::vector<Reported> reported;
+};
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+TEST_F(KernelDispatch, AddBroadcasts) {
+  std::vector<float> a{1, 2, 3, 4, 5, 6}, b{10, 20, 30}, y(6);
+  Site site("add_f32", "{}");
+  site.in(DSRT_F32, {2, 3}, a).in(DSRT_F32, {3}, b).out(DSRT_F32, {2, 3}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{11, 22, 33, 14, 25, 36}));
+
+  // [2, 1] * [1, 3] in int64.
+  std::vector<int64_t> c{1, 2}, d{10, 20, 30}, z(6);
+  Site mul("mul_i64", "{}");
+  mul.in(DSRT_I64, {2, 1}, c).in(DSRT_I64, {1, 3}, d).out(DSRT_I64, {2, 3}, z);
+  ASSERT_EQ(mul.run(), 0);
+  EXPECT_EQ(z, (std::vector<int64_t>{10, 20, 30, 20, 40, 60}));
+  EXPECT_TRUE(reported.empty());
+}
+
+TEST_F(KernelDispatch, LessGivesBooleans) {
+  std::vector<float> a{1, 5, 3}, b{2, 5, 1}, scalar{3};
+  std::vector<uint8_t> y(3), z(3);
+  Site site("less_f32", "{}");
+  site.in(DSRT_F32, {3}, a).in(DSRT_F32, {3}, b).out(DSRT_BOOL, {3}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<uint8_t>{1, 0, 0}));
+  Site vsScalar("less_f32", "{}");
+  vsScalar.in(DSRT_F32, {3}, a).in(DSRT_F32, {}, scalar).out(DSRT_BOOL, {3}, z);
+  ASSERT_EQ(vsScalar.run(), 0);
+  EXPECT_EQ(z, (std::vector<uint8_t>{1, 0, 0}));
+}
+
+TEST_F(KernelDispatch, WhereSelectsWithBooleanCondition) {
+  std::vector<uint8_t> cond{1, 0, 1};
+  std::vector<float> lhs{1, 2, 3}, rhs{9}, y(3);
+  Site site("where_f32", "{}");
+  site.in(DSRT_BOOL, {3}, cond)
+      .in(DSRT_F32, {3}, lhs)
+      .in(DSRT_F32, {}, rhs)
+      .out(DSRT_F32, {3}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{1, 9, 3}));
+
+  // Booleans themselves.
+  std::vector<uint8_t> t{1, 1, 1}, f{0, 0, 0}, b(3);
+  Site bools("where_i1", "{}");
+  bools.in(DSRT_BOOL, {3}, cond)
+      .in(DSRT_BOOL, {3}, t)
+      .in(DSRT_BOOL, {3}, f)
+      .out(DSRT_BOOL, {3}, b);
+  ASSERT_EQ(bools.run(), 0);
+  EXPECT_EQ(b, (std::vector<uint8_t>{1, 0, 1}));
+}
+
+TEST_F(KernelDispatch, UnaryAndGelu) {
+  std::vector<int64_t> x{-2, 0, 3}, y(3);
+  Site relu("relu_i64", "{}");
+  relu.in(DSRT_I64, {3}, x).out(DSRT_I64, {3}, y);
+  ASSERT_EQ(relu.run(), 0);
+  EXPECT_EQ(y, (std::vector<int64_t>{0, 0, 3}));
+
+  // gelu(0) = 0; gelu(x) with "approximate" defaulting to "none".
+  std::vector<float> g{0, 1}, h(2);
+  Site gelu("gelu_f32", "{}");
+  gelu.in(DSRT_F32, {2}, g).out(DSRT_F32, {2}, h);
+  ASSERT_EQ(gelu.run(), 0);
+  expectNear(h, {0.f, 0.5f * (1 + std::erf(1 / std::sqrt(2.f)))});
+}
+
+TEST_F(KernelDispatch, CastInt64ToFloat) {
+  std::vector<int64_t> x{-3, 0, 7};
+  std::vector<float> y(3);
+  Site site("cast_i64_f32", "{}");
+  site.in(DSRT_I64, {3}, x).out(DSRT_F32, {3}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{-3, 0, 7}));
+
+  std::vector<float> f{0.f, -2.5f};
+  std::vector<uint8_t> b(2);
+  Site toBool("cast_f32_i1", "{}");
+  toBool.in(DSRT_F32, {2}, f).out(DSRT_BOOL, {2}, b);
+  ASSERT_EQ(toBool.run(), 0);
+  EXPECT_EQ(b, (std::vector<uint8_t>{0, 1}));
+}
+
+TEST_F(KernelDispatch, CopyIsAByteCopy) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6}, y(6);
+  Site site("copy", "{}");
+  site.in(DSRT_F32, {2, 3}, x).out(DSRT_F32, {6}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, x);
+
+  std::vector<int64_t> i{7, -8}, j(2);
+  Site ints("copy", "");
+  ints.in(DSRT_I64, {2, 1}, i).out(DSRT_I64, {1, 2}, j);
+  ASSERT_EQ(ints.run(), 0);
+  EXPECT_EQ(j, i);
+}
+
+//===----------------------------------------------------------------------===//
+// Numeric
+//===----------------------------------------------------------------------===//
+
+TEST_F(KernelDispatch, MatMul) {
+  std::vector<float> a{1, 2, 3, 4, 5, 6}, b{7, 8, 9, 10, 11, 12}, y(4);
+  Site site("matmul_f32", "{}");
+  site.in(DSRT_F32, {2, 3}, a).in(DSRT_F32, {3, 2}, b).out(DSRT_F32, {2, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  expectNear(y, {58, 64, 139, 154}, 1e-4);
+}
+
+TEST_F(KernelDispatch, Softmax) {
+  std::vector<float> x{0, std::log(3.f), 1, 1}, y(4);
+  Site site("softmax_f32", R"({"axis": 1})");
+  site.in(DSRT_F32, {2, 2}, x).out(DSRT_F32, {2, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  expectNear(y, {0.25f, 0.75f, 0.5f, 0.5f});
+
+  // A negative axis counts from the end.
+  std::vector<float> z(4);
+  Site last("softmax_f32", R"({"axis": -1})");
+  last.in(DSRT_F32, {2, 2}, x).out(DSRT_F32, {2, 2}, z);
+  ASSERT_EQ(last.run(), 0);
+  EXPECT_EQ(z, y);
+}
+
+TEST_F(KernelDispatch, LayerNormWithAndWithoutBias) {
+  // Rows {1, 3} (mean 2, var 1) and {2, 6} (mean 4, var 4): xh = {-1, 1}.
+  std::vector<float> x{1, 3, 2, 6}, scale{2, 3}, bias{10, 20};
+  std::vector<float> y(4), mean(2), inv(2);
+  Site site("layer_norm_f32", R"({"axis": 1, "epsilon": 0.0})");
+  site.in(DSRT_F32, {2, 2}, x)
+      .in(DSRT_F32, {2}, scale)
+      .in(DSRT_F32, {2}, bias)
+      .out(DSRT_F32, {2, 2}, y)
+      .out(DSRT_F32, {2, 1}, mean)
+      .out(DSRT_F32, {2, 1}, inv);
+  ASSERT_EQ(site.run(), 0);
+  expectNear(y, {8, 23, 8, 23});
+  expectNear(mean, {2, 4});
+  expectNear(inv, {1, 0.5f});
+
+  std::vector<float> y2(4), mean2(2), inv2(2);
+  Site noBias("layer_norm_f32", R"({"axis": 1, "epsilon": 0})");
+  noBias.in(DSRT_F32, {2, 2}, x)
+      .in(DSRT_F32, {2}, scale)
+      .out(DSRT_F32, {2, 2}, y2)
+      .out(DSRT_F32, {2, 1}, mean2)
+      .out(DSRT_F32, {2, 1}, inv2);
+  ASSERT_EQ(noBias.run(), 0);
+  expectNear(y2, {-2, 3, -2, 3});
+}
+
+TEST_F(KernelDispatch, ReduceSumKeepdims) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6}, rows(2), all(1);
+  Site site("reduce_sum_f32", R"({"axes": [1], "keepdims": true})");
+  site.in(DSRT_F32, {2, 3}, x).out(DSRT_F32, {2, 1}, rows);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(rows, (std::vector<float>{6, 15}));
+  Site both("reduce_sum_f32", R"({"axes": [0, 1], "keepdims": true})");
+  both.in(DSRT_F32, {2, 3}, x).out(DSRT_F32, {1, 1}, all);
+  ASSERT_EQ(both.run(), 0);
+  EXPECT_EQ(all, (std::vector<float>{21}));
+}
+
+TEST_F(KernelDispatch, ConvWithBias) {
+  // The filter sums each 2x2 window's diagonal.
+  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8, 9}, w{1, 0, 0, 1}, b{10}, y(4);
+  Site site("conv_f32", R"({"strides": [1, 1], "pads": [0, 0, 0, 0],
+                           "dilations": [1, 1], "group": 1})");
+  site.in(DSRT_F32, {1, 1, 3, 3}, x)
+      .in(DSRT_F32, {1, 1, 2, 2}, w)
+      .in(DSRT_F32, {1}, b)
+      .out(DSRT_F32, {1, 1, 2, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  expectNear(y, {16, 18, 22, 24}, 1e-5);
+}
+
+TEST_F(KernelDispatch, SoftmaxCrossEntropyLossAndGradWithIgnoreIndex) {
+  // Rows: logits {0, 0} target 0; {0, ln 3} target 1; the third ignored.
+  std::vector<float> x{0, 0, 0, std::log(3.f), 5, 1};
+  std::vector<int64_t> t{0, 1, -100};
+  std::vector<float> loss(1), logp(6);
+  const char *attrs = R"({"reduction": "mean", "ignore_index": -100})";
+  Site site("softmax_cross_entropy_loss_f32", attrs);
+  site.in(DSRT_F32, {3, 2}, x)
+      .in(DSRT_I64, {3}, t)
+      .out(DSRT_F32, {}, loss)
+      .out(DSRT_F32, {3, 2}, logp);
+  ASSERT_EQ(site.run(), 0);
+  expectNear(loss, {(std::log(2.f) - std::log(0.75f)) / 2});
+  EXPECT_NEAR(logp[0], -std::log(2.f), 1e-6);
+  EXPECT_NEAR(logp[3], std::log(0.75f), 1e-6);
+
+  // (softmax - onehot) / 2 counted samples; ignored row zero.
+  std::vector<float> dloss{1}, dx(6, 42.f);
+  Site grad("softmax_cross_entropy_loss_grad_f32", attrs);
+  grad.in(DSRT_F32, {3, 2}, logp)
+      .in(DSRT_I64, {3}, t)
+      .in(DSRT_F32, {}, dloss)
+      .out(DSRT_F32, {3, 2}, dx);
+  ASSERT_EQ(grad.run(), 0);
+  expectNear(dx, {-0.25f, 0.25f, 0.125f, -0.125f, 0, 0});
+}
+
+TEST_F(KernelDispatch, DropoutUsesTheStep) {
+  const int64_t n = 64;
+  std::vector<float> x(n), y(n), yDirect(n);
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = static_cast<float>(i + 1);
+  std::vector<uint8_t> mask(n), maskDirect(n);
+  Site site("dropout_f32", R"({"ratio": 0.5, "seed": 7})");
+  site.in(DSRT_F32, {n}, x).out(DSRT_F32, {n}, y).out(DSRT_BOOL, {n}, mask);
+  // Through the C entry point: the step comes from the context.
+  dsrt_ctx ctx;
+  ctx.step = 3;
+  std::vector<void *> data{x.data(), y.data(), mask.data()};
+  dsrt_kernel(&ctx, &site.desc(), data.data());
+  dsc::kernels::cpu::dropout(x.data(), n, 0.5, 7, 3, yDirect.data(),
+                             maskDirect.data());
+  EXPECT_EQ(y, yDirect);
+  EXPECT_EQ(mask, maskDirect);
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_EQ(y[i], mask[i] ? 2 * x[i] : 0.f) << "at " << i;
+    kept += mask[i];
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, n);
+  // Another step draws another mask.
+  std::vector<uint8_t> step0(n);
+  ASSERT_EQ(site.run(/*step=*/0), 0);
+  step0 = mask;
+  EXPECT_NE(step0, maskDirect);
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+TEST_F(KernelDispatch, GatherWithInt64Indices) {
+  std::vector<float> table{1, 2, 3, 4, 5, 6}, y(4);
+  std::vector<int64_t> ids{2, -3};
+  Site site("gather_f32", R"({"axis": 0})");
+  site.in(DSRT_F32, {3, 2}, table)
+      .in(DSRT_I64, {2}, ids)
+      .out(DSRT_F32, {2, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{5, 6, 1, 2}));
+}
+
+TEST_F(KernelDispatch, Transpose) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6}, y(6);
+  Site site("transpose_f32", R"({"perm": [1, 0]})");
+  site.in(DSRT_F32, {2, 3}, x).out(DSRT_F32, {3, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{1, 4, 2, 5, 3, 6}));
+}
+
+TEST_F(KernelDispatch, Slice) {
+  std::vector<float> x{0, 1, 2, 3, 4, 5, 6, 7}, y(4);
+  Site site("slice_f32",
+            R"({"starts": [0, 1], "ends": [2, 4], "steps": [1, 2]})");
+  site.in(DSRT_F32, {2, 4}, x).out(DSRT_F32, {2, 2}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{1, 3, 5, 7}));
+}
+
+TEST_F(KernelDispatch, ConcatThreeInputs) {
+  std::vector<float> a{1, 2}, b{3, 4, 5, 6}, c{7, 8}, y(8);
+  Site site("concat_f32", R"({"axis": 1})");
+  site.in(DSRT_F32, {2, 1}, a)
+      .in(DSRT_F32, {2, 2}, b)
+      .in(DSRT_F32, {2, 1}, c)
+      .out(DSRT_F32, {2, 4}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{1, 3, 4, 7, 2, 5, 6, 8}));
+}
+
+TEST_F(KernelDispatch, PadReflect) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6}, y(10);
+  Site site("pad_f32", R"({"pads": [0, 1, 0, 1], "mode": "reflect"})");
+  site.in(DSRT_F32, {2, 3}, x).out(DSRT_F32, {2, 5}, y);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(y, (std::vector<float>{2, 1, 2, 3, 2, 5, 4, 5, 6, 5}));
+}
+
+TEST_F(KernelDispatch, TriluWithAndWithoutK) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8, 9}, upper(9), lower(9);
+  Site site("trilu_f32", R"({"upper": true})");
+  site.in(DSRT_F32, {3, 3}, x).out(DSRT_F32, {3, 3}, upper);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(upper, (std::vector<float>{1, 2, 3, 0, 5, 6, 0, 0, 9}));
+
+  std::vector<int64_t> k{1};
+  Site withK("trilu_f32", R"({"upper": false})");
+  withK.in(DSRT_F32, {3, 3}, x)
+      .in(DSRT_I64, {}, k)
+      .out(DSRT_F32, {3, 3}, lower);
+  ASSERT_EQ(withK.run(), 0);
+  EXPECT_EQ(lower, (std::vector<float>{1, 2, 0, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST_F(KernelDispatch, MoreDataMovement) {
+  std::vector<float> x{1, 2, 3, 4}, scattered(4), added(4);
+  std::vector<int64_t> where{0, 3};
+  std::vector<float> updates{10, 40};
+  Site scatter("scatter_nd_f32", "{}");
+  scatter.in(DSRT_F32, {4}, x)
+      .in(DSRT_I64, {2, 1}, where)
+      .in(DSRT_F32, {2}, updates)
+      .out(DSRT_F32, {4}, scattered);
+  ASSERT_EQ(scatter.run(), 0);
+  EXPECT_EQ(scattered, (std::vector<float>{10, 2, 3, 40}));
+  Site scatterAdd("scatter_nd_f32", R"({"reduction": "add"})");
+  scatterAdd.in(DSRT_F32, {4}, x)
+      .in(DSRT_I64, {2, 1}, where)
+      .in(DSRT_F32, {2}, updates)
+      .out(DSRT_F32, {4}, added);
+  ASSERT_EQ(scatterAdd.run(), 0);
+  EXPECT_EQ(added, (std::vector<float>{11, 2, 3, 44}));
+
+  std::vector<int64_t> row{5, 6}, expanded(4);
+  Site expand("expand_i64", "{}");
+  expand.in(DSRT_I64, {1, 2}, row).out(DSRT_I64, {2, 2}, expanded);
+  ASSERT_EQ(expand.run(), 0);
+  EXPECT_EQ(expanded, (std::vector<int64_t>{5, 6, 5, 6}));
+
+  std::vector<float> m{1, 2, 3, 4, 5, 6}, picked(2);
+  std::vector<int64_t> cols{2, 0};
+  Site gatherElements("gather_elements_f32", R"({"axis": 1})");
+  gatherElements.in(DSRT_F32, {2, 3}, m)
+      .in(DSRT_I64, {2, 1}, cols)
+      .out(DSRT_F32, {2, 1}, picked);
+  ASSERT_EQ(gatherElements.run(), 0);
+  EXPECT_EQ(picked, (std::vector<float>{3, 4}));
+}
+
+TEST_F(KernelDispatch, GradientOperandOrders) {
+  // gather_grad: ins indices, grad; repeated indices accumulate.
+  std::vector<int64_t> ids{0, 0};
+  std::vector<float> dy{1, 2, 3, 4}, dTable(6, 9.f);
+  Site gatherGrad("gather_grad_f32", R"({"axis": 0})");
+  gatherGrad.in(DSRT_I64, {2}, ids)
+      .in(DSRT_F32, {2, 2}, dy)
+      .out(DSRT_F32, {3, 2}, dTable);
+  ASSERT_EQ(gatherGrad.run(), 0);
+  EXPECT_EQ(dTable, (std::vector<float>{4, 6, 0, 0, 0, 0}));
+
+  // nll_loss_grad: ins target, grad, weight; mean over total weight 5.
+  std::vector<int64_t> t{1, 0};
+  std::vector<float> dl{1}, w{2, 3}, dIn(4);
+  Site nllGrad("nll_loss_grad_f32", R"({"reduction": "mean"})");
+  nllGrad.in(DSRT_I64, {2}, t)
+      .in(DSRT_F32, {}, dl)
+      .in(DSRT_F32, {2}, w)
+      .out(DSRT_F32, {2, 2}, dIn);
+  ASSERT_EQ(nllGrad.run(), 0);
+  expectNear(dIn, {0, -0.6f, -0.4f, 0});
+
+  // softmax_grad: ins result, grad.
+  std::vector<float> y{0.5f, 0.5f}, g{1, 0}, dx(2);
+  Site softmaxGrad("softmax_grad_f32", R"({"axis": 0})");
+  softmaxGrad.in(DSRT_F32, {2}, y).in(DSRT_F32, {2}, g).out(DSRT_F32, {2}, dx);
+  ASSERT_EQ(softmaxGrad.run(), 0);
+  expectNear(dx, {0.25f, -0.25f});
+
+  // slice_grad and pad_grad: the bounds are the result's.
+  std::vector<float> ds{1, 2}, dSliced(4, 9.f);
+  Site sliceGrad("slice_grad_f32",
+                 R"({"starts": [1], "ends": [4], "steps": [2]})");
+  sliceGrad.in(DSRT_F32, {2}, ds).out(DSRT_F32, {4}, dSliced);
+  ASSERT_EQ(sliceGrad.run(), 0);
+  EXPECT_EQ(dSliced, (std::vector<float>{0, 1, 0, 2}));
+  std::vector<float> dp{1, 2, 3, 4, 5}, dPadded(3);
+  Site padGrad("pad_grad_f32", R"({"pads": [1, 1], "mode": "edge"})");
+  padGrad.in(DSRT_F32, {5}, dp).out(DSRT_F32, {3}, dPadded);
+  ASSERT_EQ(padGrad.run(), 0);
+  EXPECT_EQ(dPadded, (std::vector<float>{3, 3, 9}));
+
+  // layer_norm_grad and the conv gradients against direct kernel calls.
+  namespace k = dsc::kernels::cpu;
+  Dims xd{2, 2}, sd{2}, md{2, 1};
+  std::vector<float> x{1, 3, 2, 6}, scale{2, 3}, mean{2, 4}, inv{1, 0.5f},
+      gy{1, -1, 0.5f, 2};
+  std::vector<float> dX(4), dS(2), dB(2), eX(4), eS(2), eB(2);
+  Site lnGrad("layer_norm_grad_f32", R"({"axis": 1})");
+  lnGrad.in(DSRT_F32, xd, x)
+      .in(DSRT_F32, sd, scale)
+      .in(DSRT_F32, md, mean)
+      .in(DSRT_F32, md, inv)
+      .in(DSRT_F32, xd, gy)
+      .out(DSRT_F32, xd, dX)
+      .out(DSRT_F32, sd, dS)
+      .out(DSRT_F32, sd, dB);
+  ASSERT_EQ(lnGrad.run(), 0);
+  k::layerNormGrad(x.data(), {xd.data(), 2}, scale.data(), {sd.data(), 1},
+                   mean.data(), inv.data(), gy.data(), 1, eX.data(), eS.data(),
+                   eB.data());
+  EXPECT_EQ(dX, eX);
+  EXPECT_EQ(dS, eS);
+  EXPECT_EQ(dB, eB);
+  EXPECT_EQ(dB, (std::vector<float>{1.5f, 1}));
+
+  const char *convAttrs = R"({"strides": [1, 1], "pads": [1, 0, 0, 1],
+                              "dilations": [1, 1], "group": 1})";
+  Dims in{1, 2, 3, 3}, filt{2, 2, 2, 2}, outD{1, 2, 3, 3};
+  std::vector<float> cx(18), cw(16), cdy(18);
+  for (size_t i = 0; i < cx.size(); ++i)
+    cx[i] = float(i % 5) - 2;
+  for (size_t i = 0; i < cw.size(); ++i)
+    cw[i] = float(i % 3) - 1;
+  for (size_t i = 0; i < cdy.size(); ++i)
+    cdy[i] = float(i % 4) * 0.5f;
+  k::ConvParams params;
+  params.pads[0] = 1;
+  params.pads[3] = 1;
+  std::vector<float> gIn(18), gW(16), eIn(18), eW(16);
+  Site convGradInput("conv_grad_input_f32", convAttrs);
+  convGradInput.in(DSRT_F32, outD, cdy)
+      .in(DSRT_F32, filt, cw)
+      .out(DSRT_F32, in, gIn);
+  ASSERT_EQ(convGradInput.run(), 0);
+  k::conv2dGradInput(cdy.data(), {outD.data(), 4}, cw.data(), {filt.data(), 4},
+                     eIn.data(), {in.data(), 4}, params);
+  EXPECT_EQ(gIn, eIn);
+  Site convGradFilter("conv_grad_filter_f32", convAttrs);
+  convGradFilter.in(DSRT_F32, in, cx)
+      .in(DSRT_F32, outD, cdy)
+      .out(DSRT_F32, filt, gW);
+  ASSERT_EQ(convGradFilter.run(), 0);
+  k::conv2dGradFilter(cx.data(), {in.data(), 4}, cdy.data(), {outD.data(), 4},
+                      eW.data(), {filt.data(), 4}, params);
+  EXPECT_EQ(gW, eW);
+  EXPECT_TRUE(reported.empty());
+}
+
+//===----------------------------------------------------------------------===//
+// Errors and the cache
+//===----------------------------------------------------------------------===//
+
+TEST_F(KernelDispatch, UnknownKernel) {
+  std::vector<float> x(1), y(1);
+  Site site("foo_f32", "{}", "x");
+  site.in(DSRT_F32, {1}, x).out(DSRT_F32, {1}, y);
+  EXPECT_EQ(site.run(), kExitBadKernel);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code, 70);
+  EXPECT_EQ(reported[0].message, "dsrt: unknown kernel 'foo_f32' at node 'x'");
+}
+
+TEST_F(KernelDispatch, MissingAttribute) {
+  std::vector<float> x(2), y(2);
+  Site site("softmax_f32", "{}", "x");
+  site.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  EXPECT_EQ(site.run(), kExitBadKernel);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code, 70);
+  EXPECT_EQ(reported[0].message,
+            "dsrt: kernel 'softmax_f32' at node 'x': attribute 'axis' missing");
+}
+
+TEST_F(KernelDispatch, MalformedCallSites) {
+  std::vector<float> x(2), y(2);
+  std::vector<int64_t> i(2);
+  Site wrongType("add_f32", "{}", "a");
+  wrongType.in(DSRT_F32, {2}, x).in(DSRT_I64, {2}, i).out(DSRT_F32, {2}, y);
+  EXPECT_EQ(wrongType.run(), kExitBadKernel);
+  Site wrongCount("add_f32", "{}", "b");
+  wrongCount.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  EXPECT_EQ(wrongCount.run(), kExitBadKernel);
+  Site badJson("softmax_f32", "{axis: 1", "c");
+  badJson.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  EXPECT_EQ(badJson.run(), kExitBadKernel);
+  Site badAxis("softmax_f32", R"({"axis": 3})", "d");
+  badAxis.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  EXPECT_EQ(badAxis.run(), kExitBadKernel);
+  ASSERT_EQ(reported.size(), 4u);
+  EXPECT_EQ(reported[0].message, "dsrt: kernel 'add_f32' at node 'a': buffer "
+                                 "1 has element type i64, expected f32");
+  EXPECT_EQ(reported[1].message,
+            "dsrt: kernel 'add_f32' at node 'b': 1 inputs, expected 2");
+  EXPECT_EQ(reported[2].message, "dsrt: kernel 'softmax_f32' at node 'c': "
+                                 "attributes are not a JSON object");
+  EXPECT_EQ(reported[3].message,
+            "dsrt: kernel 'softmax_f32' at node 'd': "
+            "attribute 'axis' = 3 out of range for rank 1");
+  for (const Reported &r : reported)
+    EXPECT_EQ(r.code, kExitBadKernel);
+}
+
+TEST_F(KernelDispatch, KernelErrorIsReportedWithItsDetail) {
+  std::vector<float> table{1, 2, 3, 4, 5, 6}, y(2);
+  std::vector<int64_t> ids{600};
+  Site site("gather_f32", R"({"axis": 0})", "emb");
+  site.in(DSRT_F32, {3, 2}, table)
+      .in(DSRT_I64, {1}, ids)
+      .out(DSRT_F32, {1, 2}, y);
+  EXPECT_EQ(site.run(), kExitDataError);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code, 65);
+  EXPECT_EQ(reported[0].message,
+            "dsrt: gather_f32 at node 'emb': index 600 out of range [-3, 3) "
+            "in gather");
+
+  std::vector<float> x(4), loss(1), logp(4);
+  std::vector<int64_t> t{0, 5};
+  Site lossSite("softmax_cross_entropy_loss_f32", R"({"reduction": "sum"})",
+                "loss");
+  lossSite.in(DSRT_F32, {2, 2}, x)
+      .in(DSRT_I64, {2}, t)
+      .out(DSRT_F32, {}, loss)
+      .out(DSRT_F32, {2, 2}, logp);
+  EXPECT_EQ(lossSite.run(), kExitDataError);
+  ASSERT_EQ(reported.size(), 2u);
+  EXPECT_EQ(reported[1].code, 65);
+  EXPECT_EQ(reported[1].message.rfind(
+                "dsrt: softmax_cross_entropy_loss_f32 at node 'loss': "
+                "target 5 out of range [0, 2)",
+                0),
+            0u)
+      << reported[1].message;
+}
+
+TEST_F(KernelDispatch, SecondCallUsesTheCache) {
+  std::vector<float> x{0, 0}, y(2);
+  Site site("softmax_f32", R"({"axis": 0})");
+  site.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  int64_t before = attributeParseCount();
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(attributeParseCount(), before + 1);
+  x = {0, std::log(3.f)};
+  ASSERT_EQ(site.run(), 0);
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(attributeParseCount(), before + 1);
+  expectNear(y, {0.25f, 0.75f});
+  // Another call site parses its own attributes once.
+  Site other("softmax_f32", R"({"axis": 0})");
+  other.in(DSRT_F32, {2}, x).out(DSRT_F32, {2}, y);
+  ASSERT_EQ(other.run(), 0);
+  ASSERT_EQ(other.run(), 0);
+  EXPECT_EQ(attributeParseCount(), before + 2);
+  // Dropping the cache parses again.
+  clearKernelCache();
+  ASSERT_EQ(site.run(), 0);
+  EXPECT_EQ(attributeParseCount(), before + 3);
+}
+
+TEST_F(KernelDispatch, DefaultHandlerExits) {
+  // OpenBLAS may have started threads: re-execute rather than fork.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  setErrorHandler(nullptr);
+  std::vector<float> x(1), y(1);
+  Site site("foo_f32", "{}", "x");
+  site.in(DSRT_F32, {1}, x).out(DSRT_F32, {1}, y);
+  EXPECT_EXIT(site.run(), ::testing::ExitedWithCode(70),
+              "dsrt: unknown kernel 'foo_f32' at node 'x'");
+  std::vector<float> table{1, 2};
+  std::vector<int64_t> ids{9};
+  Site gather("gather_f32", R"({"axis": 0})", "g");
+  gather.in(DSRT_F32, {2}, table).in(DSRT_I64, {1}, ids).out(DSRT_F32, {1}, y);
+  EXPECT_EXIT(gather.run(), ::testing::ExitedWithCode(65),
+              "dsrt: gather_f32 at node 'g': index 9 out of range");
+}
+
+TEST_F(KernelDispatch, SupportedNames) {
+  std::vector<std::string> names = supportedKernelNames();
+  auto has = [&](const char *name) {
+    return std::binary_search(names.begin(), names.end(), name);
+  };
+  for (const char *name :
+       {"add_f32", "add_i64", "less_f32", "where_i1", "matmul_f64",
+        "cast_i64_f32", "cast_f32_i1", "copy", "gather_i64", "gather_grad_f32",
+        "layer_norm_grad_f32", "nll_loss_grad_f32", "trilu_i1",
+        "conv_grad_filter_f32", "dropout_f32", "scatter_nd_f32"})
+    EXPECT_TRUE(has(name)) << name;
+  EXPECT_FALSE(has("matmul_i64"));
+  EXPECT_FALSE(has("softmax_i64"));
+}
+
+} // namespace
