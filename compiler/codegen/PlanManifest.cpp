@@ -78,19 +78,19 @@ const char *optimizerName(config::OptimizerType type) {
 
 /// The optimizer with every hyper-parameter resolved, flat, for the runtime.
 ordered_json optimizerJson(const config::OptimizerConfig &o) {
-  return {{"type", optimizerName(o.type)},
-          {"lr", o.lr.value},
-          {"betas", o.betas.value},
-          {"eps", o.eps.value},
-          {"weight_decay", o.weightDecay.value},
-          {"adam_w_mode",
-           o.type == config::OptimizerType::AdamW || o.adamWMode},
-          {"bias_correction", o.biasCorrection},
-          {"momentum", o.momentum},
-          {"dampening", o.dampening},
-          {"nesterov", o.nesterov},
-          {"max_coeff", o.maxCoeff},
-          {"min_coeff", o.minCoeff}};
+  return {
+      {"type", optimizerName(o.type)},
+      {"lr", o.lr.value},
+      {"betas", o.betas.value},
+      {"eps", o.eps.value},
+      {"weight_decay", o.weightDecay.value},
+      {"adam_w_mode", o.type == config::OptimizerType::AdamW || o.adamWMode},
+      {"bias_correction", o.biasCorrection},
+      {"momentum", o.momentum},
+      {"dampening", o.dampening},
+      {"nesterov", o.nesterov},
+      {"max_coeff", o.maxCoeff},
+      {"min_coeff", o.minCoeff}};
 }
 
 } // namespace
@@ -121,11 +121,10 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
       auto name = view->getAttrOfType<StringAttr>(("plan." + role).str());
       if (!name)
         continue;
-      ordered_json buffer = {{"name", name.getValue().str()},
-                             {"role", role.str()},
-                             {"offset", view->getAttrOfType<IntegerAttr>(
-                                            "plan.offset")
-                                            .getInt()}};
+      ordered_json buffer = {
+          {"name", name.getValue().str()},
+          {"role", role.str()},
+          {"offset", view->getAttrOfType<IntegerAttr>("plan.offset").getInt()}};
       buffer.update(bufferType(view.getType()));
       buffers.push_back(buffer);
       if (role == "param")
@@ -163,8 +162,8 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
     runtimeBytes = paramBytes * (1 + states);
   }
   ordered_json full = ordered_json::parse(config::toJson(in.config).dump());
-  plan["scheduler"] = full.contains("scheduler") ? full["scheduler"]
-                                                 : ordered_json(nullptr);
+  plan["scheduler"] =
+      full.contains("scheduler") ? full["scheduler"] : ordered_json(nullptr);
   plan["gradient_clipping"] = in.config.gradientClipping.value;
   plan["steps_per_print"] = in.config.stepsPerPrint;
   plan["weights"] = "weights/rank_" + std::to_string(in.rank) + ".safetensors";
