@@ -1,0 +1,591 @@
+//===- PlanFile.cpp - Parsing and checking OUT/plan.json ------------------===//
+
+#include "runtime/main/PlanFile.h"
+
+#include "runtime/main/ScheduleFromJson.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace dsc::runtime {
+
+using nlohmann::json;
+
+std::string_view bufferRoleName(BufferRole role) {
+  switch (role) {
+  case BufferRole::Input:
+    return "input";
+  case BufferRole::Param:
+    return "param";
+  case BufferRole::Output:
+    return "output";
+  case BufferRole::Grad:
+    return "grad";
+  case BufferRole::Constant:
+    return "constant";
+  }
+  return "?";
+}
+
+std::string_view optimizerKindName(OptimizerKind kind) {
+  switch (kind) {
+  case OptimizerKind::Adam:
+    return "adam";
+  case OptimizerKind::AdamW:
+    return "adamw";
+  case OptimizerKind::Sgd:
+    return "sgd";
+  case OptimizerKind::Lamb:
+    return "lamb";
+  }
+  return "?";
+}
+
+std::vector<size_t> Plan::buffersWithRole(BufferRole role) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].role == role)
+      out.push_back(i);
+  return out;
+}
+
+const PlanBuffer *Plan::find(std::string_view name, BufferRole role) const {
+  for (const PlanBuffer &b : buffers)
+    if (b.role == role && b.name == name)
+      return &b;
+  return nullptr;
+}
+
+const PlanBuffer *Plan::loss() const {
+  for (const PlanBuffer &b : buffers)
+    if (b.role == BufferRole::Output)
+      return &b;
+  return nullptr;
+}
+
+namespace {
+
+/// Reads typed values out of JSON objects; the first failure is kept and
+/// later reads become no-ops, so a parser can read many keys and check once.
+class Reader {
+public:
+  explicit Reader(std::string file) : file(std::move(file)) {}
+
+  bool ok() const { return status.ok(); }
+  Status take() { return std::move(status); }
+
+  void fail(const std::string &where, const std::string &what) {
+    if (status.ok())
+      status = Status::error(file + ": " + where + ": " + what);
+  }
+
+  /// The member `key` of `obj`; nullptr (and an error when `required`) when
+  /// absent.
+  const json *member(const json &obj, const std::string &at, const char *key,
+                     bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      if (required)
+        fail(at.empty() ? key : at,
+             at.empty() ? std::string("missing")
+                        : std::string("missing key '") + key + "'");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  static std::string join(const std::string &at, const char *key) {
+    return at.empty() ? std::string(key) : at + "." + key;
+  }
+
+  int64_t getInt(const json &obj, const std::string &at, const char *key,
+                 int64_t def, bool required = true) {
+    const json *v = member(obj, at, key, required);
+    if (!v || !ok())
+      return def;
+    return asInt(*v, join(at, key), def);
+  }
+
+  int64_t asInt(const json &v, const std::string &where, int64_t def) {
+    if (v.is_number_integer())
+      return v.get<int64_t>();
+    if (v.is_number_float()) {
+      double d = v.get<double>();
+      if (std::floor(d) == d && std::fabs(d) < 9.0e18)
+        return static_cast<int64_t>(d);
+    }
+    fail(where, "expected an integer, got " + v.dump());
+    return def;
+  }
+
+  double getNumber(const json &obj, const std::string &at, const char *key,
+                   double def, bool required = false) {
+    const json *v = member(obj, at, key, required);
+    if (!v || !ok() || v->is_null())
+      return def;
+    if (!v->is_number()) {
+      fail(join(at, key), "expected a number, got " + v->dump());
+      return def;
+    }
+    return v->get<double>();
+  }
+
+  bool getBool(const json &obj, const std::string &at, const char *key,
+               bool def) {
+    const json *v = member(obj, at, key, false);
+    if (!v || !ok() || v->is_null())
+      return def;
+    if (!v->is_boolean()) {
+      fail(join(at, key), "expected true or false, got " + v->dump());
+      return def;
+    }
+    return v->get<bool>();
+  }
+
+  std::string getString(const json &obj, const std::string &at, const char *key,
+                        bool required = true) {
+    const json *v = member(obj, at, key, required);
+    if (!v || !ok())
+      return "";
+    if (!v->is_string()) {
+      fail(join(at, key), "expected a string, got " + v->dump());
+      return "";
+    }
+    return v->get<std::string>();
+  }
+
+  DType getDType(const json &obj, const std::string &at) {
+    std::string name = getString(obj, at, "dtype");
+    if (!ok())
+      return DType::F32;
+    static const std::map<std::string, DType> names = {
+        {"float32", DType::F32}, {"float64", DType::F64},
+        {"float16", DType::F16}, {"bfloat16", DType::BF16},
+        {"int64", DType::I64},   {"int32", DType::I32},
+        {"int16", DType::I16},   {"int8", DType::I8},
+        {"uint8", DType::U8},    {"bool", DType::Bool}};
+    auto it = names.find(name);
+    if (it == names.end()) {
+      fail(join(at, "dtype"),
+           "unknown dtype '" + name +
+               "' (known: float32 float64 float16 bfloat16 int64 int32 "
+               "int16 int8 uint8 bool)");
+      return DType::F32;
+    }
+    return it->second;
+  }
+
+  std::vector<int64_t> getShape(const json &obj, const std::string &at) {
+    std::vector<int64_t> shape;
+    const json *v = member(obj, at, "shape", true);
+    if (!v || !ok())
+      return shape;
+    std::string where = join(at, "shape");
+    if (!v->is_array()) {
+      fail(where, "expected an array of dimensions, got " + v->dump());
+      return shape;
+    }
+    for (const json &d : *v) {
+      int64_t dim = asInt(d, where, 0);
+      if (!ok())
+        return shape;
+      if (dim < 0) {
+        fail(where, "negative dimension " + std::to_string(dim));
+        return shape;
+      }
+      shape.push_back(dim);
+    }
+    return shape;
+  }
+
+  const json &getObject(const json &obj, const std::string &at,
+                        const char *key) {
+    static const json empty = json::object();
+    const json *v = member(obj, at, key, true);
+    if (!v || !ok())
+      return empty;
+    if (!v->is_object()) {
+      fail(join(at, key), "expected an object, got " + v->dump());
+      return empty;
+    }
+    return *v;
+  }
+
+  const json &getArray(const json &obj, const std::string &at,
+                       const char *key) {
+    static const json empty = json::array();
+    const json *v = member(obj, at, key, true);
+    if (!v || !ok())
+      return empty;
+    if (!v->is_array()) {
+      fail(join(at, key), "expected an array, got " + v->dump());
+      return empty;
+    }
+    return *v;
+  }
+
+  const std::string file;
+
+private:
+  Status status;
+};
+
+std::string indexed(const char *key, size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
+}
+
+void parseBuffers(Reader &r, const json &root, Plan &plan) {
+  const json &list = r.getArray(root, "", "buffers");
+  std::set<std::pair<std::string, BufferRole>> seen;
+  for (size_t i = 0; i < list.size() && r.ok(); ++i) {
+    const std::string at = indexed("buffers", i);
+    const json &b = list[i];
+    if (!b.is_object()) {
+      r.fail(at, "expected an object, got " + b.dump());
+      return;
+    }
+    PlanBuffer buf;
+    buf.name = r.getString(b, at, "name");
+    std::string role = r.getString(b, at, "role");
+    buf.offset = r.getInt(b, at, "offset", 0);
+    buf.dtype = r.getDType(b, at);
+    buf.shape = r.getShape(b, at);
+    if (!r.ok())
+      return;
+    if (role == "input")
+      buf.role = BufferRole::Input;
+    else if (role == "param")
+      buf.role = BufferRole::Param;
+    else if (role == "output")
+      buf.role = BufferRole::Output;
+    else if (role == "grad")
+      buf.role = BufferRole::Grad;
+    else if (role == "constant")
+      buf.role = BufferRole::Constant;
+    else
+      return r.fail(at + ".role", "unknown role '" + role +
+                                      "' (known: input param output grad "
+                                      "constant)");
+    if (buf.name.empty())
+      return r.fail(at + ".name", "empty name");
+    if (!seen.insert({buf.name, buf.role}).second)
+      return r.fail(at, "a second " + std::string(bufferRoleName(buf.role)) +
+                            " buffer named '" + buf.name + "'");
+    std::optional<int64_t> numel = shapeNumel(buf.shape);
+    const int64_t elemSize = static_cast<int64_t>(dtypeSize(buf.dtype));
+    if (!numel || *numel > INT64_MAX / elemSize)
+      return r.fail(at + ".shape", "too many elements");
+    buf.numel = *numel;
+    buf.bytes = static_cast<size_t>(*numel * elemSize);
+    if (buf.offset < 0 ||
+        buf.offset > plan.arenaBytes - static_cast<int64_t>(buf.bytes))
+      return r.fail(at + ".offset", std::to_string(buf.offset) + " + " +
+                                        std::to_string(buf.bytes) +
+                                        " bytes lies outside the arena (" +
+                                        std::to_string(plan.arenaBytes) +
+                                        " bytes)");
+    if (buf.offset % static_cast<int64_t>(dtypeSize(buf.dtype)) != 0)
+      return r.fail(at + ".offset",
+                    std::to_string(buf.offset) + " is not aligned to the " +
+                        std::string(dtypeName(buf.dtype)) + " element size");
+    plan.buffers.push_back(std::move(buf));
+  }
+}
+
+void parseKernels(Reader &r, const json &root, Plan &plan) {
+  const json *list = r.member(root, "", "kernels", false);
+  if (!list || list->is_null())
+    return;
+  if (!list->is_array())
+    return r.fail("kernels", "expected an array, got " + list->dump());
+  for (size_t i = 0; i < list->size() && r.ok(); ++i) {
+    const std::string at = indexed("kernels", i);
+    const json &k = (*list)[i];
+    if (!k.is_object())
+      return r.fail(at, "expected an object, got " + k.dump());
+    PlanKernel kernel;
+    kernel.kernel = r.getString(k, at, "kernel");
+    kernel.location = r.getString(k, at, "location", false);
+    int64_t numIn = r.getInt(k, at, "num_inputs", 0);
+    int64_t numOut = r.getInt(k, at, "num_outputs", 0);
+    const json &ops = r.getArray(k, at, "buffers");
+    if (!r.ok())
+      return;
+    if (numIn < 0 || numOut < 0 || numIn > INT32_MAX - numOut)
+      return r.fail(at, "bad operand counts");
+    kernel.numInputs = static_cast<int32_t>(numIn);
+    kernel.numOutputs = static_cast<int32_t>(numOut);
+    if (static_cast<int64_t>(ops.size()) != numIn + numOut)
+      return r.fail(
+          at + ".buffers",
+          std::to_string(ops.size()) + " entries, expected " +
+              "num_inputs + num_outputs = " + std::to_string(numIn + numOut));
+    for (size_t j = 0; j < ops.size() && r.ok(); ++j) {
+      const std::string opAt = at + "." + indexed("buffers", j);
+      if (!ops[j].is_object())
+        return r.fail(opAt, "expected an object, got " + ops[j].dump());
+      PlanKernelOperand op;
+      op.dtype = r.getDType(ops[j], opAt);
+      op.shape = r.getShape(ops[j], opAt);
+      kernel.operands.push_back(std::move(op));
+    }
+    const json *attrs = r.member(k, at, "attrs", false);
+    if (attrs && !attrs->is_null()) {
+      if (!attrs->is_object())
+        return r.fail(at + ".attrs",
+                      "expected an object, got " + attrs->dump());
+      kernel.attrsJson = attrs->dump();
+    }
+    plan.kernels.push_back(std::move(kernel));
+  }
+}
+
+void parseOptimizer(Reader &r, const json &o, Plan &plan) {
+  const std::string at = "optimizer";
+  PlanOptimizer opt;
+  std::string type = r.getString(o, at, "type");
+  if (!r.ok())
+    return;
+  std::string lower;
+  for (char c : type)
+    lower.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower == "adam")
+    opt.kind = OptimizerKind::Adam;
+  else if (lower == "adamw")
+    opt.kind = OptimizerKind::AdamW;
+  else if (lower == "sgd")
+    opt.kind = OptimizerKind::Sgd;
+  else if (lower == "lamb")
+    opt.kind = OptimizerKind::Lamb;
+  else
+    return r.fail(at + ".type", "unknown optimizer '" + type +
+                                    "' (known: adam, adamw, sgd, lamb)");
+  opt.lr = r.getNumber(o, at, "lr", opt.lr);
+  const json *betas = r.member(o, at, "betas", false);
+  if (betas && r.ok() && !betas->is_null()) {
+    if (!betas->is_array() || betas->size() != 2 || !(*betas)[0].is_number() ||
+        !(*betas)[1].is_number())
+      return r.fail(at + ".betas",
+                    "expected two numbers, got " + betas->dump());
+    opt.beta1 = (*betas)[0].get<double>();
+    opt.beta2 = (*betas)[1].get<double>();
+  }
+  opt.eps = r.getNumber(o, at, "eps", opt.eps);
+  opt.weightDecay = r.getNumber(o, at, "weight_decay", opt.weightDecay);
+  opt.adamWMode = r.getBool(o, at, "adam_w_mode", true);
+  if (opt.kind == OptimizerKind::AdamW)
+    opt.adamWMode = true;
+  opt.biasCorrection = r.getBool(o, at, "bias_correction", true);
+  opt.momentum = r.getNumber(o, at, "momentum", opt.momentum);
+  opt.nesterov = r.getBool(o, at, "nesterov", opt.nesterov);
+  opt.dampening = r.getNumber(o, at, "dampening", opt.dampening);
+  opt.maxCoeff = r.getNumber(o, at, "max_coeff", opt.maxCoeff);
+  opt.minCoeff = r.getNumber(o, at, "min_coeff", opt.minCoeff);
+  if (!r.ok())
+    return;
+  if (!(opt.lr >= 0.0) || !std::isfinite(opt.lr))
+    return r.fail(at + ".lr", "must be a finite number >= 0");
+  plan.optimizer = opt;
+}
+
+/// The checks that relate several parts of the plan.
+void checkConsistency(Reader &r, Plan &plan) {
+  if (plan.worldSize != 1 || plan.rank != 0)
+    return r.fail("world_size", "this runtime runs single-rank plans only "
+                                "(rank " +
+                                    std::to_string(plan.rank) + " of " +
+                                    std::to_string(plan.worldSize) +
+                                    "); collectives are not implemented yet");
+  if (plan.batch) {
+    const PlanBatch &b = *plan.batch;
+    if (b.trainBatchSize <= 0 || b.microBatchSize <= 0 ||
+        b.gradAccumSteps <= 0 || b.dpSize <= 0)
+      return r.fail("batch", "every batch size must be > 0");
+    if (b.trainBatchSize != b.microBatchSize * b.gradAccumSteps * b.dpSize)
+      return r.fail("batch", "train_batch_size != micro_batch_size * "
+                             "gradient_accumulation_steps * dp_size (" +
+                                 std::to_string(b.trainBatchSize) +
+                                 " != " + std::to_string(b.microBatchSize) +
+                                 " * " + std::to_string(b.gradAccumSteps) +
+                                 " * " + std::to_string(b.dpSize) + ")");
+    if (b.dpSize != 1)
+      return r.fail("batch.dp_size", "this runtime runs dp_size 1 only");
+  }
+  for (size_t i : plan.buffersWithRole(BufferRole::Input)) {
+    const PlanBuffer &in = plan.buffers[i];
+    if (in.shape.empty())
+      return r.fail(indexed("buffers", i),
+                    "input '" + in.name +
+                        "' is a scalar; inputs need a batch dimension");
+    // In inference the batch dimension may come from --input-shape.
+    if (plan.training && in.shape[0] != plan.batch->microBatchSize)
+      return r.fail(indexed("buffers", i),
+                    "input '" + in.name + "' has batch dimension " +
+                        std::to_string(in.shape[0]) +
+                        ", the micro-batch size is " +
+                        std::to_string(plan.batch->microBatchSize));
+  }
+  if (!plan.training)
+    return;
+  const PlanBuffer *loss = plan.loss();
+  if (!loss)
+    return r.fail("buffers", "a training plan needs an output buffer (the "
+                             "loss)");
+  if ((loss->dtype != DType::F32 && loss->dtype != DType::F64) ||
+      loss->numel != 1)
+    return r.fail("buffers", "the loss '" + loss->name +
+                                 "' (the first output) must be a float32 "
+                                 "scalar, not " +
+                                 std::string(dtypeName(loss->dtype)) + " " +
+                                 formatShape(loss->shape));
+  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
+    const PlanBuffer &p = plan.buffers[i];
+    const PlanBuffer *g = plan.find(p.name, BufferRole::Grad);
+    if (!g)
+      return r.fail("buffers", "param '" + p.name + "' has no grad buffer");
+    if (g->dtype != p.dtype || g->shape != p.shape)
+      return r.fail("buffers", "grad '" + p.name + "' is " +
+                                   std::string(dtypeName(g->dtype)) + " " +
+                                   formatShape(g->shape) + ", its param " +
+                                   std::string(dtypeName(p.dtype)) + " " +
+                                   formatShape(p.shape));
+    if (p.dtype != DType::F32 && p.dtype != DType::F64)
+      return r.fail("buffers", "param '" + p.name + "' is " +
+                                   std::string(dtypeName(p.dtype)) +
+                                   "; the optimizer updates float32 and "
+                                   "float64 params");
+  }
+  for (size_t i : plan.buffersWithRole(BufferRole::Grad))
+    if (!plan.find(plan.buffers[i].name, BufferRole::Param))
+      return r.fail(indexed("buffers", i),
+                    "grad '" + plan.buffers[i].name + "' has no param");
+}
+
+} // namespace
+
+Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
+  json root;
+  try {
+    root = json::parse(text.begin(), text.end());
+  } catch (const json::exception &e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, ..." -> the
+    // part after the bracketed id.
+    size_t close = what.find("] ");
+    if (close != std::string::npos)
+      what = what.substr(close + 2);
+    return Status::error(path + ": not valid JSON: " + what);
+  }
+  if (!root.is_object())
+    return Status::error(path + ": expected a JSON object");
+
+  Reader r(path);
+  Plan plan;
+  plan.path = path;
+  size_t slash = path.rfind('/');
+  plan.dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+
+  std::string format = r.getString(root, "", "format");
+  if (r.ok() && format != kPlanFormat)
+    return Status::error(path + ": format '" + format +
+                         "', this runtime reads '" + kPlanFormat + "'");
+  std::string mode = r.getString(root, "", "mode");
+  if (r.ok() && mode != "training" && mode != "inference")
+    r.fail("mode",
+           "expected \"training\" or \"inference\", got \"" + mode + "\"");
+  plan.training = mode == "training";
+  plan.rank = r.getInt(root, "", "rank", 0, false);
+  plan.worldSize = r.getInt(root, "", "world_size", 1, false);
+  plan.arenaBytes = r.getInt(root, "", "arena_bytes", 0);
+  if (r.ok() && plan.arenaBytes < 0)
+    r.fail("arena_bytes", "negative");
+  plan.persistentBytes = r.getInt(root, "", "persistent_bytes", 0, false);
+
+  const json *batch = r.member(root, "", "batch", plan.training);
+  if (batch && r.ok() && !batch->is_null()) {
+    if (!batch->is_object()) {
+      r.fail("batch", "expected an object, got " + batch->dump());
+    } else {
+      PlanBatch b;
+      b.trainBatchSize = r.getInt(*batch, "batch", "train_batch_size", 1);
+      b.microBatchSize = r.getInt(*batch, "batch", "micro_batch_size", 1);
+      b.gradAccumSteps =
+          r.getInt(*batch, "batch", "gradient_accumulation_steps", 1);
+      b.dpSize = r.getInt(*batch, "batch", "dp_size", 1, false);
+      plan.batch = b;
+    }
+  }
+  if (r.ok())
+    parseBuffers(r, root, plan);
+  if (r.ok())
+    parseKernels(r, root, plan);
+
+  if (r.ok() && plan.training) {
+    const json &opt = r.getObject(root, "", "optimizer");
+    if (r.ok())
+      parseOptimizer(r, opt, plan);
+  }
+  if (r.ok()) {
+    auto it = root.find("scheduler");
+    if (it != root.end() && plan.training) {
+      Expected<ScheduleSpec> spec =
+          scheduleSpecFromJson(*it, path + ": scheduler");
+      if (!spec)
+        return spec.status();
+      plan.schedule = *spec;
+    }
+  }
+  plan.gradientClipping =
+      r.getNumber(root, "", "gradient_clipping", 0.0, false);
+  if (r.ok() && !(plan.gradientClipping >= 0.0))
+    r.fail("gradient_clipping", "must be >= 0");
+  plan.stepsPerPrint = r.getInt(root, "", "steps_per_print", 10, false);
+  const json *weights = r.member(root, "", "weights", false);
+  if (weights && r.ok() && !weights->is_null()) {
+    if (!weights->is_string() || weights->get<std::string>().empty()) {
+      r.fail("weights", "expected a file name, got " + weights->dump());
+    } else {
+      std::string w = weights->get<std::string>();
+      plan.weightsPath = w[0] == '/' ? w : plan.dir + w;
+    }
+  }
+  const json *peak = r.member(root, "", "predicted_peak_bytes", false);
+  if (peak && r.ok() && !peak->is_null())
+    plan.predictedPeakBytes = r.asInt(*peak, "predicted_peak_bytes", 0);
+
+  if (r.ok())
+    checkConsistency(r, plan);
+  if (r.ok() && plan.weightsPath.empty() &&
+      (!plan.buffersWithRole(BufferRole::Param).empty() ||
+       !plan.buffersWithRole(BufferRole::Constant).empty()))
+    r.fail("weights", "missing, but the plan has params or constants to "
+                      "load");
+  if (!r.ok())
+    return r.take();
+  return plan;
+}
+
+Expected<Plan> loadPlan(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    return Status::error(path + ": cannot open: " +
+                         std::string(std::strerror(err ? err : ENOENT)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return Status::error(path + ": read failed");
+  return parsePlan(text.str(), path);
+}
+
+} // namespace dsc::runtime

@@ -1,0 +1,143 @@
+//===- PlanFile.h - OUT/plan.json as the rank runtime reads it -*- C++ -*-===//
+//
+// The compiler writes OUT/plan.json ("format": "ds-compile plan 1") next to
+// the rank executables; the runtime reads it at start-up to learn the arena
+// size, where every named buffer lives in the arena, the kernel table that
+// dsrt_kernel_at indexes, the batch layout, the optimizer, the learning-rate
+// schedule and where the weights are. parsePlan checks everything the
+// runtime relies on (buffers inside the arena, a grad for every param in
+// training, a float scalar loss, TBS = MBS * GAS * dp, ...) so that the step
+// loop can trust the plan. Errors name the file and the key, e.g.
+// "out/plan.json: buffers[3].offset: 8000000 + 4096 bytes lies outside the
+// arena (7943488 bytes)".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_PLANFILE_H
+#define DSC_RUNTIME_MAIN_PLANFILE_H
+
+#include "runtime/io/DType.h"
+#include "runtime/io/Status.h"
+#include "runtime/schedule/LrSchedule.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsc::runtime {
+
+/// The value of "format" this runtime reads.
+inline constexpr const char *kPlanFormat = "ds-compile plan 1";
+
+enum class BufferRole { Input, Param, Output, Grad, Constant };
+
+/// "input", "param", ...
+std::string_view bufferRoleName(BufferRole role);
+
+/// A named buffer at a static arena offset.
+struct PlanBuffer {
+  std::string name;
+  BufferRole role = BufferRole::Input;
+  int64_t offset = 0;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  int64_t numel = 0;
+  /// numel * dtypeSize(dtype).
+  size_t bytes = 0;
+};
+
+/// One operand of a kernel call site: its type only (the address comes from
+/// the generated code).
+struct PlanKernelOperand {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// One entry of the kernel table (dsrt_kernel_at's index).
+struct PlanKernel {
+  std::string kernel;
+  std::string location;
+  int32_t numInputs = 0;
+  int32_t numOutputs = 0;
+  /// Inputs, then outputs (numInputs + numOutputs entries).
+  std::vector<PlanKernelOperand> operands;
+  /// The "attrs" object re-serialized as compact JSON ("{}" when absent).
+  std::string attrsJson = "{}";
+};
+
+struct PlanBatch {
+  int64_t trainBatchSize = 1;
+  int64_t microBatchSize = 1;
+  int64_t gradAccumSteps = 1;
+  int64_t dpSize = 1;
+};
+
+enum class OptimizerKind { Adam, AdamW, Sgd, Lamb };
+
+/// "adam", "adamw", "sgd", "lamb".
+std::string_view optimizerKindName(OptimizerKind kind);
+
+/// The "optimizer" block with DeepSpeed's defaults for absent keys.
+struct PlanOptimizer {
+  OptimizerKind kind = OptimizerKind::AdamW;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weightDecay = 0.0;
+  /// Absent: true (DeepSpeed's default; "adamw" is always decoupled).
+  bool adamWMode = true;
+  bool biasCorrection = true;
+  double momentum = 0.0;
+  bool nesterov = false;
+  double dampening = 0.0;
+  double maxCoeff = 10.0;
+  double minCoeff = 0.01;
+};
+
+struct Plan {
+  /// The file as given, and its directory ("" or ending in '/').
+  std::string path;
+  std::string dir;
+  bool training = true;
+  int64_t rank = 0;
+  int64_t worldSize = 1;
+  int64_t arenaBytes = 0;
+  int64_t persistentBytes = 0;
+  /// Present in training; in inference when the plan has the block.
+  std::optional<PlanBatch> batch;
+  std::vector<PlanBuffer> buffers;
+  std::vector<PlanKernel> kernels;
+  /// Present exactly in training.
+  std::optional<PlanOptimizer> optimizer;
+  /// ScheduleKind::Constant when "scheduler" is null or absent.
+  ScheduleSpec schedule;
+  double gradientClipping = 0.0;
+  int64_t stepsPerPrint = 10;
+  /// "weights" resolved against `dir`; empty when the plan has none.
+  std::string weightsPath;
+  std::optional<int64_t> predictedPeakBytes;
+
+  /// Indices into `buffers` of the buffers with `role`, in file order.
+  std::vector<size_t> buffersWithRole(BufferRole role) const;
+  /// The buffer `name` with `role`; nullptr when there is none.
+  const PlanBuffer *find(std::string_view name, BufferRole role) const;
+  /// The loss: the first "output" buffer; nullptr when there is none.
+  const PlanBuffer *loss() const;
+};
+
+/// Parses and validates the text of a plan.json; `path` names the file in
+/// messages and its directory resolves "weights".
+Expected<Plan> parsePlan(std::string_view text, const std::string &path);
+
+/// Reads `path` and parses it. Errors: "out/plan.json: cannot open: No such
+/// file or directory", bad JSON (with line and column), a format mismatch,
+/// a missing or ill-typed key, an inconsistent plan.
+Expected<Plan> loadPlan(const std::string &path);
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_PLANFILE_H

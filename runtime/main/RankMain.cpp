@@ -1,0 +1,211 @@
+//===- RankMain.cpp - The rank executable's command line and main ---------===//
+
+#include "runtime/main/RankMain.h"
+
+#include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/main/Trainer.h"
+#include "runtime/main/Weights.h"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+/// Defined by the generated object file.
+extern "C" void dsc_step(dsrt_ctx *ctx, char *arena);
+
+namespace dsc::runtime {
+
+namespace {
+
+void printError(const std::string &message) {
+  std::fprintf(stderr, "ds-rank: %s\n", message.c_str());
+  std::fflush(stderr);
+}
+
+} // namespace
+
+Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
+  RankArgs args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
+      return Status::error("unexpected argument '" + arg + "' (see --help)");
+    std::string name = arg;
+    std::optional<std::string> value;
+    size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    std::optional<std::string> *slot = nullptr;
+    bool isSteps = false;
+    if (name == "--plan")
+      slot = &args.plan;
+    else if (name == "--data")
+      slot = &args.data;
+    else if (name == "--metrics")
+      slot = &args.metrics;
+    else if (name == "--save")
+      slot = &args.save;
+    else if (name == "--out")
+      slot = &args.out;
+    else if (name == "--steps")
+      isSteps = true;
+    else
+      return Status::error("unknown option '" + name + "' (see --help)");
+    if (!value) {
+      if (i + 1 >= argc)
+        return Status::error(name + " needs a value");
+      value = argv[++i];
+    }
+    if (value->empty())
+      return Status::error(name + " needs a non-empty value");
+    if ((slot && *slot) || (isSteps && args.steps))
+      return Status::error(name + " given twice");
+    if (slot) {
+      *slot = *value;
+      continue;
+    }
+    errno = 0;
+    char *end = nullptr;
+    long long n = std::strtoll(value->c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || n < 0 || !std::isdigit((*value)[0]))
+      return Status::error("--steps: '" + *value +
+                           "' is not a whole number >= 0");
+    args.steps = static_cast<int64_t>(n);
+  }
+  return args;
+}
+
+std::string rankUsage(const std::string &program) {
+  return "usage: " + program +
+         " [--plan FILE] [--data DIR] [--steps N] [--metrics FILE]\n"
+         "       [--save DIR] [--out DIR]\n"
+         "\n"
+         "Runs one rank of a ds-compile plan.\n"
+         "\n"
+         "  --plan FILE     plan.json (default: <executable "
+         "dir>/../plan.json)\n"
+         "  --data DIR      inputs, one <input>.npy per graph input (first\n"
+         "                  dimension: samples)\n"
+         "  --steps N       training: optimizer steps to run (default 1)\n"
+         "  --metrics FILE  training: one JSON line per optimizer step\n"
+         "  --save DIR      training: write DIR/model.safetensors at the end\n"
+         "  --out DIR       inference: write <output>.npy files here\n"
+         "  --help          this text\n";
+}
+
+std::string defaultPlanPath() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0)
+    return "";
+  std::string exe(buf, static_cast<size_t>(n));
+  size_t slash = exe.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : exe.substr(0, slash);
+  return dir + "/../plan.json";
+}
+
+int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
+  std::string planPath = args.plan ? *args.plan : defaultPlanPath();
+  if (planPath.empty()) {
+    printError("cannot find the executable's directory (/proc/self/exe); "
+               "give --plan FILE");
+    return 1;
+  }
+  Expected<Plan> plan = loadPlan(planPath);
+  if (!plan) {
+    printError(plan.message());
+    return 1;
+  }
+  // Options that do not apply to the plan's mode are usage errors.
+  const bool training = plan->training;
+  auto misuse = [&](const char *option) {
+    printError(std::string(option) + " applies to " +
+               (training ? "inference" : "training") + "; " + planPath +
+               " is a" + (training ? " training" : "n inference") + " plan");
+    return kExitUsage;
+  };
+  if (training && args.out)
+    return misuse("--out");
+  if (!training && args.steps)
+    return misuse("--steps");
+  if (!training && args.metrics)
+    return misuse("--metrics");
+  if (!training && args.save)
+    return misuse("--save");
+
+  Expected<std::unique_ptr<RankState>> created =
+      RankState::create(std::move(plan).value());
+  if (!created) {
+    printError(created.message());
+    return 1;
+  }
+  RankState &state = **created;
+  if (Status s =
+          loadWeights(state.plan, state.plan.weightsPath, state.arena.data());
+      !s.ok()) {
+    printError(s.message());
+    return 1;
+  }
+  // Kernel errors: one "ds-rank: " line, then the dispatcher's exit code.
+  ErrorHandler previous =
+      setErrorHandler([](int code, const std::string &message) {
+        printError(message);
+        std::exit(code);
+      });
+  Status result;
+  if (training) {
+    TrainOptions options;
+    options.dataDir = args.data.value_or("");
+    options.steps = args.steps.value_or(1);
+    options.metricsPath = args.metrics.value_or("");
+    options.saveDir = args.save.value_or("");
+    options.log = out;
+    result = runTraining(state, options, step);
+  } else {
+    InferenceOptions options;
+    options.dataDir = args.data.value_or("");
+    options.outDir = args.out.value_or("");
+    result = runInference(state, options, step);
+  }
+  setErrorHandler(std::move(previous));
+  if (!result.ok()) {
+    printError(result.message());
+    return 1;
+  }
+  std::string predicted =
+      state.plan.predictedPeakBytes
+          ? std::to_string(*state.plan.predictedPeakBytes) + " bytes"
+          : std::string("(none)");
+  std::fprintf(out,
+               "ds-rank: memory: predicted %s, measured %zu bytes, peak RSS "
+               "%lld bytes\n",
+               predicted.c_str(), state.memory.bytes(),
+               static_cast<long long>(peakRssBytes()));
+  std::fflush(out);
+  return 0;
+}
+
+int rankMain(int argc, char **argv) {
+  Expected<RankArgs> args = parseRankArgs(argc, argv);
+  if (!args) {
+    printError(args.message());
+    return kExitUsage;
+  }
+  if (args->help) {
+    std::string program = argc > 0 ? argv[0] : "rank";
+    std::fputs(rankUsage(program).c_str(), stdout);
+    return 0;
+  }
+  return runRank(*args, &dsc_step);
+}
+
+} // namespace dsc::runtime

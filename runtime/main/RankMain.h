@@ -1,0 +1,66 @@
+//===- RankMain.h - The rank executable's command line and main -*- C++ -*-===//
+//
+// OUT/bin/rank_<r> is main.cpp (one line: rankMain) + this library + the
+// generated object that defines dsc_step. rankMain parses the arguments,
+// loads plan.json (default: <dir of the executable>/../plan.json), the
+// arena and the weights, and runs the training or inference loop
+// (Trainer.h). It prints every error as one line "ds-rank: <message>" on
+// stderr and returns 2 for a usage error, 1 for any other failure (kernel
+// errors exit through the dispatcher with its codes, 65 or 70), 0 on
+// success, after the line
+//   ds-rank: memory: predicted P bytes, measured M bytes, peak RSS R bytes
+// on stdout (M: the arena, gradient accumulators and optimizer states the
+// runtime allocated; P: the plan's predicted_peak_bytes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_RANKMAIN_H
+#define DSC_RUNTIME_MAIN_RANKMAIN_H
+
+#include "runtime/io/Status.h"
+#include "runtime/main/RankState.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace dsc::runtime {
+
+/// The exit code of a usage error.
+inline constexpr int kExitUsage = 2;
+
+/// The command line. Each option takes one value, as `--opt VALUE` or
+/// `--opt=VALUE`, and may be given once.
+struct RankArgs {
+  std::optional<std::string> plan;
+  std::optional<std::string> data;
+  std::optional<int64_t> steps;
+  std::optional<std::string> metrics;
+  std::optional<std::string> save;
+  std::optional<std::string> out;
+  bool help = false;
+};
+
+/// Parses argv[1..argc). Errors (usage errors, exit 2): "unknown option
+/// '--foo' (see --help)", "--steps needs a value", "--steps: 'x' is not a
+/// whole number >= 0", "--plan given twice", "unexpected argument 'x'".
+Expected<RankArgs> parseRankArgs(int argc, const char *const *argv);
+
+/// The --help text.
+std::string rankUsage(const std::string &program);
+
+/// <dir of /proc/self/exe>/../plan.json; empty if the link cannot be read.
+std::string defaultPlanPath();
+
+/// Everything after argument parsing, with `step` as the generated step
+/// (tests pass their own). Progress and the memory line go to `out`.
+/// Returns the exit code; errors are printed to stderr.
+int runRank(const RankArgs &args, StepFunction step, std::FILE *out = stdout);
+
+/// The rank executable's main, calling the generated dsc_step.
+int rankMain(int argc, char **argv);
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_RANKMAIN_H

@@ -1,0 +1,48 @@
+//===- RankState.h - One rank's plan, arena and kernel table ---*- C++ -*-===//
+//
+// What every mode shares: the parsed plan, the arena dsc_step addresses
+// (64-byte aligned, zeroed, arena_bytes long), the kernel table that
+// dsrt_kernel_at indexes, the dsrt_ctx handed to dsc_step (ctx.runtime
+// points at the kernel table) and the tracker of the runtime's allocations.
+// Not movable once created (ctx points into it): hold it by unique_ptr.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_RANKSTATE_H
+#define DSC_RUNTIME_MAIN_RANKSTATE_H
+
+#include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/main/KernelTable.h"
+#include "runtime/main/Memory.h"
+#include "runtime/main/PlanFile.h"
+
+#include <memory>
+
+namespace dsc::runtime {
+
+/// The generated step: `void dsc_step(dsrt_ctx *ctx, char *arena)`.
+using StepFunction = void (*)(dsrt_ctx *, char *);
+
+struct RankState {
+  /// Allocates the arena and builds the kernel table for `plan`.
+  static Expected<std::unique_ptr<RankState>> create(Plan plan);
+
+  RankState(const RankState &) = delete;
+  RankState &operator=(const RankState &) = delete;
+
+  /// The address of `buffer` (one of plan.buffers) in the arena.
+  char *at(const PlanBuffer &buffer) { return arena.data() + buffer.offset; }
+
+  Plan plan;
+  MemoryTracker memory;
+  AlignedBuffer arena;
+  std::unique_ptr<KernelTable> kernels;
+  dsrt_ctx ctx;
+
+private:
+  RankState() = default;
+};
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_RANKSTATE_H

@@ -1,0 +1,298 @@
+//===- Trainer.cpp - The training and inference step loops ----------------===//
+
+#include "runtime/main/Trainer.h"
+
+#include "kernels/optimizer/Optimizer.h"
+#include "runtime/io/DataFeeder.h"
+#include "runtime/io/FileUtil.h"
+#include "runtime/io/Metrics.h"
+#include "runtime/io/Npy.h"
+#include "runtime/io/OutputDir.h"
+#include "runtime/main/OptimizerDriver.h"
+#include "runtime/main/Weights.h"
+#include "runtime/schedule/LrSchedule.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+namespace dsc::runtime {
+
+namespace k = dsc::kernels::cpu;
+
+namespace {
+
+/// Opens the feeder for the plan's inputs, or none when it has no inputs.
+Expected<std::optional<DataFeeder>> openFeeder(const Plan &plan,
+                                               const std::string &dataDir,
+                                               const FeedLayout &layout) {
+  std::vector<FeedInput> inputs;
+  std::string names;
+  for (size_t i : plan.buffersWithRole(BufferRole::Input)) {
+    const PlanBuffer &b = plan.buffers[i];
+    FeedInput in;
+    in.name = b.name;
+    in.dtype = b.dtype;
+    in.sampleShape.assign(b.shape.begin() + 1, b.shape.end());
+    inputs.push_back(std::move(in));
+    names += (names.empty() ? "'" : ", '") + b.name + "'";
+  }
+  if (inputs.empty())
+    return std::optional<DataFeeder>();
+  if (dataDir.empty())
+    return Status::error("--data DIR is required: the plan reads inputs " +
+                         names + " from DIR/<name>.npy");
+  Expected<DataFeeder> feeder =
+      DataFeeder::open(dataDir, std::move(inputs), layout);
+  if (!feeder)
+    return feeder.status();
+  return std::optional<DataFeeder>(std::move(feeder).value());
+}
+
+/// Copies micro-batch (step, micro) of every input into its buffer.
+Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
+            int64_t micro) {
+  size_t i = 0;
+  for (size_t b : state.plan.buffersWithRole(BufferRole::Input)) {
+    const PlanBuffer &buf = state.plan.buffers[b];
+    if (feeder.microBatchBytes(i) != buf.bytes)
+      return Status::error("input '" + buf.name + "': a micro-batch holds " +
+                           std::to_string(feeder.microBatchBytes(i)) +
+                           " bytes, its buffer " + std::to_string(buf.bytes));
+    if (Status s = feeder.copyMicroBatch(step, micro, i, state.at(buf));
+        !s.ok())
+      return s;
+    ++i;
+  }
+  return Status::success();
+}
+
+/// One param's accumulator next to its arena grad.
+struct Accumulator {
+  const PlanBuffer *param;
+  const PlanBuffer *grad;
+  AlignedBuffer sum;
+};
+
+template <typename T>
+void accumulate(T *dst, const T *src, int64_t n, int64_t gas, bool first) {
+  const T div = static_cast<T>(gas);
+  if (gas == 1) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(T));
+    return;
+  }
+  if (first)
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = src[i] / div;
+  else
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] += src[i] / div;
+}
+
+double readScalar(const char *p, DType dtype) {
+  if (dtype == DType::F64) {
+    double d;
+    std::memcpy(&d, p, sizeof d);
+    return d;
+  }
+  float f;
+  std::memcpy(&f, p, sizeof f);
+  return f;
+}
+
+} // namespace
+
+Status runTraining(RankState &state, const TrainOptions &options,
+                   StepFunction step) {
+  const Plan &plan = state.plan;
+  if (!plan.training || !plan.optimizer || !plan.batch)
+    return Status::error(plan.path + ": not a training plan");
+  if (options.steps < 0)
+    return Status::error("--steps must be >= 0");
+  const PlanBatch &batch = *plan.batch;
+  const int64_t gas = batch.gradAccumSteps;
+
+  // Check every destination before the first step.
+  if (!options.saveDir.empty())
+    if (Status s = ensureWritableDir(options.saveDir); !s.ok())
+      return s;
+  std::optional<MetricsWriter> metrics;
+  if (!options.metricsPath.empty()) {
+    if (Status s = ensureWritableDir(parentDirOf(options.metricsPath)); !s.ok())
+      return s;
+    Expected<MetricsWriter> w = MetricsWriter::open(options.metricsPath);
+    if (!w)
+      return w.status();
+    metrics.emplace(std::move(w).value());
+  }
+
+  FeedLayout layout;
+  layout.trainBatchSize = batch.trainBatchSize;
+  layout.microBatchSize = batch.microBatchSize;
+  layout.gradAccumSteps = gas;
+  layout.dpRank = 0;
+  layout.dpSize = batch.dpSize;
+  Expected<std::optional<DataFeeder>> feeder =
+      openFeeder(plan, options.dataDir, layout);
+  if (!feeder)
+    return feeder.status();
+
+  // Gradient accumulators, then the optimizer state.
+  std::vector<Accumulator> accums;
+  std::vector<OptimizerSlot> slots;
+  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
+    const PlanBuffer &p = plan.buffers[i];
+    Expected<AlignedBuffer> sum = AlignedBuffer::allocate(
+        p.bytes, "the gradient accumulator of '" + p.name + "'", &state.memory);
+    if (!sum)
+      return sum.status();
+    accums.push_back(
+        {&p, plan.find(p.name, BufferRole::Grad), std::move(sum).value()});
+  }
+  for (Accumulator &a : accums)
+    slots.push_back({a.param->name, a.param->dtype, a.param->numel,
+                     state.at(*a.param), a.sum.data()});
+  Expected<OptimizerDriver> driver =
+      OptimizerDriver::create(*plan.optimizer, std::move(slots), &state.memory);
+  if (!driver)
+    return driver.status();
+
+  const PlanBuffer &lossBuf = *plan.loss();
+  for (int64_t s = 0; s < options.steps; ++s) {
+    auto start = std::chrono::steady_clock::now();
+    double loss = 0.0;
+    for (int64_t m = 0; m < gas; ++m) {
+      if (*feeder)
+        if (Status st = feed(state, **feeder, s, m); !st.ok())
+          return st;
+      state.ctx.step = s * gas + m;
+      step(&state.ctx, state.arena.data());
+      loss += readScalar(state.at(lossBuf), lossBuf.dtype) /
+              static_cast<double>(gas);
+      for (Accumulator &a : accums) {
+        const char *g = state.at(*a.grad);
+        if (a.param->dtype == DType::F64)
+          accumulate(reinterpret_cast<double *>(a.sum.data()),
+                     reinterpret_cast<const double *>(g), a.param->numel, gas,
+                     m == 0);
+        else
+          accumulate(reinterpret_cast<float *>(a.sum.data()),
+                     reinterpret_cast<const float *>(g), a.param->numel, gas,
+                     m == 0);
+      }
+    }
+
+    double normSq = 0.0;
+    for (Accumulator &a : accums)
+      normSq +=
+          a.param->dtype == DType::F64
+              ? k::sumOfSquares(reinterpret_cast<const double *>(a.sum.data()),
+                                a.param->numel)
+              : k::sumOfSquares(reinterpret_cast<const float *>(a.sum.data()),
+                                a.param->numel);
+    const double norm = std::sqrt(normSq);
+    if (plan.gradientClipping > 0.0) {
+      float coef = k::clipCoefficient(normSq, plan.gradientClipping);
+      if (coef < 1.0f)
+        for (Accumulator &a : accums) {
+          if (a.param->dtype == DType::F64)
+            k::scale(reinterpret_cast<double *>(a.sum.data()), a.param->numel,
+                     static_cast<double>(coef));
+          else
+            k::scale(reinterpret_cast<float *>(a.sum.data()), a.param->numel,
+                     coef);
+        }
+    }
+
+    const PlanOptimizer &opt = *plan.optimizer;
+    LrState lr = lrAt(plan.schedule, opt.lr, opt.beta1, s);
+    driver->step(lr, s + 1);
+
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    double samplesPerSec =
+        seconds > 0.0 ? static_cast<double>(batch.trainBatchSize) / seconds
+                      : 0.0;
+    if (metrics) {
+      StepMetrics sm;
+      sm.step = s + 1;
+      sm.loss = loss;
+      sm.lr = lr.lr;
+      sm.gradNorm = norm;
+      sm.samplesPerSec = samplesPerSec;
+      if (Status st = metrics->write(sm); !st.ok())
+        return st;
+    }
+    if (options.log && plan.stepsPerPrint > 0 &&
+        (s + 1) % plan.stepsPerPrint == 0) {
+      ProgressLine line;
+      line.rank = plan.rank;
+      line.step = s + 1;
+      line.lr = {lr.lr};
+      line.mom = {driver->momentumFor(lr)};
+      line.loss = loss;
+      line.gradNorm = norm;
+      line.samplesPerSec = samplesPerSec;
+      std::fprintf(options.log, "%s\n", formatProgressLine(line).c_str());
+      std::fflush(options.log);
+    }
+  }
+  if (metrics)
+    if (Status st = metrics->close(); !st.ok())
+      return st;
+  if (!options.saveDir.empty())
+    return saveParams(plan, state.arena.data(),
+                      options.saveDir + "/model.safetensors");
+  return Status::success();
+}
+
+std::string outputFileName(const std::string &outDir, const std::string &name) {
+  std::string file = name;
+  for (char &c : file)
+    if (c == '/')
+      c = '_';
+  return outDir + "/" + file + ".npy";
+}
+
+Status runInference(RankState &state, const InferenceOptions &options,
+                    StepFunction step) {
+  const Plan &plan = state.plan;
+  if (options.outDir.empty())
+    return Status::error("--out DIR is required for an inference plan");
+  if (Status s = ensureWritableDir(options.outDir); !s.ok())
+    return s;
+  // One micro-batch: the batch dimension of the inputs.
+  FeedLayout layout;
+  std::vector<size_t> inputs = plan.buffersWithRole(BufferRole::Input);
+  if (!inputs.empty()) {
+    const int64_t mbs = plan.buffers[inputs[0]].shape[0];
+    for (size_t i : inputs)
+      if (plan.buffers[i].shape[0] != mbs)
+        return Status::error(plan.path + ": inputs '" +
+                             plan.buffers[inputs[0]].name + "' and '" +
+                             plan.buffers[i].name +
+                             "' have different batch dimensions");
+    layout.trainBatchSize = layout.microBatchSize = mbs;
+  }
+  Expected<std::optional<DataFeeder>> feeder =
+      openFeeder(plan, options.dataDir, layout);
+  if (!feeder)
+    return feeder.status();
+  if (*feeder)
+    if (Status st = feed(state, **feeder, 0, 0); !st.ok())
+      return st;
+  state.ctx.step = 0;
+  step(&state.ctx, state.arena.data());
+  for (size_t i : plan.buffersWithRole(BufferRole::Output)) {
+    const PlanBuffer &b = plan.buffers[i];
+    if (Status s = writeNpy(outputFileName(options.outDir, b.name), b.dtype,
+                            b.shape, state.at(b));
+        !s.ok())
+      return s;
+  }
+  return Status::success();
+}
+
+} // namespace dsc::runtime

@@ -1,0 +1,34 @@
+//===- Weights.h - Params in and out of safetensors files ------*- C++ -*-===//
+//
+// At start-up every "param" and "constant" buffer of the plan is filled
+// from the plan's weights file (OUT/weights/rank_<r>.safetensors) by name;
+// after training, --save writes every param back out under its name.
+// Tensors in the file that the plan does not name are ignored.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_WEIGHTS_H
+#define DSC_RUNTIME_MAIN_WEIGHTS_H
+
+#include "runtime/io/Status.h"
+#include "runtime/main/PlanFile.h"
+
+#include <string>
+
+namespace dsc::runtime {
+
+/// Copies each param and constant tensor of `weightsPath` into its buffer in
+/// `arena`. Errors (one message naming the file and the tensor): the file
+/// is missing or corrupt (the safetensors reader's message), "<file>: no
+/// tensor 'm.wte' (the plan's param float32 (512, 96))", "<file>: tensor
+/// 'm.wte' is float16, the plan's param is float32", "<file>: tensor 'm.wte'
+/// has shape (96, 512), the plan's param has (512, 96)".
+Status loadWeights(const Plan &plan, const std::string &weightsPath,
+                   char *arena);
+
+/// Writes every param of `arena` to `path` as safetensors (atomically).
+Status saveParams(const Plan &plan, const char *arena, const std::string &path);
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_WEIGHTS_H

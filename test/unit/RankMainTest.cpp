@@ -1,0 +1,687 @@
+//===- RankMainTest.cpp - The rank runtime's main and step loop -----------===//
+//
+// plan.json parsing and its errors, the scheduler conversion, the kernel
+// table behind dsrt_kernel_at, the optimizer driver against hand-computed
+// AdamW values, argument parsing, weight loading errors, and small
+// end-to-end runs of runRank/rankMain with step functions written here
+// (dsc_step, which rankMain calls, is defined below as the training step).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/main/RankMain.h"
+#include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/io/Npy.h"
+#include "runtime/io/Safetensors.h"
+#include "runtime/main/KernelTable.h"
+#include "runtime/main/OptimizerDriver.h"
+#include "runtime/main/PlanFile.h"
+#include "runtime/main/RankState.h"
+#include "runtime/main/ScheduleFromJson.h"
+#include "runtime/main/Weights.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace dsc::runtime;
+using nlohmann::json;
+
+namespace {
+
+/// A fresh directory under $TMPDIR, removed at the end of the test.
+class TempDir {
+public:
+  TempDir() {
+    const char *base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base ? base : "/tmp") + "/rankmainXXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    path = mkdtemp(buf.data());
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string path;
+};
+
+void writeText(const std::string &path, const std::string &text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// A training plan: input x float32 [2, 3] at 0, param w float32 [2] at 64,
+/// its grad at 128, the loss at 192; SGD lr 0.1.
+json trainingPlan() {
+  return json::parse(R"({
+    "format": "ds-compile plan 1", "mode": "training",
+    "rank": 0, "world_size": 1,
+    "arena_bytes": 256, "persistent_bytes": 128,
+    "batch": {"train_batch_size": 2, "micro_batch_size": 2,
+              "gradient_accumulation_steps": 1, "dp_size": 1},
+    "buffers": [
+      {"name": "x", "role": "input", "offset": 0, "dtype": "float32", "shape": [2, 3]},
+      {"name": "w", "role": "param", "offset": 64, "dtype": "float32", "shape": [2]},
+      {"name": "loss", "role": "output", "offset": 192, "dtype": "float32", "shape": []},
+      {"name": "w", "role": "grad", "offset": 128, "dtype": "float32", "shape": [2]}],
+    "kernels": [
+      {"kernel": "add_f32", "location": "node_Add_1", "num_inputs": 2, "num_outputs": 1,
+       "buffers": [{"dtype": "float32", "shape": [2]}, {"dtype": "float32", "shape": [2]},
+                   {"dtype": "float32", "shape": [2]}], "attrs": {}}],
+    "optimizer": {"type": "sgd", "lr": 0.1},
+    "scheduler": null,
+    "gradient_clipping": 0.0,
+    "steps_per_print": 2,
+    "weights": "weights/rank_0.safetensors",
+    "predicted_peak_bytes": 264
+  })");
+}
+
+std::string expectPlanError(const json &plan) {
+  Expected<Plan> p = parsePlan(plan.dump(), "out/plan.json");
+  EXPECT_FALSE(p.ok());
+  return p.message();
+}
+
+} // namespace
+
+//===-- plan.json ---------------------------------------------------------===//
+
+TEST(RankMainPlan, ParsesAGoodPlan) {
+  Expected<Plan> plan = parsePlan(trainingPlan().dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  EXPECT_TRUE(plan->training);
+  EXPECT_EQ(plan->dir, "out/");
+  EXPECT_EQ(plan->arenaBytes, 256);
+  ASSERT_EQ(plan->buffers.size(), 4u);
+  EXPECT_EQ(plan->buffers[1].role, BufferRole::Param);
+  EXPECT_EQ(plan->buffers[1].bytes, 8u);
+  EXPECT_EQ(plan->loss()->name, "loss");
+  EXPECT_EQ(plan->find("w", BufferRole::Grad)->offset, 128);
+  ASSERT_EQ(plan->kernels.size(), 1u);
+  EXPECT_EQ(plan->kernels[0].operands.size(), 3u);
+  EXPECT_EQ(plan->kernels[0].attrsJson, "{}");
+  ASSERT_TRUE(plan->optimizer.has_value());
+  EXPECT_EQ(plan->optimizer->kind, OptimizerKind::Sgd);
+  EXPECT_DOUBLE_EQ(plan->optimizer->lr, 0.1);
+  EXPECT_EQ(plan->schedule.kind, ScheduleKind::Constant);
+  EXPECT_EQ(plan->stepsPerPrint, 2);
+  EXPECT_EQ(plan->weightsPath, "out/weights/rank_0.safetensors");
+  EXPECT_EQ(plan->predictedPeakBytes, 264);
+  EXPECT_EQ(plan->batch->microBatchSize, 2);
+}
+
+TEST(RankMainPlan, Errors) {
+  Expected<Plan> missing = loadPlan("/nonexistent/plan.json");
+  EXPECT_EQ(missing.message(),
+            "/nonexistent/plan.json: cannot open: No such file or directory");
+
+  Expected<Plan> bad = parsePlan("{\"format\": ", "p.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("p.json: not valid JSON: parse error at line 1"),
+            std::string::npos)
+      << bad.message();
+
+  json p = trainingPlan();
+  p["format"] = "ds-compile plan 2";
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: format 'ds-compile plan 2', "
+                                "this runtime reads 'ds-compile plan 1'");
+  p = trainingPlan();
+  p.erase("arena_bytes");
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: arena_bytes: missing");
+  p = trainingPlan();
+  p["mode"] = "serving";
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: mode: expected \"training\" "
+                                "or \"inference\", got \"serving\"");
+  p = trainingPlan();
+  p["buffers"][1]["offset"] = 252;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: buffers[1].offset: 252 + 8 bytes lies outside "
+            "the arena (256 bytes)");
+  p = trainingPlan();
+  p["buffers"][1]["dtype"] = "float8";
+  EXPECT_NE(expectPlanError(p).find("buffers[1].dtype: unknown dtype 'float8'"),
+            std::string::npos);
+  p = trainingPlan();
+  p["buffers"][1]["shape"] = "2";
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: buffers[1].shape: expected an "
+                                "array of dimensions, got \"2\"");
+  p = trainingPlan();
+  p["buffers"].erase(3);
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: buffers: param 'w' has no grad buffer");
+  p = trainingPlan();
+  p["buffers"][2]["shape"] = {2};
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: buffers: the loss 'loss' (the first output) must "
+            "be a float32 scalar, not float32 (2,)");
+  p = trainingPlan();
+  p["batch"]["train_batch_size"] = 4;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: batch: train_batch_size != micro_batch_size * "
+            "gradient_accumulation_steps * dp_size (4 != 2 * 1 * 1)");
+  p = trainingPlan();
+  p["optimizer"]["type"] = "adagrad";
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: optimizer.type: unknown "
+                                "optimizer 'adagrad' (known: adam, adamw, "
+                                "sgd, lamb)");
+  p = trainingPlan();
+  p.erase("optimizer");
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: optimizer: missing");
+  p = trainingPlan();
+  p["kernels"][0]["num_inputs"] = 1;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: kernels[0].buffers: 3 "
+                                "entries, expected num_inputs + num_outputs "
+                                "= 2");
+  p = trainingPlan();
+  p["world_size"] = 2;
+  EXPECT_NE(expectPlanError(p).find("single-rank plans only"),
+            std::string::npos);
+  p = trainingPlan();
+  p.erase("weights");
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: weights: missing, but the "
+                                "plan has params or constants to load");
+}
+
+//===-- scheduler ---------------------------------------------------------===//
+
+TEST(RankMainSchedule, ConvertsDeepSpeedParams) {
+  Expected<ScheduleSpec> none = scheduleSpecFromJson(json(), "s");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->kind, ScheduleKind::Constant);
+
+  Expected<ScheduleSpec> warm = scheduleSpecFromJson(
+      json::parse(
+          R"({"type": "WarmupDecayLR", "params": {"warmup_min_lr": 0.0001,
+        "warmup_max_lr": 0.01, "warmup_num_steps": 10, "warmup_type": "linear",
+        "total_num_steps": 100}})"),
+      "s");
+  ASSERT_TRUE(warm.ok()) << warm.message();
+  EXPECT_EQ(warm->kind, ScheduleKind::WarmupDecayLR);
+  EXPECT_DOUBLE_EQ(warm->warmupMinLr, 1e-4);
+  EXPECT_EQ(warm->warmupMaxLr, 0.01);
+  EXPECT_EQ(warm->warmupNumSteps, 10);
+  EXPECT_EQ(warm->warmupType, WarmupCurve::Linear);
+  EXPECT_EQ(warm->totalNumSteps, 100);
+  // Linear warmup: t = 5 of 10 is half way.
+  EXPECT_NEAR(lrAt(*warm, 0.5, 0.9, 5).lr, 1e-4 + (0.01 - 1e-4) * 0.5, 1e-12);
+
+  Expected<ScheduleSpec> cycle = scheduleSpecFromJson(
+      json::parse(R"({"type": "OneCycle", "params": {"cycle_min_lr": 0.001,
+        "cycle_max_lr": 0.01, "cycle_first_step_size": 4,
+        "cycle_second_step_size": 6.0, "cycle_momentum": false}})"),
+      "s");
+  ASSERT_TRUE(cycle.ok()) << cycle.message();
+  EXPECT_EQ(cycle->kind, ScheduleKind::OneCycle);
+  EXPECT_EQ(cycle->cycleFirstStepSize, 4);
+  EXPECT_EQ(cycle->cycleSecondStepSize, 6);
+  EXPECT_FALSE(cycle->cycleMomentum);
+
+  Expected<ScheduleSpec> cosine = scheduleSpecFromJson(
+      json::parse(
+          R"({"type": "WarmupCosineLR", "params": {"total_num_steps": 50,
+        "warmup_min_ratio": 0.1, "cos_min_ratio": 0.01}})"),
+      "s");
+  ASSERT_TRUE(cosine.ok()) << cosine.message();
+  EXPECT_EQ(cosine->totalNumSteps, 50);
+  EXPECT_DOUBLE_EQ(cosine->warmupMinRatio, 0.1);
+  EXPECT_DOUBLE_EQ(cosine->cosMinRatio, 0.01);
+  EXPECT_EQ(cosine->warmupNumSteps, 1000);
+
+  // "auto" (left to the runtime) and null mean the default.
+  Expected<ScheduleSpec> autos = scheduleSpecFromJson(
+      json::parse(R"({"type": "WarmupLR", "params": {"warmup_max_lr": "auto",
+        "warmup_num_steps": "auto", "warmup_min_lr": null}})"),
+      "s");
+  ASSERT_TRUE(autos.ok()) << autos.message();
+  EXPECT_FALSE(autos->warmupMaxLr.has_value());
+  EXPECT_EQ(autos->warmupNumSteps, 1000);
+  EXPECT_EQ(lrAt(*autos, 0.02, 0.9, 5000).lr, 0.02);
+}
+
+TEST(RankMainSchedule, Errors) {
+  auto err = [](const char *text) {
+    Expected<ScheduleSpec> s =
+        scheduleSpecFromJson(json::parse(text), "p: scheduler");
+    EXPECT_FALSE(s.ok());
+    return s.message();
+  };
+  EXPECT_EQ(err(R"({"type": "StepLR"})"),
+            "p: scheduler.type: unknown scheduler 'StepLR' (known: WarmupLR, "
+            "WarmupDecayLR, WarmupCosineLR, OneCycle)");
+  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_steps": 3}})"),
+            "p: scheduler.params: unknown key 'warmup_steps' for WarmupLR");
+  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_num_steps": "x"}})"),
+            "p: scheduler.params.warmup_num_steps: expected an integer, got "
+            "\"x\"");
+  EXPECT_EQ(err(R"({"type": "WarmupDecayLR", "params": {}})"),
+            "p: scheduler.params: WarmupDecayLR needs total_num_steps");
+  EXPECT_EQ(
+      err(R"({"type": "WarmupDecayLR", "params": {"total_num_steps": "auto"}})"),
+      "p: scheduler.params: WarmupDecayLR needs total_num_steps");
+  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_type": "cos"}})"),
+            "p: scheduler.params.warmup_type: expected \"log\" or "
+            "\"linear\", got \"cos\"");
+  EXPECT_EQ(err(R"({"type": "OneCycle", "params": {"cycle_max_lr": 1}})"),
+            "p: scheduler.params: OneCycle needs cycle_min_lr and "
+            "cycle_max_lr");
+}
+
+//===-- kernel table ------------------------------------------------------===//
+
+TEST(RankMainKernelTable, RunsKernelsByIndex) {
+  Expected<Plan> plan = parsePlan(trainingPlan().dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok());
+  KernelTable table(plan->kernels);
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_STREQ(table.desc(0).kernel, "add_f32");
+  EXPECT_STREQ(table.desc(0).location, "node_Add_1");
+  EXPECT_EQ(table.desc(0).buffers[2].rank, 1);
+  EXPECT_EQ(table.desc(0).buffers[2].dims[0], 2);
+  EXPECT_EQ(table.desc(0).buffers[2].dtype, DSRT_F32);
+
+  float a[2] = {1, 2}, b[2] = {10, 20}, c[2] = {0, 0};
+  void *data[3] = {a, b, c};
+  dsrt_ctx ctx;
+  ctx.runtime = &table;
+  dsrt_kernel_at(&ctx, 0, data);
+  EXPECT_EQ(c[0], 11);
+  EXPECT_EQ(c[1], 22);
+
+  std::vector<std::pair<int, std::string>> reported;
+  ErrorHandler previous =
+      setErrorHandler([&](int code, const std::string &message) {
+        reported.push_back({code, message});
+      });
+  dsrt_kernel_at(&ctx, 5, data);
+  dsrt_ctx empty;
+  dsrt_kernel_at(&empty, 0, data);
+  setErrorHandler(std::move(previous));
+  ASSERT_EQ(reported.size(), 2u);
+  EXPECT_EQ(reported[0].first, kExitBadKernel);
+  EXPECT_EQ(reported[0].second, "dsrt: kernel index 5 out of range: the "
+                                "plan's kernel table has 1 entries");
+  EXPECT_EQ(reported[1].first, kExitBadKernel);
+}
+
+//===-- optimizer driver --------------------------------------------------===//
+
+TEST(RankMainOptimizer, AdamWMatchesHandValues) {
+  PlanOptimizer opt;
+  opt.kind = OptimizerKind::AdamW;
+  opt.lr = 0.1;
+  opt.weightDecay = 0.01;
+  float p0[2] = {1.0f, -0.5f}, g0[2] = {0.5f, -2.0f};
+  double p1[1] = {2.0}, g1[1] = {0.25};
+  MemoryTracker tracker;
+  Expected<OptimizerDriver> driver = OptimizerDriver::create(
+      opt, {{"a", DType::F32, 2, p0, g0}, {"b", DType::F64, 1, p1, g1}},
+      &tracker);
+  ASSERT_TRUE(driver.ok()) << driver.message();
+  EXPECT_EQ(driver->stateBytes(), 2u * (2 * 4 + 8));
+  EXPECT_EQ(tracker.bytes(), driver->stateBytes());
+
+  LrState lr;
+  lr.lr = 0.1;
+  // Step 1: mhat = g, vhat = g^2, so the update is lr * sign(g) (eps aside);
+  // decoupled decay first multiplies p by 1 - lr * wd = 0.999.
+  driver->step(lr, 1);
+  EXPECT_NEAR(p0[0], 1.0 * 0.999 - 0.1, 1e-6);
+  EXPECT_NEAR(p0[1], -0.5 * 0.999 + 0.1, 1e-6);
+  // In double the eps shows: the update is lr * g / (|g| + eps).
+  const double upd = 0.1 * 0.25 / (0.25 + 1e-8);
+  EXPECT_NEAR(p1[0], 2.0 * 0.999 - upd, 1e-12);
+  // Step 2 with the same gradient: m = 0.19 g, bc1 = 0.19; v = 0.001999 g^2,
+  // bc2 = 0.001999: the update is again lr * sign(g).
+  driver->step(lr, 2);
+  EXPECT_NEAR(p0[0], (1.0 * 0.999 - 0.1) * 0.999 - 0.1, 1e-6);
+  EXPECT_NEAR(p0[1], (-0.5 * 0.999 + 0.1) * 0.999 + 0.1, 1e-6);
+  EXPECT_NEAR(p1[0], (2.0 * 0.999 - upd) * 0.999 - upd, 1e-12);
+  EXPECT_EQ(driver->momentumFor(lr), (std::vector<double>{0.9, 0.999}));
+}
+
+TEST(RankMainOptimizer, SgdStateOnlyWithMomentum) {
+  PlanOptimizer opt;
+  opt.kind = OptimizerKind::Sgd;
+  float p[1] = {1}, g[1] = {1};
+  MemoryTracker tracker;
+  Expected<OptimizerDriver> plain =
+      OptimizerDriver::create(opt, {{"p", DType::F32, 1, p, g}}, &tracker);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->stateBytes(), 0u);
+  opt.momentum = 0.9;
+  Expected<OptimizerDriver> mom =
+      OptimizerDriver::create(opt, {{"p", DType::F32, 1, p, g}}, &tracker);
+  ASSERT_TRUE(mom.ok());
+  EXPECT_EQ(mom->stateBytes(), 4u);
+  LrState lr;
+  lr.lr = 0.5;
+  mom->step(lr, 1);
+  EXPECT_FLOAT_EQ(p[0], 0.5f);
+  mom->step(lr, 2); // buf = 0.9 * 1 + 1 = 1.9
+  EXPECT_FLOAT_EQ(p[0], 0.5f - 0.95f);
+  EXPECT_EQ(mom->momentumFor(lr), std::vector<double>{0.9});
+
+  Expected<OptimizerDriver> half =
+      OptimizerDriver::create(opt, {{"h", DType::F16, 1, p, g}}, &tracker);
+  EXPECT_EQ(half.message(),
+            "param 'h' is float16; the optimizer updates float32 and float64");
+}
+
+//===-- arguments ---------------------------------------------------------===//
+
+TEST(RankMainArgs, ParsesOptions) {
+  const char *argv[] = {"rank_0", "--plan",    "p.json",  "--steps=5", "--data",
+                        "d",      "--metrics", "m.jsonl", "--save",    "s"};
+  Expected<RankArgs> a = parseRankArgs(10, argv);
+  ASSERT_TRUE(a.ok()) << a.message();
+  EXPECT_EQ(a->plan, "p.json");
+  EXPECT_EQ(a->steps, 5);
+  EXPECT_EQ(a->data, "d");
+  EXPECT_EQ(a->metrics, "m.jsonl");
+  EXPECT_EQ(a->save, "s");
+  EXPECT_FALSE(a->out.has_value());
+  EXPECT_FALSE(a->help);
+  const char *help[] = {"rank_0", "--help"};
+  EXPECT_TRUE(parseRankArgs(2, help)->help);
+  EXPECT_NE(rankUsage("rank_0").find("--steps N"), std::string::npos);
+  EXPECT_NE(defaultPlanPath().find("/../plan.json"), std::string::npos);
+}
+
+TEST(RankMainArgs, Errors) {
+  auto err = [](std::vector<const char *> argv) {
+    argv.insert(argv.begin(), "rank_0");
+    Expected<RankArgs> a =
+        parseRankArgs(static_cast<int>(argv.size()), argv.data());
+    EXPECT_FALSE(a.ok());
+    return a.message();
+  };
+  EXPECT_EQ(err({"--bogus", "1"}), "unknown option '--bogus' (see --help)");
+  EXPECT_EQ(err({"--steps"}), "--steps needs a value");
+  EXPECT_EQ(err({"--steps", "x"}), "--steps: 'x' is not a whole number >= 0");
+  EXPECT_EQ(err({"--steps", "-3"}), "--steps: '-3' is not a whole number >= 0");
+  EXPECT_EQ(err({"--steps", "99999999999999999999"}),
+            "--steps: '99999999999999999999' is not a whole number >= 0");
+  EXPECT_EQ(err({"--plan", "a", "--plan=b"}), "--plan given twice");
+  EXPECT_EQ(err({"--data="}), "--data needs a non-empty value");
+  EXPECT_EQ(err({"stray"}), "unexpected argument 'stray' (see --help)");
+}
+
+//===-- weights -----------------------------------------------------------===//
+
+TEST(RankMainWeights, LoadsAndReportsErrors) {
+  TempDir dir;
+  Expected<Plan> plan =
+      parsePlan(trainingPlan().dump(), dir.path + "/plan.json");
+  ASSERT_TRUE(plan.ok());
+  const std::string file = dir.path + "/w.safetensors";
+  float w[2] = {3, 4};
+  ASSERT_TRUE(writeSafetensors(file, {{"w", DType::F32, {2}, w}}).ok());
+  std::vector<char> arena(256, 0);
+  ASSERT_TRUE(loadWeights(*plan, file, arena.data()).ok());
+  float loaded[2];
+  std::memcpy(loaded, arena.data() + 64, 8);
+  EXPECT_EQ(loaded[0], 3);
+  EXPECT_EQ(loaded[1], 4);
+
+  EXPECT_NE(loadWeights(*plan, dir.path + "/none.safetensors", arena.data())
+                .message()
+                .find("none.safetensors"),
+            std::string::npos);
+  ASSERT_TRUE(writeSafetensors(file, {{"v", DType::F32, {2}, w}}).ok());
+  EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
+            file + ": no tensor 'w' (the plan's param float32 (2,))");
+  double wd[2] = {3, 4};
+  ASSERT_TRUE(writeSafetensors(file, {{"w", DType::F64, {2}, wd}}).ok());
+  EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
+            file + ": tensor 'w' is float64, the plan's param is float32");
+  ASSERT_TRUE(writeSafetensors(file, {{"w", DType::F32, {1, 2}, w}}).ok());
+  EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
+            file + ": tensor 'w' has shape (1, 2), the plan's param has (2,)");
+  writeText(file, "garbage, not a safetensors file");
+  Status corrupt = loadWeights(*plan, file, arena.data());
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_EQ(corrupt.message().rfind(file, 0), 0u) << corrupt.message();
+}
+
+//===-- end to end --------------------------------------------------------===//
+
+namespace {
+// The offsets of trainingPlan().
+constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
+} // namespace
+
+/// The "generated" training step of trainingPlan(): loss = sum(w^2) +
+/// mean(x), grad = 2 w; w + w goes through dsrt_kernel_at (kernel 0, add).
+extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
+  float *x = reinterpret_cast<float *>(arena + kX);
+  float *w = reinterpret_cast<float *>(arena + kW);
+  float *g = reinterpret_cast<float *>(arena + kGrad);
+  float *loss = reinterpret_cast<float *>(arena + kLoss);
+  void *data[3] = {w, w, g};
+  dsrt_kernel_at(ctx, 0, data);
+  float mean = 0;
+  for (int i = 0; i < 6; ++i)
+    mean += x[i] / 6;
+  *loss = w[0] * w[0] + w[1] * w[1] + mean;
+}
+
+namespace {
+
+/// Writes plan.json, weights (w = [1, 2]) and x.npy (4 samples of 3) into
+/// `dir`.
+void writeTrainingRun(const std::string &dir, const json &plan) {
+  mkdir((dir + "/weights").c_str(), 0777);
+  mkdir((dir + "/data").c_str(), 0777);
+  writeText(dir + "/plan.json", plan.dump(2));
+  float w[2] = {1, 2};
+  ASSERT_TRUE(writeSafetensors(dir + "/weights/rank_0.safetensors",
+                               {{"w", DType::F32, {2}, w}})
+                  .ok());
+  // Samples 0, 1 have mean 0; samples 2, 3 mean 1.
+  float x[12] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+  ASSERT_TRUE(writeNpy(dir + "/data/x.npy", DType::F32, {4, 3}, x).ok());
+}
+
+std::vector<json> readMetrics(const std::string &path) {
+  std::vector<json> lines;
+  std::istringstream in(readText(path));
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(json::parse(line));
+  return lines;
+}
+
+} // namespace
+
+TEST(RankMainEndToEnd, TrainsThreeSgdSteps) {
+  TempDir dir;
+  writeTrainingRun(dir.path, trainingPlan());
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  args.data = dir.path + "/data";
+  args.steps = 3;
+  args.metrics = dir.path + "/logs/metrics.jsonl";
+  args.save = dir.path + "/saved";
+  std::FILE *out = std::tmpfile();
+  ASSERT_EQ(runRank(args, &dsc_step, out), 0);
+  std::rewind(out);
+  std::string printed;
+  for (int c; (c = std::fgetc(out)) != EOF;)
+    printed.push_back(static_cast<char>(c));
+  std::fclose(out);
+
+  // SGD lr 0.1 on sum(w^2): w <- 0.8 w. Step s reads samples 2s, 2s+1
+  // (mod 4): mean(x) = 0, 1, 0.
+  std::vector<json> m = readMetrics(dir.path + "/logs/metrics.jsonl");
+  ASSERT_EQ(m.size(), 3u);
+  const double sq[3] = {5.0, 5.0 * 0.64, 5.0 * 0.64 * 0.64};
+  const double mean[3] = {0, 1, 0};
+  for (int s = 0; s < 3; ++s) {
+    EXPECT_EQ(m[s]["step"], s + 1);
+    EXPECT_NEAR(m[s]["loss"].get<double>(), sq[s] + mean[s], 1e-5);
+    EXPECT_DOUBLE_EQ(m[s]["lr"].get<double>(), 0.1);
+    EXPECT_NEAR(m[s]["grad_norm"].get<double>(), 2 * std::sqrt(sq[s]), 1e-5);
+    EXPECT_GT(m[s]["samples_per_s"].get<double>(), 0.0);
+  }
+  // steps_per_print = 2: one progress line, at step 2; then the memory line
+  // (arena 256 + accumulator 8; plain SGD has no state).
+  EXPECT_NE(printed.find("[Rank 0] step=2, skipped=0, lr=[0.1], mom=[0.0]"),
+            std::string::npos)
+      << printed;
+  EXPECT_EQ(printed.find("step=1,"), std::string::npos);
+  EXPECT_NE(printed.find("ds-rank: memory: predicted 264 bytes, measured "
+                         "264 bytes, peak RSS "),
+            std::string::npos)
+      << printed;
+
+  Expected<SafetensorsFile> saved =
+      SafetensorsFile::open(dir.path + "/saved/model.safetensors");
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  const SafetensorsTensor *w = saved->find("w");
+  ASSERT_NE(w, nullptr);
+  float wv[2];
+  std::memcpy(wv, w->data, 8);
+  EXPECT_NEAR(wv[0], 0.512, 1e-6);
+  EXPECT_NEAR(wv[1], 1.024, 1e-6);
+}
+
+TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
+  TempDir dir;
+  json plan = trainingPlan();
+  plan["batch"] = {{"train_batch_size", 4},
+                   {"micro_batch_size", 2},
+                   {"gradient_accumulation_steps", 2},
+                   {"dp_size", 1}};
+  plan["optimizer"] = {{"type", "adamw"}, {"lr", 0.01}};
+  plan["scheduler"] = json::parse(R"({"type": "WarmupLR", "params":
+      {"warmup_min_lr": 0, "warmup_max_lr": 0.01, "warmup_num_steps": 4,
+       "warmup_type": "linear"}})");
+  plan["gradient_clipping"] = 1.0;
+  writeTrainingRun(dir.path, plan);
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  args.data = dir.path + "/data";
+  args.steps = 2;
+  args.metrics = dir.path + "/metrics.jsonl";
+  std::FILE *out = std::tmpfile();
+  ASSERT_EQ(runRank(args, &dsc_step, out), 0);
+  std::fclose(out);
+  std::vector<json> m = readMetrics(dir.path + "/metrics.jsonl");
+  ASSERT_EQ(m.size(), 2u);
+  // Step 1: lr 0 (linear warmup at t = 0), so w stays [1, 2]; the two
+  // micro-batches' means 0 and 1 average to 0.5; grad = 2 w, pre-clip norm.
+  EXPECT_NEAR(m[0]["loss"].get<double>(), 5.5, 1e-6);
+  EXPECT_DOUBLE_EQ(m[0]["lr"].get<double>(), 0.0);
+  EXPECT_NEAR(m[0]["grad_norm"].get<double>(), 2 * std::sqrt(5.0), 1e-5);
+  // Step 2: lr 0.01 * 1/4; w unchanged before it, so the same loss.
+  EXPECT_NEAR(m[1]["lr"].get<double>(), 0.0025, 1e-12);
+  EXPECT_NEAR(m[1]["loss"].get<double>(), 5.5, 1e-6);
+}
+
+TEST(RankMainEndToEnd, ReportsRunErrors) {
+  TempDir dir;
+  writeTrainingRun(dir.path, trainingPlan());
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  std::FILE *out = std::tmpfile();
+  // No --data although the plan has inputs.
+  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  // Too few samples: TBS 4 > the 4 rows? make TBS bigger than the file.
+  json big = trainingPlan();
+  big["batch"]["train_batch_size"] = 6;
+  big["batch"]["gradient_accumulation_steps"] = 3;
+  writeText(dir.path + "/plan.json", big.dump());
+  args.data = dir.path + "/data";
+  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  // --out on a training plan is a usage error.
+  writeText(dir.path + "/plan.json", trainingPlan().dump());
+  args.out = dir.path + "/o";
+  EXPECT_EQ(runRank(args, &dsc_step, out), kExitUsage);
+  args.out.reset();
+  // A corrupt weights file.
+  writeText(dir.path + "/weights/rank_0.safetensors", "xx");
+  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  // A missing plan.
+  args.plan = dir.path + "/nope.json";
+  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  std::fclose(out);
+}
+
+namespace {
+/// The inference step: y = w + x[0, 0:2] through kernel 0.
+void inferenceStep(dsrt_ctx *ctx, char *arena) {
+  void *data[3] = {arena + 64, arena + 0, arena + 128};
+  dsrt_kernel_at(ctx, 0, data);
+}
+} // namespace
+
+TEST(RankMainEndToEnd, Inference) {
+  TempDir dir;
+  json plan = json::parse(R"({
+    "format": "ds-compile plan 1", "mode": "inference",
+    "arena_bytes": 192,
+    "buffers": [
+      {"name": "x", "role": "input", "offset": 0, "dtype": "float32", "shape": [1, 2]},
+      {"name": "w", "role": "param", "offset": 64, "dtype": "float32", "shape": [2]},
+      {"name": "out/y", "role": "output", "offset": 128, "dtype": "float32", "shape": [2]}],
+    "kernels": [
+      {"kernel": "add_f32", "location": "node_Add_1", "num_inputs": 2, "num_outputs": 1,
+       "buffers": [{"dtype": "float32", "shape": [2]}, {"dtype": "float32", "shape": [2]},
+                   {"dtype": "float32", "shape": [2]}]}],
+    "batch": {"train_batch_size": 4, "micro_batch_size": 4,
+              "gradient_accumulation_steps": 1, "dp_size": 1},
+    "weights": "weights/rank_0.safetensors",
+    "predicted_peak_bytes": 192
+  })");
+  mkdir((dir.path + "/weights").c_str(), 0777);
+  mkdir((dir.path + "/data").c_str(), 0777);
+  writeText(dir.path + "/plan.json", plan.dump());
+  float w[2] = {1, 2};
+  ASSERT_TRUE(writeSafetensors(dir.path + "/weights/rank_0.safetensors",
+                               {{"w", DType::F32, {2}, w}})
+                  .ok());
+  float x[4] = {10, 20, 30, 40};
+  ASSERT_TRUE(writeNpy(dir.path + "/data/x.npy", DType::F32, {2, 2}, x).ok());
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  args.data = dir.path + "/data";
+  args.out = dir.path + "/results";
+  std::FILE *out = std::tmpfile();
+  ASSERT_EQ(runRank(args, &inferenceStep, out), 0);
+  args.steps = 2;
+  EXPECT_EQ(runRank(args, &inferenceStep, out), kExitUsage);
+  std::fclose(out);
+  Expected<NpyArray> y = NpyArray::open(dir.path + "/results/out_y.npy");
+  ASSERT_TRUE(y.ok()) << y.message();
+  EXPECT_EQ(y->shape(), (std::vector<int64_t>{2}));
+  float yv[2];
+  std::memcpy(yv, y->data(), 8);
+  EXPECT_EQ(yv[0], 11);
+  EXPECT_EQ(yv[1], 22);
+}
+
+TEST(RankMainEndToEnd, RankMainHelpAndUsage) {
+  const char *help[] = {"rank_0", "--help"};
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(rankMain(2, const_cast<char **>(help)), 0);
+  EXPECT_NE(testing::internal::GetCapturedStdout().find("usage: rank_0"),
+            std::string::npos);
+  const char *bad[] = {"rank_0", "--stepz", "3"};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(rankMain(3, const_cast<char **>(bad)), kExitUsage);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "ds-rank: unknown option '--stepz' (see --help)\n");
+}
