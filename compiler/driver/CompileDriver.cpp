@@ -83,10 +83,9 @@ Error checkTrainable(mlir::ModuleOp module) {
                    what + " (remove the optimizer to compile for inference)");
 }
 
-/// The planned step as LLVM dialect: address arithmetic and runtime calls.
-Error lowerToLLVM(mlir::ModuleOp module) {
-  mlir::PassManager pm(module.getContext());
-  pm.addPass(passes::createConvertPlanToLLVM());
+/// Runs `pm` on `module`; a failure is one message, `stage` first, with
+/// the diagnostics the passes emitted.
+Error runStage(mlir::PassManager &pm, mlir::ModuleOp module, StringRef stage) {
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(
       module.getContext(), [&](mlir::Diagnostic &diag) {
@@ -94,8 +93,15 @@ Error lowerToLLVM(mlir::ModuleOp module) {
         return mlir::success();
       });
   if (mlir::failed(pm.run(module)))
-    return makeError("code generation failed: " + diagnostics);
+    return makeError(stage + " failed: " + diagnostics);
   return Error::success();
+}
+
+/// The planned step as LLVM dialect: address arithmetic and runtime calls.
+Error lowerToLLVM(mlir::ModuleOp module) {
+  mlir::PassManager pm(module.getContext());
+  pm.addPass(passes::createConvertPlanToLLVM());
+  return runStage(pm, module, "code generation");
 }
 
 /// Builds the output directory under a temporary name next to it and
@@ -206,15 +212,7 @@ Error buildPlan(mlir::ModuleOp module, bool training) {
   pm.addPass(mlir::createCSEPass());
   pm.addPass(passes::createConvertGraphToPlan());
   pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(
-      module.getContext(), [&](mlir::Diagnostic &diag) {
-        diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
-        return mlir::success();
-      });
-  if (mlir::failed(pm.run(module)))
-    return makeError("planning failed: " + diagnostics);
-  return Error::success();
+  return runStage(pm, module, "planning");
 }
 
 } // namespace
