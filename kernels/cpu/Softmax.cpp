@@ -56,9 +56,11 @@ template <typename T> void logSoftmax(const T *x, Shape shape, int axis, T *y) {
     double sum = 0;
     for (int64_t i = 0; i < n; ++i)
       sum += std::exp(xl[i * stride] - m);
-    T shift = m + static_cast<T>(std::log(sum));
+    // (x - m) first: m + log(sum) rounded to T loses the low bits for large
+    // inputs (one float step near 1e4 is 1e-3).
+    T logSum = static_cast<T>(std::log(sum));
     for (int64_t i = 0; i < n; ++i)
-      yl[i * stride] = xl[i * stride] - shift;
+      yl[i * stride] = (xl[i * stride] - m) - logSum;
   });
 }
 

@@ -278,6 +278,18 @@ TEST(CpuKernelsSoftmax, LastAxisAndStability) {
              1e-12);
 }
 
+TEST(CpuKernelsSoftmax, LogSoftmaxOfLargeFloatInputs) {
+  // ONNX test_logsoftmax_large_number: log_softmax([0, 1, 2, 3]) shifted by
+  // 1e4 must keep float32 precision (x - max first, then log(sum)).
+  Dims d{1, 4};
+  std::vector<float> x{10000, 10001, 10002, 10003}, y(4);
+  logSoftmax(x.data(), shapeOf(d), 1, y.data());
+  std::vector<float> expected{-3.4401897f, -2.4401897f, -1.4401897f,
+                              -0.4401897f};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(y[i], expected[i], 1e-6) << "element " << i;
+}
+
 TEST(CpuKernelsSoftmax, InnerAxis) {
   // Softmax over axis 0 of [3, 2]: columns {1, 2, 3} and {0, 0, 0}.
   Dims d{3, 2};
