@@ -1,5 +1,6 @@
 // RUN: ds-opt %s -split-input-file -graph-autodiff -verify-diagnostics | FileCheck %s
-// Reverse-mode differentiation: rules, accumulation of tied weights,
+// Reverse-mode differentiation (passes/AutodiffPass.cpp with the rules of
+// passes/GradientRules.cpp): rules, accumulation of tied weights,
 // unbroadcasting, zeros for unused parameters, and the errors.
 
 // CHECK-LABEL: func.func @main

@@ -1,4 +1,5 @@
 // RUN: ds-opt %s -graph-autodiff=loss=loss | FileCheck %s
+// passes/AutodiffPass.cpp and passes/GradientRules.cpp.
 // An embedding (gather), layer_norm and softmax use their dedicated grad ops;
 // the named loss is differentiated, the other output is kept as it is.
 // CHECK-LABEL: func.func @main

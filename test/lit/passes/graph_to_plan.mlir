@@ -1,5 +1,6 @@
 // RUN: ds-opt %s -convert-graph-to-plan | FileCheck %s
 // RUN: ds-opt %s -pass-pipeline='builtin.module(convert-graph-to-plan, func.func(plan-memory))' | FileCheck %s --check-prefix=PLANNED
+// passes/GraphToPlanPass.cpp, then passes/MemoryPlannerPass.cpp.
 // Each tensor becomes a buffer and each op one kernel; arguments and results
 // become persistent, named buffers; constants become globals.
 

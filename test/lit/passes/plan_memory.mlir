@@ -1,4 +1,5 @@
 // RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(plan-memory))' | FileCheck %s
+// passes/MemoryPlannerPass.cpp.
 // Buffers get static offsets in one arena; buffers alive at the same time
 // never overlap, and those that are not may share bytes.
 

@@ -1,4 +1,5 @@
 // RUN: ds-opt %s -convert-plan-to-llvm | FileCheck %s
+// passes/PlanToLLVMPass.cpp.
 // The planned step becomes dsc_step(ctx, arena): each kernel's buffer
 // addresses (arena + offset, or a constant's global) go into one stack array
 // and dsrt_kernel_at(ctx, index, addresses) runs the index-th kernel.
