@@ -184,6 +184,12 @@ Value unaryGrad(GradBuilder &g, Operation *op, Value dy) {
 Grads matmulGrads(GradBuilder &g, MatMulOp op, Value dy) {
   Value a = op.getLhs(), b = op.getRhs();
   RankedTensorType at = typeOf(a), bt = typeOf(b);
+  // A transposed operand is differentiated as its transpose, whose adjoint
+  // is transposed back; canonicalization folds the transposes into flags.
+  if (op.getTransposeLhs())
+    a = g.transposeLast2(a);
+  if (op.getTransposeRhs())
+    b = g.transposeLast2(b);
   // Work on the matrix forms NumPy promotes 1-D operands to.
   auto promote = [&](Value v, bool isLhs) {
     RankedTensorType t = typeOf(v);
@@ -204,8 +210,16 @@ Grads matmulGrads(GradBuilder &g, MatMulOp op, Value dy) {
   Value dy2 = g.reshape(dy, typeOf(dy).clone(batch));
   Value da = g.make<MatMulOp>(dy2, g.transposeLast2(b2));
   Value db = g.make<MatMulOp>(g.transposeLast2(a2), dy2);
-  return {g.reshape(g.sumToShape(da, a2t), at),
-          g.reshape(g.sumToShape(db, b2t), bt)};
+  da = g.reshape(g.sumToShape(da, a2t), typeOf(a));
+  db = g.reshape(g.sumToShape(db, b2t), typeOf(b));
+  if (op.getTransposeLhs())
+    da = g.transposeLast2(da);
+  if (op.getTransposeRhs())
+    db = g.transposeLast2(db);
+  assert(typeOf(da) == at && typeOf(db) == bt && "adjoint types");
+  (void)at;
+  (void)bt;
+  return {da, db};
 }
 
 Grads convGrads(GradBuilder &g, ConvOp op, Value dy) {

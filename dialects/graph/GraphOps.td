@@ -316,15 +316,24 @@ def Graph_MatMulOp : Graph_InferredOp<"matmul"> {
   let description = [{
     NumPy `matmul`: the last two axes are multiplied, leading (batch) axes
     broadcast; a 1-D `lhs` is a row vector and a 1-D `rhs` a column vector,
-    and the added axis is removed from the result.
+    and the added axis is removed from the result. `transpose_lhs` and
+    `transpose_rhs` swap the last two axes of that operand first (rank >= 2
+    only): the canonical form of a product with a transposed operand, which
+    the kernels run without copying.
 
     ```mlir
     %2 = graph.matmul %0, %1 : tensor<2x4x8xf32>, tensor<8x16xf32>
+    %3 = graph.matmul %0, %4 <{transpose_rhs = true}> : tensor<2x4x8xf32>, tensor<16x8xf32>
     ```
   }];
-  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs);
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_lhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_rhs);
   let results = (outs Graph_Tensor:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs prop-dict attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasCanonicalizer = 1;
 }
 
 def Graph_ConvOp : Graph_InferredOp<"conv"> {

@@ -340,8 +340,19 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
                          typeString(rhs.getElementType()));
   if (lhs.getRank() == 0 || rhs.getRank() == 0)
     return fail(loc, "operands must have rank >= 1");
+  // Parsed IR elides the defaults, which the adaptor does not fill in.
+  auto flag = [](BoolAttr attr) { return attr && attr.getValue(); };
+  bool transposeLhs = flag(adaptor.getTransposeLhsAttr());
+  bool transposeRhs = flag(adaptor.getTransposeRhsAttr());
+  if ((transposeLhs && lhs.getRank() < 2) ||
+      (transposeRhs && rhs.getRank() < 2))
+    return fail(loc, "a transposed operand must have rank >= 2");
   // Promote 1-D operands to matrices as NumPy does, then drop the added axis.
   SmallVector<int64_t> a(lhs.getShape()), b(rhs.getShape());
+  if (transposeLhs)
+    std::swap(a[a.size() - 1], a[a.size() - 2]);
+  if (transposeRhs)
+    std::swap(b[b.size() - 1], b[b.size() - 2]);
   if (a.size() == 1)
     a.insert(a.begin(), 1);
   if (b.size() == 1)

@@ -174,9 +174,12 @@ void layerNormGrad(const T *x, Shape xShape, const T *scale, Shape scaleShape,
 /// NumPy matmul through OpenBLAS: 1-D lhs is a row vector, 1-D rhs a column
 /// vector, batch axes broadcast; `outShape` is the result's. T: float,
 /// double.
+/// `transposeLhs` / `transposeRhs`: that operand (rank >= 2) is stored with
+/// its last two axes swapped and is read transposed in place.
 template <typename T>
 void matmul(const T *lhs, Shape lhsShape, const T *rhs, Shape rhsShape, T *out,
-            Shape outShape);
+            Shape outShape, bool transposeLhs = false,
+            bool transposeRhs = false);
 
 struct ConvParams {
   int64_t strides[2] = {1, 1};

@@ -64,7 +64,8 @@ struct Prepared {
   std::vector<int64_t> axes, perm, starts, ends, steps, pads;
   double epsilon = 0, ratio = 0, value = 0;
   int64_t seed = 0;
-  bool flag = false; // upper, tanh approximation
+  bool flag = false;                               // upper, tanh approximation
+  bool transposeLhs = false, transposeRhs = false; // matmul
   k::PadMode padMode = k::PadMode::Constant;
   k::LossReduction reduction = k::LossReduction::Mean;
   k::ScatterReduction scatter = k::ScatterReduction::None;

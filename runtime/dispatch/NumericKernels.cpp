@@ -87,8 +87,14 @@ template <typename T> int runLayerNormGrad(const Call &c) {
 
 template <typename T> int runMatMul(const Call &c) {
   k::matmul(c.in<T>(0), c.inShape(0), c.in<T>(1), c.inShape(1), c.out<T>(0),
-            c.outShape(0));
+            c.outShape(0), c.p.transposeLhs, c.p.transposeRhs);
   return 0;
+}
+
+/// Optional flags; absent means false (the attributes' default).
+void prepareMatMul(Prepared &p, AttrReader &attrs, const dsrt_kernel_desc &) {
+  p.transposeLhs = attrs.has("transpose_lhs") && attrs.boolean("transpose_lhs");
+  p.transposeRhs = attrs.has("transpose_rhs") && attrs.boolean("transpose_rhs");
 }
 
 void prepareConv(Prepared &p, AttrReader &attrs, const dsrt_kernel_desc &desc) {
@@ -215,7 +221,7 @@ void registerNumericKernels(Registry &r) {
            {runLayerNorm<T>, prepareLayerNorm, "TTT", "TTT", 2});
     add<T>(r, "layer_norm_grad",
            {runLayerNormGrad<T>, prepareAxis, "TTTTT", "TTT", 5});
-    add<T>(r, "matmul", {runMatMul<T>, nullptr, "TT", "T", 2});
+    add<T>(r, "matmul", {runMatMul<T>, prepareMatMul, "TT", "T", 2});
     add<T>(r, "conv", {runConv<T>, prepareConv, "TTT", "T", 2, 0, 0, Conv});
     add<T>(r, "conv_grad_input",
            {runConv<T>, prepareConv, "TT", "T", 2, 0, 0, ConvGradInput});

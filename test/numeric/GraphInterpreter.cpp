@@ -551,7 +551,7 @@ Error Interpreter::evalNumeric(Operation *op, bool &handled) {
         const HostTensor &a = get(m.getLhs()), &b = get(m.getRhs());
         HostTensor y = resultOf(m.getResult());
         k::matmul(a.f.data(), shapeOf(a), b.f.data(), shapeOf(b), y.f.data(),
-                  shapeOf(y));
+                  shapeOf(y), m.getTransposeLhs(), m.getTransposeRhs());
         set(m.getResult(), std::move(y));
         return Error::success();
       })

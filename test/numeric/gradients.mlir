@@ -243,3 +243,11 @@ func.func @attention_block(%x: tensor<2x4x6xf64> {graph.param = "x"}, %wq: tenso
   %p = graph.softmax %m <{axis = 2 : i64}> : tensor<2x4x4xf64>
   return %p : tensor<2x4x4xf64>
 }
+func.func @matmul_transposed_operands(%a: tensor<2x4x3xf64> {graph.param = "a"}, %b: tensor<5x4xf64> {graph.param = "b"}) -> tensor<2x3x5xf64> {
+  %0 = graph.matmul %a, %b <{transpose_lhs = true, transpose_rhs = true}> : tensor<2x4x3xf64>, tensor<5x4xf64>
+  return %0 : tensor<2x3x5xf64>
+}
+func.func @matmul_transposed_rhs_batch(%a: tensor<2x3x4xf64> {graph.param = "a"}, %b: tensor<2x5x4xf64> {graph.param = "b"}) -> tensor<2x3x5xf64> {
+  %0 = graph.matmul %a, %b <{transpose_rhs = true}> : tensor<2x3x4xf64>, tensor<2x5x4xf64>
+  return %0 : tensor<2x3x5xf64>
+}

@@ -513,3 +513,34 @@ TEST(CpuKernelsErrors, Messages) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(CpuKernelsMatMul, TransposedOperandsEqualExplicitTransposes) {
+  // op(A)[2x3x4] @ op(B)[4x5] with A stored [2, 4, 3] and B stored [5, 4]
+  // must equal the product of the explicitly transposed copies.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> dist(-1, 1);
+  std::vector<double> a(24), b(20), at(24), bt(20), y(30), expected(30);
+  for (double &v : a)
+    v = dist(rng);
+  for (double &v : b)
+    v = dist(rng);
+  Dims aStored{2, 4, 3}, bStored{5, 4}, aShape{2, 3, 4}, bShape{4, 5},
+      yShape{2, 3, 5};
+  int64_t perm3[] = {0, 2, 1}, perm2[] = {1, 0};
+  transpose(a.data(), shapeOf(aStored), perm3, at.data());
+  transpose(b.data(), shapeOf(bStored), perm2, bt.data());
+  matmul(at.data(), shapeOf(aShape), bt.data(), shapeOf(bShape),
+         expected.data(), shapeOf(yShape));
+  matmul(a.data(), shapeOf(aStored), b.data(), shapeOf(bStored), y.data(),
+         shapeOf(yShape), /*transposeLhs=*/true, /*transposeRhs=*/true);
+  expectNear(y, expected, 1e-12);
+  // Only the right operand transposed takes the single-product path.
+  std::vector<double> y2(30);
+  matmul(at.data(), shapeOf(aShape), b.data(), shapeOf(bStored), y2.data(),
+         shapeOf(yShape), false, true);
+  expectNear(y2, expected, 1e-12);
+}
+
+} // namespace

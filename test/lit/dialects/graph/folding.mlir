@@ -94,3 +94,21 @@ func.func @no_fold_div_zero() -> tensor<1xi64> {
   %d = graph.div %a, %z : tensor<1xi64>, tensor<1xi64>
   return %d : tensor<1xi64>
 }
+
+// -----
+
+// A product with an operand transposed over its last two axes reads the
+// operand in place; other permutations stay.
+// CHECK-LABEL: func.func @matmul_transposed
+// CHECK-NEXT: %[[P:.*]] = graph.matmul %arg0, %arg1 <{transpose_lhs = true, transpose_rhs = true}> : tensor<2x8x4xf32>, tensor<16x8xf32>
+// CHECK-NEXT: %[[T:.*]] = graph.transpose %arg2 <{perm = array<i64: 1, 0, 2>}>
+// CHECK-NEXT: %[[Q:.*]] = graph.matmul %[[T]], %arg1 <{transpose_rhs = true}>
+// CHECK-NEXT: return %[[P]], %[[Q]]
+func.func @matmul_transposed(%a: tensor<2x8x4xf32>, %b: tensor<16x8xf32>, %c: tensor<4x2x8xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
+  %at = graph.transpose %a <{perm = array<i64: 0, 2, 1>}> : tensor<2x8x4xf32>
+  %bt = graph.transpose %b <{perm = array<i64: 1, 0>}> : tensor<16x8xf32>
+  %0 = graph.matmul %at, %bt : tensor<2x4x8xf32>, tensor<8x16xf32>
+  %ct = graph.transpose %c <{perm = array<i64: 1, 0, 2>}> : tensor<4x2x8xf32>
+  %1 = graph.matmul %ct, %bt : tensor<2x4x8xf32>, tensor<8x16xf32>
+  return %0, %1 : tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}

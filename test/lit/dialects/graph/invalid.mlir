@@ -454,3 +454,11 @@ func.func @nll_grad_shape(%t: tensor<5xi64>, %l: tensor<f32>) {
   %0 = graph.nll_loss_grad %t, %l : (tensor<5xi64>, tensor<f32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @matmul_transposed_vector(%a: tensor<4xf32>, %b: tensor<4x2xf32>) {
+  // expected-error @+1 {{a transposed operand must have rank >= 2}}
+  %0 = graph.matmul %a, %b <{transpose_lhs = true}> : tensor<4xf32>, tensor<4x2xf32>
+  return
+}
