@@ -420,14 +420,18 @@ void checkConsistency(Reader &r, Plan &plan) {
     if (b.dpSize != 1)
       return r.fail("batch.dp_size", "this runtime runs dp_size 1 only");
   }
+  // Training feeds inputs in micro-batches; inference reads each input
+  // whole or its first samples, so it takes any shape.
   for (size_t i : plan.buffersWithRole(BufferRole::Input)) {
     const PlanBuffer &in = plan.buffers[i];
+    if (!plan.training)
+      continue;
     if (in.shape.empty())
       return r.fail(indexed("buffers", i),
                     "input '" + in.name +
-                        "' is a scalar; inputs need a batch dimension");
-    // In inference the batch dimension may come from --input-shape.
-    if (plan.training && in.shape[0] != plan.batch->microBatchSize)
+                        "' is a scalar; training inputs need a batch "
+                        "dimension");
+    if (in.shape[0] != plan.batch->microBatchSize)
       return r.fail(indexed("buffers", i),
                     "input '" + in.name + "' has batch dimension " +
                         std::to_string(in.shape[0]) +

@@ -50,6 +50,39 @@ Expected<std::optional<DataFeeder>> openFeeder(const Plan &plan,
   return std::optional<DataFeeder>(std::move(feeder).value());
 }
 
+/// Inference reads each input on its own: a file shaped exactly like the
+/// input is copied whole (scalars, inputs without a batch axis); otherwise
+/// its first samples fill the input's batch (the first micro-batch).
+Status feedInferenceInputs(RankState &state, const std::string &dataDir) {
+  const Plan &plan = state.plan;
+  for (size_t i : plan.buffersWithRole(BufferRole::Input)) {
+    const PlanBuffer &b = plan.buffers[i];
+    if (dataDir.empty())
+      return Status::error("--data DIR is required: the plan reads input '" +
+                           b.name + "' from DIR/" + b.name + ".npy");
+    std::string path = dataDir + "/" + b.name + ".npy";
+    Expected<NpyArray> npy = NpyArray::open(path);
+    if (!npy)
+      return npy.status();
+    if (npy->dtype() != b.dtype)
+      return Status::error(path + ": dtype " +
+                           std::string(dtypeName(npy->dtype())) +
+                           ", expected " + std::string(dtypeName(b.dtype)));
+    const std::vector<int64_t> &shape = npy->shape();
+    bool whole = shape == b.shape;
+    bool batched =
+        !b.shape.empty() && shape.size() == b.shape.size() &&
+        std::equal(shape.begin() + 1, shape.end(), b.shape.begin() + 1) &&
+        shape[0] >= b.shape[0];
+    if (!whole && !batched)
+      return Status::error(path + ": shape " + formatShape(shape) +
+                           ", expected " + formatShape(b.shape) +
+                           " or more samples of the same shape");
+    std::memcpy(state.at(b), npy->data(), b.bytes);
+  }
+  return Status::success();
+}
+
 /// Copies micro-batch (step, micro) of every input into its buffer.
 Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
             int64_t micro) {
@@ -263,26 +296,8 @@ Status runInference(RankState &state, const InferenceOptions &options,
     return Status::error("--out DIR is required for an inference plan");
   if (Status s = ensureWritableDir(options.outDir); !s.ok())
     return s;
-  // One micro-batch: the batch dimension of the inputs.
-  FeedLayout layout;
-  std::vector<size_t> inputs = plan.buffersWithRole(BufferRole::Input);
-  if (!inputs.empty()) {
-    const int64_t mbs = plan.buffers[inputs[0]].shape[0];
-    for (size_t i : inputs)
-      if (plan.buffers[i].shape[0] != mbs)
-        return Status::error(plan.path + ": inputs '" +
-                             plan.buffers[inputs[0]].name + "' and '" +
-                             plan.buffers[i].name +
-                             "' have different batch dimensions");
-    layout.trainBatchSize = layout.microBatchSize = mbs;
-  }
-  Expected<std::optional<DataFeeder>> feeder =
-      openFeeder(plan, options.dataDir, layout);
-  if (!feeder)
-    return feeder.status();
-  if (*feeder)
-    if (Status st = feed(state, **feeder, 0, 0); !st.ok())
-      return st;
+  if (Status s = feedInferenceInputs(state, options.dataDir); !s.ok())
+    return s;
   state.ctx.step = 0;
   step(&state.ctx, state.arena.data());
   for (size_t i : plan.buffersWithRole(BufferRole::Output)) {

@@ -153,34 +153,6 @@ def compare(name, actual, expected, model_elem_type):
                               actual[idx].item(), exp[idx].item()))
 
 
-def bake_unfeedable_inputs(model_path, model, inputs, arrays, work):
-    """Diagnostic variant (--inputs-as-initializers): the inference runner
-    feeds only inputs whose first (batch) dimension equals the first fed
-    input's; the others (scalars, other first dims) become initializers of a
-    copy of the model. Returns the model path and the inputs and arrays that
-    are still fed."""
-    batch = next((a.shape[0] for a in arrays if a.ndim > 0), None)
-    keep, keep_arrays, baked = [], [], []
-    for info, array in zip(inputs, arrays):
-        if array.ndim > 0 and array.shape[0] == batch:
-            keep.append(info)
-            keep_arrays.append(array)
-        else:
-            baked.append(numpy_helper.from_array(array, info.name))
-    if not baked:
-        return model_path, inputs, arrays
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    m.graph.initializer.extend(baked)
-    names = {t.name for t in baked}
-    fed = [i for i in m.graph.input if i.name not in names]
-    del m.graph.input[:]
-    m.graph.input.extend(fed)
-    path = os.path.join(work, "model.onnx")
-    onnx.save(m, path)
-    return path, keep, keep_arrays
-
-
 def run_test(test, args, config_path):
     """Returns (outcome, message, seconds): outcome in P, F, N."""
     timings = {}
@@ -216,9 +188,6 @@ def run_test(test, args, config_path):
 
     model_path = os.path.join(test.dir, "model.onnx")
     arrays = [load_tensor(path)[1] for path in input_files]
-    if args.inputs_as_initializers:
-        model_path, inputs, arrays = bake_unfeedable_inputs(
-            model_path, model, inputs, arrays, work)
     cmd = [args.compile, model_path, "--config", config_path, "-o", out]
     for info, array in zip(inputs, arrays):
         np.save(os.path.join(feed, info.name + ".npy"), array,
@@ -295,10 +264,6 @@ def main():
                     help="seconds per compile and per run (default 120)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directories of passing tests")
-    ap.add_argument("--inputs-as-initializers", action="store_true",
-                    help="diagnostic: bake the inputs the inference runner "
-                    "cannot feed (scalars, a first dim other than the first "
-                    "input's) into a copy of the model as initializers")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -310,10 +275,6 @@ def main():
         return 2
     args.supported = set(p.stdout.split())
     known = read_known(args.known_failures)
-    if args.inputs_as_initializers:
-        # `[feed]` entries are limitations of the input feeding that this
-        # mode works around.
-        known = {k: v for k, v in known.items() if not v.startswith("[feed]")}
     shape_known_path = args.shape_known_failures or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "known_failures.txt")
     shape_known = read_known(shape_known_path)
