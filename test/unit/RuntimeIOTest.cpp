@@ -11,6 +11,8 @@
 #include "runtime/io/Npy.h"
 #include "runtime/io/OutputDir.h"
 
+#include "test/unit/RuntimeIOTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,52 +35,11 @@
 #endif
 
 using namespace dsc::runtime;
+using testing_util::readFile;
+using testing_util::TempDir;
+using testing_util::writeFile;
 
 namespace {
-
-/// A fresh directory under the gtest temp dir, removed afterwards.
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = testing::TempDir() + "RuntimeIOTest.XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()))
-      dir = buf.data();
-  }
-  ~TempDir() {
-    if (dir.empty())
-      return;
-    ::nftw(
-        dir.c_str(),
-        [](const char *p, const struct stat *, int flag, struct FTW *) {
-          if (flag == FTW_DP)
-            ::chmod(p, 0700);
-          ::remove(p);
-          return 0;
-        },
-        16, FTW_DEPTH | FTW_PHYS);
-  }
-  const std::string &path() const { return dir; }
-  std::string operator/(const std::string &name) const {
-    return dir + "/" + name;
-  }
-
-private:
-  std::string dir;
-};
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const std::string &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::vector<std::string> listDir(const std::string &path) {
   std::vector<std::string> names;
