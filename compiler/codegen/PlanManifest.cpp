@@ -7,6 +7,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
+#include <algorithm>
+#include <optional>
+
 using namespace mlir;
 using nlohmann::ordered_json;
 
@@ -93,7 +96,122 @@ ordered_json optimizerJson(const config::OptimizerConfig &o) {
       {"min_coeff", o.minCoeff}};
 }
 
+/// A view of the step that names a buffer with its role.
+struct NamedBuffer {
+  std::string name;
+  std::string role;
+  int64_t offset;
+  MemRefType type;
+  int64_t bytes() const {
+    return type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+  }
+};
+
+std::vector<NamedBuffer> namedBuffers(func::FuncOp step) {
+  std::vector<NamedBuffer> out;
+  for (auto view : step.getOps<memref::ViewOp>())
+    for (StringRef role : {"input", "param", "output", "grad"})
+      if (auto name = view->getAttrOfType<StringAttr>(("plan." + role).str()))
+        out.push_back({name.getValue().str(), role.str(),
+                       view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
+                       view.getType()});
+  return out;
+}
+
+/// Optimizer state tensors per param element.
+int64_t optimizerStates(const config::OptimizerConfig &o) {
+  if (o.type == config::OptimizerType::SGD)
+    return o.momentum > 0 ? 1 : 0;
+  return 2;
+}
+
+ordered_json rangeJson(const partition::FlatRange &r) {
+  return ordered_json::array({r.begin, r.end});
+}
+
+ordered_json memoryJson(const partition::MemorySplit &m) {
+  return {{"parameters", m.parameters},
+          {"gradients", m.gradients},
+          {"optimizer_states", m.optimizerStates},
+          {"activations", m.activations},
+          {"workspace", m.workspace},
+          {"total", m.total()}};
+}
+
+/// The data-parallel layout and the collectives of one step.
+ordered_json zeroJson(const partition::ZeroPlan &z) {
+  ordered_json params = ordered_json::array();
+  for (const partition::FlatParam &p : z.params)
+    params.push_back(
+        {{"name", p.name}, {"flat_offset", p.flatOffset}, {"numel", p.numel}});
+  ordered_json partitions = ordered_json::array();
+  for (const partition::FlatRange &r : z.partitions)
+    partitions.push_back(rangeJson(r));
+  return {{"stage", z.stage},
+          {"dp_size", z.dpSize},
+          {"flat_elements", z.flatElements},
+          {"reduce_bucket_elements", z.reduceBucketElements},
+          {"allgather_bucket_elements", z.allgatherBucketElements},
+          {"staging_elements", z.stagingElements()},
+          {"partitions", partitions},
+          {"params", params}};
+}
+
+ordered_json collectivesJson(const partition::ZeroPlan &z) {
+  ordered_json out = ordered_json::array();
+  for (const partition::PlannedCollective &c : z.collectives) {
+    ordered_json entry = {
+        {"seq", c.seq},
+        {"op", partition::collectiveKindName(c.kind)},
+        {"group", "dp"},
+        {"phase", partition::collectivePhaseName(c.phase)},
+        {"micro", c.micro},
+        {"payload", partition::collectivePayloadName(c.payload)},
+        {"dtype", c.elementBytes == 8 ? "float64" : "float32"},
+        {"range", rangeJson(c.range)},
+        {"bytes", c.bytes()}};
+    if (!c.counts.empty())
+      entry["counts"] = c.counts;
+    out.push_back(entry);
+  }
+  return out;
+}
+
 } // namespace
+
+llvm::Expected<partition::ZeroInputs>
+zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
+              const config::BatchSizes &batch, int64_t dpSize) {
+  auto step = planned.lookupSymbol<func::FuncOp>("step");
+  if (!step)
+    return makeError("the planned module has no @step");
+  partition::ZeroInputs in;
+  const config::ZeroConfig &z = config.zero;
+  in.stage = z.stage;
+  in.dpSize = dpSize;
+  in.gradAccumSteps = batch.gradAccumSteps;
+  in.reduceBucketElements = z.reduceBucketSize.value;
+  in.allgatherBucketElements = z.allgatherBucketSize;
+  if (config.optimizer)
+    in.optimizerStatesPerElement = optimizerStates(*config.optimizer);
+  in.arenaBytes = step->getAttrOfType<IntegerAttr>("plan.arena_size").getInt();
+  std::optional<Type> element;
+  for (const NamedBuffer &b : namedBuffers(step)) {
+    if (b.role == "grad")
+      in.arenaGradBytes += b.bytes();
+    if (b.role != "param")
+      continue;
+    in.arenaParamBytes += b.bytes();
+    in.params.emplace_back(b.name, b.type.getNumElements());
+    if (element && *element != b.type.getElementType())
+      return makeError("param '" + b.name +
+                       "' has another element type than the others; the "
+                       "data-parallel layout needs one");
+    element = b.type.getElementType();
+    in.elementBytes = b.type.getElementTypeBitWidth() / 8;
+  }
+  return in;
+}
 
 llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
                                                const ManifestInputs &in) {
@@ -115,22 +233,11 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
                    {"dp_size", in.dpSize}};
 
   ordered_json buffers = ordered_json::array();
-  int64_t paramBytes = 0;
-  for (auto view : step.getOps<memref::ViewOp>()) {
-    for (StringRef role : {"input", "param", "output", "grad"}) {
-      auto name = view->getAttrOfType<StringAttr>(("plan." + role).str());
-      if (!name)
-        continue;
-      ordered_json buffer = {
-          {"name", name.getValue().str()},
-          {"role", role.str()},
-          {"offset", view->getAttrOfType<IntegerAttr>("plan.offset").getInt()}};
-      buffer.update(bufferType(view.getType()));
-      buffers.push_back(buffer);
-      if (role == "param")
-        paramBytes += view.getType().getNumElements() *
-                      (view.getType().getElementTypeBitWidth() / 8);
-    }
+  for (const NamedBuffer &b : namedBuffers(step)) {
+    ordered_json buffer = {
+        {"name", b.name}, {"role", b.role}, {"offset", b.offset}};
+    buffer.update(bufferType(b.type));
+    buffers.push_back(buffer);
   }
   plan["buffers"] = buffers;
 
@@ -152,22 +259,29 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
   }
   plan["kernels"] = kernels;
 
-  // The runtime keeps gradient accumulators and optimizer states outside
-  // the arena; they are part of the prediction.
-  int64_t runtimeBytes = 0;
-  if (in.training && in.config.optimizer) {
-    const config::OptimizerConfig &o = *in.config.optimizer;
-    plan["optimizer"] = optimizerJson(o);
-    int states = o.type == config::OptimizerType::SGD ? (o.momentum > 0) : 2;
-    runtimeBytes = paramBytes * (1 + states);
-  }
+  if (in.training && in.config.optimizer)
+    plan["optimizer"] = optimizerJson(*in.config.optimizer);
   ordered_json full = ordered_json::parse(config::toJson(in.config).dump());
   plan["scheduler"] =
       full.contains("scheduler") ? full["scheduler"] : ordered_json(nullptr);
   plan["gradient_clipping"] = in.config.gradientClipping.value;
   plan["steps_per_print"] = in.config.stepsPerPrint;
   plan["weights"] = "weights/rank_" + std::to_string(in.rank) + ".safetensors";
-  plan["predicted_peak_bytes"] = arena + runtimeBytes;
+  if (in.zero) {
+    plan["zero"] = zeroJson(*in.zero);
+    plan["collectives"] = collectivesJson(*in.zero);
+    plan["collective_bytes_per_step"] = in.zero->bytesPerStep();
+    ordered_json memory = ordered_json::array();
+    int64_t peak = 0;
+    for (const partition::MemorySplit &m : in.zero->memory) {
+      memory.push_back(memoryJson(m));
+      peak = std::max(peak, m.total());
+    }
+    plan["memory"] = memory;
+    plan["predicted_peak_bytes"] = peak;
+  } else {
+    plan["predicted_peak_bytes"] = arena;
+  }
   return plan;
 }
 

@@ -10,6 +10,7 @@
 #define DSC_COMPILER_CODEGEN_PLANMANIFEST_H
 
 #include "compiler/config/DsConfig.h"
+#include "compiler/partition/ZeroPartition.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -25,12 +26,23 @@ struct ManifestInputs {
   int rank = 0;
   int worldSize = 1;
   bool training = false;
+  /// The data-parallel layout (training); null for inference.
+  const partition::ZeroPlan *zero = nullptr;
 };
 
 /// Describes the planned module (after plan-memory, before lowering to
-/// LLVM); the kernel table is in the order dsc_step calls the kernels.
+/// LLVM); the kernel table is in the order dsc_step calls the kernels. With a
+/// ZeRO plan it also holds the flat parameter layout, the partitions, the
+/// collectives of one optimizer step and each rank's memory by kind.
 llvm::Expected<nlohmann::ordered_json>
 buildPlanManifest(mlir::ModuleOp planned, const ManifestInputs &inputs);
+
+/// The inputs of planZero for a planned training module: its params (in
+/// plan order), the arena's param and gradient bytes, the optimizer's state
+/// count and the config's ZeRO settings.
+llvm::Expected<partition::ZeroInputs>
+zeroInputsFor(mlir::ModuleOp planned, const config::DsConfig &config,
+              const config::BatchSizes &batch, int64_t dpSize);
 
 /// The runtime's name of an element type ("float32", "int64", "bool" ...).
 std::string dtypeName(mlir::Type element);

@@ -10,6 +10,7 @@
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/codegen/PlanManifest.h"
 #include "compiler/codegen/RankLinker.h"
+#include "compiler/partition/ZeroPartition.h"
 #include "passes/Passes.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/Safetensors.h"
@@ -83,6 +84,54 @@ Error checkTrainable(mlir::ModuleOp module) {
                    what + " (remove the optimizer to compile for inference)");
 }
 
+/// What this ds-compile can partition: data parallelism (ZeRO 0-2) for
+/// training on any number of ranks; inference on one rank.
+Error checkParallelism(const config::DsConfig &config,
+                       const topology::World &world, int64_t dpSize,
+                       bool training) {
+  int ranks = world.worldSize();
+  if (dpSize != ranks)
+    return makeError("tensor or pipeline parallelism (" + llvm::Twine(ranks) +
+                     " ranks, data-parallel size " + llvm::Twine(dpSize) +
+                     ") is not implemented yet; remove "
+                     "tensor_parallel.autotp_size / pipeline.stages");
+  if (!training && ranks > 1)
+    return makeError("inference runs on one rank (tensor-parallel inference "
+                     "is not implemented yet); compile with --num_gpus 1");
+  if (!training)
+    return Error::success();
+  const config::ZeroConfig &zero = config.zero;
+  if (zero.offloadOptimizer.device != config::OffloadDevice::None ||
+      zero.offloadParam.device != config::OffloadDevice::None)
+    return makeError("zero_optimization.offload_optimizer / offload_param is "
+                     "not implemented yet; remove the offload block");
+  if (ranks > 1 && zero.stage >= 1 && config.optimizer &&
+      config.optimizer->type == config::OptimizerType::Lamb)
+    return makeError("Lamb with ZeRO stage " + llvm::Twine(zero.stage) +
+                     " on " + llvm::Twine(ranks) +
+                     " ranks is not implemented yet (its trust ratio needs "
+                     "whole tensors); use stage 0 or Adam");
+  return Error::success();
+}
+
+/// What ds-run needs: the world and, per rank, where and what to start.
+nlohmann::ordered_json launchJson(const topology::World &world) {
+  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
+  for (const topology::RankInfo &r : world.ranks)
+    ranks.push_back({{"rank", r.globalRank},
+                     {"host", r.host},
+                     {"slot", r.slot},
+                     {"local_rank", r.localRank},
+                     {"local_size", r.localSize},
+                     {"cross_rank", r.nodeRank},
+                     {"cross_size", r.numNodes},
+                     {"binary", "bin/rank_" + std::to_string(r.globalRank)}});
+  return {{"world_size", world.worldSize()},
+          {"master_addr", world.masterAddr},
+          {"master_port", world.masterPort},
+          {"ranks", ranks}};
+}
+
 /// Runs `pm` on `module`; a failure is one message, `stage` first, with
 /// the diagnostics the passes emitted.
 Error runStage(mlir::PassManager &pm, mlir::ModuleOp module, StringRef stage) {
@@ -144,9 +193,13 @@ public:
     (void)writeFile(temp + "/mlir/" + name.str(), text);
   }
 
+  /// Writes rank 0's executable and weights and the plan files. The
+  /// data-parallel ranks run the same program on the same initial weights:
+  /// bin/rank_<r> are hard links to bin/rank_0.
   Error writeRank(StringRef object, StringRef planJson, StringRef planText,
                   StringRef launchJson,
-                  const std::vector<onnx_import::Parameter> &params) {
+                  const std::vector<onnx_import::Parameter> &params,
+                  int worldSize) {
     std::string objectPath = temp + "/rank_0.o";
     for (auto [name, text] : {std::pair{objectPath, object},
                               {temp + "/plan.json", planJson},
@@ -168,6 +221,11 @@ public:
             codegen::linkRankExecutable(objectPath, temp + "/bin/rank_0"))
       return err;
     llvm::sys::fs::remove(objectPath);
+    for (int r = 1; r < worldSize; ++r)
+      if (std::error_code ec = llvm::sys::fs::create_hard_link(
+              temp + "/bin/rank_0", temp + "/bin/rank_" + std::to_string(r)))
+        return makeError("cannot link " + temp + "/bin/rank_" +
+                         std::to_string(r) + ": " + ec.message());
     return Error::success();
   }
 
@@ -313,12 +371,9 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (!request.outputDir)
     return makeError("-o DIR is required to write the rank executables (or "
                      "use --emit graph or --emit plan)");
-  if (world->worldSize() != 1)
-    return makeError("this ds-compile builds one rank; data parallelism over " +
-                     llvm::Twine(world->worldSize()) +
-                     " ranks is not implemented yet (compile with --num_gpus "
-                     "1)");
   bool training = parsed->config.optimizer.has_value();
+  if (Error err = checkParallelism(parsed->config, *world, *dpSize, training))
+    return err;
   if (training)
     if (Error err = checkTrainable(*model->module))
       return err;
@@ -326,19 +381,42 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (Error err = writer.begin())
     return err;
   writer.dump("01-graph.mlir", *model->module);
+  // plan.txt opens with the summary of the imported graph.
+  std::string summary;
+  {
+    llvm::raw_string_ostream os(summary);
+    printSummary(os, *world, *dpSize, *batch, *model);
+  }
   if (Error err = buildPlan(*model->module, training))
     return err;
   writer.dump("02-plan.mlir", *model->module);
-  codegen::ManifestInputs inputs{parsed->config, *batch, *dpSize, 0, 1,
-                                 training};
+  std::optional<partition::ZeroPlan> zero;
+  if (training) {
+    Expected<partition::ZeroInputs> zeroInputs =
+        codegen::zeroInputsFor(*model->module, parsed->config, *batch, *dpSize);
+    if (!zeroInputs)
+      return zeroInputs.takeError();
+    Expected<partition::ZeroPlan> planned = partition::planZero(*zeroInputs);
+    if (!planned)
+      return planned.takeError();
+    zero = std::move(*planned);
+  }
+  codegen::ManifestInputs inputs{
+      parsed->config,         *batch, *dpSize, 0, world->worldSize(), training,
+      zero ? &*zero : nullptr};
   Expected<nlohmann::ordered_json> manifest =
       codegen::buildPlanManifest(*model->module, inputs);
   if (!manifest)
     return manifest.takeError();
-  std::string planText;
+  if (zero && zero->dpSize > 1)
+    log << "ds-compile: zero: stage " << zero->stage << ", "
+        << zero->collectives.size() << " collectives (" << zero->bytesPerStep()
+        << " bytes) per step and rank\n";
+  std::string planText = summary;
   {
     llvm::raw_string_ostream os(planText);
-    printSummary(os, *world, *dpSize, *batch, *model);
+    if (zero)
+      partition::printZeroPlan(os, *zero);
     model->module->print(os);
   }
   if (Error err = lowerToLLVM(*model->module))
@@ -349,19 +427,15 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (!object)
     return object.takeError();
   writer.dumpText("04-rank.ll", llvmIr);
-  nlohmann::ordered_json launch = {{"world_size", 1},
-                                   {"master_addr", world->masterAddr},
-                                   {"master_port", world->masterPort},
-                                   {"ranks",
-                                    {{{"rank", 0},
-                                      {"host", world->ranks[0].host},
-                                      {"local_rank", 0},
-                                      {"binary", "bin/rank_0"}}}}};
   if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
-                                   launch.dump(1), model->parameters))
+                                   launchJson(*world).dump(1),
+                                   model->parameters, world->worldSize()))
     return err;
-  log << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0, "
-      << "weights/rank_0.safetensors, plan.json, plan.txt, launch.json)\n";
+  log << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
+      << (world->worldSize() > 1
+              ? " .. rank_" + std::to_string(world->worldSize() - 1)
+              : std::string())
+      << ", weights/rank_0.safetensors, plan.json, plan.txt, launch.json)\n";
   return writer.commit();
 }
 

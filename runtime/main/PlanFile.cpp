@@ -49,6 +49,18 @@ std::string_view optimizerKindName(OptimizerKind kind) {
   return "?";
 }
 
+std::string_view collectiveOpName(CollectiveOp op) {
+  switch (op) {
+  case CollectiveOp::AllReduce:
+    return "all_reduce";
+  case CollectiveOp::ReduceScatter:
+    return "reduce_scatter";
+  case CollectiveOp::AllGather:
+    return "all_gather";
+  }
+  return "?";
+}
+
 std::vector<size_t> Plan::buffersWithRole(BufferRole role) const {
   std::vector<size_t> out;
   for (size_t i = 0; i < buffers.size(); ++i)
@@ -398,13 +410,178 @@ void parseOptimizer(Reader &r, const json &o, Plan &plan) {
 }
 
 /// The checks that relate several parts of the plan.
+PlanRange parseRange(Reader &r, const json &v, const std::string &where) {
+  PlanRange range;
+  if (!v.is_array() || v.size() != 2) {
+    r.fail(where, "expected [begin, end], got " + v.dump());
+    return range;
+  }
+  range.begin = r.asInt(v[0], where, 0);
+  range.end = r.asInt(v[1], where, 0);
+  if (r.ok() && (range.begin < 0 || range.end < range.begin))
+    r.fail(where, "not a range: " + v.dump());
+  return range;
+}
+
+/// "zero": the layout; checked against the params in checkConsistency.
+void parseZero(Reader &r, const json &z, Plan &plan) {
+  PlanZero zero;
+  zero.stage = r.getInt(z, "zero", "stage", 0);
+  zero.dpSize = r.getInt(z, "zero", "dp_size", 1);
+  zero.flatElements = r.getInt(z, "zero", "flat_elements", 0);
+  zero.stagingElements = r.getInt(z, "zero", "staging_elements", 0);
+  const json &parts = r.getArray(z, "zero", "partitions");
+  for (size_t i = 0; r.ok() && i < parts.size(); ++i)
+    zero.partitions.push_back(
+        parseRange(r, parts[i], "zero." + indexed("partitions", i)));
+  const json &params = r.getArray(z, "zero", "params");
+  std::vector<std::string> names;
+  for (size_t i = 0; r.ok() && i < params.size(); ++i) {
+    std::string at = "zero." + indexed("params", i);
+    names.push_back(r.getString(params[i], at, "name"));
+    zero.flatOffsets.push_back(r.getInt(params[i], at, "flat_offset", 0));
+  }
+  if (!r.ok())
+    return;
+  std::vector<size_t> ps = plan.buffersWithRole(BufferRole::Param);
+  if (names.size() != ps.size())
+    return r.fail("zero.params", std::to_string(names.size()) +
+                                     " entries for " +
+                                     std::to_string(ps.size()) + " params");
+  int64_t next = 0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const PlanBuffer &p = plan.buffers[ps[i]];
+    if (names[i] != p.name || zero.flatOffsets[i] != next)
+      return r.fail("zero." + indexed("params", i),
+                    "expected param '" + p.name + "' at flat offset " +
+                        std::to_string(next));
+    next += p.numel;
+  }
+  if (next != zero.flatElements)
+    return r.fail("zero.flat_elements", std::to_string(zero.flatElements) +
+                                            ", the params hold " +
+                                            std::to_string(next));
+  if (zero.stage < 0 || zero.stage > 2)
+    return r.fail("zero.stage", "this runtime runs stages 0, 1 and 2, not " +
+                                    std::to_string(zero.stage));
+  if (zero.dpSize != plan.worldSize)
+    return r.fail("zero.dp_size", std::to_string(zero.dpSize) +
+                                      ", but world_size is " +
+                                      std::to_string(plan.worldSize));
+  if (static_cast<int64_t>(zero.partitions.size()) != zero.dpSize)
+    return r.fail("zero.partitions", "expected one per data-parallel rank (" +
+                                         std::to_string(zero.dpSize) + ")");
+  int64_t end = 0;
+  for (size_t i = 0; i < zero.partitions.size(); ++i) {
+    if (zero.partitions[i].begin != end)
+      return r.fail("zero." + indexed("partitions", i),
+                    "does not start where the previous one ends");
+    end = zero.partitions[i].end;
+  }
+  if (end != zero.flatElements)
+    return r.fail("zero.partitions", "do not cover the flat space");
+  plan.zero = std::move(zero);
+}
+
+/// "collectives": one step's sequence, checked against the layout.
+void parseCollectives(Reader &r, const json &list, Plan &plan) {
+  static const std::map<std::string, CollectiveOp> ops = {
+      {"all_reduce", CollectiveOp::AllReduce},
+      {"reduce_scatter", CollectiveOp::ReduceScatter},
+      {"all_gather", CollectiveOp::AllGather}};
+  static const std::map<std::string, CollectivePhase> phases = {
+      {"micro_step", CollectivePhase::MicroStep},
+      {"boundary", CollectivePhase::Boundary},
+      {"after_optimizer", CollectivePhase::AfterOptimizer}};
+  static const std::map<std::string, CollectivePayload> payloads = {
+      {"gradients", CollectivePayload::Gradients},
+      {"parameters", CollectivePayload::Parameters},
+      {"grad_norm_squared", CollectivePayload::GradNormSquared},
+      {"loss", CollectivePayload::Loss}};
+  const PlanZero &zero = *plan.zero;
+  for (size_t i = 0; r.ok() && i < list.size(); ++i) {
+    std::string at = indexed("collectives", i);
+    const json &c = list[i];
+    PlanCollective pc;
+    pc.seq = r.getInt(c, at, "seq", 0);
+    std::string op = r.getString(c, at, "op");
+    pc.group = r.getString(c, at, "group");
+    std::string phase = r.getString(c, at, "phase");
+    pc.micro = r.getInt(c, at, "micro", -1, false);
+    std::string payload = r.getString(c, at, "payload");
+    pc.dtype = r.getDType(c, at);
+    const json *range = r.member(c, at, "range", true);
+    if (range && r.ok())
+      pc.range = parseRange(r, *range, at + ".range");
+    pc.bytes = r.getInt(c, at, "bytes", 0);
+    if (const json *counts = r.member(c, at, "counts", false);
+        counts && r.ok()) {
+      if (!counts->is_array())
+        return r.fail(at + ".counts", "expected an array");
+      for (const json &n : *counts)
+        pc.counts.push_back(r.asInt(n, at + ".counts", 0));
+    }
+    if (!r.ok())
+      return;
+    if (pc.seq != static_cast<int64_t>(i))
+      return r.fail(at + ".seq", "expected " + std::to_string(i));
+    if (!ops.count(op) || !phases.count(phase) || !payloads.count(payload))
+      return r.fail(at, "unknown op, phase or payload ('" + op + "', '" +
+                            phase + "', '" + payload + "')");
+    pc.op = ops.at(op);
+    pc.phase = phases.at(phase);
+    pc.payload = payloads.at(payload);
+    if (pc.group != "dp")
+      return r.fail(at + ".group", "unknown group '" + pc.group + "'");
+    bool scalar = pc.payload == CollectivePayload::GradNormSquared ||
+                  pc.payload == CollectivePayload::Loss;
+    int64_t limit = scalar ? 1 : zero.flatElements;
+    if (pc.range.end > limit)
+      return r.fail(at + ".range", "outside the flat space");
+    if (pc.bytes != pc.range.size() * static_cast<int64_t>(dtypeSize(pc.dtype)))
+      return r.fail(at + ".bytes", "does not match the range and dtype");
+    if (pc.op != CollectiveOp::AllReduce) {
+      int64_t sum = 0;
+      for (int64_t n : pc.counts)
+        sum += n;
+      if (static_cast<int64_t>(pc.counts.size()) != zero.dpSize ||
+          sum != pc.range.size())
+        return r.fail(at + ".counts",
+                      "expected one count per rank, adding up to the range");
+    }
+    plan.collectiveBytesPerStep += pc.bytes;
+    plan.collectives.push_back(std::move(pc));
+  }
+}
+
+void parseMemory(Reader &r, const json &list, Plan &plan) {
+  for (size_t i = 0; r.ok() && i < list.size(); ++i) {
+    std::string at = indexed("memory", i);
+    PlanMemory m;
+    m.parameters = r.getInt(list[i], at, "parameters", 0);
+    m.gradients = r.getInt(list[i], at, "gradients", 0);
+    m.optimizerStates = r.getInt(list[i], at, "optimizer_states", 0);
+    m.activations = r.getInt(list[i], at, "activations", 0);
+    m.workspace = r.getInt(list[i], at, "workspace", 0);
+    m.total = r.getInt(list[i], at, "total", 0);
+    plan.memory.push_back(m);
+  }
+}
+
+/// A training plan without "zero": one rank, stage 0, params in order.
+PlanZero singleRankLayout(const Plan &plan) {
+  PlanZero zero;
+  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
+    zero.flatOffsets.push_back(zero.flatElements);
+    zero.flatElements += plan.buffers[i].numel;
+  }
+  zero.partitions.push_back({0, zero.flatElements});
+  return zero;
+}
+
 void checkConsistency(Reader &r, Plan &plan) {
-  if (plan.worldSize != 1 || plan.rank != 0)
-    return r.fail("world_size", "this runtime runs single-rank plans only "
-                                "(rank " +
-                                    std::to_string(plan.rank) + " of " +
-                                    std::to_string(plan.worldSize) +
-                                    "); collectives are not implemented yet");
+  if (plan.worldSize < 1)
+    return r.fail("world_size", "must be >= 1");
   if (plan.batch) {
     const PlanBatch &b = *plan.batch;
     if (b.trainBatchSize <= 0 || b.microBatchSize <= 0 ||
@@ -417,8 +594,11 @@ void checkConsistency(Reader &r, Plan &plan) {
                                  " != " + std::to_string(b.microBatchSize) +
                                  " * " + std::to_string(b.gradAccumSteps) +
                                  " * " + std::to_string(b.dpSize) + ")");
-    if (b.dpSize != 1)
-      return r.fail("batch.dp_size", "this runtime runs dp_size 1 only");
+    if (b.dpSize != plan.worldSize)
+      return r.fail("batch.dp_size",
+                    std::to_string(b.dpSize) + ", but world_size is " +
+                        std::to_string(plan.worldSize) +
+                        " (this runtime runs data parallelism only)");
   }
   // Training feeds inputs in micro-batches; inference reads each input
   // whole or its first samples, so it takes any shape.
@@ -472,6 +652,14 @@ void checkConsistency(Reader &r, Plan &plan) {
     if (!plan.find(plan.buffers[i].name, BufferRole::Param))
       return r.fail(indexed("buffers", i),
                     "grad '" + plan.buffers[i].name + "' has no param");
+  std::vector<size_t> params = plan.buffersWithRole(BufferRole::Param);
+  for (size_t i : params)
+    if (plan.buffers[i].dtype != plan.buffers[params[0]].dtype)
+      return r.fail("buffers", "params of different dtypes; the flat "
+                               "gradient buffer needs one");
+  if (!plan.memory.empty() &&
+      static_cast<int64_t>(plan.memory.size()) != plan.worldSize)
+    return r.fail("memory", "expected one entry per rank");
 }
 
 } // namespace
@@ -566,6 +754,18 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   if (peak && r.ok() && !peak->is_null())
     plan.predictedPeakBytes = r.asInt(*peak, "predicted_peak_bytes", 0);
 
+  if (r.ok() && plan.training) {
+    if (const json *zero = r.member(root, "", "zero", false); zero && r.ok())
+      parseZero(r, *zero, plan);
+    else if (r.ok())
+      plan.zero = singleRankLayout(plan);
+    if (const json *list = r.member(root, "", "collectives", false);
+        list && r.ok())
+      parseCollectives(r, r.getArray(root, "", "collectives"), plan);
+  }
+  if (const json *memory = r.member(root, "", "memory", false);
+      memory && r.ok())
+    parseMemory(r, r.getArray(root, "", "memory"), plan);
   if (r.ok())
     checkConsistency(r, plan);
   if (r.ok() && plan.weightsPath.empty() &&

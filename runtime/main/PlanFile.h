@@ -98,11 +98,70 @@ struct PlanOptimizer {
   double minCoeff = 0.01;
 };
 
+/// Half-open range of elements of the flat parameter space.
+struct PlanRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+};
+
+enum class CollectiveOp { AllReduce, ReduceScatter, AllGather };
+/// After micro-step `micro`, at the accumulation boundary (before the
+/// optimizer), or after the optimizer.
+enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
+enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
+
+/// "all_reduce", "reduce_scatter", "all_gather".
+std::string_view collectiveOpName(CollectiveOp op);
+
+/// One entry of "collectives": what every data-parallel rank runs, in order,
+/// in each optimizer step.
+struct PlanCollective {
+  int64_t seq = 0;
+  CollectiveOp op = CollectiveOp::AllReduce;
+  std::string group = "dp";
+  CollectivePhase phase = CollectivePhase::Boundary;
+  /// The micro-step of a MicroStep collective; -1 otherwise.
+  int64_t micro = -1;
+  CollectivePayload payload = CollectivePayload::Gradients;
+  DType dtype = DType::F32;
+  /// Flat elements; {0, 1} for the norm and the loss.
+  PlanRange range;
+  /// reduce_scatter / all_gather: elements per data-parallel rank.
+  std::vector<int64_t> counts;
+  int64_t bytes = 0;
+};
+
+/// The "zero" block: the flat parameter space and its partitions. Training
+/// plans without it are one rank, stage 0, the params laid out in order.
+struct PlanZero {
+  int64_t stage = 0;
+  int64_t dpSize = 1;
+  int64_t flatElements = 0;
+  int64_t stagingElements = 0;
+  /// Indexed by data-parallel rank.
+  std::vector<PlanRange> partitions;
+  /// The first flat element of each param, in buffersWithRole(Param) order.
+  std::vector<int64_t> flatOffsets;
+};
+
+/// One rank's predicted memory by kind ("memory" entries).
+struct PlanMemory {
+  int64_t parameters = 0;
+  int64_t gradients = 0;
+  int64_t optimizerStates = 0;
+  int64_t activations = 0;
+  int64_t workspace = 0;
+  int64_t total = 0;
+};
+
 struct Plan {
   /// The file as given, and its directory ("" or ending in '/').
   std::string path;
   std::string dir;
   bool training = true;
+  /// The rank the plan was written for; data-parallel ranks share one plan
+  /// and take their rank from the environment.
   int64_t rank = 0;
   int64_t worldSize = 1;
   int64_t arenaBytes = 0;
@@ -120,6 +179,12 @@ struct Plan {
   /// "weights" resolved against `dir`; empty when the plan has none.
   std::string weightsPath;
   std::optional<int64_t> predictedPeakBytes;
+  /// Training: always set (synthesized for plans without the block).
+  std::optional<PlanZero> zero;
+  std::vector<PlanCollective> collectives;
+  int64_t collectiveBytesPerStep = 0;
+  /// Indexed by rank; empty when the plan has no "memory".
+  std::vector<PlanMemory> memory;
 
   /// Indices into `buffers` of the buffers with `role`, in file order.
   std::vector<size_t> buffersWithRole(BufferRole role) const;

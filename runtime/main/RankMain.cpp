@@ -2,12 +2,15 @@
 
 #include "runtime/main/RankMain.h"
 
+#include "runtime/comm/GlooCommunicator.h"
+#include "runtime/comm/WorldEnv.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -20,9 +23,29 @@ namespace dsc::runtime {
 
 namespace {
 
+/// Set to the rank in jobs of several ranks, so each error names its rank.
+int gRankLabel = -1;
+
 void printError(const std::string &message) {
-  std::fprintf(stderr, "ds-rank: %s\n", message.c_str());
+  if (gRankLabel >= 0)
+    std::fprintf(stderr, "ds-rank %d: %s\n", gRankLabel, message.c_str());
+  else
+    std::fprintf(stderr, "ds-rank: %s\n", message.c_str());
   std::fflush(stderr);
+}
+
+/// How long a collective or the rendezvous may wait for the other ranks:
+/// DSC_COMM_TIMEOUT seconds, 120 by default.
+Expected<std::chrono::milliseconds> commTimeout() {
+  const char *text = std::getenv("DSC_COMM_TIMEOUT");
+  if (!text || !*text)
+    return std::chrono::milliseconds(120000);
+  char *end = nullptr;
+  double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds > 0.0) || seconds > 86400.0)
+    return Status::error(std::string("DSC_COMM_TIMEOUT: '") + text +
+                         "' is not a number of seconds in (0, 86400]");
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
 } // namespace
@@ -99,7 +122,11 @@ std::string rankUsage(const std::string &program) {
          "  --metrics FILE  training: one JSON line per optimizer step\n"
          "  --save DIR      training: write DIR/model.safetensors at the end\n"
          "  --out DIR       inference: write <output>.npy files here\n"
-         "  --help          this text\n";
+         "  --help          this text\n"
+         "Ranks of a data-parallel plan (started by ds-run) meet through\n"
+         "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (or OMPI_COMM_WORLD_* /\n"
+         "SLURM_*); DSC_COMM_TIMEOUT: seconds a rank waits for the others\n"
+         "(default 120).\n";
 }
 
 std::string defaultPlanPath() {
@@ -123,6 +150,21 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
   Expected<Plan> plan = loadPlan(planPath);
   if (!plan) {
     printError(plan.message());
+    return 1;
+  }
+  // The job's ranks: from the launcher's environment.
+  Expected<WorldInfo> world = worldFromEnvironment();
+  if (!world) {
+    printError(world.message());
+    return 1;
+  }
+  if (world->size > 1)
+    gRankLabel = world->rank;
+  if (world->size != plan->worldSize) {
+    printError(planPath + " is a plan for " + std::to_string(plan->worldSize) +
+               " rank(s), but this job has " + std::to_string(world->size) +
+               " (WORLD_SIZE, from " + world->source +
+               "); start the ranks with ds-run");
     return 1;
   }
   // Options that do not apply to the plan's mode are usage errors.
@@ -161,9 +203,27 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
         printError(message);
         std::exit(code);
       });
+  std::unique_ptr<Communicator> comm;
+  if (world->size > 1) {
+    Expected<std::chrono::milliseconds> timeout = commTimeout();
+    if (!timeout) {
+      printError(timeout.message());
+      return 1;
+    }
+    Expected<std::unique_ptr<Communicator>> created =
+        createGlooCommunicator(*world, *timeout);
+    if (!created) {
+      printError(created.message());
+      return 1;
+    }
+    comm = std::move(created).value();
+  }
   Status result;
+  uint64_t collectiveBytes = 0;
   if (training) {
     TrainOptions options;
+    options.comm = comm.get();
+    options.collectiveBytes = &collectiveBytes;
     options.dataDir = args.data.value_or("");
     options.steps = args.steps.value_or(1);
     options.metricsPath = args.metrics.value_or("");
@@ -181,14 +241,24 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     printError(result.message());
     return 1;
   }
-  std::string predicted =
-      state.plan.predictedPeakBytes
-          ? std::to_string(*state.plan.predictedPeakBytes) + " bytes"
-          : std::string("(none)");
+  std::optional<int64_t> predictedBytes = state.plan.predictedPeakBytes;
+  if (static_cast<size_t>(world->rank) < state.plan.memory.size())
+    predictedBytes = state.plan.memory[world->rank].total;
+  std::string predicted = predictedBytes
+                              ? std::to_string(*predictedBytes) + " bytes"
+                              : std::string("(none)");
+  std::string who =
+      world->size > 1 ? "ds-rank " + std::to_string(world->rank) : "ds-rank";
+  if (training && world->size > 1)
+    std::fprintf(out, "%s: collectives: planned %lld bytes, ran %llu bytes\n",
+                 who.c_str(),
+                 static_cast<long long>(state.plan.collectiveBytesPerStep *
+                                        args.steps.value_or(1)),
+                 static_cast<unsigned long long>(collectiveBytes));
   std::fprintf(out,
-               "ds-rank: memory: predicted %s, measured %zu bytes, peak RSS "
+               "%s: memory: predicted %s, measured %zu bytes, peak RSS "
                "%lld bytes\n",
-               predicted.c_str(), state.memory.bytes(),
+               who.c_str(), predicted.c_str(), state.memory.bytes(),
                static_cast<long long>(peakRssBytes()));
   std::fflush(out);
   return 0;

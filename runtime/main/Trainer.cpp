@@ -8,8 +8,8 @@
 #include "runtime/io/Metrics.h"
 #include "runtime/io/Npy.h"
 #include "runtime/io/OutputDir.h"
-#include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/Weights.h"
+#include "runtime/main/ZeroOptimizer.h"
 #include "runtime/schedule/LrSchedule.h"
 
 #include <chrono>
@@ -18,8 +18,6 @@
 #include <optional>
 
 namespace dsc::runtime {
-
-namespace k = dsc::kernels::cpu;
 
 namespace {
 
@@ -101,28 +99,6 @@ Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
   return Status::success();
 }
 
-/// One param's accumulator next to its arena grad.
-struct Accumulator {
-  const PlanBuffer *param;
-  const PlanBuffer *grad;
-  AlignedBuffer sum;
-};
-
-template <typename T>
-void accumulate(T *dst, const T *src, int64_t n, int64_t gas, bool first) {
-  const T div = static_cast<T>(gas);
-  if (gas == 1) {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(T));
-    return;
-  }
-  if (first)
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = src[i] / div;
-  else
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] += src[i] / div;
-}
-
 double readScalar(const char *p, DType dtype) {
   if (dtype == DType::F64) {
     double d;
@@ -164,83 +140,53 @@ Status runTraining(RankState &state, const TrainOptions &options,
   layout.trainBatchSize = batch.trainBatchSize;
   layout.microBatchSize = batch.microBatchSize;
   layout.gradAccumSteps = gas;
-  layout.dpRank = 0;
+  layout.dpRank = options.comm ? options.comm->rank() : 0;
   layout.dpSize = batch.dpSize;
   Expected<std::optional<DataFeeder>> feeder =
       openFeeder(plan, options.dataDir, layout);
   if (!feeder)
     return feeder.status();
 
-  // Gradient accumulators, then the optimizer state.
-  std::vector<Accumulator> accums;
-  std::vector<OptimizerSlot> slots;
-  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
-    const PlanBuffer &p = plan.buffers[i];
-    Expected<AlignedBuffer> sum = AlignedBuffer::allocate(
-        p.bytes, "the gradient accumulator of '" + p.name + "'", &state.memory);
-    if (!sum)
-      return sum.status();
-    accums.push_back(
-        {&p, plan.find(p.name, BufferRole::Grad), std::move(sum).value()});
+  // Gradient accumulator, staging and optimizer states; the ranks check
+  // that they run the same collectives before the first one.
+  std::unique_ptr<Communicator> single;
+  Communicator *comm = options.comm;
+  if (!comm) {
+    single = createSingleRankCommunicator();
+    comm = single.get();
   }
-  for (Accumulator &a : accums)
-    slots.push_back({a.param->name, a.param->dtype, a.param->numel,
-                     state.at(*a.param), a.sum.data()});
-  Expected<OptimizerDriver> driver =
-      OptimizerDriver::create(*plan.optimizer, std::move(slots), &state.memory);
-  if (!driver)
-    return driver.status();
+  Expected<ZeroOptimizer> zero = ZeroOptimizer::create(state, *comm);
+  if (!zero)
+    return zero.status();
+  if (Status st = zero->checkManifest(); !st.ok())
+    return st;
+  const bool leader = comm->rank() == 0;
 
   const PlanBuffer &lossBuf = *plan.loss();
   for (int64_t s = 0; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
-    double loss = 0.0;
+    double localLoss = 0.0;
     for (int64_t m = 0; m < gas; ++m) {
       if (*feeder)
         if (Status st = feed(state, **feeder, s, m); !st.ok())
           return st;
       state.ctx.step = s * gas + m;
       step(&state.ctx, state.arena.data());
-      loss += readScalar(state.at(lossBuf), lossBuf.dtype) /
-              static_cast<double>(gas);
-      for (Accumulator &a : accums) {
-        const char *g = state.at(*a.grad);
-        if (a.param->dtype == DType::F64)
-          accumulate(reinterpret_cast<double *>(a.sum.data()),
-                     reinterpret_cast<const double *>(g), a.param->numel, gas,
-                     m == 0);
-        else
-          accumulate(reinterpret_cast<float *>(a.sum.data()),
-                     reinterpret_cast<const float *>(g), a.param->numel, gas,
-                     m == 0);
-      }
+      localLoss += readScalar(state.at(lossBuf), lossBuf.dtype) /
+                   static_cast<double>(gas);
+      if (Status st = zero->afterMicroStep(m); !st.ok())
+        return st;
     }
-
-    double normSq = 0.0;
-    for (Accumulator &a : accums)
-      normSq +=
-          a.param->dtype == DType::F64
-              ? k::sumOfSquares(reinterpret_cast<const double *>(a.sum.data()),
-                                a.param->numel)
-              : k::sumOfSquares(reinterpret_cast<const float *>(a.sum.data()),
-                                a.param->numel);
-    const double norm = std::sqrt(normSq);
-    if (plan.gradientClipping > 0.0) {
-      float coef = k::clipCoefficient(normSq, plan.gradientClipping);
-      if (coef < 1.0f)
-        for (Accumulator &a : accums) {
-          if (a.param->dtype == DType::F64)
-            k::scale(reinterpret_cast<double *>(a.sum.data()), a.param->numel,
-                     static_cast<double>(coef));
-          else
-            k::scale(reinterpret_cast<float *>(a.sum.data()), a.param->numel,
-                     coef);
-        }
-    }
+    Expected<ZeroOptimizer::Reduced> reduced = zero->reduceGradients(localLoss);
+    if (!reduced)
+      return reduced.status();
+    const double loss = reduced->loss;
+    const double norm = reduced->gradNorm;
 
     const PlanOptimizer &opt = *plan.optimizer;
     LrState lr = lrAt(plan.schedule, opt.lr, opt.beta1, s);
-    driver->step(lr, s + 1);
+    if (Status st = zero->update(lr, s + 1); !st.ok())
+      return st;
 
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -248,7 +194,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
     double samplesPerSec =
         seconds > 0.0 ? static_cast<double>(batch.trainBatchSize) / seconds
                       : 0.0;
-    if (metrics) {
+    if (metrics && leader) {
       StepMetrics sm;
       sm.step = s + 1;
       sm.loss = loss;
@@ -258,13 +204,13 @@ Status runTraining(RankState &state, const TrainOptions &options,
       if (Status st = metrics->write(sm); !st.ok())
         return st;
     }
-    if (options.log && plan.stepsPerPrint > 0 &&
+    if (options.log && leader && plan.stepsPerPrint > 0 &&
         (s + 1) % plan.stepsPerPrint == 0) {
       ProgressLine line;
       line.rank = plan.rank;
       line.step = s + 1;
       line.lr = {lr.lr};
-      line.mom = {driver->momentumFor(lr)};
+      line.mom = {zero->optimizer().momentumFor(lr)};
       line.loss = loss;
       line.gradNorm = norm;
       line.samplesPerSec = samplesPerSec;
@@ -272,10 +218,13 @@ Status runTraining(RankState &state, const TrainOptions &options,
       std::fflush(options.log);
     }
   }
+  if (options.collectiveBytes)
+    *options.collectiveBytes = zero->collectiveBytes();
   if (metrics)
     if (Status st = metrics->close(); !st.ok())
       return st;
-  if (!options.saveDir.empty())
+  // Every rank holds the same params after the step: rank 0 writes them.
+  if (!options.saveDir.empty() && leader)
     return saveParams(plan, state.arena.data(),
                       options.saveDir + "/model.safetensors");
   return Status::success();

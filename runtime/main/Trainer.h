@@ -1,22 +1,23 @@
 //===- Trainer.h - The training and inference step loops -------*- C++ -*-===//
 //
 // Training (plan mode "training"), for optimizer step s = 0 .. steps-1:
-//   for micro-batch m in [0, GAS): copy each input's micro-batch (DataFeeder,
-//     step s, micro m) into its buffer, set ctx.step = s * GAS + m (the
-//     micro-step counter: dropout draws a fresh stream per micro-batch; with
-//     GAS = 1 it is s), run dsc_step, then accumulate
-//       accum[p] = grad[p] / GAS (m = 0), accum[p] += grad[p] / GAS (m > 0)
-//       loss    += loss / GAS                   (in double)
-//   grad_norm = sqrt(sum over params of sumOfSquares(accum[p])) (pre-clip,
-//     as DeepSpeed reports it); with gradient_clipping > 0 the accumulators
-//     are scaled by clipCoefficient(norm^2, clip);
+//   for micro-batch m in [0, GAS): copy this data-parallel rank's
+//     micro-batch of each input (DataFeeder, step s, micro m) into its
+//     buffer, set ctx.step = s * GAS + m (the micro-step counter: dropout
+//     draws a fresh stream per micro-batch; with GAS = 1 it is s), run
+//     dsc_step, then accumulate the gradients / GAS and loss / GAS (in
+//     double) -- ZeroOptimizer, which also runs the plan's collectives;
+//   the gradients are averaged over the ranks, grad_norm is the global norm
+//     before clipping (as DeepSpeed reports it), clipped with
+//     gradient_clipping > 0, and the loss is the mean over the ranks;
 //   lr (and OneCycle's momentum) = lrAt(schedule, optimizer lr, beta1, s);
-//   the optimizer updates every param in the arena (OptimizerDriver, step
-//     s + 1);
-//   one metrics line {"step": s+1, "loss", "lr", "grad_norm",
+//   the optimizer updates this rank's elements (step s + 1) and the ranks
+//     gather the updated params;
+//   rank 0 writes one metrics line {"step": s+1, "loss", "lr", "grad_norm",
 //     "samples_per_s": train_batch_size / the step's wall seconds}, and
 //     every steps_per_print steps DeepSpeed's progress line on `log`.
-// With a save directory, DIR/model.safetensors then holds every param.
+// With a save directory, rank 0 then writes every param to
+// DIR/model.safetensors.
 //
 // Inference (mode "inference"): micro-batch 0 of step 0 of every input, one
 // dsc_step, then each "output" buffer as <out>/<name>.npy ('/' in a name
@@ -31,6 +32,7 @@
 #ifndef DSC_RUNTIME_MAIN_TRAINER_H
 #define DSC_RUNTIME_MAIN_TRAINER_H
 
+#include "runtime/comm/Communicator.h"
 #include "runtime/io/Status.h"
 #include "runtime/main/RankState.h"
 
@@ -50,11 +52,15 @@ struct TrainOptions {
   std::string saveDir;
   /// Where progress lines go; null: nowhere.
   std::FILE *log = stdout;
+  /// The data-parallel group; null: one rank.
+  Communicator *comm = nullptr;
+  /// When set, receives the payload bytes of the plan's collectives run.
+  uint64_t *collectiveBytes = nullptr;
 };
 
 /// Runs `options.steps` optimizer steps of `state`'s training plan (weights
-/// already loaded). Allocates the gradient accumulators and optimizer states
-/// through state.memory.
+/// already loaded). Allocates the gradient accumulator, the staging buffer
+/// and the optimizer states through state.memory.
 Status runTraining(RankState &state, const TrainOptions &options,
                    StepFunction step);
 

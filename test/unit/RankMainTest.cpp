@@ -188,12 +188,98 @@ TEST(RankMainPlan, Errors) {
                                 "= 2");
   p = trainingPlan();
   p["world_size"] = 2;
-  EXPECT_NE(expectPlanError(p).find("single-rank plans only"),
-            std::string::npos);
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: batch.dp_size: 1, but world_size is 2 (this "
+            "runtime runs data parallelism only)");
   p = trainingPlan();
   p.erase("weights");
   EXPECT_EQ(expectPlanError(p), "out/plan.json: weights: missing, but the "
                                 "plan has params or constants to load");
+}
+
+/// trainingPlan() on two data-parallel ranks with ZeRO stage 1: w's two
+/// elements are one per rank.
+json dataParallelPlan() {
+  json p = trainingPlan();
+  p["world_size"] = 2;
+  p["batch"]["train_batch_size"] = 4;
+  p["batch"]["dp_size"] = 2;
+  p["zero"] = json::parse(R"({"stage": 1, "dp_size": 2, "flat_elements": 2,
+      "reduce_bucket_elements": 2, "allgather_bucket_elements": 2,
+      "staging_elements": 2, "partitions": [[0, 1], [1, 2]],
+      "params": [{"name": "w", "flat_offset": 0, "numel": 2}]})");
+  p["collectives"] = json::parse(R"([
+      {"seq": 0, "op": "reduce_scatter", "group": "dp", "phase": "boundary",
+       "micro": -1, "payload": "gradients", "dtype": "float32",
+       "range": [0, 2], "bytes": 8, "counts": [1, 1]},
+      {"seq": 1, "op": "all_reduce", "group": "dp", "phase": "boundary",
+       "micro": -1, "payload": "grad_norm_squared", "dtype": "float64",
+       "range": [0, 1], "bytes": 8}])");
+  return p;
+}
+
+TEST(RankMainPlan, ParsesADataParallelPlan) {
+  Expected<Plan> plan = parsePlan(dataParallelPlan().dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  ASSERT_TRUE(plan->zero.has_value());
+  EXPECT_EQ(plan->zero->stage, 1);
+  EXPECT_EQ(plan->zero->partitions[1].begin, 1);
+  ASSERT_EQ(plan->collectives.size(), 2u);
+  EXPECT_EQ(plan->collectives[0].op, CollectiveOp::ReduceScatter);
+  EXPECT_EQ(plan->collectives[1].payload, CollectivePayload::GradNormSquared);
+  EXPECT_EQ(plan->collectiveBytesPerStep, 16);
+}
+
+TEST(RankMainPlan, SingleRankPlansGetTheTrivialLayout) {
+  Expected<Plan> plan = parsePlan(trainingPlan().dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  ASSERT_TRUE(plan->zero.has_value());
+  EXPECT_EQ(plan->zero->flatElements, 2);
+  EXPECT_EQ(plan->zero->partitions.size(), 1u);
+  EXPECT_TRUE(plan->collectives.empty());
+}
+
+TEST(RankMainPlan, DataParallelErrors) {
+  json p = dataParallelPlan();
+  p["zero"]["params"][0]["flat_offset"] = 1;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: zero.params[0]: expected "
+                                "param 'w' at flat offset 0");
+  p = dataParallelPlan();
+  p["zero"]["partitions"][1][0] = 0;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: zero.partitions[1]: does not "
+                                "start where the previous one ends");
+  p = dataParallelPlan();
+  p["zero"]["stage"] = 3;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: zero.stage: this runtime runs stages 0, 1 and 2, "
+            "not 3");
+  p = dataParallelPlan();
+  p["collectives"][1]["seq"] = 5;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: collectives[1].seq: expected 1");
+  p = dataParallelPlan();
+  p["collectives"][0]["counts"] = json::array({2, 1});
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: collectives[0].counts: expected one count per "
+            "rank, adding up to the range");
+  p = dataParallelPlan();
+  p["collectives"][0]["bytes"] = 4;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: collectives[0].bytes: does "
+                                "not match the range and dtype");
+  p = dataParallelPlan();
+  p["collectives"][0]["range"] = json::array({0, 3});
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: collectives[0].range: outside the flat space");
+  p = dataParallelPlan();
+  p["collectives"][0]["group"] = "tp";
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: collectives[0].group: unknown group 'tp'");
+  p = dataParallelPlan();
+  p["zero"]["dp_size"] = 3;
+  p["zero"]["partitions"] = json::array(
+      {json::array({0, 1}), json::array({1, 2}), json::array({2, 2})});
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: zero.dp_size: 3, but world_size is 2");
 }
 
 //===-- scheduler ---------------------------------------------------------===//

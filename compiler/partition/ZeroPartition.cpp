@@ -1,0 +1,210 @@
+//===- ZeroPartition.cpp - Data-parallel ZeRO layout and collectives ------===//
+
+#include "compiler/partition/ZeroPartition.h"
+
+#include "llvm/ADT/Twine.h"
+
+#include <algorithm>
+
+namespace dsc::partition {
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Consecutive ranges of at most `bucket` elements covering [0, total).
+std::vector<FlatRange> buckets(int64_t total, int64_t bucket) {
+  std::vector<FlatRange> out;
+  for (int64_t b = 0; b < total; b += bucket)
+    out.push_back({b, std::min(total, b + bucket)});
+  return out;
+}
+
+/// Per rank: how many elements of `range` lie in its partition.
+std::vector<int64_t> countsIn(const FlatRange &range,
+                              const std::vector<FlatRange> &partitions) {
+  std::vector<int64_t> counts;
+  for (const FlatRange &p : partitions)
+    counts.push_back(std::max<int64_t>(0, std::min(range.end, p.end) -
+                                              std::max(range.begin, p.begin)));
+  return counts;
+}
+
+} // namespace
+
+const char *collectiveKindName(CollectiveKind kind) {
+  switch (kind) {
+  case CollectiveKind::AllReduce:
+    return "all_reduce";
+  case CollectiveKind::ReduceScatter:
+    return "reduce_scatter";
+  case CollectiveKind::AllGather:
+    return "all_gather";
+  }
+  return "all_reduce";
+}
+
+const char *collectivePhaseName(CollectivePhase phase) {
+  switch (phase) {
+  case CollectivePhase::MicroStep:
+    return "micro_step";
+  case CollectivePhase::Boundary:
+    return "boundary";
+  case CollectivePhase::AfterOptimizer:
+    return "after_optimizer";
+  }
+  return "boundary";
+}
+
+const char *collectivePayloadName(CollectivePayload payload) {
+  switch (payload) {
+  case CollectivePayload::Gradients:
+    return "gradients";
+  case CollectivePayload::Parameters:
+    return "parameters";
+  case CollectivePayload::GradNormSquared:
+    return "grad_norm_squared";
+  case CollectivePayload::Loss:
+    return "loss";
+  }
+  return "gradients";
+}
+
+int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
+  return stage == 2 ? partitions[rank].size() : flatElements;
+}
+
+int64_t ZeroPlan::stagingElements() const {
+  int64_t reduce =
+      stage == 2 ? std::min(reduceBucketElements, flatElements) : 0;
+  int64_t gather =
+      stage >= 1 ? std::min(allgatherBucketElements, flatElements) : 0;
+  return std::max(reduce, gather);
+}
+
+int64_t ZeroPlan::bytesPerStep() const {
+  int64_t total = 0;
+  for (const PlannedCollective &c : collectives)
+    total += c.bytes();
+  return total;
+}
+
+llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
+  if (in.stage == 3)
+    return makeError("zero_optimization.stage 3 (partitioned parameters) is "
+                     "not implemented yet; use stage 0, 1 or 2");
+  if (in.stage < 0 || in.stage > 3)
+    return makeError("zero_optimization.stage must be 0, 1, 2 or 3, got " +
+                     llvm::Twine(in.stage));
+  if (in.dpSize < 1 || in.gradAccumSteps < 1)
+    return makeError("the data-parallel size and the accumulation steps "
+                     "must be >= 1");
+  if (in.reduceBucketElements < 1)
+    return makeError("zero_optimization.reduce_bucket_size must be >= 1, got " +
+                     llvm::Twine(in.reduceBucketElements));
+  if (in.allgatherBucketElements < 1)
+    return makeError(
+        "zero_optimization.allgather_bucket_size must be >= 1, got " +
+        llvm::Twine(in.allgatherBucketElements));
+
+  ZeroPlan plan;
+  plan.stage = in.stage;
+  plan.dpSize = in.dpSize;
+  plan.elementBytes = in.elementBytes;
+  plan.reduceBucketElements = in.reduceBucketElements;
+  plan.allgatherBucketElements = in.allgatherBucketElements;
+  for (const auto &[name, numel] : in.params) {
+    plan.params.push_back({name, numel, plan.flatElements});
+    plan.flatElements += numel;
+  }
+  const int64_t total = plan.flatElements;
+  const int64_t share = (total + in.dpSize - 1) / in.dpSize;
+  for (int64_t r = 0; r < in.dpSize; ++r)
+    plan.partitions.push_back(
+        {std::min(total, r * share), std::min(total, (r + 1) * share)});
+
+  auto add = [&](CollectiveKind kind, CollectivePhase phase, int64_t micro,
+                 CollectivePayload payload, FlatRange range) {
+    PlannedCollective c;
+    c.seq = static_cast<int64_t>(plan.collectives.size());
+    c.kind = kind;
+    c.phase = phase;
+    c.micro = micro;
+    c.payload = payload;
+    c.range = range;
+    if (kind != CollectiveKind::AllReduce)
+      c.counts = countsIn(range, plan.partitions);
+    bool scalar = payload == CollectivePayload::GradNormSquared ||
+                  payload == CollectivePayload::Loss;
+    c.elementBytes = scalar ? 8 : in.elementBytes;
+    plan.collectives.push_back(std::move(c));
+  };
+
+  // One rank has nothing to exchange.
+  if (in.dpSize > 1) {
+    std::vector<FlatRange> reduceBuckets =
+        buckets(total, in.reduceBucketElements);
+    if (in.stage == 2)
+      for (int64_t m = 0; m < in.gradAccumSteps; ++m)
+        for (const FlatRange &b : reduceBuckets)
+          add(CollectiveKind::ReduceScatter, CollectivePhase::MicroStep, m,
+              CollectivePayload::Gradients, b);
+    for (const FlatRange &b :
+         in.stage == 2 ? std::vector<FlatRange>() : reduceBuckets)
+      add(in.stage == 0 ? CollectiveKind::AllReduce
+                        : CollectiveKind::ReduceScatter,
+          CollectivePhase::Boundary, -1, CollectivePayload::Gradients, b);
+    add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
+        CollectivePayload::GradNormSquared, {0, 1});
+    add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
+        CollectivePayload::Loss, {0, 1});
+    if (in.stage >= 1)
+      for (const FlatRange &b : buckets(total, in.allgatherBucketElements))
+        add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
+            CollectivePayload::Parameters, b);
+  }
+
+  for (int64_t r = 0; r < in.dpSize; ++r) {
+    MemorySplit m;
+    m.parameters = in.arenaParamBytes;
+    m.gradients =
+        in.arenaGradBytes + plan.accumulatorElements(r) * in.elementBytes;
+    int64_t updated = in.stage == 0 ? total : plan.partitions[r].size();
+    m.optimizerStates =
+        updated * in.optimizerStatesPerElement * in.elementBytes;
+    m.activations = in.arenaBytes - in.arenaParamBytes - in.arenaGradBytes;
+    m.workspace = plan.stagingElements() * in.elementBytes;
+    plan.memory.push_back(m);
+  }
+  return plan;
+}
+
+void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan) {
+  os << "zero: stage " << plan.stage << " over " << plan.dpSize
+     << " data-parallel rank(s); " << plan.flatElements
+     << " trainable elements in " << plan.params.size() << " params\n";
+  for (size_t r = 0; r < plan.partitions.size(); ++r) {
+    const FlatRange &p = plan.partitions[r];
+    const MemorySplit &m = plan.memory[r];
+    os << "  rank " << r << ": partition [" << p.begin << ", " << p.end
+       << "); memory bytes: parameters " << m.parameters << ", gradients "
+       << m.gradients << ", optimizer states " << m.optimizerStates
+       << ", activations " << m.activations << ", workspace " << m.workspace
+       << ", total " << m.total() << "\n";
+  }
+  os << "collectives per optimizer step: " << plan.collectives.size() << " ("
+     << plan.bytesPerStep() << " bytes per rank)\n";
+  for (const PlannedCollective &c : plan.collectives) {
+    os << "  #" << c.seq << " " << collectiveKindName(c.kind) << " dp "
+       << collectivePayloadName(c.payload) << " [" << c.range.begin << ", "
+       << c.range.end << ") " << c.bytes() << " bytes, "
+       << collectivePhaseName(c.phase);
+    if (c.micro >= 0)
+      os << " " << c.micro;
+    os << "\n";
+  }
+}
+
+} // namespace dsc::partition

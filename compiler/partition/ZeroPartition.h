@@ -1,0 +1,156 @@
+//===- ZeroPartition.h - Data-parallel ZeRO layout and collectives -*- C++
+//-*-===//
+//
+// Decides, before launch, how a data-parallel job of N ranks shares its
+// model states (ZeRO stages 0-2, deepspeed.md) and which collectives every
+// rank runs in one optimizer step, in order:
+//
+// - The trainable params, in plan order, form one flat space of P elements
+//   (a param's `flatOffset` is its first element there). Rank r owns the
+//   partition [r*S, (r+1)*S) clipped to P, S = ceil(P / N): with 3 ranks and
+//   P = 10 the partitions hold 4, 4 and 2 elements.
+// - Stage 0: at the accumulation boundary, all_reduce of the flat gradient in
+//   buckets of reduce_bucket_size elements.
+// - Stage 1: at the boundary, reduce_scatter of the flat gradient in the same
+//   buckets (each rank keeps the sums of its partition); after the optimizer
+//   has updated the partition, all_gather of the params in buckets of
+//   allgather_bucket_size elements.
+// - Stage 2: as stage 1, but the reduce_scatter runs after every micro-step,
+//   so each rank accumulates only its partition's gradient.
+// - Every stage: one all_reduce (sum, float64) of the squared gradient norm
+//   of each rank's partition, so every rank clips with the global norm, and
+//   one of the ranks' losses, so every rank reports the global batch's.
+//
+// A bucket's reduce_scatter / all_gather hands rank r the part of the bucket
+// inside r's partition (`counts`, possibly 0). The per-rank memory split
+// predicts what the runtime allocates: the arena (params, their gradients and
+// activations), the gradient accumulator (the whole flat space, or the
+// partition in stage 2), the optimizer states of the params the rank updates,
+// and one staging buffer for collectives on params that do not lie
+// contiguously in the arena.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_COMPILER_PARTITION_ZEROPARTITION_H
+#define DSC_COMPILER_PARTITION_ZEROPARTITION_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsc::partition {
+
+/// Half-open range of flat elements.
+struct FlatRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+};
+
+struct FlatParam {
+  std::string name;
+  int64_t numel = 0;
+  int64_t flatOffset = 0;
+};
+
+enum class CollectiveKind { AllReduce, ReduceScatter, AllGather };
+/// When a collective runs: after micro-step `micro`, at the accumulation
+/// boundary (before the optimizer), or after the optimizer.
+enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
+/// What a collective carries.
+enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
+
+struct PlannedCollective {
+  /// 0-based position in the step's sequence.
+  int64_t seq = 0;
+  CollectiveKind kind = CollectiveKind::AllReduce;
+  CollectivePhase phase = CollectivePhase::Boundary;
+  /// The micro-step of a MicroStep collective; -1 otherwise.
+  int64_t micro = -1;
+  CollectivePayload payload = CollectivePayload::Gradients;
+  /// Flat elements (Gradients / Parameters); {0, 1} for the norm and loss.
+  FlatRange range;
+  /// Per rank: elements of `range` in its partition (reduce_scatter,
+  /// all_gather); empty for all_reduce.
+  std::vector<int64_t> counts;
+  /// Element size: the params' for Gradients / Parameters, 8 (float64) for
+  /// the norm and the loss.
+  int64_t elementBytes = 4;
+  /// range.size() * elementBytes.
+  int64_t bytes() const { return range.size() * elementBytes; }
+};
+
+/// Bytes a rank holds, by kind.
+struct MemorySplit {
+  int64_t parameters = 0;
+  int64_t gradients = 0;
+  int64_t optimizerStates = 0;
+  int64_t activations = 0;
+  int64_t workspace = 0;
+  int64_t total() const {
+    return parameters + gradients + optimizerStates + activations + workspace;
+  }
+};
+
+struct ZeroInputs {
+  /// name, elements; in plan order.
+  std::vector<std::pair<std::string, int64_t>> params;
+  /// Bytes of one param element (4 for float32).
+  int64_t elementBytes = 4;
+  int64_t stage = 0;
+  int64_t dpSize = 1;
+  int64_t gradAccumSteps = 1;
+  int64_t reduceBucketElements = 500000000;
+  int64_t allgatherBucketElements = 500000000;
+  /// Optimizer state tensors per param element (Adam: 2, SGD with
+  /// momentum: 1, plain SGD: 0).
+  int64_t optimizerStatesPerElement = 2;
+  /// The arena: its size and the bytes of params and of their gradients in
+  /// it.
+  int64_t arenaBytes = 0;
+  int64_t arenaParamBytes = 0;
+  int64_t arenaGradBytes = 0;
+};
+
+struct ZeroPlan {
+  int64_t stage = 0;
+  int64_t dpSize = 1;
+  int64_t elementBytes = 4;
+  int64_t flatElements = 0;
+  int64_t reduceBucketElements = 0;
+  int64_t allgatherBucketElements = 0;
+  std::vector<FlatParam> params;
+  /// Indexed by data-parallel rank.
+  std::vector<FlatRange> partitions;
+  /// One optimizer step, in the order every rank runs them.
+  std::vector<PlannedCollective> collectives;
+  /// Elements of the runtime's gradient accumulator and staging buffer.
+  int64_t accumulatorElements(int64_t rank) const;
+  int64_t stagingElements() const;
+  /// Indexed by data-parallel rank.
+  std::vector<MemorySplit> memory;
+
+  int64_t bytesPerStep() const;
+};
+
+/// Lays out the flat space and the collectives. Errors: a stage outside
+/// 0-2 (stage 3 is not implemented yet), bucket sizes < 1, dpSize < 1.
+llvm::Expected<ZeroPlan> planZero(const ZeroInputs &inputs);
+
+/// The plan for people (plan.txt): the layout, each rank's memory by kind,
+/// the collectives of one step.
+void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan);
+
+/// "all_reduce", "reduce_scatter", "all_gather".
+const char *collectiveKindName(CollectiveKind kind);
+/// "micro_step", "boundary", "after_optimizer".
+const char *collectivePhaseName(CollectivePhase phase);
+/// "gradients", "parameters", "grad_norm_squared", "loss".
+const char *collectivePayloadName(CollectivePayload payload);
+
+} // namespace dsc::partition
+
+#endif // DSC_COMPILER_PARTITION_ZEROPARTITION_H

@@ -1,0 +1,75 @@
+//===- Communicator.cpp - Collectives between the ranks of a job ----------===//
+
+#include "runtime/comm/Communicator.h"
+
+#include <string>
+
+namespace dsc::runtime {
+
+Communicator::~Communicator() = default;
+
+namespace {
+
+/// World size 1: the data already is the result. The arguments are still
+/// checked, so that a plan that is wrong for one rank fails here as it would
+/// on many.
+class SingleRankCommunicator final : public Communicator {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+
+  Status allReduce(void *, int64_t elements, DType dtype, ReduceOp) override {
+    if (elements < 0)
+      return Status::error("all_reduce: negative count " +
+                           std::to_string(elements));
+    count(static_cast<uint64_t>(elements) * dtypeSize(dtype));
+    return Status::success();
+  }
+
+  Status reduceScatter(void *, const std::vector<int64_t> &counts,
+                       DType dtype) override {
+    return chunked("reduce_scatter", counts, dtype);
+  }
+
+  Status allGather(void *, const std::vector<int64_t> &counts,
+                   DType dtype) override {
+    return chunked("all_gather", counts, dtype);
+  }
+
+  Status broadcast(void *, int64_t bytes, int root) override {
+    if (root != 0)
+      return Status::error("broadcast: root " + std::to_string(root) +
+                           " is not a rank of a world of size 1");
+    if (bytes < 0)
+      return Status::error("broadcast: negative size " + std::to_string(bytes));
+    count(static_cast<uint64_t>(bytes));
+    return Status::success();
+  }
+
+  Status barrier() override {
+    count(0);
+    return Status::success();
+  }
+
+private:
+  Status chunked(const char *what, const std::vector<int64_t> &counts,
+                 DType dtype) {
+    if (counts.size() != 1)
+      return Status::error(std::string(what) + ": " +
+                           std::to_string(counts.size()) +
+                           " counts for a world of size 1");
+    if (counts[0] < 0)
+      return Status::error(std::string(what) + ": negative count " +
+                           std::to_string(counts[0]));
+    count(static_cast<uint64_t>(counts[0]) * dtypeSize(dtype));
+    return Status::success();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Communicator> createSingleRankCommunicator() {
+  return std::make_unique<SingleRankCommunicator>();
+}
+
+} // namespace dsc::runtime

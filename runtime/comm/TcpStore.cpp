@@ -1,0 +1,845 @@
+//===- TcpStore.cpp - The env:// rendezvous: a key-value store ------------===//
+
+#include "runtime/comm/TcpStore.h"
+
+#include <gloo/common/error.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+#include <utility>
+
+#include <condition_variable>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace dsc::runtime {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+enum Op : uint8_t { OpHello = 1, OpSet = 2, OpGet = 3, OpWait = 4 };
+
+/// Frames larger than this are a protocol error, not an allocation.
+constexpr uint32_t kMaxFrame = 256u << 20;
+/// How long a client waits for a WAIT reply beyond the WAIT's own timeout:
+/// the server answers at its deadline, this only covers a master that hangs.
+constexpr milliseconds kReplyGrace(2000);
+/// Pause between attempts to reach a master that is not listening yet.
+constexpr milliseconds kConnectRetry(50);
+
+const std::string kArrivedPrefix = "arrived/";
+
+void putU32(std::string &out, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void putStr(std::string &out, const char *data, size_t size) {
+  putU32(out, static_cast<uint32_t>(size));
+  out.append(data, size);
+}
+
+void putStr(std::string &out, const std::string &s) {
+  putStr(out, s.data(), s.size());
+}
+
+/// Reads the fields of one frame body; every read fails past the end.
+class Reader {
+public:
+  explicit Reader(const std::string &body)
+      : p(body.data()), end(body.data() + body.size()) {}
+
+  bool u8(uint8_t &v) {
+    if (end - p < 1)
+      return false;
+    v = static_cast<uint8_t>(*p++);
+    return true;
+  }
+  bool u32(uint32_t &v) {
+    if (end - p < 4)
+      return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i)
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+    p += 4;
+    return true;
+  }
+  bool str(std::string &s) {
+    uint32_t n;
+    if (!u32(n) || static_cast<size_t>(end - p) < n)
+      return false;
+    s.assign(p, n);
+    p += n;
+    return true;
+  }
+  bool atEnd() const { return p == end; }
+
+private:
+  const char *p;
+  const char *end;
+};
+
+std::string frame(const std::string &body) {
+  std::string out;
+  putU32(out, static_cast<uint32_t>(body.size()));
+  return out + body;
+}
+
+std::string errnoText(const char *call, int err) {
+  return std::string(call) + ": " + std::strerror(err);
+}
+
+/// Milliseconds from now to `deadline`, at least 0, rounded up so that a
+/// poll() never returns just before the deadline and spins.
+int msUntil(Clock::time_point deadline) {
+  auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero())
+    return 0;
+  auto ms = std::chrono::ceil<milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+}
+
+/// poll() on one descriptor until `deadline`; false on timeout, with errno
+/// set on a poll failure (0 for a timeout).
+bool pollUntil(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, msUntil(deadline));
+    if (n > 0)
+      return true;
+    if (n == 0) {
+      errno = 0;
+      return false;
+    }
+    if (errno != EINTR)
+      return false;
+  }
+}
+
+std::string endpointOf(const std::string &host, int port) {
+  bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::vector<int> ranksOfArrivalKeys(const std::vector<std::string> &keys) {
+  std::vector<int> ranks;
+  for (const std::string &k : keys)
+    if (k.rfind(kArrivedPrefix, 0) == 0)
+      ranks.push_back(std::atoi(k.c_str() + kArrivedPrefix.size()));
+  std::sort(ranks.begin(), ranks.end());
+  return ranks;
+}
+
+std::string joinQuoted(const std::vector<std::string> &keys) {
+  std::string out;
+  for (const std::string &k : keys)
+    out += (out.empty() ? "'" : ", '") + k + "'";
+  return out;
+}
+
+} // namespace
+
+std::string formatDuration(milliseconds duration) {
+  int64_t ms = duration.count();
+  if (ms % 1000 == 0)
+    return std::to_string(ms / 1000) + " s";
+  if (ms < 1000)
+    return std::to_string(ms) + " ms";
+  std::string tenths = std::to_string(ms / 100);
+  return tenths.substr(0, tenths.size() - 1) + "." + tenths.back() + " s";
+}
+
+//===----------------------------------------------------------------------===//
+// The server (rank 0)
+//===----------------------------------------------------------------------===//
+
+/// The key-value server: one thread, poll() over the listening socket, a
+/// wake-up pipe and the clients. Keys, clients and pending WAITs belong to
+/// that thread; only the count of connected clients is shared.
+class TcpStoreServer {
+public:
+  static Expected<std::unique_ptr<TcpStoreServer>>
+  start(const WorldInfo &world);
+  ~TcpStoreServer();
+
+  /// Returns once no client is connected, or at `deadline`.
+  void waitForClientsToLeave(Clock::time_point deadline);
+
+private:
+  struct Conn {
+    int fd;
+    std::string in;
+    std::string out;
+    bool dead = false;
+  };
+  struct Waiter {
+    int fd;
+    std::vector<std::string> keys;
+    Clock::time_point deadline;
+  };
+
+  TcpStoreServer() = default;
+  void run();
+  void acceptClients();
+  void readFrom(Conn &c);
+  void writeTo(Conn &c);
+  /// Handles one request; false when it is malformed.
+  bool handle(Conn &c, const std::string &body);
+  /// Answers every WAIT whose keys have all come or whose deadline passed.
+  void answerWaiters();
+  Conn *find(int fd);
+  std::vector<std::string> missing(const std::vector<std::string> &keys) const;
+
+  int listenFd = -1;
+  int wakeRead = -1, wakeWrite = -1;
+  std::thread thread;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  size_t clients = 0; // guarded by mutex
+  bool stopping = false;
+
+  // Owned by the server thread.
+  std::map<std::string, std::vector<char>> data;
+  std::vector<Conn> conns;
+  std::vector<Waiter> waiters;
+};
+
+Expected<std::unique_ptr<TcpStoreServer>>
+TcpStoreServer::start(const WorldInfo &world) {
+  std::string where = "MASTER_PORT " + std::to_string(world.masterPort) +
+                      " on " + world.masterAddr;
+  // The family of MASTER_ADDR decides the socket's; it listens on every
+  // address of that family, as PyTorch's store does, so that other hosts
+  // reach it whichever of this host's names MASTER_ADDR is.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo *found = nullptr;
+  if (int rc = ::getaddrinfo(world.masterAddr.c_str(), nullptr, &hints, &found))
+    return Status::error("rank 0: cannot resolve MASTER_ADDR " +
+                         world.masterAddr + " (" + ::gai_strerror(rc) + ")");
+  int family = found->ai_family;
+  ::freeaddrinfo(found);
+
+  std::unique_ptr<TcpStoreServer> server(new TcpStoreServer);
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return Status::error("rank 0: cannot listen on " + where + " (" +
+                         errnoText("socket", errno) + ")");
+  server->listenFd = fd;
+  int one = 1, zero = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_storage addr{};
+  socklen_t len;
+  if (family == AF_INET6) {
+    // Dual stack: IPv4 clients reach it too.
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    auto *a6 = reinterpret_cast<sockaddr_in6 *>(&addr);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_addr = in6addr_any;
+    a6->sin6_port = htons(static_cast<uint16_t>(world.masterPort));
+    len = sizeof(sockaddr_in6);
+  } else {
+    auto *a4 = reinterpret_cast<sockaddr_in *>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    a4->sin_port = htons(static_cast<uint16_t>(world.masterPort));
+    len = sizeof(sockaddr_in);
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), len) != 0) {
+    int err = errno;
+    if (err == EADDRINUSE)
+      return Status::error(where + " is in use (" + errnoText("bind", err) +
+                           "); choose another with --master_port");
+    return Status::error("rank 0: cannot listen on " + where + " (" +
+                         errnoText("bind", err) + ")");
+  }
+  if (::listen(fd, SOMAXCONN) != 0) {
+    int err = errno;
+    if (err == EADDRINUSE)
+      return Status::error(where + " is in use (" + errnoText("listen", err) +
+                           "); choose another with --master_port");
+    return Status::error("rank 0: cannot listen on " + where + " (" +
+                         errnoText("listen", err) + ")");
+  }
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) != 0)
+    return Status::error("rank 0: cannot start the rendezvous server (" +
+                         errnoText("pipe", errno) + ")");
+  server->wakeRead = pipeFds[0];
+  server->wakeWrite = pipeFds[1];
+  TcpStoreServer *raw = server.get();
+  server->thread = std::thread([raw] { raw->run(); });
+  return server;
+}
+
+TcpStoreServer::~TcpStoreServer() {
+  if (thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    char byte = 1;
+    while (::write(wakeWrite, &byte, 1) < 0 && errno == EINTR) {
+    }
+    thread.join();
+  }
+  for (Conn &c : conns)
+    ::close(c.fd);
+  for (int fd : {listenFd, wakeRead, wakeWrite})
+    if (fd >= 0)
+      ::close(fd);
+}
+
+void TcpStoreServer::waitForClientsToLeave(Clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mutex);
+  changed.wait_until(lock, deadline, [&] { return clients == 0; });
+}
+
+TcpStoreServer::Conn *TcpStoreServer::find(int fd) {
+  for (Conn &c : conns)
+    if (c.fd == fd)
+      return &c;
+  return nullptr;
+}
+
+std::vector<std::string>
+TcpStoreServer::missing(const std::vector<std::string> &keys) const {
+  std::vector<std::string> out;
+  for (const std::string &k : keys)
+    if (!data.count(k))
+      out.push_back(k);
+  return out;
+}
+
+void TcpStoreServer::run() {
+  std::vector<pollfd> fds;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (stopping)
+        return;
+    }
+    fds.clear();
+    fds.push_back({wakeRead, POLLIN, 0});
+    fds.push_back({listenFd, POLLIN, 0});
+    for (const Conn &c : conns)
+      fds.push_back({c.fd,
+                     static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)),
+                     0});
+    int timeoutMs = -1;
+    for (const Waiter &w : waiters) {
+      int ms = msUntil(w.deadline);
+      timeoutMs = timeoutMs < 0 ? ms : std::min(timeoutMs, ms);
+    }
+    int n = ::poll(fds.data(), fds.size(), timeoutMs);
+    if (n < 0 && errno != EINTR)
+      return; // Nothing sensible left to do; clients see the close.
+    if (n > 0) {
+      if (fds[0].revents) {
+        char buf[64];
+        while (::read(wakeRead, buf, sizeof(buf)) > 0) {
+        }
+      }
+      if (fds[1].revents)
+        acceptClients();
+      // conns may have grown in acceptClients(): index the poll results by
+      // descriptor, not by position.
+      for (size_t i = 2; i < fds.size(); ++i) {
+        if (!fds[i].revents)
+          continue;
+        Conn *c = find(fds[i].fd);
+        if (!c || c->dead)
+          continue;
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+          readFrom(*c);
+        if (!c->dead && (fds[i].revents & POLLOUT))
+          writeTo(*c);
+      }
+    }
+    answerWaiters();
+    for (Conn &c : conns)
+      if (!c.dead && !c.out.empty())
+        writeTo(c);
+    size_t before = conns.size();
+    for (const Conn &c : conns) {
+      if (!c.dead)
+        continue;
+      ::close(c.fd);
+      waiters.erase(
+          std::remove_if(waiters.begin(), waiters.end(),
+                         [&](const Waiter &w) { return w.fd == c.fd; }),
+          waiters.end());
+    }
+    conns.erase(std::remove_if(conns.begin(), conns.end(),
+                               [](const Conn &c) { return c.dead; }),
+                conns.end());
+    if (conns.size() != before) {
+      std::lock_guard<std::mutex> lock(mutex);
+      clients = conns.size();
+      changed.notify_all();
+    }
+  }
+}
+
+void TcpStoreServer::acceptClients() {
+  while (true) {
+    int fd =
+        ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+      break; // EAGAIN, or a client that left before we took it.
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    conns.push_back(Conn{fd, {}, {}, false});
+    std::lock_guard<std::mutex> lock(mutex);
+    clients = conns.size();
+    changed.notify_all();
+  }
+}
+
+void TcpStoreServer::readFrom(Conn &c) {
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      c.in.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+      c.dead = true;
+    break;
+  }
+  // Whole frames only; a partial one waits for more bytes.
+  size_t pos = 0;
+  while (!c.dead && c.in.size() - pos >= 4) {
+    uint32_t len = 0;
+    for (int i = 0; i < 4; ++i)
+      len |= static_cast<uint32_t>(static_cast<uint8_t>(c.in[pos + i]))
+             << (8 * i);
+    if (len > kMaxFrame) {
+      c.dead = true;
+      break;
+    }
+    if (c.in.size() - pos - 4 < len)
+      break;
+    std::string body = c.in.substr(pos + 4, len);
+    pos += 4 + len;
+    if (!handle(c, body))
+      c.dead = true;
+  }
+  c.in.erase(0, pos);
+}
+
+void TcpStoreServer::writeTo(Conn &c) {
+  while (!c.out.empty()) {
+    ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    c.dead = true;
+    return;
+  }
+}
+
+bool TcpStoreServer::handle(Conn &c, const std::string &body) {
+  Reader r(body);
+  uint8_t op;
+  if (!r.u8(op))
+    return false;
+  std::string reply;
+  switch (op) {
+  case OpHello: {
+    uint32_t rank;
+    if (!r.u32(rank) || !r.atEnd())
+      return false;
+    reply.push_back(1);
+    break;
+  }
+  case OpSet: {
+    std::string key, value;
+    if (!r.str(key) || !r.str(value) || !r.atEnd())
+      return false;
+    data[key] = std::vector<char>(value.begin(), value.end());
+    reply.push_back(1);
+    c.out += frame(reply);
+    answerWaiters();
+    return true;
+  }
+  case OpGet: {
+    std::string key;
+    if (!r.str(key) || !r.atEnd())
+      return false;
+    auto it = data.find(key);
+    reply.push_back(it != data.end() ? 1 : 0);
+    if (it != data.end())
+      putStr(reply, it->second.data(), it->second.size());
+    break;
+  }
+  case OpWait: {
+    uint32_t timeoutMs, count;
+    if (!r.u32(timeoutMs) || !r.u32(count))
+      return false;
+    Waiter w{c.fd, {}, Clock::now() + milliseconds(timeoutMs)};
+    for (uint32_t i = 0; i < count; ++i) {
+      std::string key;
+      if (!r.str(key))
+        return false;
+      w.keys.push_back(std::move(key));
+    }
+    if (!r.atEnd())
+      return false;
+    if (!missing(w.keys).empty()) {
+      // Answered by answerWaiters() when the keys come or time runs out.
+      waiters.push_back(std::move(w));
+      return true;
+    }
+    reply.push_back(1);
+    break;
+  }
+  default:
+    return false;
+  }
+  c.out += frame(reply);
+  return true;
+}
+
+void TcpStoreServer::answerWaiters() {
+  Clock::time_point now = Clock::now();
+  for (size_t i = 0; i < waiters.size();) {
+    Waiter &w = waiters[i];
+    std::vector<std::string> absent = missing(w.keys);
+    if (!absent.empty() && w.deadline > now) {
+      ++i;
+      continue;
+    }
+    std::string reply;
+    reply.push_back(absent.empty() ? 1 : 0);
+    if (!absent.empty()) {
+      putU32(reply, static_cast<uint32_t>(absent.size()));
+      for (const std::string &k : absent)
+        putStr(reply, k);
+    }
+    if (Conn *c = find(w.fd))
+      c->out += frame(reply);
+    waiters.erase(waiters.begin() + static_cast<long>(i));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The client (every rank)
+//===----------------------------------------------------------------------===//
+
+TcpStore::TcpStore(const WorldInfo &world, milliseconds timeout)
+    : world(world), defaultTimeout(timeout),
+      masterEndpoint(endpointOf(world.masterAddr, world.masterPort)) {}
+
+TcpStore::~TcpStore() {
+  // Closing the connection tells rank 0 this rank is done with the store.
+  closeConnection();
+  if (server)
+    server->waitForClientsToLeave(Clock::now() + defaultTimeout);
+}
+
+void TcpStore::closeConnection() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
+  if (lostReason.empty())
+    lostReason = "closed";
+}
+
+Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
+                                                     milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  std::unique_ptr<TcpStore> store(new TcpStore(world, timeout));
+  if (world.rank == 0) {
+    auto server = TcpStoreServer::start(world);
+    if (!server)
+      return server.status();
+    store->server = std::move(*server);
+  }
+  if (Status s = store->connectToMaster(deadline); !s.ok())
+    return s;
+
+  std::string hello(1, static_cast<char>(OpHello));
+  putU32(hello, static_cast<uint32_t>(world.rank));
+  auto reply = store->roundTrip(hello, deadline);
+  if (!reply)
+    return reply.status();
+  if (Status s = store->trySet(kArrivedPrefix + std::to_string(world.rank), {});
+      !s.ok())
+    return s;
+
+  std::vector<std::string> keys;
+  for (int r = 0; r < world.size; ++r)
+    keys.push_back(kArrivedPrefix + std::to_string(r));
+  milliseconds left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+  auto absent = store->waitForKeys(keys, std::max(left, milliseconds(1)));
+  if (!absent)
+    return absent.status();
+  if (!absent->empty()) {
+    std::string ranks;
+    for (int r : ranksOfArrivalKeys(*absent))
+      ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    return Status::error(
+        "rank(s) " + ranks + " never arrived at the rendezvous on " +
+        store->masterEndpoint + " within " + formatDuration(timeout));
+  }
+  return store;
+}
+
+Status TcpStore::connectToMaster(Clock::time_point deadline) {
+  std::string lastError = "no address";
+  std::string port = std::to_string(world.masterPort);
+  do {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo *found = nullptr;
+    int rc =
+        ::getaddrinfo(world.masterAddr.c_str(), port.c_str(), &hints, &found);
+    if (rc != 0) {
+      // A name the resolver does not know will not appear by retrying.
+      if (rc != EAI_AGAIN)
+        return Status::error("rank " + std::to_string(world.rank) +
+                             ": cannot resolve MASTER_ADDR " +
+                             world.masterAddr + " (" + ::gai_strerror(rc) +
+                             ")");
+      lastError = std::string("getaddrinfo: ") + ::gai_strerror(rc);
+    }
+    for (addrinfo *a = found; a; a = a->ai_next) {
+      int s =
+          ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                   a->ai_protocol);
+      if (s < 0) {
+        lastError = errnoText("socket", errno);
+        continue;
+      }
+      int err = 0;
+      if (::connect(s, a->ai_addr, a->ai_addrlen) != 0) {
+        err = errno;
+        if (err == EINPROGRESS) {
+          if (pollUntil(s, POLLOUT, deadline)) {
+            socklen_t len = sizeof(err);
+            ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+          } else {
+            err = errno ? errno : ETIMEDOUT;
+          }
+        }
+      }
+      if (err == 0) {
+        int one = 1;
+        ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        ::freeaddrinfo(found);
+        std::lock_guard<std::mutex> lock(mutex);
+        fd = s;
+        return Status::success();
+      }
+      lastError = errnoText("connect", err);
+      ::close(s);
+    }
+    if (found)
+      ::freeaddrinfo(found);
+    // The master may simply not be listening yet: try again until the
+    // deadline.
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(kConnectRetry, deadline - Clock::now()));
+  } while (Clock::now() < deadline);
+  return Status::error("rank " + std::to_string(world.rank) +
+                       ": could not reach the master " + masterEndpoint +
+                       " within " + formatDuration(defaultTimeout) + " (" +
+                       lastError + ")");
+}
+
+Expected<std::string> TcpStore::roundTrip(const std::string &request,
+                                          Clock::time_point deadline) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto lost = [&](const std::string &why) -> Status {
+    if (fd >= 0)
+      ::close(fd);
+    fd = -1;
+    lostReason = why;
+    return Status::error("rank " + std::to_string(world.rank) +
+                         ": lost the connection to the rendezvous on " +
+                         masterEndpoint + " (" + why + ")");
+  };
+  if (fd < 0)
+    return Status::error("rank " + std::to_string(world.rank) +
+                         ": no connection to the rendezvous on " +
+                         masterEndpoint + " (" + lostReason + ")");
+
+  std::string out = frame(request);
+  size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!pollUntil(fd, POLLOUT, deadline))
+        return lost(errno ? errnoText("poll", errno) : "send timed out");
+      continue;
+    }
+    return lost(errnoText("send", errno));
+  }
+
+  std::string in;
+  size_t want = 4;
+  bool haveLength = false;
+  while (in.size() < want) {
+    char buf[65536];
+    size_t chunk = std::min(sizeof(buf), want - in.size());
+    ssize_t n = ::recv(fd, buf, chunk, 0);
+    if (n > 0) {
+      in.append(buf, static_cast<size_t>(n));
+      if (!haveLength && in.size() == 4) {
+        uint32_t len = 0;
+        for (int i = 0; i < 4; ++i)
+          len |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
+        if (len > kMaxFrame)
+          return lost("reply frame of " + std::to_string(len) + " bytes");
+        haveLength = true;
+        want = 4 + len;
+      }
+      continue;
+    }
+    if (n == 0)
+      return lost("the master closed the connection");
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (!pollUntil(fd, POLLIN, deadline))
+        return lost(errno ? errnoText("poll", errno)
+                          : "no reply from the master in time");
+      continue;
+    }
+    return lost(errnoText("recv", errno));
+  }
+  return in.substr(4);
+}
+
+Status TcpStore::trySet(const std::string &key, const std::vector<char> &data) {
+  std::string request(1, static_cast<char>(OpSet));
+  putStr(request, key);
+  putStr(request, data.data(), data.size());
+  auto reply = roundTrip(request, Clock::now() + defaultTimeout);
+  if (!reply)
+    return reply.status();
+  return Status::success();
+}
+
+Expected<std::vector<std::string>>
+TcpStore::waitForKeys(const std::vector<std::string> &keys,
+                      milliseconds timeout) {
+  if (timeout <= milliseconds::zero())
+    timeout = defaultTimeout;
+  std::string request(1, static_cast<char>(OpWait));
+  putU32(request,
+         static_cast<uint32_t>(std::min<int64_t>(timeout.count(), 0x7fffffff)));
+  putU32(request, static_cast<uint32_t>(keys.size()));
+  for (const std::string &k : keys)
+    putStr(request, k);
+  auto reply = roundTrip(request, Clock::now() + timeout + kReplyGrace);
+  if (!reply)
+    return reply.status();
+  Reader r(*reply);
+  uint8_t ok;
+  std::vector<std::string> absent;
+  if (!r.u8(ok))
+    return Status::error("rank " + std::to_string(world.rank) +
+                         ": malformed reply from the rendezvous on " +
+                         masterEndpoint);
+  if (!ok) {
+    uint32_t count = 0;
+    r.u32(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      std::string key;
+      if (!r.str(key))
+        break;
+      absent.push_back(std::move(key));
+    }
+  }
+  return absent;
+}
+
+Status TcpStore::tryWait(const std::vector<std::string> &keys,
+                         milliseconds timeout) {
+  if (timeout <= milliseconds::zero())
+    timeout = defaultTimeout;
+  auto absent = waitForKeys(keys, timeout);
+  if (!absent)
+    return absent.status();
+  if (!absent->empty())
+    return Status::error("rank " + std::to_string(world.rank) +
+                         ": timed out after " + formatDuration(timeout) +
+                         " waiting for key(s) " + joinQuoted(*absent) +
+                         " in the rendezvous on " + masterEndpoint);
+  return Status::success();
+}
+
+Expected<std::vector<char>> TcpStore::tryGet(const std::string &key,
+                                             milliseconds timeout) {
+  if (Status s = tryWait({key}, timeout); !s.ok())
+    return s;
+  std::string request(1, static_cast<char>(OpGet));
+  putStr(request, key);
+  auto reply = roundTrip(request, Clock::now() + defaultTimeout);
+  if (!reply)
+    return reply.status();
+  Reader r(*reply);
+  uint8_t found = 0;
+  std::string value;
+  if (!r.u8(found) || !found || !r.str(value))
+    return Status::error("rank " + std::to_string(world.rank) + ": key '" +
+                         key + "' vanished from the rendezvous on " +
+                         masterEndpoint);
+  return std::vector<char>(value.begin(), value.end());
+}
+
+void TcpStore::set(const std::string &key, const std::vector<char> &data) {
+  if (Status s = trySet(key, data); !s.ok())
+    throw gloo::IoException(s.message());
+}
+
+std::vector<char> TcpStore::get(const std::string &key) {
+  auto value = tryGet(key, defaultTimeout);
+  if (!value)
+    throw gloo::IoException(value.message());
+  return std::move(*value);
+}
+
+void TcpStore::wait(const std::vector<std::string> &keys) {
+  wait(keys, defaultTimeout);
+}
+
+void TcpStore::wait(const std::vector<std::string> &keys,
+                    const milliseconds &timeout) {
+  if (Status s = tryWait(keys, timeout); !s.ok())
+    throw gloo::IoException(s.message());
+}
+
+} // namespace dsc::runtime

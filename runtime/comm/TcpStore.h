@@ -1,0 +1,122 @@
+//===- TcpStore.h - The env:// rendezvous: a key-value store ----*- C++ -*-===//
+//
+// How the ranks of a job find each other, as PyTorch's env:// does: rank 0
+// serves a small key-value store on MASTER_ADDR:MASTER_PORT, and every rank,
+// rank 0 included, is a client of it. Gloo's full-mesh connect publishes each
+// rank's transport address in it; later the NCCL unique id can go through it.
+//
+// The server is one background thread around poll(): it holds the keys and
+// answers SET, GET and WAIT (a WAIT is answered when all its keys exist or,
+// with the keys still missing, when its deadline passes). Messages are
+// length-prefixed frames:
+//
+//   frame    = u32 length, body                (integers little-endian)
+//   request  = u8 op, fields
+//     HELLO  u32 rank                      -> u8 1
+//     SET    str key, str value            -> u8 1
+//     GET    str key                       -> u8 found, str value
+//     WAIT   u32 timeout_ms, u32 n, n*str  -> u8 1, or u8 0, u32 m, m*str
+//                                             (the keys still missing)
+//   str      = u32 length, bytes
+//
+// create() returns once every rank has arrived: each rank sets
+// "arrived/<rank>" and waits for all of them, so a rank that never came is
+// named in the error ("rank(s) 1, 3 never arrived at the rendezvous on
+// 127.0.0.1:29500 within 30 s") rather than surfacing later as a hang.
+// Every wait has a deadline; nothing blocks forever. A rank has one request
+// in flight at a time: calls from several threads take turns, and a wait
+// holds up the others until it returns (Gloo calls from one thread).
+//
+// Shutdown: a rank is done with the store when its connection closes (a rank
+// that crashed closes it too). Rank 0's destructor keeps the server running
+// until every other rank has disconnected, at most the store's timeout, so
+// no rank loses the store while it still reads from it. The listening socket
+// uses SO_REUSEADDR, so the same MASTER_PORT works again right after a clean
+// exit.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_COMM_TCPSTORE_H
+#define DSC_RUNTIME_COMM_TCPSTORE_H
+
+#include "runtime/comm/WorldEnv.h"
+#include "runtime/io/Status.h"
+
+#include <gloo/rendezvous/store.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dsc::runtime {
+
+class TcpStoreServer;
+
+class TcpStore : public gloo::rendezvous::Store {
+public:
+  /// Rank 0 starts the server; every rank connects and waits until all
+  /// world.size ranks have arrived, within `timeout` of this call.
+  static Expected<std::unique_ptr<TcpStore>>
+  create(const WorldInfo &world, std::chrono::milliseconds timeout);
+
+  ~TcpStore() override;
+  TcpStore(const TcpStore &) = delete;
+  TcpStore &operator=(const TcpStore &) = delete;
+
+  // gloo::rendezvous::Store. Gloo calls these and expects failures as
+  // exceptions: they throw gloo::IoException with the message of the
+  // matching try* function. get() waits for the key like Gloo's own stores;
+  // a wait without a timeout (or a zero one) uses the store's timeout.
+  void set(const std::string &key, const std::vector<char> &data) override;
+  std::vector<char> get(const std::string &key) override;
+  void wait(const std::vector<std::string> &keys) override;
+  void wait(const std::vector<std::string> &keys,
+            const std::chrono::milliseconds &timeout) override;
+
+  /// The same as values, for callers outside Gloo.
+  Status trySet(const std::string &key, const std::vector<char> &data);
+  /// Waits up to `timeout` for `key`, then reads it.
+  Expected<std::vector<char>> tryGet(const std::string &key,
+                                     std::chrono::milliseconds timeout);
+  /// Waits up to `timeout` for all `keys`; the error names the missing ones.
+  Status tryWait(const std::vector<std::string> &keys,
+                 std::chrono::milliseconds timeout);
+
+  int rank() const { return world.rank; }
+  int size() const { return world.size; }
+  /// The master as messages name it: "127.0.0.1:29500", "[::1]:29500".
+  const std::string &endpoint() const { return masterEndpoint; }
+  std::chrono::milliseconds timeout() const { return defaultTimeout; }
+
+private:
+  TcpStore(const WorldInfo &world, std::chrono::milliseconds timeout);
+
+  Status connectToMaster(std::chrono::steady_clock::time_point deadline);
+  /// Sends one request frame body and returns the reply body. Any failure
+  /// closes the connection: later requests fail at once.
+  Expected<std::string>
+  roundTrip(const std::string &request,
+            std::chrono::steady_clock::time_point deadline);
+  /// The keys of `keys` still missing after `timeout`; empty when all came.
+  Expected<std::vector<std::string>>
+  waitForKeys(const std::vector<std::string> &keys,
+              std::chrono::milliseconds timeout);
+  void closeConnection();
+
+  WorldInfo world;
+  std::chrono::milliseconds defaultTimeout;
+  std::string masterEndpoint;
+  std::unique_ptr<TcpStoreServer> server; // rank 0 only
+  std::mutex mutex;                       // one request at a time
+  int fd = -1;
+  std::string lostReason; // why the connection closed, once it has
+};
+
+/// "30 s", "1.5 s", "250 ms": durations as the messages print them.
+std::string formatDuration(std::chrono::milliseconds duration);
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_COMM_TCPSTORE_H

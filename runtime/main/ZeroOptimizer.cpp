@@ -1,0 +1,361 @@
+//===- ZeroOptimizer.cpp - Accumulation, collectives and the update -------===//
+
+#include "runtime/main/ZeroOptimizer.h"
+
+#include "kernels/optimizer/Optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace dsc::runtime {
+
+namespace k = dsc::kernels::cpu;
+
+namespace {
+
+/// fn(static_cast<T *>(...)) with T the float type of `dtype`.
+template <typename Fn> void withFloat(DType dtype, Fn fn) {
+  if (dtype == DType::F64)
+    fn(double());
+  else
+    fn(float());
+}
+
+const char *phaseName(CollectivePhase phase) {
+  switch (phase) {
+  case CollectivePhase::MicroStep:
+    return "micro_step";
+  case CollectivePhase::Boundary:
+    return "boundary";
+  case CollectivePhase::AfterOptimizer:
+    return "after_optimizer";
+  }
+  return "?";
+}
+
+/// A collective as the manifest check compares it.
+struct Descriptor {
+  int64_t op = -1;
+  int64_t phase = -1;
+  int64_t micro = -1;
+  int64_t bytes = 0;
+};
+
+std::string describe(const Descriptor &d) {
+  if (d.op < 0)
+    return "no collective";
+  std::string s =
+      std::string(collectiveOpName(static_cast<CollectiveOp>(d.op))) + " of " +
+      std::to_string(d.bytes) + " bytes (" +
+      phaseName(static_cast<CollectivePhase>(d.phase));
+  if (d.micro >= 0)
+    s += " " + std::to_string(d.micro);
+  return s + ")";
+}
+
+} // namespace
+
+Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
+                                              Communicator &comm) {
+  const Plan &plan = state.plan;
+  ZeroOptimizer z(state, comm);
+  z.zero = *plan.zero;
+  z.rank = comm.rank();
+  if (comm.size() != z.zero.dpSize)
+    return Status::error("the plan is for " + std::to_string(z.zero.dpSize) +
+                         " data-parallel ranks, the job has " +
+                         std::to_string(comm.size()));
+  z.part = z.zero.partitions[z.rank];
+  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
+    z.params.push_back(&plan.buffers[i]);
+    z.grads.push_back(plan.find(plan.buffers[i].name, BufferRole::Grad));
+  }
+  if (!z.params.empty())
+    z.dtype = z.params[0]->dtype;
+  z.elemBytes = dtypeSize(z.dtype);
+
+  const int64_t accum = z.zero.stage == 2 ? z.part.size() : z.zero.flatElements;
+  Expected<AlignedBuffer> acc = AlignedBuffer::allocate(
+      accum * z.elemBytes, "the gradient accumulator", &state.memory);
+  if (!acc)
+    return acc.status();
+  z.accumulator = std::move(acc).value();
+  Expected<AlignedBuffer> stage =
+      AlignedBuffer::allocate(z.zero.stagingElements * z.elemBytes,
+                              "the collectives' staging buffer", &state.memory);
+  if (!stage)
+    return stage.status();
+  z.staging = std::move(stage).value();
+
+  // Stage 0 updates every param; stages 1 and 2 the pieces of params in
+  // this rank's partition.
+  std::vector<OptimizerSlot> slots;
+  PlanRange owned =
+      z.zero.stage == 0 ? PlanRange{0, z.zero.flatElements} : z.part;
+  z.forEachPiece(owned.begin, owned.end,
+                 [&](size_t p, int64_t first, int64_t flat, int64_t count) {
+                   const PlanBuffer &b = *z.params[p];
+                   slots.push_back({b.name, b.dtype, count,
+                                    state.at(b) + first * z.elemBytes,
+                                    z.gradientAt(flat)});
+                 });
+  Expected<OptimizerDriver> driver =
+      OptimizerDriver::create(*plan.optimizer, std::move(slots), &state.memory);
+  if (!driver)
+    return driver.status();
+  z.driver.emplace(std::move(driver).value());
+  return z;
+}
+
+char *ZeroOptimizer::gradientAt(int64_t flat) {
+  int64_t at = zero.stage == 2 ? flat - part.begin : flat;
+  return accumulator.data() + at * elemBytes;
+}
+
+template <typename Fn>
+void ZeroOptimizer::forEachPiece(int64_t lo, int64_t hi, Fn fn) {
+  const std::vector<int64_t> &offsets = zero.flatOffsets;
+  // The last param starting at or before lo.
+  size_t p =
+      std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin();
+  p = p == 0 ? 0 : p - 1;
+  for (; p < params.size() && offsets[p] < hi; ++p) {
+    int64_t begin = std::max(lo, offsets[p]);
+    int64_t end = std::min(hi, offsets[p] + params[p]->numel);
+    if (begin < end)
+      fn(p, begin - offsets[p], begin, end - begin);
+  }
+}
+
+void ZeroOptimizer::copyPieces(int64_t lo, int64_t hi, int64_t base,
+                               bool fromParams, bool toStaging,
+                               double scaleBy) {
+  forEachPiece(lo, hi,
+               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
+                 const PlanBuffer &b = fromParams ? *params[p] : *grads[p];
+                 char *arena = state->at(b) + first * elemBytes;
+                 char *stage = staging.data() + (flat - base) * elemBytes;
+                 if (!toStaging) {
+                   std::memcpy(arena, stage, count * elemBytes);
+                   return;
+                 }
+                 if (scaleBy == 1.0) {
+                   std::memcpy(stage, arena, count * elemBytes);
+                   return;
+                 }
+                 withFloat(dtype, [&](auto zero) {
+                   using T = decltype(zero);
+                   const T *src = reinterpret_cast<const T *>(arena);
+                   T *dst = reinterpret_cast<T *>(stage);
+                   const T f = static_cast<T>(scaleBy);
+                   for (int64_t i = 0; i < count; ++i)
+                     dst[i] = src[i] * f;
+                 });
+               });
+}
+
+Status ZeroOptimizer::checkManifest() {
+  if (comm->size() == 1)
+    return Status::success();
+  // First the lengths, then every descriptor of every rank.
+  int64_t lengths[2] = {static_cast<int64_t>(state->plan.collectives.size()),
+                        -static_cast<int64_t>(state->plan.collectives.size())};
+  if (Status s = comm->allReduce(lengths, 2, DType::I64, ReduceOp::Max);
+      !s.ok())
+    return Status::error("comparing the collective manifests: " + s.message());
+  const int64_t longest = lengths[0];
+  const int64_t fields = 4;
+  std::vector<int64_t> all(static_cast<size_t>(longest * fields * comm->size()),
+                           -1);
+  int64_t *mine = all.data() + rank * longest * fields;
+  for (size_t i = 0; i < state->plan.collectives.size(); ++i) {
+    const PlanCollective &c = state->plan.collectives[i];
+    mine[i * fields + 0] = static_cast<int64_t>(c.op);
+    mine[i * fields + 1] = static_cast<int64_t>(c.phase);
+    mine[i * fields + 2] = c.micro;
+    mine[i * fields + 3] = c.bytes;
+  }
+  std::vector<int64_t> counts(comm->size(), longest * fields);
+  if (Status s = comm->allGather(all.data(), counts, DType::I64); !s.ok())
+    return Status::error("comparing the collective manifests: " + s.message());
+  auto at = [&](int64_t r, int64_t i) {
+    const int64_t *d = all.data() + (r * longest + i) * fields;
+    Descriptor out;
+    if (d[0] >= 0)
+      out = {d[0], d[1], d[2], d[3]};
+    return out;
+  };
+  for (int64_t i = 0; i < longest; ++i) {
+    Descriptor first = at(0, i);
+    for (int64_t r = 1; r < comm->size(); ++r) {
+      Descriptor other = at(r, i);
+      if (other.op != first.op || other.phase != first.phase ||
+          other.micro != first.micro || other.bytes != first.bytes)
+        return Status::error(
+            "the ranks' plans disagree at collective #" + std::to_string(i) +
+            ": rank 0 runs " + describe(first) + ", rank " + std::to_string(r) +
+            " runs " + describe(other) +
+            " (were the ranks started from different ds-compile outputs?)");
+    }
+  }
+  return Status::success();
+}
+
+Status ZeroOptimizer::runCollective(const PlanCollective &c) {
+  Status s;
+  ranBytes += static_cast<uint64_t>(c.bytes);
+  switch (c.payload) {
+  case CollectivePayload::GradNormSquared:
+    s = comm->allReduce(&normSq, 1, DType::F64, ReduceOp::Sum);
+    break;
+  case CollectivePayload::Loss:
+    s = comm->allReduce(&lossSum, 1, DType::F64, ReduceOp::Sum);
+    break;
+  case CollectivePayload::Gradients:
+    if (c.phase == CollectivePhase::MicroStep) {
+      // Stage 2: the micro-step's gradients of the bucket, reduced onto the
+      // owners; this rank adds its chunk to its partition's accumulator.
+      const double inv =
+          1.0 / static_cast<double>(state->plan.batch->gradAccumSteps);
+      copyPieces(c.range.begin, c.range.end, c.range.begin,
+                 /*fromParams=*/false, /*toStaging=*/true, inv);
+      s = comm->reduceScatter(staging.data(), c.counts, dtype);
+      int64_t lo = std::max(c.range.begin, part.begin);
+      int64_t hi = std::min(c.range.end, part.end);
+      if (s.ok() && lo < hi)
+        withFloat(dtype, [&](auto zero) {
+          using T = decltype(zero);
+          const T *src = reinterpret_cast<const T *>(
+              staging.data() + (lo - c.range.begin) * elemBytes);
+          T *dst = reinterpret_cast<T *>(gradientAt(lo));
+          for (int64_t i = 0; i < hi - lo; ++i)
+            dst[i] += src[i];
+        });
+    } else if (c.op == CollectiveOp::AllReduce) {
+      s = comm->allReduce(accumulator.data() + c.range.begin * elemBytes,
+                          c.range.size(), dtype, ReduceOp::Sum);
+    } else {
+      // Stage 1: in place on the flat accumulator; chunk r of the bucket
+      // is rank r's part of it.
+      s = comm->reduceScatter(accumulator.data() + c.range.begin * elemBytes,
+                              c.counts, dtype);
+    }
+    break;
+  case CollectivePayload::Parameters: {
+    int64_t lo = std::max(c.range.begin, part.begin);
+    int64_t hi = std::min(c.range.end, part.end);
+    copyPieces(lo, hi, c.range.begin, /*fromParams=*/true,
+               /*toStaging=*/true);
+    s = comm->allGather(staging.data(), c.counts, dtype);
+    if (s.ok())
+      copyPieces(c.range.begin, c.range.end, c.range.begin,
+                 /*fromParams=*/true, /*toStaging=*/false);
+    break;
+  }
+  }
+  if (!s.ok())
+    return Status::error("collective #" + std::to_string(c.seq) + " (" +
+                         std::string(collectiveOpName(c.op)) + " of " +
+                         std::to_string(c.bytes) + " bytes on group " +
+                         c.group + ") failed: " + s.message());
+  return Status::success();
+}
+
+Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
+                               int64_t micro) {
+  const std::vector<PlanCollective> &list = state->plan.collectives;
+  while (cursor < list.size() && list[cursor].phase == phase &&
+         list[cursor].payload == payload && list[cursor].micro == micro) {
+    if (Status s = runCollective(list[cursor]); !s.ok())
+      return s;
+    ++cursor;
+  }
+  // The step's sequence starts again after its last collective.
+  if (cursor == list.size())
+    cursor = 0;
+  return Status::success();
+}
+
+Status ZeroOptimizer::afterMicroStep(int64_t micro) {
+  const int64_t gas = state->plan.batch->gradAccumSteps;
+  if (zero.stage == 2) {
+    if (micro == 0)
+      std::memset(accumulator.data(), 0, accumulator.size());
+    return runPhase(CollectivePhase::MicroStep, CollectivePayload::Gradients,
+                    micro);
+  }
+  for (size_t p = 0; p < params.size(); ++p) {
+    char *dst = accumulator.data() + zero.flatOffsets[p] * elemBytes;
+    const char *src = state->at(*grads[p]);
+    const int64_t n = params[p]->numel;
+    if (gas == 1) {
+      std::memcpy(dst, src, n * elemBytes);
+      continue;
+    }
+    withFloat(dtype, [&](auto zero) {
+      using T = decltype(zero);
+      T *d = reinterpret_cast<T *>(dst);
+      const T *s = reinterpret_cast<const T *>(src);
+      const T div = static_cast<T>(gas);
+      if (micro == 0)
+        for (int64_t i = 0; i < n; ++i)
+          d[i] = s[i] / div;
+      else
+        for (int64_t i = 0; i < n; ++i)
+          d[i] += s[i] / div;
+    });
+  }
+  return Status::success();
+}
+
+Expected<ZeroOptimizer::Reduced>
+ZeroOptimizer::reduceGradients(double localLoss) {
+  if (Status s =
+          runPhase(CollectivePhase::Boundary, CollectivePayload::Gradients);
+      !s.ok())
+    return s;
+  // The optimizer's gradient: stage 0 every element, else the partition.
+  const bool whole = zero.stage == 0;
+  char *grad = whole ? accumulator.data() : gradientAt(part.begin);
+  const int64_t n = whole ? zero.flatElements : part.size();
+  const int64_t dp = zero.dpSize;
+  withFloat(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T *g = reinterpret_cast<T *>(grad);
+    if (dp > 1)
+      k::scale(g, n, static_cast<T>(1.0 / static_cast<double>(dp)));
+    // Each rank's partition once: the sum over ranks is the global norm.
+    const T *mine = whole ? g + part.begin : g;
+    normSq = k::sumOfSquares(mine, part.size());
+  });
+  if (Status s = runPhase(CollectivePhase::Boundary,
+                          CollectivePayload::GradNormSquared);
+      !s.ok())
+    return s;
+  const double clip = state->plan.gradientClipping;
+  if (clip > 0.0) {
+    float coef = k::clipCoefficient(normSq, clip);
+    if (coef < 1.0f)
+      withFloat(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        k::scale(reinterpret_cast<T *>(grad), n, static_cast<T>(coef));
+      });
+  }
+  lossSum = localLoss;
+  if (Status s = runPhase(CollectivePhase::Boundary, CollectivePayload::Loss);
+      !s.ok())
+    return s;
+  Reduced out;
+  out.gradNorm = std::sqrt(normSq);
+  out.loss = lossSum / static_cast<double>(dp);
+  return out;
+}
+
+Status ZeroOptimizer::update(const LrState &lr, int64_t step) {
+  driver->step(lr, step);
+  return runPhase(CollectivePhase::AfterOptimizer,
+                  CollectivePayload::Parameters);
+}
+
+} // namespace dsc::runtime

@@ -1,0 +1,109 @@
+//===- ZeroOptimizer.h - Accumulation, collectives and the update -*- C++
+//-*-===//
+//
+// The part of a training step after dsc_step, for one data-parallel rank of
+// a ZeRO stage 0-2 plan (plan.json's "zero" and "collectives"; one rank is
+// the degenerate case with no collectives):
+//
+//   afterMicroStep(m)   adds the arena's gradients / GAS to the accumulator:
+//                       the whole flat gradient (stages 0, 1), or, in stage 2,
+//                       the micro-step's reduce_scatters (through the staging
+//                       buffer) leave only this rank's partition;
+//   reduceGradients()   the boundary collectives (stage 0 all_reduce, stage 1
+//                       reduce_scatter), the mean over the data-parallel
+//                       ranks, the global gradient norm (all_reduce of each
+//                       partition's squared norm), clipping, and the mean
+//                       loss over the ranks;
+//   update(lr, step)    the optimizer on the elements this rank owns (stage 0:
+//                       every param; stages 1, 2: its partition, whose
+//                       optimizer states are all it allocates), then the
+//                       all_gathers that give every rank the updated params.
+//
+// Collectives run exactly in the plan's order. Before the first step, the
+// ranks compare their collective manifests (checkManifest), so ranks started
+// from different plans fail with the first differing sequence number instead
+// of hanging in mismatched collectives.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_ZEROOPTIMIZER_H
+#define DSC_RUNTIME_MAIN_ZEROOPTIMIZER_H
+
+#include "runtime/comm/Communicator.h"
+#include "runtime/main/OptimizerDriver.h"
+#include "runtime/main/RankState.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace dsc::runtime {
+
+class ZeroOptimizer {
+public:
+  /// Allocates the accumulator, the staging buffer and the optimizer states
+  /// of the elements this rank (comm.rank()) owns.
+  static Expected<ZeroOptimizer> create(RankState &state, Communicator &comm);
+
+  /// Compares this rank's collective manifest with every other rank's.
+  /// Error: "collective #3: rank 0 runs reduce_scatter of 80000 bytes
+  /// (boundary), rank 1 runs all_reduce of 80000 bytes (boundary)".
+  Status checkManifest();
+
+  Status afterMicroStep(int64_t micro);
+  struct Reduced {
+    /// The global gradient norm before clipping.
+    double gradNorm = 0.0;
+    /// The mean of the ranks' losses: the global batch's loss.
+    double loss = 0.0;
+  };
+  /// `localLoss`: this rank's mean loss over its micro-batches.
+  Expected<Reduced> reduceGradients(double localLoss);
+  Status update(const LrState &lr, int64_t step);
+
+  const OptimizerDriver &optimizer() const { return *driver; }
+  /// Payload bytes of the plan's collectives this rank ran.
+  uint64_t collectiveBytes() const { return ranBytes; }
+
+private:
+  ZeroOptimizer(RankState &state, Communicator &comm)
+      : state(&state), comm(&comm) {}
+
+  /// Runs the next plan collective, which must be `phase` (and `micro`).
+  Status runCollective(const PlanCollective &c);
+  /// The collectives of `phase` carrying `payload` (and of micro-step
+  /// `micro`) at the cursor.
+  Status runPhase(CollectivePhase phase, CollectivePayload payload,
+                  int64_t micro = -1);
+  /// Calls fn(param index, first element in the param, element in the flat
+  /// space, count) for every param piece inside flat [lo, hi).
+  template <typename Fn> void forEachPiece(int64_t lo, int64_t hi, Fn fn);
+  /// Copies flat [lo, hi) of the arena's params (toStaging) or gradients
+  /// into staging + (lo - base), or back into the params.
+  void copyPieces(int64_t lo, int64_t hi, int64_t base, bool fromParams,
+                  bool toStaging, double scaleBy = 1.0);
+  /// Where the gradient this rank's optimizer reads starts (flat element
+  /// `flat` of its partition).
+  char *gradientAt(int64_t flat);
+
+  RankState *state;
+  Communicator *comm;
+  PlanZero zero;
+  PlanRange part;
+  int64_t rank = 0;
+  DType dtype = DType::F32;
+  size_t elemBytes = 4;
+  std::vector<const PlanBuffer *> params;
+  std::vector<const PlanBuffer *> grads;
+  AlignedBuffer accumulator;
+  AlignedBuffer staging;
+  std::optional<OptimizerDriver> driver;
+  size_t cursor = 0;
+  double normSq = 0.0;
+  double lossSum = 0.0;
+  uint64_t ranBytes = 0;
+};
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_ZEROOPTIMIZER_H

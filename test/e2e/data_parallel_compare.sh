@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Data parallelism against one rank: for each rank count N, train the model
+# on one rank accumulating N micro-batches (gradient_accumulation_steps = N),
+# then on N CPU ranks (ds-run, Gloo) with each ZeRO stage; every step's loss
+# must match the one-rank run's within RTOL. The plan's collective bytes
+# must equal what each rank ran.
+#   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
+#     PORT "RANKS..." "STAGES..." [PREFIX]
+# MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
+# needs its batch size).
+# PORT is the first MASTER_PORT used (one per run). With PREFIX, the data
+# files are DATA_DIR/<PREFIX><input>.npy. The inputs are copied under their
+# input names, their samples repeated until they hold the global batch of
+# the largest rank count (RANKS micro-batches of MBS samples).
+set -euo pipefail
+bin=$1 model=$2 data=$3 steps=$4 mbs=$5 rtol=$6 work=$7 port=$8 ranks=$9
+stages=${10} prefix=${11:-}
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work" && mkdir -p "$work"
+most=$(echo $ranks | tr ' ' '\n' | sort -n | tail -1)
+mkdir -p "$work/data"
+/usr/bin/python3 - "$data" "$prefix" "$work/data" $((most * mbs)) <<'PY'
+import glob, os, sys
+import numpy as np
+src, prefix, dst, most = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+for path in glob.glob(os.path.join(src, prefix + "*.npy")):
+    a = np.load(path)
+    reps = -(-most // a.shape[0])
+    np.save(os.path.join(dst, os.path.basename(path)[len(prefix):]),
+            np.concatenate([a] * reps))
+PY
+data=$work/data
+
+config() { # GAS STAGE FILE
+  cat > "$3" <<JSON
+{"train_micro_batch_size_per_gpu": $mbs, "gradient_accumulation_steps": $1,
+ "optimizer": {"type": "AdamW", "params": {"lr": 0.001, "weight_decay": 0.01}},
+ "gradient_clipping": 1.0,
+ "zero_optimization": {"stage": $2, "reduce_bucket_size": 30000,
+                       "allgather_bucket_size": 50000},
+ "steps_per_print": 1000}
+JSON
+}
+
+for n in $ranks; do
+  ref=$work/one_rank_gas$n
+  config "$n" 0 "$ref.json"
+  "$bin/ds-compile" "$model" --config "$ref.json" -o "$ref" > /dev/null
+  "$bin/ds-run" "$ref" -- --data "$data" --steps "$steps" \
+    --metrics "$ref/metrics.jsonl" > /dev/null
+  python3 -c 'import json,sys; print(json.dumps({"losses": [json.loads(l)["loss"] for l in open(sys.argv[1]) if l.strip()]}))' \
+    "$ref/metrics.jsonl" > "$ref/losses.json"
+  for stage in $stages; do
+    run=$work/zero${stage}_ranks$n
+    config 1 "$stage" "$run.json"
+    "$bin/ds-compile" "$model" --config "$run.json" --num_gpus "$n" -o "$run" > /dev/null
+    echo "== ZeRO stage $stage on $n ranks vs one rank with gradient_accumulation_steps $n"
+    "$bin/ds-run" --master_port "$port" "$run" -- --data "$data" \
+      --steps "$steps" --metrics "$run/metrics.jsonl" > "$run/log.txt"
+    port=$((port + 1))
+    python3 "$here/compare_losses.py" "$run/metrics.jsonl" "$ref/losses.json" "$rtol"
+    # Every rank ran exactly the plan's collective bytes.
+    if grep "collectives:" "$run/log.txt" | awk '{ if ($5 != $8) bad = 1 } END { exit bad }'; then
+      echo "collective bytes: every rank ran the planned bytes"
+    else
+      grep "collectives:" "$run/log.txt"
+      echo "collective bytes differ from the plan"
+      exit 1
+    fi
+  done
+done

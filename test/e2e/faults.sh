@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Faults of a data-parallel job, each bounded in time:
+#  - a rank killed mid-training: ds-run names it and exits non-zero within
+#    30 s; a rank whose peer dies (started without ds-run) fails its
+#    collective instead of hanging;
+#  - ranks started from different plans: an error naming the first
+#    collective they disagree on;
+#  - MASTER_PORT in use, a rank that never arrives, a plan for another world
+#    size: one clear message each.
+#   faults.sh BIN_DIR MODEL DATA_DIR WORK_DIR PORT
+set -uo pipefail
+bin=$1 model=$2 data=$3 work=$4 port=$5
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+check() { # NAME FILE PATTERN
+  if grep -q -- "$3" "$2"; then
+    echo "ok: $1"
+  else
+    echo "FAILED: $1: '$3' not in $2:"
+    cat "$2"
+    failures=$((failures + 1))
+  fi
+}
+config() { # STAGE FILE
+  cat > "$2" <<JSON
+{"train_micro_batch_size_per_gpu": 1,
+ "optimizer": {"type": "AdamW", "params": {"lr": 0.001}},
+ "zero_optimization": {"stage": $1}, "steps_per_print": 100000}
+JSON
+}
+config 0 "$work/z0.json"
+config 1 "$work/z1.json"
+"$bin/ds-compile" "$model" --config "$work/z0.json" --num_gpus 2 -o "$work/z0" > /dev/null 2>&1 || exit 1
+"$bin/ds-compile" "$model" --config "$work/z1.json" --num_gpus 2 -o "$work/z1" > /dev/null 2>&1 || exit 1
+rank_env() { # RANK WORLD PORT
+  echo "RANK=$1 WORLD_SIZE=$2 LOCAL_RANK=$1 MASTER_ADDR=127.0.0.1 MASTER_PORT=$3 DSC_COMM_TIMEOUT=20"
+}
+
+# 1. Kill rank 1 of a long run started by ds-run.
+start=$(date +%s)
+"$bin/ds-run" --master_port "$port" "$work/z0" -- --data "$data" --steps 1000000 \
+  > "$work/kill.out" 2> "$work/kill.err" &
+launcher=$!
+victim=""
+for _ in $(seq 100); do
+  for pid in $(pgrep -P "$launcher"); do
+    if tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx RANK=1; then
+      victim=$pid
+    fi
+  done
+  [ -n "$victim" ] && break
+  sleep 0.1
+done
+sleep 1
+kill -9 "$victim"
+timeout 60 tail --pid="$launcher" -f /dev/null
+wait "$launcher"
+code=$?
+elapsed=$(( $(date +%s) - start - 1 ))
+check "ds-run names the killed rank" "$work/kill.err" "ds-run: rank 1 was killed by signal 9"
+if [ "$code" -ne 0 ] && [ "$elapsed" -le 30 ]; then
+  echo "ok: ds-run exited with code $code, ${elapsed} s after the kill"
+else
+  echo "FAILED: ds-run exited with code $code after ${elapsed} s"
+  failures=$((failures + 1))
+fi
+port=$((port + 1))
+
+# 2. The same without ds-run: the survivor's collective fails.
+env $(rank_env 0 2 $port) "$work/z0/bin/rank_0" --data "$data" --steps 1000000 \
+  > /dev/null 2> "$work/peer.err" &
+survivor=$!
+env $(rank_env 1 2 $port) "$work/z0/bin/rank_1" --data "$data" --steps 1000000 \
+  > /dev/null 2>&1 &
+victim=$!
+sleep 1.5
+kill -9 "$victim"
+wait "$victim" 2> /dev/null
+start=$(date +%s)
+timeout 60 tail --pid="$survivor" -f /dev/null
+wait "$survivor"
+code=$?
+elapsed=$(( $(date +%s) - start ))
+check "the survivor names the failed collective" "$work/peer.err" "ds-rank 0: collective #[0-9]* (.*) failed: .* failed on rank 0 of 2"
+if [ "$code" -ne 0 ] && [ "$elapsed" -le 30 ]; then
+  echo "ok: the survivor exited with code $code, ${elapsed} s after the kill"
+else
+  echo "FAILED: the survivor exited with code $code after ${elapsed} s"
+  failures=$((failures + 1))
+fi
+port=$((port + 1))
+
+# 3. Rank 0 from a stage-0 plan, rank 1 from a stage-1 plan.
+env $(rank_env 0 2 $port) timeout 60 "$work/z0/bin/rank_0" --data "$data" --steps 2 \
+  > /dev/null 2> "$work/mismatch0.err" &
+first=$!
+env $(rank_env 1 2 $port) timeout 60 "$work/z1/bin/rank_1" --data "$data" --steps 2 \
+  > /dev/null 2> "$work/mismatch1.err"
+code1=$?
+wait "$first"
+code0=$?
+check "mismatched plans name the collective" "$work/mismatch0.err" \
+  "the ranks' plans disagree at collective #0: rank 0 runs all_reduce of 407552 bytes (boundary), rank 1 runs reduce_scatter of 407552 bytes (boundary)"
+if [ "$code0" -eq 1 ] && [ "$code1" -eq 1 ]; then
+  echo "ok: both ranks exit with code 1"
+else
+  echo "FAILED: exit codes $code0 and $code1"
+  failures=$((failures + 1))
+fi
+port=$((port + 1))
+
+# 4. MASTER_PORT taken by another process.
+/usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $port)); s.listen(); time.sleep(30)" &
+holder=$!
+sleep 0.5
+timeout 60 "$bin/ds-run" --master_port "$port" "$work/z0" -- --data "$data" --steps 1 \
+  > /dev/null 2> "$work/port.err"
+code=$?
+kill "$holder"
+check "a taken MASTER_PORT" "$work/port.err" "MASTER_PORT $port on 127.0.0.1 is in use"
+[ "$code" -ne 0 ] || { echo "FAILED: exit code 0 with the port taken"; failures=$((failures + 1)); }
+port=$((port + 1))
+
+# 5. Rank 1 never starts.
+env $(rank_env 0 2 $port) DSC_COMM_TIMEOUT=2 timeout 60 "$work/z0/bin/rank_0" \
+  --data "$data" --steps 1 > /dev/null 2> "$work/absent.err"
+check "a rank that never arrives" "$work/absent.err" "rank(s) 1 never arrived at the rendezvous on 127.0.0.1:$port within 2 s"
+
+# 6. A two-rank plan started alone.
+timeout 60 "$work/z0/bin/rank_0" --data "$data" --steps 1 > /dev/null 2> "$work/alone.err"
+check "a plan for another world size" "$work/alone.err" \
+  "is a plan for 2 rank(s), but this job has 1 (WORLD_SIZE, from default); start the ranks with ds-run"
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]

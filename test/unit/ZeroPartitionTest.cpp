@@ -1,0 +1,129 @@
+//===- ZeroPartitionTest.cpp - The data-parallel layout and collectives ---===//
+
+#include "compiler/partition/ZeroPartition.h"
+
+#include <gtest/gtest.h>
+
+using namespace dsc::partition;
+
+namespace {
+
+ZeroInputs inputs(int64_t stage, int64_t dp, int64_t gas = 1) {
+  ZeroInputs in;
+  in.params = {{"a", 6}, {"b", 3}, {"c", 1}};
+  in.stage = stage;
+  in.dpSize = dp;
+  in.gradAccumSteps = gas;
+  in.reduceBucketElements = 4;
+  in.allgatherBucketElements = 5;
+  in.arenaBytes = 1000;
+  in.arenaParamBytes = 40;
+  in.arenaGradBytes = 40;
+  return in;
+}
+
+ZeroPlan plan(const ZeroInputs &in) {
+  llvm::Expected<ZeroPlan> p = planZero(in);
+  EXPECT_TRUE(static_cast<bool>(p)) << llvm::toString(p.takeError());
+  return std::move(*p);
+}
+
+std::string sequence(const ZeroPlan &p) {
+  std::string s;
+  for (const PlannedCollective &c : p.collectives)
+    s += std::string(collectiveKindName(c.kind)) + ":" +
+         collectivePayloadName(c.payload) + "[" +
+         std::to_string(c.range.begin) + "," + std::to_string(c.range.end) +
+         ")" + (c.micro >= 0 ? "@" + std::to_string(c.micro) : "") + " ";
+  return s;
+}
+
+TEST(ZeroPartition, FlatOffsetsFollowPlanOrder) {
+  ZeroPlan p = plan(inputs(0, 1));
+  ASSERT_EQ(p.params.size(), 3u);
+  EXPECT_EQ(p.params[1].flatOffset, 6);
+  EXPECT_EQ(p.params[2].flatOffset, 9);
+  EXPECT_EQ(p.flatElements, 10);
+  // One rank exchanges nothing.
+  EXPECT_TRUE(p.collectives.empty());
+}
+
+TEST(ZeroPartition, UnevenPartitionsOverThreeRanks) {
+  ZeroPlan p = plan(inputs(1, 3));
+  ASSERT_EQ(p.partitions.size(), 3u);
+  EXPECT_EQ(p.partitions[0].begin, 0);
+  EXPECT_EQ(p.partitions[0].end, 4);
+  EXPECT_EQ(p.partitions[1].end, 8);
+  EXPECT_EQ(p.partitions[2].end, 10);
+  EXPECT_EQ(p.partitions[2].size(), 2);
+}
+
+TEST(ZeroPartition, StageZeroAllReducesBuckets) {
+  ZeroPlan p = plan(inputs(0, 2));
+  EXPECT_EQ(sequence(p), "all_reduce:gradients[0,4) all_reduce:gradients[4,8) "
+                         "all_reduce:gradients[8,10) "
+                         "all_reduce:grad_norm_squared[0,1) "
+                         "all_reduce:loss[0,1) ");
+  // 10 float32 gradients + the norm and the loss in float64.
+  EXPECT_EQ(p.bytesPerStep(), 10 * 4 + 8 + 8);
+}
+
+TEST(ZeroPartition, StageOneReduceScattersThenGathers) {
+  ZeroPlan p = plan(inputs(1, 3));
+  EXPECT_EQ(sequence(p),
+            "reduce_scatter:gradients[0,4) reduce_scatter:gradients[4,8) "
+            "reduce_scatter:gradients[8,10) "
+            "all_reduce:grad_norm_squared[0,1) all_reduce:loss[0,1) "
+            "all_gather:parameters[0,5) all_gather:parameters[5,10) ");
+  // Bucket [4, 8) lies in rank 1's partition [4, 8); [0, 5) spans ranks 0
+  // and 1.
+  EXPECT_EQ(p.collectives[1].counts, (std::vector<int64_t>{0, 4, 0}));
+  EXPECT_EQ(p.collectives[5].counts, (std::vector<int64_t>{4, 1, 0}));
+  for (size_t i = 0; i < p.collectives.size(); ++i)
+    EXPECT_EQ(p.collectives[i].seq, static_cast<int64_t>(i));
+}
+
+TEST(ZeroPartition, StageTwoReducesEveryMicroStep) {
+  ZeroPlan p = plan(inputs(2, 2, /*gas=*/2));
+  EXPECT_EQ(sequence(p),
+            "reduce_scatter:gradients[0,4)@0 reduce_scatter:gradients[4,8)@0 "
+            "reduce_scatter:gradients[8,10)@0 "
+            "reduce_scatter:gradients[0,4)@1 reduce_scatter:gradients[4,8)@1 "
+            "reduce_scatter:gradients[8,10)@1 "
+            "all_reduce:grad_norm_squared[0,1) all_reduce:loss[0,1) "
+            "all_gather:parameters[0,5) all_gather:parameters[5,10) ");
+}
+
+TEST(ZeroPartition, MemoryFollowsTheStage) {
+  // 10 elements of 4 bytes, Adam (2 states), 2 ranks of 5 elements.
+  ZeroPlan s0 = plan(inputs(0, 2));
+  EXPECT_EQ(s0.memory[0].parameters, 40);
+  EXPECT_EQ(s0.memory[0].gradients, 40 + 40);
+  EXPECT_EQ(s0.memory[0].optimizerStates, 80);
+  EXPECT_EQ(s0.memory[0].workspace, 0);
+  EXPECT_EQ(s0.memory[0].activations, 1000 - 80);
+  ZeroPlan s1 = plan(inputs(1, 2));
+  EXPECT_EQ(s1.memory[1].gradients, 40 + 40);
+  EXPECT_EQ(s1.memory[1].optimizerStates, 40);
+  EXPECT_EQ(s1.memory[1].workspace, 5 * 4);
+  ZeroPlan s2 = plan(inputs(2, 2));
+  EXPECT_EQ(s2.memory[1].gradients, 40 + 20);
+  EXPECT_EQ(s2.memory[1].optimizerStates, 40);
+  EXPECT_EQ(s2.memory[1].workspace, 5 * 4);
+  EXPECT_EQ(s2.memory[1].total(), 40 + 60 + 40 + 920 + 20);
+}
+
+TEST(ZeroPartition, Errors) {
+  ZeroInputs in = inputs(3, 2);
+  llvm::Expected<ZeroPlan> p = planZero(in);
+  ASSERT_FALSE(static_cast<bool>(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("stage 3"), std::string::npos);
+  in = inputs(1, 2);
+  in.reduceBucketElements = 0;
+  p = planZero(in);
+  ASSERT_FALSE(static_cast<bool>(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("reduce_bucket_size"),
+            std::string::npos);
+}
+
+} // namespace
