@@ -265,6 +265,8 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
   plan["scheduler"] =
       full.contains("scheduler") ? full["scheduler"] : ordered_json(nullptr);
   plan["gradient_clipping"] = in.config.gradientClipping.value;
+  // The whole config travels with the plan (and into checkpoints).
+  plan["ds_config"] = full;
   plan["steps_per_print"] = in.config.stepsPerPrint;
   plan["weights"] = "weights/rank_" + std::to_string(in.rank) + ".safetensors";
   if (in.zero) {

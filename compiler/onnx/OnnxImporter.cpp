@@ -200,7 +200,6 @@ public:
 
 private:
   Expected<func::FuncOp> buildSignature(OpBuilder &b, GraphBuilder &gb);
-  std::vector<std::pair<size_t, int>> usesOf(StringRef name) const;
   llvm::Error convertNodes(GraphBuilder &gb);
 
   MLIRContext &ctx;
@@ -213,18 +212,6 @@ private:
   /// Initializer tensors that become constants, with their names.
   SmallVector<std::pair<std::string, TensorData>> constants;
 };
-
-/// Every (node, input index) that reads `name`, in node order.
-std::vector<std::pair<size_t, int>>
-ModelImporter::usesOf(StringRef name) const {
-  std::vector<std::pair<size_t, int>> uses;
-  const onnx::GraphProto &graph = model.graph();
-  for (int n = 0; n < graph.node_size(); ++n)
-    for (int i = 0; i < graph.node(n).input_size(); ++i)
-      if (graph.node(n).input(i) == name)
-        uses.emplace_back(n, i);
-  return uses;
-}
 
 Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
                                                      GraphBuilder &gb) {
@@ -248,9 +235,9 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
     result.parameters.push_back({init.name(), data->type, data->bytes});
     if (!isMergedConstant(*data))
       continue;
-    auto uses = usesOf(init.name());
+    auto uses = initializerUses(graph, init.name());
     for (size_t k = 1; k < uses.size(); ++k) {
-      std::string copy = init.name() + "#" + std::to_string(k);
+      std::string copy = untiedName(init.name(), k);
       gb.renameInput(uses[k].first, uses[k].second, copy);
       result.parameters.push_back({copy, data->type, data->bytes});
     }
@@ -391,6 +378,14 @@ static Expected<ImportedModel> importModel(MLIRContext &context,
                                            const ImportOptions &options,
                                            StringRef label) {
   loadImporterDialects(context);
+  Expected<onnx::ModelProto> model = parseOnnxModel(bytes, label);
+  if (!model)
+    return model.takeError();
+  ModelImporter importer(context, *model, baseDir, options, label);
+  return importer.run();
+}
+
+Expected<onnx::ModelProto> parseOnnxModel(StringRef bytes, StringRef label) {
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(
       reinterpret_cast<const uint8_t *>(bytes.data()),
@@ -401,8 +396,21 @@ static Expected<ImportedModel> importModel(MLIRContext &context,
     return makeError(label +
                      "cannot parse the ONNX protobuf (truncated or not an "
                      "ONNX model)");
-  ModelImporter importer(context, model, baseDir, options, label);
-  return importer.run();
+  return model;
+}
+
+std::vector<std::pair<size_t, int>>
+initializerUses(const onnx::GraphProto &graph, StringRef name) {
+  std::vector<std::pair<size_t, int>> uses;
+  for (int n = 0; n < graph.node_size(); ++n)
+    for (int i = 0; i < graph.node(n).input_size(); ++i)
+      if (graph.node(n).input(i) == name)
+        uses.emplace_back(n, i);
+  return uses;
+}
+
+std::string untiedName(StringRef name, size_t k) {
+  return (name + "#" + llvm::Twine(k)).str();
 }
 
 Expected<ImportedModel> importOnnxBuffer(MLIRContext &context, StringRef bytes,

@@ -19,6 +19,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <onnx/onnx_pb.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +66,19 @@ llvm::Expected<ImportedModel> importOnnxBuffer(mlir::MLIRContext &context,
                                                llvm::StringRef bytes,
                                                llvm::StringRef baseDir,
                                                const ImportOptions &options);
+
+/// Parses a serialized ModelProto; `label` prefixes the error.
+llvm::Expected<onnx::ModelProto> parseOnnxModel(llvm::StringRef bytes,
+                                                llvm::StringRef label);
+
+/// Every (node index, input index) of `graph` that reads `name`, in node
+/// order.
+std::vector<std::pair<size_t, int>>
+initializerUses(const onnx::GraphProto &graph, llvm::StringRef name);
+
+/// The parameter that the k-th use (k >= 1, initializerUses order) of a
+/// merged constant initializer reads after import: "<name>#<k>".
+std::string untiedName(llvm::StringRef name, size_t k);
 
 /// The ONNX op types (default domain) the importer converts, sorted.
 llvm::ArrayRef<llvm::StringRef> supportedOps();

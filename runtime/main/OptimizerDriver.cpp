@@ -115,6 +115,14 @@ void OptimizerDriver::step(const LrState &lr, int64_t step) {
   }
 }
 
+std::vector<std::string> OptimizerDriver::stateNames() const {
+  if (opt.kind != OptimizerKind::Sgd)
+    return {"exp_avg", "exp_avg_sq"};
+  if (opt.momentum != 0.0)
+    return {"momentum_buffer"};
+  return {};
+}
+
 std::vector<double> OptimizerDriver::momentumFor(const LrState &lr) const {
   if (opt.kind == OptimizerKind::Sgd)
     return {opt.momentum};

@@ -54,6 +54,16 @@ public:
   std::vector<double> momentumFor(const LrState &lr) const;
 
   const PlanOptimizer &settings() const { return opt; }
+  /// The state tensors each slot has, by checkpoint name: "exp_avg",
+  /// "exp_avg_sq" (Adam, AdamW, Lamb), "momentum_buffer" (SGD with
+  /// momentum), none (plain SGD).
+  std::vector<std::string> stateNames() const;
+  size_t numSlots() const { return slots.size(); }
+  const OptimizerSlot &slot(size_t i) const { return slots[i]; }
+  /// State `which` (an index into stateNames()) of slot `i`.
+  char *state(size_t which, size_t i) {
+    return which == 0 ? first[i].data() : second[i].data();
+  }
   /// Bytes of optimizer state allocated.
   size_t stateBytes() const { return bytes; }
 

@@ -68,7 +68,7 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
       value = arg.substr(eq + 1);
     }
     std::optional<std::string> *slot = nullptr;
-    bool isSteps = false;
+    std::optional<int64_t> *number = nullptr;
     if (name == "--plan")
       slot = &args.plan;
     else if (name == "--data")
@@ -79,8 +79,14 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
       slot = &args.save;
     else if (name == "--out")
       slot = &args.out;
+    else if (name == "--save-dir")
+      slot = &args.saveDir;
+    else if (name == "--resume")
+      slot = &args.resume;
     else if (name == "--steps")
-      isSteps = true;
+      number = &args.steps;
+    else if (name == "--save-every")
+      number = &args.saveEvery;
     else
       return Status::error("unknown option '" + name + "' (see --help)");
     if (!value) {
@@ -90,7 +96,7 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
     }
     if (value->empty())
       return Status::error(name + " needs a non-empty value");
-    if ((slot && *slot) || (isSteps && args.steps))
+    if ((slot && *slot) || (number && *number))
       return Status::error(name + " given twice");
     if (slot) {
       *slot = *value;
@@ -100,9 +106,9 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
     char *end = nullptr;
     long long n = std::strtoll(value->c_str(), &end, 10);
     if (errno != 0 || *end != '\0' || n < 0 || !std::isdigit((*value)[0]))
-      return Status::error("--steps: '" + *value +
+      return Status::error(name + ": '" + *value +
                            "' is not a whole number >= 0");
-    args.steps = static_cast<int64_t>(n);
+    *number = static_cast<int64_t>(n);
   }
   return args;
 }
@@ -110,7 +116,8 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
 std::string rankUsage(const std::string &program) {
   return "usage: " + program +
          " [--plan FILE] [--data DIR] [--steps N] [--metrics FILE]\n"
-         "       [--save DIR] [--out DIR]\n"
+         "       [--save DIR] [--save-every K --save-dir DIR] [--resume DIR]\n"
+         "       [--out DIR]\n"
          "\n"
          "Runs one rank of a ds-compile plan.\n"
          "\n"
@@ -118,9 +125,15 @@ std::string rankUsage(const std::string &program) {
          "dir>/../plan.json)\n"
          "  --data DIR      inputs, one <input>.npy per graph input (first\n"
          "                  dimension: samples)\n"
-         "  --steps N       training: optimizer steps to run (default 1)\n"
+         "  --steps N       training: the optimizer step to stop after "
+         "(default\n"
+         "                  1; counted from the start, also when resuming)\n"
          "  --metrics FILE  training: one JSON line per optimizer step\n"
          "  --save DIR      training: write DIR/model.safetensors at the end\n"
+         "  --save-every K  training: a checkpoint every K optimizer steps\n"
+         "  --save-dir DIR  training: where checkpoints go (DIR/latest,\n"
+         "                  DIR/global_step<N>/)\n"
+         "  --resume DIR    training: continue from DIR's latest checkpoint\n"
          "  --out DIR       inference: write <output>.npy files here\n"
          "  --help          this text\n"
          "Ranks of a data-parallel plan (started by ds-run) meet through\n"
@@ -183,6 +196,16 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     return misuse("--metrics");
   if (!training && args.save)
     return misuse("--save");
+  if (!training && (args.saveEvery || args.saveDir || args.resume))
+    return misuse(args.resume ? "--resume" : "--save-every/--save-dir");
+  if (args.saveEvery.has_value() != args.saveDir.has_value()) {
+    printError("--save-every and --save-dir go together");
+    return kExitUsage;
+  }
+  if (args.saveEvery && *args.saveEvery == 0) {
+    printError("--save-every must be >= 1");
+    return kExitUsage;
+  }
 
   Expected<std::unique_ptr<RankState>> created =
       RankState::create(std::move(plan).value());
@@ -220,14 +243,19 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
   }
   Status result;
   uint64_t collectiveBytes = 0;
+  int64_t stepsRun = 0;
   if (training) {
     TrainOptions options;
     options.comm = comm.get();
     options.collectiveBytes = &collectiveBytes;
+    options.stepsRun = &stepsRun;
     options.dataDir = args.data.value_or("");
     options.steps = args.steps.value_or(1);
     options.metricsPath = args.metrics.value_or("");
     options.saveDir = args.save.value_or("");
+    options.checkpointEvery = args.saveEvery.value_or(0);
+    options.checkpointDir = args.saveDir.value_or("");
+    options.resumeDir = args.resume.value_or("");
     options.log = out;
     result = runTraining(state, options, step);
   } else {
@@ -250,11 +278,11 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
   std::string who =
       world->size > 1 ? "ds-rank " + std::to_string(world->rank) : "ds-rank";
   if (training && world->size > 1)
-    std::fprintf(out, "%s: collectives: planned %lld bytes, ran %llu bytes\n",
-                 who.c_str(),
-                 static_cast<long long>(state.plan.collectiveBytesPerStep *
-                                        args.steps.value_or(1)),
-                 static_cast<unsigned long long>(collectiveBytes));
+    std::fprintf(
+        out, "%s: collectives: planned %lld bytes, ran %llu bytes\n",
+        who.c_str(),
+        static_cast<long long>(state.plan.collectiveBytesPerStep * stepsRun),
+        static_cast<unsigned long long>(collectiveBytes));
   std::fprintf(out,
                "%s: memory: predicted %s, measured %zu bytes, peak RSS "
                "%lld bytes\n",

@@ -39,6 +39,11 @@ struct RankArgs {
   std::optional<std::string> metrics;
   std::optional<std::string> save;
   std::optional<std::string> out;
+  /// Checkpoints: every N optimizer steps into --save-dir; --resume DIR
+  /// continues from DIR's latest checkpoint (--steps counts from step 0).
+  std::optional<int64_t> saveEvery;
+  std::optional<std::string> saveDir;
+  std::optional<std::string> resume;
   bool help = false;
 };
 

@@ -8,10 +8,12 @@
 #include "runtime/io/Metrics.h"
 #include "runtime/io/Npy.h"
 #include "runtime/io/OutputDir.h"
+#include "runtime/main/Checkpoint.h"
 #include "runtime/main/Weights.h"
 #include "runtime/main/ZeroOptimizer.h"
 #include "runtime/schedule/LrSchedule.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -126,8 +128,13 @@ Status runTraining(RankState &state, const TrainOptions &options,
   if (!options.saveDir.empty())
     if (Status s = ensureWritableDir(options.saveDir); !s.ok())
       return s;
+  // Rank 0 writes the metrics, the progress lines and the final params.
+  const bool leader = !options.comm || options.comm->rank() == 0;
+  if (!options.checkpointDir.empty() && leader)
+    if (Status s = ensureWritableDir(options.checkpointDir); !s.ok())
+      return s;
   std::optional<MetricsWriter> metrics;
-  if (!options.metricsPath.empty()) {
+  if (!options.metricsPath.empty() && leader) {
     if (Status s = ensureWritableDir(parentDirOf(options.metricsPath)); !s.ok())
       return s;
     Expected<MetricsWriter> w = MetricsWriter::open(options.metricsPath);
@@ -160,10 +167,17 @@ Status runTraining(RankState &state, const TrainOptions &options,
     return zero.status();
   if (Status st = zero->checkManifest(); !st.ok())
     return st;
-  const bool leader = comm->rank() == 0;
+  int64_t first = 0;
+  if (!options.resumeDir.empty()) {
+    Expected<int64_t> resumed =
+        resumeCheckpoint(state, *zero, options.resumeDir);
+    if (!resumed)
+      return resumed.status();
+    first = *resumed;
+  }
 
   const PlanBuffer &lossBuf = *plan.loss();
-  for (int64_t s = 0; s < options.steps; ++s) {
+  for (int64_t s = first; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
     double localLoss = 0.0;
     for (int64_t m = 0; m < gas; ++m) {
@@ -194,7 +208,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
     double samplesPerSec =
         seconds > 0.0 ? static_cast<double>(batch.trainBatchSize) / seconds
                       : 0.0;
-    if (metrics && leader) {
+    if (metrics) {
       StepMetrics sm;
       sm.step = s + 1;
       sm.loss = loss;
@@ -217,9 +231,16 @@ Status runTraining(RankState &state, const TrainOptions &options,
       std::fprintf(options.log, "%s\n", formatProgressLine(line).c_str());
       std::fflush(options.log);
     }
+    if (options.checkpointEvery > 0 && (s + 1) % options.checkpointEvery == 0)
+      if (Status st = saveCheckpoint(state, *zero, *comm, options.checkpointDir,
+                                     s + 1, loss);
+          !st.ok())
+        return st;
   }
   if (options.collectiveBytes)
     *options.collectiveBytes = zero->collectiveBytes();
+  if (options.stepsRun)
+    *options.stepsRun = std::max<int64_t>(0, options.steps - first);
   if (metrics)
     if (Status st = metrics->close(); !st.ok())
       return st;

@@ -52,10 +52,18 @@ struct TrainOptions {
   std::string saveDir;
   /// Where progress lines go; null: nowhere.
   std::FILE *log = stdout;
+  /// Checkpoints every `checkpointEvery` steps (0: none) into
+  /// `checkpointDir`; a non-empty `resumeDir` continues from its latest
+  /// checkpoint (runs steps globalSteps .. steps-1).
+  int64_t checkpointEvery = 0;
+  std::string checkpointDir;
+  std::string resumeDir;
   /// The data-parallel group; null: one rank.
   Communicator *comm = nullptr;
-  /// When set, receives the payload bytes of the plan's collectives run.
+  /// When set, receive the payload bytes of the plan's collectives run and
+  /// the number of optimizer steps run.
   uint64_t *collectiveBytes = nullptr;
+  int64_t *stepsRun = nullptr;
 };
 
 /// Runs `options.steps` optimizer steps of `state`'s training plan (weights

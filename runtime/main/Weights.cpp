@@ -9,17 +9,21 @@
 namespace dsc::runtime {
 
 Status loadWeights(const Plan &plan, const std::string &weightsPath,
-                   char *arena) {
+                   char *arena, bool paramsOnly) {
+  auto wanted = [&](const PlanBuffer &b) {
+    return b.role == BufferRole::Param ||
+           (!paramsOnly && b.role == BufferRole::Constant);
+  };
   bool any = false;
   for (const PlanBuffer &b : plan.buffers)
-    any |= b.role == BufferRole::Param || b.role == BufferRole::Constant;
+    any |= wanted(b);
   if (!any)
     return Status::success();
   Expected<SafetensorsFile> file = SafetensorsFile::open(weightsPath);
   if (!file)
     return file.status();
   for (const PlanBuffer &b : plan.buffers) {
-    if (b.role != BufferRole::Param && b.role != BufferRole::Constant)
+    if (!wanted(b))
       continue;
     const std::string what =
         std::string("the plan's ") + std::string(bufferRoleName(b.role));

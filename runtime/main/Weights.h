@@ -23,8 +23,9 @@ namespace dsc::runtime {
 /// tensor 'm.wte' (the plan's param float32 (512, 96))", "<file>: tensor
 /// 'm.wte' is float16, the plan's param is float32", "<file>: tensor 'm.wte'
 /// has shape (96, 512), the plan's param has (512, 96)".
+/// With `paramsOnly`, constants are left alone (a checkpoint holds params).
 Status loadWeights(const Plan &plan, const std::string &weightsPath,
-                   char *arena);
+                   char *arena, bool paramsOnly = false);
 
 /// Writes every param of `arena` to `path` as safetensors (atomically).
 Status saveParams(const Plan &plan, const char *arena, const std::string &path);

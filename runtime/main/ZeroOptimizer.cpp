@@ -108,6 +108,24 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
   return z;
 }
 
+PlanRange ZeroOptimizer::ownedRange() const {
+  return zero.stage == 0 ? PlanRange{0, zero.flatElements} : part;
+}
+
+void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
+  // The slots are the owned range's param pieces in flat order.
+  size_t at = 0;
+  for (size_t i = 0; i < driver->numSlots(); ++i) {
+    size_t bytes = static_cast<size_t>(driver->slot(i).numel) * elemBytes;
+    char *state = driver->state(which, i);
+    if (toFlat)
+      std::memcpy(flat + at, state, bytes);
+    else
+      std::memcpy(state, flat + at, bytes);
+    at += bytes;
+  }
+}
+
 char *ZeroOptimizer::gradientAt(int64_t flat) {
   int64_t at = zero.stage == 2 ? flat - part.begin : flat;
   return accumulator.data() + at * elemBytes;

@@ -62,6 +62,13 @@ public:
   Status update(const LrState &lr, int64_t step);
 
   const OptimizerDriver &optimizer() const { return *driver; }
+  /// The flat elements whose optimizer states this rank holds: every
+  /// element in stage 0, its partition otherwise.
+  PlanRange ownedRange() const;
+  /// Copies optimizer state `which` (of optimizer().stateNames()) of the
+  /// owned range to `flat` (ownedRange().size() elements), or back from it.
+  void copyState(size_t which, char *flat, bool toFlat);
+  DType elementType() const { return dtype; }
   /// Payload bytes of the plan's collectives this rank ran.
   uint64_t collectiveBytes() const { return ranBytes; }
 

@@ -18,17 +18,7 @@ stages=${10} prefix=${11:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 most=$(echo $ranks | tr ' ' '\n' | sort -n | tail -1)
-mkdir -p "$work/data"
-/usr/bin/python3 - "$data" "$prefix" "$work/data" $((most * mbs)) <<'PY'
-import glob, os, sys
-import numpy as np
-src, prefix, dst, most = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-for path in glob.glob(os.path.join(src, prefix + "*.npy")):
-    a = np.load(path)
-    reps = -(-most // a.shape[0])
-    np.save(os.path.join(dst, os.path.basename(path)[len(prefix):]),
-            np.concatenate([a] * reps))
-PY
+"$here/prepare_data.sh" "$data" "$work/data" $((most * mbs)) "$prefix"
 data=$work/data
 
 config() { # GAS STAGE FILE

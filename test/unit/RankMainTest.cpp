@@ -504,6 +504,19 @@ TEST(RankMainArgs, Errors) {
   EXPECT_EQ(err({"--plan", "a", "--plan=b"}), "--plan given twice");
   EXPECT_EQ(err({"--data="}), "--data needs a non-empty value");
   EXPECT_EQ(err({"stray"}), "unexpected argument 'stray' (see --help)");
+  EXPECT_EQ(err({"--save-every", "two"}),
+            "--save-every: 'two' is not a whole number >= 0");
+  EXPECT_EQ(err({"--resume", "a", "--resume", "b"}), "--resume given twice");
+}
+
+TEST(RankMainArgs, CheckpointOptions) {
+  const char *argv[] = {"rank_0", "--save-every", "3",  "--save-dir",
+                        "ck",     "--resume",     "old"};
+  Expected<RankArgs> a = parseRankArgs(7, argv);
+  ASSERT_TRUE(a.ok()) << a.message();
+  EXPECT_EQ(a->saveEvery, 3);
+  EXPECT_EQ(a->saveDir, "ck");
+  EXPECT_EQ(a->resume, "old");
 }
 
 //===-- weights -----------------------------------------------------------===//

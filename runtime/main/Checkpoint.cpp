@@ -1,0 +1,244 @@
+//===- Checkpoint.cpp - A rank's part of saving and resuming --------------===//
+
+#include "runtime/main/Checkpoint.h"
+
+#include "runtime/checkpoint/CheckpointFormat.h"
+#include "runtime/io/FileUtil.h"
+#include "runtime/io/Safetensors.h"
+#include "runtime/main/Weights.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dsc::runtime {
+
+namespace {
+
+/// Removes `dir` and the files in it (a tag directory has no subfolders).
+void removeFlatDir(const std::string &dir) {
+  if (DIR *d = ::opendir(dir.c_str())) {
+    while (dirent *e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..")
+        ::unlink((dir + "/" + name).c_str());
+    }
+    ::closedir(d);
+  }
+  ::rmdir(dir.c_str());
+}
+
+Status makeDirs(const std::string &path) {
+  std::string at;
+  std::stringstream parts(path);
+  std::string part;
+  if (!path.empty() && path[0] == '/')
+    at = "/";
+  while (std::getline(parts, part, '/')) {
+    if (part.empty())
+      continue;
+    at += part + "/";
+    if (::mkdir(at.c_str(), 0777) != 0 && errno != EEXIST)
+      return Status::error("cannot create " + at + ": " + errnoMessage(errno));
+  }
+  return Status::success();
+}
+
+/// Every rank learns whether any rank failed; a failure keeps its own
+/// message, the others name the failing phase.
+Status agree(Communicator &comm, Status mine, const std::string &what) {
+  int64_t failed = mine.ok() ? 0 : 1;
+  if (Status s = comm.allReduce(&failed, 1, DType::I64, ReduceOp::Max); !s.ok())
+    return Status::error(what + ": " + s.message());
+  if (!mine.ok())
+    return Status::error(what + ": " + mine.message());
+  if (failed)
+    return Status::error(what + ": another rank failed (see its message)");
+  return Status::success();
+}
+
+Status copyFile(const std::string &from, const std::string &to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in)
+    return Status::error(from + ": cannot open: " + errnoMessage(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string bytes = text.str();
+  return writeFileAtomically(to, {{bytes.data(), bytes.size()}});
+}
+
+/// The checkpoint's description of this plan's params and states.
+CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
+                        int64_t globalSteps, double loss) {
+  const Plan &plan = state.plan;
+  CheckpointMeta m;
+  m.tag = checkpointTag(globalSteps);
+  m.globalSteps = globalSteps;
+  m.trainBatchSize = plan.batch->trainBatchSize;
+  m.globalSamples = globalSteps * m.trainBatchSize;
+  m.loss = loss;
+  m.schedulerStep = globalSteps;
+  m.optimizer = std::string(optimizerKindName(plan.optimizer->kind));
+  m.stateNames = zero.optimizer().stateNames();
+  m.zeroStage = plan.zero->stage;
+  m.dpSize = plan.zero->dpSize;
+  m.dtype = zero.elementType();
+  m.flatElements = plan.zero->flatElements;
+  size_t i = 0;
+  for (size_t b : plan.buffersWithRole(BufferRole::Param)) {
+    const PlanBuffer &p = plan.buffers[b];
+    m.params.push_back(
+        {p.name, p.dtype, p.shape, plan.zero->flatOffsets[i++], p.numel});
+  }
+  // Who wrote which states: stage 0 rank 0 alone; else every non-empty
+  // partition.
+  if (plan.zero->stage == 0) {
+    m.shards.push_back({"optim_states_0.safetensors", 0, m.flatElements});
+  } else {
+    for (size_t r = 0; r < plan.zero->partitions.size(); ++r) {
+      const PlanRange &p = plan.zero->partitions[r];
+      if (p.size() > 0)
+        m.shards.push_back(
+            {"optim_states_" + std::to_string(r) + ".safetensors", p.begin,
+             p.end});
+    }
+  }
+  return m;
+}
+
+/// This rank's shard of the optimizer states, if it writes one.
+Status writeShard(ZeroOptimizer &zero, const CheckpointMeta &meta, int rank,
+                  const std::string &tmp) {
+  const std::string file =
+      "optim_states_" + std::to_string(rank) + ".safetensors";
+  bool mine = false;
+  for (const CheckpointShard &s : meta.shards)
+    mine |= s.file == file;
+  if (!mine)
+    return Status::success();
+  const PlanRange owned = zero.ownedRange();
+  const size_t bytes =
+      static_cast<size_t>(owned.size()) * dtypeSize(meta.dtype);
+  std::vector<std::vector<char>> flat(meta.stateNames.size(),
+                                      std::vector<char>(bytes));
+  std::vector<TensorToWrite> tensors;
+  for (size_t i = 0; i < meta.stateNames.size(); ++i) {
+    zero.copyState(i, flat[i].data(), /*toFlat=*/true);
+    tensors.push_back(
+        {meta.stateNames[i], meta.dtype, {owned.size()}, flat[i].data()});
+  }
+  return writeSafetensors(tmp + "/" + file, tensors,
+                          {{"flat_begin", std::to_string(owned.begin)},
+                           {"flat_end", std::to_string(owned.end)}});
+}
+
+} // namespace
+
+Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
+                      const std::string &dir, int64_t globalSteps,
+                      double loss) {
+  CheckpointMeta meta = describe(state, zero, globalSteps, loss);
+  const std::string what = "checkpoint " + dir + "/" + meta.tag;
+  const std::string tmp = dir + "/" + meta.tag + ".tmp";
+  const std::string final = dir + "/" + meta.tag;
+  const bool leader = comm.rank() == 0;
+
+  Status prepared;
+  if (leader) {
+    prepared = makeDirs(dir);
+    if (prepared.ok()) {
+      removeFlatDir(tmp);
+      if (::mkdir(tmp.c_str(), 0777) != 0)
+        prepared =
+            Status::error("cannot create " + tmp + ": " + errnoMessage(errno));
+    }
+  }
+  if (Status s = agree(comm, prepared, what); !s.ok())
+    return s;
+
+  Status written = writeShard(zero, meta, comm.rank(), tmp);
+  if (leader && written.ok())
+    written =
+        saveParams(state.plan, state.arena.data(), tmp + "/model.safetensors");
+  if (leader && written.ok())
+    written = copyFile(state.plan.path, tmp + "/plan.json");
+  if (leader && written.ok())
+    written = writeCheckpointMeta(tmp, meta);
+  if (Status s = agree(comm, written, what); !s.ok())
+    return s;
+
+  Status published;
+  if (leader) {
+    removeFlatDir(final);
+    if (::rename(tmp.c_str(), final.c_str()) != 0)
+      published = Status::error("cannot rename " + tmp + " to " + final + ": " +
+                                errnoMessage(errno));
+    else
+      published = writeLatest(dir, meta.tag);
+  }
+  return agree(comm, published, what);
+}
+
+Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
+                                   const std::string &dir) {
+  Expected<std::string> tag = latestTag(dir);
+  if (!tag)
+    return tag.status();
+  const std::string tagDir = dir + "/" + *tag;
+  Expected<CheckpointMeta> meta = readCheckpointMeta(tagDir);
+  if (!meta)
+    return meta.status();
+  const Plan &plan = state.plan;
+  const std::string where = tagDir + "/state.json";
+
+  // The same params in the same flat order.
+  std::vector<size_t> params = plan.buffersWithRole(BufferRole::Param);
+  if (meta->params.size() != params.size())
+    return Status::error(where + ": " + std::to_string(meta->params.size()) +
+                         " params, the plan has " +
+                         std::to_string(params.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const PlanBuffer &p = plan.buffers[params[i]];
+    const CheckpointParam &c = meta->params[i];
+    if (c.name != p.name || c.shape != p.shape || c.dtype != p.dtype)
+      return Status::error(where + ": param " + std::to_string(i) + " is '" +
+                           c.name + "' " + formatShape(c.shape) +
+                           ", the plan's is '" + p.name + "' " +
+                           formatShape(p.shape));
+  }
+  const std::string optimizer =
+      std::string(optimizerKindName(plan.optimizer->kind));
+  if (meta->optimizer != optimizer ||
+      meta->stateNames != zero.optimizer().stateNames())
+    return Status::error(where + ": optimizer '" + meta->optimizer +
+                         "', the plan's is '" + optimizer + "'");
+  const int64_t tbs = plan.batch->trainBatchSize;
+  if (meta->globalSamples != meta->globalSteps * tbs)
+    return Status::error(
+        where + ": " + std::to_string(meta->globalSamples) +
+        " samples consumed in " + std::to_string(meta->globalSteps) +
+        " steps; this plan's train_batch_size " + std::to_string(tbs) +
+        " cannot continue at the same sample (keep train_batch_size)");
+
+  if (Status s = loadWeights(plan, tagDir + "/model.safetensors",
+                             state.arena.data(), /*paramsOnly=*/true);
+      !s.ok())
+    return s;
+  const PlanRange owned = zero.ownedRange();
+  std::vector<char> flat(static_cast<size_t>(owned.size()) *
+                         dtypeSize(meta->dtype));
+  for (size_t i = 0; i < meta->stateNames.size(); ++i) {
+    if (Status s = readStateRange(tagDir, *meta, meta->stateNames[i],
+                                  owned.begin, owned.end, flat.data());
+        !s.ok())
+      return s;
+    zero.copyState(i, flat.data(), /*toFlat=*/false);
+  }
+  return meta->globalSteps;
+}
+
+} // namespace dsc::runtime

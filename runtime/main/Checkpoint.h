@@ -1,0 +1,41 @@
+//===- Checkpoint.h - A rank's part of saving and resuming ------*- C++ -*-===//
+//
+// Every rank of the job takes part in a save (CheckpointFormat.h has the
+// layout): rank 0 prepares DIR/<tag>.tmp, each rank that holds optimizer
+// states writes its shard (stage 0: rank 0 alone, the states are the same on
+// every rank; stages 1-2: every rank its partition), rank 0 writes the
+// params, plan.json and state.json, renames the directory to DIR/<tag> and
+// replaces DIR/latest. Between the phases the ranks agree on success (an
+// all-reduce of a failure flag), so one rank's failure stops every rank with
+// a message instead of a hang, and a crash leaves the previous `latest`.
+//
+// Resuming reads DIR/latest's checkpoint: the params (by name, checked
+// against the plan's), the optimizer states of the flat elements this rank
+// now owns (from whichever shards hold them: any data-parallel size), and
+// the step; the data continues at the checkpoint's sample count.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_RUNTIME_MAIN_CHECKPOINT_H
+#define DSC_RUNTIME_MAIN_CHECKPOINT_H
+
+#include "runtime/comm/Communicator.h"
+#include "runtime/main/RankState.h"
+#include "runtime/main/ZeroOptimizer.h"
+
+#include <string>
+
+namespace dsc::runtime {
+
+/// Writes DIR/global_step<globalSteps>; every rank calls it.
+Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
+                      const std::string &dir, int64_t globalSteps, double loss);
+
+/// Loads DIR/latest into the arena and `zero`; returns the optimizer steps
+/// the checkpoint had done.
+Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
+                                   const std::string &dir);
+
+} // namespace dsc::runtime
+
+#endif // DSC_RUNTIME_MAIN_CHECKPOINT_H

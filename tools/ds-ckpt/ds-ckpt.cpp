@@ -1,0 +1,145 @@
+//===- ds-ckpt.cpp - checkpoint tools -------------------------------------===//
+//
+//   ds-ckpt consolidate DIR [--tag T] -o model.safetensors
+//       every param of the checkpoint, fp32, by its ONNX initializer name
+//       (whatever number of ranks wrote it);
+//   ds-ckpt export-onnx DIR model.onnx [--tag T] -o trained.onnx
+//       the trained params written into a copy of the compiled model;
+//   ds-ckpt info DIR [--tag T]
+//       the step, loss, optimizer and layout of a checkpoint.
+// The tag defaults to DIR/latest. Every failure is one "ds-ckpt: error:"
+// line and exit code 1 (2 for usage), and writes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/onnx/OnnxWeightExport.h"
+#include "runtime/checkpoint/CheckpointFormat.h"
+#include "runtime/io/Safetensors.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+using namespace dsc::runtime;
+
+namespace {
+
+int fail(const std::string &message, int code = 1) {
+  std::cerr << "ds-ckpt: error: " << message << "\n";
+  return code;
+}
+
+/// A checkpoint's params, read and checked against its state.json.
+struct LoadedParams {
+  CheckpointMeta meta;
+  std::vector<TensorToWrite> tensors;
+  /// Keeps the tensors' data mapped.
+  std::optional<SafetensorsFile> file;
+};
+
+Expected<LoadedParams> loadParams(const std::string &dir,
+                                  const std::string &tagOption) {
+  std::string tag = tagOption;
+  if (tag.empty()) {
+    Expected<std::string> latest = latestTag(dir);
+    if (!latest)
+      return latest.status();
+    tag = *latest;
+  }
+  const std::string tagDir = dir + "/" + tag;
+  LoadedParams out;
+  Expected<CheckpointMeta> meta = readCheckpointMeta(tagDir);
+  if (!meta)
+    return meta.status();
+  out.meta = std::move(meta).value();
+  Expected<SafetensorsFile> file =
+      SafetensorsFile::open(tagDir + "/model.safetensors");
+  if (!file)
+    return file.status();
+  out.file.emplace(std::move(file).value());
+  for (const CheckpointParam &p : out.meta.params) {
+    const SafetensorsTensor *t = out.file->find(p.name);
+    if (!t || t->shape != p.shape || t->dtype != p.dtype)
+      return Status::error(out.file->path() + ": no " +
+                           std::string(dtypeName(p.dtype)) + " tensor '" +
+                           p.name + "' of shape " + formatShape(p.shape) +
+                           " (as state.json lists it)");
+    out.tensors.push_back({p.name, p.dtype, p.shape, t->data});
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"ds-ckpt: tools for ds-compile checkpoints", "ds-ckpt"};
+  app.require_subcommand(1);
+  std::string dir, tag, out, model;
+
+  CLI::App *consolidate = app.add_subcommand(
+      "consolidate", "write every param (fp32) to one safetensors file");
+  consolidate->add_option("dir", dir, "checkpoint directory")->required();
+  consolidate->add_option("--tag", tag, "checkpoint tag (default: latest)");
+  consolidate->add_option("-o,--output", out, "output .safetensors")
+      ->required();
+
+  CLI::App *exportOnnx = app.add_subcommand(
+      "export-onnx", "write the trained params into a copy of the model");
+  exportOnnx->add_option("dir", dir, "checkpoint directory")->required();
+  exportOnnx->add_option("model", model, "the ONNX model that was compiled")
+      ->required();
+  exportOnnx->add_option("--tag", tag, "checkpoint tag (default: latest)");
+  exportOnnx->add_option("-o,--output", out, "output .onnx")->required();
+
+  CLI::App *info = app.add_subcommand("info", "describe a checkpoint");
+  info->add_option("dir", dir, "checkpoint directory")->required();
+  info->add_option("--tag", tag, "checkpoint tag (default: latest)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    return fail(std::string(e.what()) + "; run 'ds-ckpt --help' for usage", 2);
+  }
+
+  Expected<LoadedParams> params = loadParams(dir, tag);
+  if (!params)
+    return fail(params.message());
+  const CheckpointMeta &meta = params->meta;
+
+  if (*info) {
+    std::cout << "tag " << meta.tag << ": " << meta.globalSteps
+              << " optimizer steps, " << meta.globalSamples << " samples, loss "
+              << meta.loss << "\n"
+              << "optimizer " << meta.optimizer << " (";
+    for (size_t i = 0; i < meta.stateNames.size(); ++i)
+      std::cout << (i ? ", " : "") << meta.stateNames[i];
+    std::cout << "), written by ZeRO stage " << meta.zeroStage << " on "
+              << meta.dpSize << " data-parallel rank(s) in "
+              << meta.shards.size() << " shard(s)\n"
+              << meta.params.size() << " params, " << meta.flatElements << " "
+              << dtypeName(meta.dtype) << " elements\n";
+    return 0;
+  }
+  if (*consolidate) {
+    if (Status s = writeSafetensors(out, params->tensors, {{"format", "pt"}});
+        !s.ok())
+      return fail(s.message());
+    std::cout << "ds-ckpt: wrote " << out << " (" << meta.params.size()
+              << " params of " << meta.tag << ")\n";
+    return 0;
+  }
+  if (meta.dtype != DType::F32)
+    return fail("export-onnx writes float32 params; the checkpoint holds " +
+                std::string(dtypeName(meta.dtype)));
+  std::vector<dsc::onnx_import::TrainedTensor> trained;
+  for (const TensorToWrite &t : params->tensors)
+    trained.push_back({t.name, t.shape, static_cast<const float *>(t.data)});
+  if (llvm::Error err =
+          dsc::onnx_import::exportTrainedWeights(model, trained, out))
+    return fail(llvm::toString(std::move(err)));
+  std::cout << "ds-ckpt: wrote " << out << " (" << model << " with the "
+            << meta.params.size() << " params of " << meta.tag << ")\n";
+  return 0;
+}
