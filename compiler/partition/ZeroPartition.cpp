@@ -72,13 +72,22 @@ const char *collectivePayloadName(CollectivePayload payload) {
   return "gradients";
 }
 
+bool ZeroPlan::gradientsInPlace() const {
+  return stage <= 1 && gradAccumSteps == 1;
+}
+
 int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
+  if (gradientsInPlace())
+    return 0;
   return stage == 2 ? partitions[rank].size() : flatElements;
 }
 
 int64_t ZeroPlan::stagingElements() const {
-  int64_t reduce =
-      stage == 2 ? std::min(reduceBucketElements, flatElements) : 0;
+  if (dpSize == 1)
+    return 0;
+  int64_t reduce = gradientsInPlace() || stage == 2
+                       ? std::min(reduceBucketElements, flatElements)
+                       : 0;
   int64_t gather =
       stage >= 1 ? std::min(allgatherBucketElements, flatElements) : 0;
   return std::max(reduce, gather);
@@ -112,6 +121,7 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
   ZeroPlan plan;
   plan.stage = in.stage;
   plan.dpSize = in.dpSize;
+  plan.gradAccumSteps = in.gradAccumSteps;
   plan.elementBytes = in.elementBytes;
   plan.reduceBucketElements = in.reduceBucketElements;
   plan.allgatherBucketElements = in.allgatherBucketElements;

@@ -25,9 +25,10 @@
 // inside r's partition (`counts`, possibly 0). The per-rank memory split
 // predicts what the runtime allocates: the arena (params, their gradients and
 // activations), the gradient accumulator (the whole flat space, or the
-// partition in stage 2), the optimizer states of the params the rank updates,
-// and one staging buffer for collectives on params that do not lie
-// contiguously in the arena.
+// partition in stage 2; none in stages 0 and 1 with one micro-step, whose
+// collectives and update use the arena's gradients in place), the optimizer
+// states of the params the rank updates, and one staging buffer (a bucket)
+// for collectives on buffers that do not lie contiguously in the arena.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,6 +119,7 @@ struct ZeroInputs {
 struct ZeroPlan {
   int64_t stage = 0;
   int64_t dpSize = 1;
+  int64_t gradAccumSteps = 1;
   int64_t elementBytes = 4;
   int64_t flatElements = 0;
   int64_t reduceBucketElements = 0;
@@ -127,6 +129,9 @@ struct ZeroPlan {
   std::vector<FlatRange> partitions;
   /// One optimizer step, in the order every rank runs them.
   std::vector<PlannedCollective> collectives;
+  /// Stages 0 and 1 with one micro-step need no accumulator: the
+  /// collectives and the optimizer use the arena's gradients in place.
+  bool gradientsInPlace() const;
   /// Elements of the runtime's gradient accumulator and staging buffer.
   int64_t accumulatorElements(int64_t rank) const;
   int64_t stagingElements() const;

@@ -75,7 +75,10 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
     z.dtype = z.params[0]->dtype;
   z.elemBytes = dtypeSize(z.dtype);
 
-  const int64_t accum = z.zero.stage == 2 ? z.part.size() : z.zero.flatElements;
+  z.direct = z.zero.stage <= 1 && plan.batch->gradAccumSteps == 1;
+  const int64_t accum = z.direct            ? 0
+                        : z.zero.stage == 2 ? z.part.size()
+                                            : z.zero.flatElements;
   Expected<AlignedBuffer> acc = AlignedBuffer::allocate(
       accum * z.elemBytes, "the gradient accumulator", &state.memory);
   if (!acc)
@@ -98,7 +101,7 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
                    const PlanBuffer &b = *z.params[p];
                    slots.push_back({b.name, b.dtype, count,
                                     state.at(b) + first * z.elemBytes,
-                                    z.gradientAt(flat)});
+                                    z.gradientAt(p, first, flat)});
                  });
   Expected<OptimizerDriver> driver =
       OptimizerDriver::create(*plan.optimizer, std::move(slots), &state.memory);
@@ -126,9 +129,18 @@ void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
   }
 }
 
-char *ZeroOptimizer::gradientAt(int64_t flat) {
+char *ZeroOptimizer::gradientAt(size_t p, int64_t first, int64_t flat) {
+  if (direct)
+    return state->at(*grads[p]) + first * elemBytes;
   int64_t at = zero.stage == 2 ? flat - part.begin : flat;
   return accumulator.data() + at * elemBytes;
+}
+
+template <typename Fn> void ZeroOptimizer::forEachGradient(PlanRange r, Fn fn) {
+  forEachPiece(r.begin, r.end,
+               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
+                 fn(gradientAt(p, first, flat), count);
+               });
 }
 
 template <typename Fn>
@@ -246,10 +258,28 @@ Status ZeroOptimizer::runCollective(const PlanCollective &c) {
           using T = decltype(zero);
           const T *src = reinterpret_cast<const T *>(
               staging.data() + (lo - c.range.begin) * elemBytes);
-          T *dst = reinterpret_cast<T *>(gradientAt(lo));
+          T *dst = reinterpret_cast<T *>(accumulator.data() +
+                                         (lo - part.begin) * elemBytes);
           for (int64_t i = 0; i < hi - lo; ++i)
             dst[i] += src[i];
         });
+    } else if (direct) {
+      // The arena's gradients through the staging buffer: the whole bucket
+      // back (all_reduce) or this rank's chunk of it (reduce_scatter).
+      copyPieces(c.range.begin, c.range.end, c.range.begin,
+                 /*fromParams=*/false, /*toStaging=*/true);
+      PlanRange back = c.range;
+      if (c.op == CollectiveOp::AllReduce) {
+        s = comm->allReduce(staging.data(), c.range.size(), dtype,
+                            ReduceOp::Sum);
+      } else {
+        s = comm->reduceScatter(staging.data(), c.counts, dtype);
+        back = {std::max(c.range.begin, part.begin),
+                std::min(c.range.end, part.end)};
+      }
+      if (s.ok() && back.begin < back.end)
+        copyPieces(back.begin, back.end, c.range.begin, /*fromParams=*/false,
+                   /*toStaging=*/false);
     } else if (c.op == CollectiveOp::AllReduce) {
       s = comm->allReduce(accumulator.data() + c.range.begin * elemBytes,
                           c.range.size(), dtype, ReduceOp::Sum);
@@ -303,6 +333,10 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
     return runPhase(CollectivePhase::MicroStep, CollectivePayload::Gradients,
                     micro);
   }
+  // One micro-step: the collectives and the optimizer read the arena's
+  // gradients where dsc_step left them.
+  if (direct)
+    return Status::success();
   for (size_t p = 0; p < params.size(); ++p) {
     char *dst = accumulator.data() + zero.flatOffsets[p] * elemBytes;
     const char *src = state->at(*grads[p]);
@@ -333,19 +367,21 @@ ZeroOptimizer::reduceGradients(double localLoss) {
           runPhase(CollectivePhase::Boundary, CollectivePayload::Gradients);
       !s.ok())
     return s;
-  // The optimizer's gradient: stage 0 every element, else the partition.
-  const bool whole = zero.stage == 0;
-  char *grad = whole ? accumulator.data() : gradientAt(part.begin);
-  const int64_t n = whole ? zero.flatElements : part.size();
+  // The optimizer's gradient: stage 0 every element, else the partition;
+  // every rank adds its partition's squares once to the global norm.
+  const PlanRange owned = ownedRange();
   const int64_t dp = zero.dpSize;
   withFloat(dtype, [&](auto zero) {
     using T = decltype(zero);
-    T *g = reinterpret_cast<T *>(grad);
     if (dp > 1)
-      k::scale(g, n, static_cast<T>(1.0 / static_cast<double>(dp)));
-    // Each rank's partition once: the sum over ranks is the global norm.
-    const T *mine = whole ? g + part.begin : g;
-    normSq = k::sumOfSquares(mine, part.size());
+      forEachGradient(owned, [&](char *g, int64_t n) {
+        k::scale(reinterpret_cast<T *>(g), n,
+                 static_cast<T>(1.0 / static_cast<double>(dp)));
+      });
+    normSq = 0.0;
+    forEachGradient(part, [&](char *g, int64_t n) {
+      normSq += k::sumOfSquares(reinterpret_cast<const T *>(g), n);
+    });
   });
   if (Status s = runPhase(CollectivePhase::Boundary,
                           CollectivePayload::GradNormSquared);
@@ -357,7 +393,9 @@ ZeroOptimizer::reduceGradients(double localLoss) {
     if (coef < 1.0f)
       withFloat(dtype, [&](auto zero) {
         using T = decltype(zero);
-        k::scale(reinterpret_cast<T *>(grad), n, static_cast<T>(coef));
+        forEachGradient(owned, [&](char *g, int64_t n) {
+          k::scale(reinterpret_cast<T *>(g), n, static_cast<T>(coef));
+        });
       });
   }
   lossSum = localLoss;

@@ -8,7 +8,10 @@
 //   afterMicroStep(m)   adds the arena's gradients / GAS to the accumulator:
 //                       the whole flat gradient (stages 0, 1), or, in stage 2,
 //                       the micro-step's reduce_scatters (through the staging
-//                       buffer) leave only this rank's partition;
+//                       buffer) leave only this rank's partition; stages 0
+//                       and 1 with one micro-step keep no accumulator: the
+//                       collectives and the optimizer use the arena's
+//                       gradients (through the staging buffer);
 //   reduceGradients()   the boundary collectives (stage 0 all_reduce, stage 1
 //                       reduce_scatter), the mean over the data-parallel
 //                       ranks, the global gradient norm (all_reduce of each
@@ -89,9 +92,12 @@ private:
   /// into staging + (lo - base), or back into the params.
   void copyPieces(int64_t lo, int64_t hi, int64_t base, bool fromParams,
                   bool toStaging, double scaleBy = 1.0);
-  /// Where the gradient this rank's optimizer reads starts (flat element
-  /// `flat` of its partition).
-  char *gradientAt(int64_t flat);
+  /// Where the gradient of flat element `flat` (element `first` of param
+  /// `p`) lives: the arena's grad buffer when the step's gradients are used
+  /// directly, else the accumulator.
+  char *gradientAt(size_t p, int64_t first, int64_t flat);
+  /// fn(gradient, count) for every piece of the gradient in flat range `r`.
+  template <typename Fn> void forEachGradient(PlanRange r, Fn fn);
 
   RankState *state;
   Communicator *comm;
@@ -102,6 +108,10 @@ private:
   size_t elemBytes = 4;
   std::vector<const PlanBuffer *> params;
   std::vector<const PlanBuffer *> grads;
+  /// Stages 0 and 1 with one micro-step use the arena's gradients in place;
+  /// otherwise they are summed in `accumulator` (the flat space, or the
+  /// partition in stage 2).
+  bool direct = false;
   AlignedBuffer accumulator;
   AlignedBuffer staging;
   std::optional<OptimizerDriver> driver;

@@ -3,7 +3,10 @@
 # on one rank accumulating N micro-batches (gradient_accumulation_steps = N),
 # then on N CPU ranks (ds-run, Gloo) with each ZeRO stage; every step's loss
 # must match the one-rank run's within RTOL. The plan's collective bytes
-# must equal what each rank ran.
+# must equal what each rank ran, each rank's measured memory its predicted
+# memory, and its model states (params, gradients, optimizer states) the
+# ZeRO table of deepspeed.md (fp32): stage 0 16 Psi, stage 1
+# 8 Psi + 8 Psi / N bytes (N's partition exactly; stage 2 is reported).
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
@@ -57,5 +60,31 @@ for n in $ranks; do
       echo "collective bytes differ from the plan"
       exit 1
     fi
+    if grep "memory:" "$run/log.txt" | awk '{ if ($5 != $8) bad = 1 } END { exit bad }'; then
+      echo "memory: every rank measured its predicted bytes"
+    else
+      grep "memory:" "$run/log.txt"
+      echo "measured memory differs from the prediction"
+      exit 1
+    fi
+    python3 - "$run/plan.json" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+z = plan["zero"]
+psi, stage = z["flat_elements"], z["stage"]
+for r, m in enumerate(plan["memory"]):
+    part = z["partitions"][r][1] - z["partitions"][r][0]
+    states = m["parameters"] + m["gradients"] + m["optimizer_states"]
+    table = {0: 16 * psi, 1: 8 * psi + 8 * part, 2: 4 * psi + 12 * part}[stage]
+    line = f"rank {r}: model states {states} bytes, ZeRO table {table} bytes"
+    if stage == 2:
+        # The step holds the whole gradient in the arena until it ends.
+        print(line + f" (+ {states - table} bytes of whole gradients in the step: not yet)")
+    elif states != table:
+        print(line + " MISMATCH")
+        sys.exit(1)
+    else:
+        print(line)
+PY
   done
 done

@@ -95,22 +95,38 @@ TEST(ZeroPartition, StageTwoReducesEveryMicroStep) {
 }
 
 TEST(ZeroPartition, MemoryFollowsTheStage) {
-  // 10 elements of 4 bytes, Adam (2 states), 2 ranks of 5 elements.
+  // 10 elements of 4 bytes (Psi = 10), Adam (2 states), 2 ranks of 5
+  // elements; the arena holds the params (40) and their gradients (40).
+  auto modelStates = [](const MemorySplit &m) {
+    return m.parameters + m.gradients + m.optimizerStates;
+  };
+  // deepspeed.md's table, fp32: stage 0 16 Psi; stage 1 8 Psi + 8 Psi / N.
   ZeroPlan s0 = plan(inputs(0, 2));
+  EXPECT_TRUE(s0.gradientsInPlace());
   EXPECT_EQ(s0.memory[0].parameters, 40);
-  EXPECT_EQ(s0.memory[0].gradients, 40 + 40);
+  EXPECT_EQ(s0.memory[0].gradients, 40);
   EXPECT_EQ(s0.memory[0].optimizerStates, 80);
-  EXPECT_EQ(s0.memory[0].workspace, 0);
+  EXPECT_EQ(modelStates(s0.memory[0]), 16 * 10);
   EXPECT_EQ(s0.memory[0].activations, 1000 - 80);
+  // One reduce bucket of staging.
+  EXPECT_EQ(s0.memory[0].workspace, 4 * 4);
   ZeroPlan s1 = plan(inputs(1, 2));
-  EXPECT_EQ(s1.memory[1].gradients, 40 + 40);
-  EXPECT_EQ(s1.memory[1].optimizerStates, 40);
+  EXPECT_EQ(modelStates(s1.memory[1]), 8 * 10 + 8 * 10 / 2);
+  // The larger of a reduce and an all-gather bucket.
   EXPECT_EQ(s1.memory[1].workspace, 5 * 4);
+  // Stage 2 keeps its partition's gradient sum beside the arena's
+  // gradients, which the step holds whole until it ends.
   ZeroPlan s2 = plan(inputs(2, 2));
+  EXPECT_FALSE(s2.gradientsInPlace());
   EXPECT_EQ(s2.memory[1].gradients, 40 + 20);
   EXPECT_EQ(s2.memory[1].optimizerStates, 40);
-  EXPECT_EQ(s2.memory[1].workspace, 5 * 4);
   EXPECT_EQ(s2.memory[1].total(), 40 + 60 + 40 + 920 + 20);
+  // Accumulating micro-steps needs the flat sum.
+  ZeroPlan gas = plan(inputs(0, 2, /*gas=*/2));
+  EXPECT_EQ(gas.memory[0].gradients, 40 + 40);
+  EXPECT_EQ(gas.memory[0].workspace, 0);
+  // One rank exchanges nothing: no staging.
+  EXPECT_EQ(plan(inputs(0, 1)).memory[0].workspace, 0);
 }
 
 TEST(ZeroPartition, Errors) {
