@@ -58,6 +58,31 @@ def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ZeroReduceGradients : Pass<"zero-reduce-gradients", "mlir::ModuleOp"> {
+  let summary = "ZeRO stage 2: reduce-scatter gradient buckets inside the step";
+  let description = [{
+    On the planned step (after convert-graph-to-plan, before plan-memory):
+    the gradients (`plan.grad` buffers, in the order of the params) are
+    grouped into buckets of whole consecutive params of at most
+    `bucket-elements` elements (compiler/partition's paramBuckets). Each
+    bucket becomes one buffer, allocated right before the first kernel that
+    writes one of its gradients; the gradients become views into it, and
+    after the last kernel that touches them an in-place
+    `plan.reduce_scatter` with the bucket's `counts` (the elements of each
+    rank's partition of the flat parameter space) hands each rank the sums
+    of its partition. The gradients are then no longer step outputs: the
+    bucket dies after its collective, and the runtime keeps only its
+    partition. Creates `plan.group @dp` of `dp-size` ranks if missing.
+  }];
+  let options = [
+    Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
+    Option<"bucketElements", "bucket-elements", "int64_t", "500000000",
+           "reduce_bucket_size: elements of a bucket">
+  ];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
 def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
   let summary = "lowers the planned step to LLVM: address arithmetic and calls";
   let description = [{
@@ -66,8 +91,12 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     plus the buffer's `plan.offset`, or a constant's global) are stored in a
     stack array and `dsrt_kernel_at(ctx, index, addresses)` is called, index
     being the kernel's position in the step (the plan's kernel table gives
-    its name, shapes and attributes). Constants become LLVM globals. Runs
-    after plan-memory; collectives are not lowered yet.
+    its name, shapes and attributes). Each collective (`plan.all_reduce`,
+    `plan.reduce_scatter`, `plan.all_gather`) likewise becomes
+    `dsrt_collective_at(ctx, index, addresses)`, index counting the step's
+    collectives (the "in_step" entries of plan.json's collectives). Views
+    of views add their byte shifts. Constants become LLVM globals. Runs
+    after plan-memory.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -10,6 +10,8 @@
 
 #include "dialects/plan/PlanOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 namespace dsc::passes {
 #define GEN_PASS_DEF_CONVERTPLANTOLLVM
 #include "passes/Passes.h.inc"
@@ -82,6 +84,10 @@ void ConvertPlanToLLVMPass::runOnOperation() {
       b, loc, "dsrt_kernel_at",
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
                                   {ptr, i32, ptr}));
+  auto collectiveAt = LLVM::LLVMFuncOp::create(
+      b, loc, "dsrt_collective_at",
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
+                                  {ptr, i32, ptr}));
   auto dscStep = LLVM::LLVMFuncOp::create(
       b, loc, "dsc_step",
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, ptr}));
@@ -91,43 +97,65 @@ void ConvertPlanToLLVMPass::runOnOperation() {
 
   // One address array, as large as the widest kernel needs.
   int64_t widest = 1;
-  step.walk([&](plan::KernelOp k) {
-    widest = std::max<int64_t>(widest, k->getNumOperands());
+  step.walk([&](Operation *op) {
+    if (isa<plan::KernelOp, plan::AllReduceOp, plan::ReduceScatterOp,
+            plan::AllGatherOp>(op))
+      widest = std::max<int64_t>(widest, op->getNumOperands());
   });
   Value count = LLVM::ConstantOp::create(b, loc, i64, widest);
   Value addresses = LLVM::AllocaOp::create(b, loc, ptr, ptr, count, 8);
 
   llvm::DenseMap<Value, Value> lowered;
-  int32_t index = 0;
+  // Stores the addresses of `op`'s buffers in the address array.
+  auto storeAddresses = [&](Operation *op) -> LogicalResult {
+    for (auto [i, buffer] : llvm::enumerate(op->getOperands())) {
+      Value address = lowered.lookup(buffer);
+      if (!address)
+        return op->emitOpError("uses a buffer that is not planned");
+      Value slot = LLVM::GEPOp::create(b, op->getLoc(), ptr, ptr, addresses,
+                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
+      LLVM::StoreOp::create(b, op->getLoc(), address, slot);
+    }
+    return success();
+  };
+  int32_t index = 0, collectiveIndex = 0;
   for (Operation &op : step.getBody().front()) {
     if (auto view = dyn_cast<memref::ViewOp>(op)) {
+      // A buffer of the arena (plan.offset), or a view into one (a ZeRO
+      // bucket's gradients): its byte shift adds to the source's address.
       auto offset = view->getAttrOfType<IntegerAttr>("plan.offset");
-      if (!offset) {
-        view.emitOpError("has no plan.offset");
+      Value base = arena;
+      std::optional<int64_t> shift =
+          offset ? std::optional<int64_t>(offset.getInt())
+                 : getConstantIntValue(view.getByteShift());
+      if (!offset)
+        base = lowered.lookup(view.getSource());
+      if (!shift || !base) {
+        view.emitOpError("is neither planned (plan.offset) nor a constant "
+                         "shift of a planned buffer");
         return signalPassFailure();
       }
       lowered[view.getResult()] =
-          LLVM::GEPOp::create(b, view.getLoc(), ptr, b.getI8Type(), arena,
-                              ArrayRef<LLVM::GEPArg>{offset.getInt()});
+          LLVM::GEPOp::create(b, view.getLoc(), ptr, b.getI8Type(), base,
+                              ArrayRef<LLVM::GEPArg>{*shift});
     } else if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
       lowered[get.getResult()] = LLVM::AddressOfOp::create(
           b, get.getLoc(), globals.lookup(get.getName()));
     } else if (auto kernel = dyn_cast<plan::KernelOp>(op)) {
-      for (auto [i, buffer] : llvm::enumerate(kernel->getOperands())) {
-        Value address = lowered.lookup(buffer);
-        if (!address) {
-          kernel.emitOpError("uses a buffer that is not planned");
-          return signalPassFailure();
-        }
-        Value slot =
-            LLVM::GEPOp::create(b, kernel.getLoc(), ptr, ptr, addresses,
-                                ArrayRef<LLVM::GEPArg>{(int32_t)i});
-        LLVM::StoreOp::create(b, kernel.getLoc(), address, slot);
-      }
+      if (failed(storeAddresses(kernel)))
+        return signalPassFailure();
       Value id = LLVM::ConstantOp::create(b, kernel.getLoc(), i32, index++);
       LLVM::CallOp::create(b, kernel.getLoc(), kernelAt,
                            ValueRange{context, id, addresses});
-    } else if (isa<arith::ConstantOp, func::ReturnOp>(op)) {
+    } else if (isa<plan::AllReduceOp, plan::ReduceScatterOp, plan::AllGatherOp>(
+                   op)) {
+      if (failed(storeAddresses(&op)))
+        return signalPassFailure();
+      Value id =
+          LLVM::ConstantOp::create(b, op.getLoc(), i32, collectiveIndex++);
+      LLVM::CallOp::create(b, op.getLoc(), collectiveAt,
+                           ValueRange{context, id, addresses});
+    } else if (isa<arith::ConstantOp, func::ReturnOp, plan::GroupOp>(op)) {
       continue;
     } else {
       op.emitOpError("cannot be lowered to LLVM yet");
@@ -136,6 +164,9 @@ void ConvertPlanToLLVMPass::runOnOperation() {
   }
   LLVM::ReturnOp::create(b, loc, ValueRange{});
   step.erase();
+  // Groups are plan facts (plan.json); the object needs none.
+  for (auto group : llvm::make_early_inc_range(module.getOps<plan::GroupOp>()))
+    group.erase();
 }
 
 } // namespace

@@ -210,6 +210,20 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
     element = b.type.getElementType();
     in.elementBytes = b.type.getElementTypeBitWidth() / 8;
   }
+  // ZeRO-2's buckets, in the order the step reduces them: the collective
+  // reads a flat view of a bucket (plan.bucket = its first flat element).
+  for (Operation &op : step.getBody().front())
+    if (auto rs = dyn_cast<plan::ReduceScatterOp>(op)) {
+      auto flat = rs.getInput().getDefiningOp<memref::ViewOp>();
+      Operation *bucket = flat ? flat.getSource().getDefiningOp() : nullptr;
+      auto begin =
+          bucket ? bucket->getAttrOfType<IntegerAttr>("plan.bucket") : nullptr;
+      if (!begin)
+        return makeError("a reduce_scatter in the step does not read a "
+                         "gradient bucket (plan.bucket)");
+      int64_t size = cast<MemRefType>(rs.getInput().getType()).getNumElements();
+      in.inStepBuckets.push_back({begin.getInt(), begin.getInt() + size});
+    }
   return in;
 }
 

@@ -261,14 +261,23 @@ private:
 };
 
 /// The stages from the imported graph to the planned rank program: the
-/// gradients (training), the kernels on buffers, their placement.
-Error buildPlan(mlir::ModuleOp module, bool training) {
+/// gradients (training), the kernels on buffers, ZeRO-2's in-step gradient
+/// reduction, their placement.
+Error buildPlan(mlir::ModuleOp module, bool training,
+                const config::DsConfig &config, int64_t dpSize) {
   mlir::PassManager pm(module.getContext());
   if (training)
     pm.addPass(passes::createAutodiff());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
   pm.addPass(passes::createConvertGraphToPlan());
+  // ZeRO-2 reduces gradient buckets inside the step.
+  if (training && config.zero.stage == 2) {
+    passes::ZeroReduceGradientsOptions options;
+    options.dpSize = dpSize;
+    options.bucketElements = config.zero.reduceBucketSize.value;
+    pm.addPass(passes::createZeroReduceGradients(options));
+  }
   pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
   return runStage(pm, module, "planning");
 }
@@ -355,7 +364,8 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     if (training)
       if (Error err = checkTrainable(*model->module))
         return err;
-    if (Error err = buildPlan(*model->module, training))
+    if (Error err =
+            buildPlan(*model->module, training, parsed->config, *dpSize))
       return err;
     auto step = model->module->lookupSymbol<mlir::func::FuncOp>("step");
     auto arena = step->getAttrOfType<mlir::IntegerAttr>("plan.arena_size");
@@ -387,7 +397,7 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     llvm::raw_string_ostream os(summary);
     printSummary(os, *world, *dpSize, *batch, *model);
   }
-  if (Error err = buildPlan(*model->module, training))
+  if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize))
     return err;
   writer.dump("02-plan.mlir", *model->module);
   std::optional<partition::ZeroPlan> zero;

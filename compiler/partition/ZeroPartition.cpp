@@ -22,7 +22,8 @@ std::vector<FlatRange> buckets(int64_t total, int64_t bucket) {
   return out;
 }
 
-/// Per rank: how many elements of `range` lie in its partition.
+} // namespace
+
 std::vector<int64_t> countsIn(const FlatRange &range,
                               const std::vector<FlatRange> &partitions) {
   std::vector<int64_t> counts;
@@ -32,7 +33,29 @@ std::vector<int64_t> countsIn(const FlatRange &range,
   return counts;
 }
 
-} // namespace
+std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize) {
+  std::vector<FlatRange> out;
+  const int64_t share = (total + dpSize - 1) / dpSize;
+  for (int64_t r = 0; r < dpSize; ++r)
+    out.push_back(
+        {std::min(total, r * share), std::min(total, (r + 1) * share)});
+  return out;
+}
+
+std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
+                                    int64_t bucketElements) {
+  std::vector<FlatRange> out;
+  int64_t at = 0;
+  for (int64_t n : numels) {
+    if (out.empty() || out.back().size() + n > bucketElements ||
+        out.back().end != at)
+      out.push_back({at, at + n});
+    else
+      out.back().end += n;
+    at += n;
+  }
+  return out;
+}
 
 const char *collectiveKindName(CollectiveKind kind) {
   switch (kind) {
@@ -49,7 +72,7 @@ const char *collectiveKindName(CollectiveKind kind) {
 const char *collectivePhaseName(CollectivePhase phase) {
   switch (phase) {
   case CollectivePhase::MicroStep:
-    return "micro_step";
+    return "in_step";
   case CollectivePhase::Boundary:
     return "boundary";
   case CollectivePhase::AfterOptimizer:
@@ -85,9 +108,8 @@ int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
 int64_t ZeroPlan::stagingElements() const {
   if (dpSize == 1)
     return 0;
-  int64_t reduce = gradientsInPlace() || stage == 2
-                       ? std::min(reduceBucketElements, flatElements)
-                       : 0;
+  // Stage 2 reduces inside the step, on the bucket in the arena.
+  int64_t reduce = gradientsInPlace() ? largestReduceBucket : 0;
   int64_t gather =
       stage >= 1 ? std::min(allgatherBucketElements, flatElements) : 0;
   return std::max(reduce, gather);
@@ -130,10 +152,7 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
     plan.flatElements += numel;
   }
   const int64_t total = plan.flatElements;
-  const int64_t share = (total + in.dpSize - 1) / in.dpSize;
-  for (int64_t r = 0; r < in.dpSize; ++r)
-    plan.partitions.push_back(
-        {std::min(total, r * share), std::min(total, (r + 1) * share)});
+  plan.partitions = partitionsOf(total, in.dpSize);
 
   auto add = [&](CollectiveKind kind, CollectivePhase phase, int64_t micro,
                  CollectivePayload payload, FlatRange range) {
@@ -154,13 +173,37 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
 
   // One rank has nothing to exchange.
   if (in.dpSize > 1) {
+    std::vector<int64_t> numels;
+    for (const FlatParam &p : plan.params)
+      numels.push_back(p.numel);
     std::vector<FlatRange> reduceBuckets =
-        buckets(total, in.reduceBucketElements);
-    if (in.stage == 2)
+        paramBuckets(numels, in.reduceBucketElements);
+    for (const FlatRange &b : reduceBuckets)
+      plan.largestReduceBucket = std::max(plan.largestReduceBucket, b.size());
+    if (in.stage == 2) {
+      // The step's own order: buckets are reduced as backward fills them.
+      std::vector<FlatRange> sorted = in.inStepBuckets;
+      std::sort(sorted.begin(), sorted.end(),
+                [](const FlatRange &a, const FlatRange &b) {
+                  return a.begin < b.begin;
+                });
+      int64_t at = 0;
+      for (const FlatRange &b : sorted) {
+        if (b.begin != at)
+          return makeError("the step's gradient buckets do not cover the "
+                           "params once (at flat element " +
+                           llvm::Twine(at) + ")");
+        at = b.end;
+      }
+      if (at != total)
+        return makeError("the step's gradient buckets cover " +
+                         llvm::Twine(at) + " of " + llvm::Twine(total) +
+                         " flat elements (run zero-reduce-gradients)");
       for (int64_t m = 0; m < in.gradAccumSteps; ++m)
-        for (const FlatRange &b : reduceBuckets)
+        for (const FlatRange &b : in.inStepBuckets)
           add(CollectiveKind::ReduceScatter, CollectivePhase::MicroStep, m,
               CollectivePayload::Gradients, b);
+    }
     for (const FlatRange &b :
          in.stage == 2 ? std::vector<FlatRange>() : reduceBuckets)
       add(in.stage == 0 ? CollectiveKind::AllReduce

@@ -15,20 +15,26 @@
 //   buckets (each rank keeps the sums of its partition); after the optimizer
 //   has updated the partition, all_gather of the params in buckets of
 //   allgather_bucket_size elements.
-// - Stage 2: as stage 1, but the reduce_scatter runs after every micro-step,
-//   so each rank accumulates only its partition's gradient.
+// - Stage 2: as stage 1, but the reduce_scatters run inside the step of
+//   every micro-step, as soon as a bucket's gradients are computed (the
+//   zero-reduce-gradients pass places them), so each rank keeps only its
+//   partition's gradient sum and the step's gradients live no longer than
+//   their bucket.
 // - Every stage: one all_reduce (sum, float64) of the squared gradient norm
 //   of each rank's partition, so every rank clips with the global norm, and
 //   one of the ranks' losses, so every rank reports the global batch's.
 //
-// A bucket's reduce_scatter / all_gather hands rank r the part of the bucket
-// inside r's partition (`counts`, possibly 0). The per-rank memory split
-// predicts what the runtime allocates: the arena (params, their gradients and
-// activations), the gradient accumulator (the whole flat space, or the
-// partition in stage 2; none in stages 0 and 1 with one micro-step, whose
-// collectives and update use the arena's gradients in place), the optimizer
-// states of the params the rank updates, and one staging buffer (a bucket)
-// for collectives on buffers that do not lie contiguously in the arena.
+// Reduce buckets hold whole consecutive params (one larger than
+// reduce_bucket_size is a bucket of its own), as DeepSpeed's; all-gather
+// buckets are flat ranges. A bucket's reduce_scatter / all_gather hands rank
+// r the part of the bucket inside r's partition (`counts`, possibly 0). The
+// per-rank memory split predicts what the runtime allocates: the arena (params,
+// their gradients and activations), the gradient accumulator (the whole flat
+// space, or the partition in stage 2; none in stages 0 and 1 with one
+// micro-step, whose collectives and update use the arena's gradients in place),
+// the optimizer states of the params the rank updates, and one staging buffer
+// (a bucket) for collectives on buffers that do not lie contiguously in the
+// arena.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,8 +64,9 @@ struct FlatParam {
 };
 
 enum class CollectiveKind { AllReduce, ReduceScatter, AllGather };
-/// When a collective runs: after micro-step `micro`, at the accumulation
-/// boundary (before the optimizer), or after the optimizer.
+/// When a collective runs: inside the step of micro-step `micro` (where the
+/// plan calls it; "in_step"), at the accumulation boundary (before the
+/// optimizer), or after the optimizer.
 enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
 /// What a collective carries.
 enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
@@ -114,6 +121,9 @@ struct ZeroInputs {
   int64_t arenaBytes = 0;
   int64_t arenaParamBytes = 0;
   int64_t arenaGradBytes = 0;
+  /// Stage 2: the gradient buckets the step reduce-scatters, in the order
+  /// it calls them (zero-reduce-gradients placed them).
+  std::vector<FlatRange> inStepBuckets;
 };
 
 struct ZeroPlan {
@@ -124,6 +134,9 @@ struct ZeroPlan {
   int64_t flatElements = 0;
   int64_t reduceBucketElements = 0;
   int64_t allgatherBucketElements = 0;
+  /// Elements of the largest reduce bucket (a param larger than
+  /// reduce_bucket_size is a bucket of its own).
+  int64_t largestReduceBucket = 0;
   std::vector<FlatParam> params;
   /// Indexed by data-parallel rank.
   std::vector<FlatRange> partitions;
@@ -141,8 +154,19 @@ struct ZeroPlan {
   int64_t bytesPerStep() const;
 };
 
+/// Per rank: the elements of `range` inside its partition.
+std::vector<int64_t> countsIn(const FlatRange &range,
+                              const std::vector<FlatRange> &partitions);
+/// The partitions of `total` elements over `dpSize` ranks.
+std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize);
+/// Reduce buckets over params of `numels` elements (in flat order): whole
+/// consecutive params, at most `bucketElements` unless one param is larger.
+std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
+                                    int64_t bucketElements);
+
 /// Lays out the flat space and the collectives. Errors: a stage outside
-/// 0-2 (stage 3 is not implemented yet), bucket sizes < 1, dpSize < 1.
+/// 0-2 (stage 3 is not implemented yet), bucket sizes < 1, dpSize < 1, a
+/// stage-2 step whose in-step buckets do not cover the params once.
 llvm::Expected<ZeroPlan> planZero(const ZeroInputs &inputs);
 
 /// The plan for people (plan.txt): the layout, each rank's memory by kind,
@@ -151,7 +175,7 @@ void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan);
 
 /// "all_reduce", "reduce_scatter", "all_gather".
 const char *collectiveKindName(CollectiveKind kind);
-/// "micro_step", "boundary", "after_optimizer".
+/// "in_step", "boundary", "after_optimizer".
 const char *collectivePhaseName(CollectivePhase phase);
 /// "gradients", "parameters", "grad_norm_squared", "loss".
 const char *collectivePayloadName(CollectivePayload payload);

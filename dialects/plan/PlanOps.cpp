@@ -92,6 +92,28 @@ ReduceScatterOp::verifySymbolUses(SymbolTableCollection &symbols) {
       failed(checkSameElementType(*this, getInput(), getOutput())))
     return failure();
   int64_t size = group.getRanks().size();
+  if (std::optional<ArrayRef<int64_t>> counts = getCounts()) {
+    if (static_cast<int64_t>(counts->size()) != size)
+      return emitOpError("has ")
+             << counts->size() << " counts for group @" << group.getSymName()
+             << " of " << size << " ranks";
+    int64_t total = 0, largest = 0;
+    for (int64_t c : *counts) {
+      if (c < 0)
+        return emitOpError("has a negative count");
+      total += c;
+      largest = std::max(largest, c);
+    }
+    if (total != numElements(getInput()))
+      return emitOpError("counts add up to ")
+             << total << ", the input has " << numElements(getInput())
+             << " elements";
+    if (getOutput() != getInput() && numElements(getOutput()) < largest)
+      return emitOpError("output of ")
+             << numElements(getOutput()) << " elements cannot hold a shard of "
+             << largest;
+    return success();
+  }
   if (numElements(getInput()) != numElements(getOutput()) * size)
     return emitOpError("input of ")
            << numElements(getInput()) << " elements is not " << size

@@ -96,12 +96,21 @@ def Plan_ReduceScatterOp : Plan_CollectiveOp<"reduce_scatter"> {
     Reduces `input` over `group`; rank i of the group receives the i-th of
     `size(group)` equal contiguous shards in `output`.
 
+    With `counts` (one per rank of the group, adding up to the input's
+    elements) the shards are uneven: rank i receives the `counts[i]`
+    elements that follow the first `counts[0] + ... + counts[i-1]`. Its
+    `output` then either holds the largest shard or is `input` itself (in
+    place: each rank's shard stays at its position in the buffer, as a
+    ZeRO gradient bucket reduced onto the partitions' owners).
+
     ```mlir
     plan.reduce_scatter %g, %shard on @dp {reduction = "sum"} : memref<1024xf32>, memref<256xf32>
+    plan.reduce_scatter %b, %b on @dp {counts = array<i64: 4, 3, 3>} : memref<10xf32>, memref<10xf32>
     ```
   }];
   let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
-                   FlatSymbolRefAttr:$group, Plan_ReductionAttr:$reduction);
+                   FlatSymbolRefAttr:$group, Plan_ReductionAttr:$reduction,
+                   OptionalAttr<DenseI64ArrayAttr>:$counts);
   let assemblyFormat = [{
     $input `,` $output `on` $group attr-dict `:` type($input) `,` type($output)
   }];

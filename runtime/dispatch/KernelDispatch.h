@@ -32,13 +32,24 @@
 
 /// The context generated code passes to every dsrt_kernel call. Dispatch
 /// reads only `step` (dropout's random stream); the runtime main hangs its
-/// own state off `runtime`.
+/// own state off `runtime`, and the collectives the step calls
+/// (dsrt_collective_at) go to `collectives`, a dsc::runtime::CollectiveRunner.
 struct dsrt_ctx {
   int64_t step = 0;
   void *runtime = nullptr;
+  void *collectives = nullptr;
 };
 
 namespace dsc::runtime {
+
+/// Runs the collectives a step calls (dsrt_collective_at): index counts the
+/// step's collectives; data holds the buffers' addresses, inputs then
+/// outputs. Kernels know nothing of ranks: the runtime main provides it.
+class CollectiveRunner {
+public:
+  virtual ~CollectiveRunner() = default;
+  virtual void run(int32_t index, void *const *data) = 0;
+};
 
 /// Exit code for a call site the runtime cannot run (EX_SOFTWARE).
 constexpr int kExitBadKernel = 70;

@@ -62,6 +62,12 @@ void dsrt_kernel(dsrt_ctx *ctx, const dsrt_kernel_desc *desc,
  * location, and the process exits with a non-zero code. */
 void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index, void *const *data);
 
+/* Runs the index-th collective the step calls (the "in_step" entries of
+ * plan.json's "collectives", in order) on `data` (inputs, then outputs) over
+ * the rank's communicator. A failure (a peer that died, a plan that does
+ * not list the call) is reported and the process exits non-zero. */
+void dsrt_collective_at(dsrt_ctx *ctx, int32_t index, void *const *data);
+
 #ifdef __cplusplus
 }
 #endif

@@ -90,3 +90,15 @@ extern "C" void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index,
   static_cast<const dsc::runtime::KernelTable *>(ctx->runtime)
       ->run(index, data, ctx->step);
 }
+
+extern "C" void dsrt_collective_at(dsrt_ctx *ctx, int32_t index,
+                                   void *const *data) {
+  if (!ctx || !ctx->collectives) {
+    dsc::runtime::reportError(
+        1, "dsrt: the step calls collective " + std::to_string(index) +
+               " but this rank runs no collectives (ctx->collectives is null)");
+    return;
+  }
+  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
+      ->run(index, data);
+}

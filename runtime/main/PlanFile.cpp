@@ -61,6 +61,18 @@ std::string_view collectiveOpName(CollectiveOp op) {
   return "?";
 }
 
+std::string_view collectivePhaseName(CollectivePhase phase) {
+  switch (phase) {
+  case CollectivePhase::MicroStep:
+    return "in_step";
+  case CollectivePhase::Boundary:
+    return "boundary";
+  case CollectivePhase::AfterOptimizer:
+    return "after_optimizer";
+  }
+  return "?";
+}
+
 std::vector<size_t> Plan::buffersWithRole(BufferRole role) const {
   std::vector<size_t> out;
   for (size_t i = 0; i < buffers.size(); ++i)
@@ -490,7 +502,7 @@ void parseCollectives(Reader &r, const json &list, Plan &plan) {
       {"reduce_scatter", CollectiveOp::ReduceScatter},
       {"all_gather", CollectiveOp::AllGather}};
   static const std::map<std::string, CollectivePhase> phases = {
-      {"micro_step", CollectivePhase::MicroStep},
+      {"in_step", CollectivePhase::MicroStep},
       {"boundary", CollectivePhase::Boundary},
       {"after_optimizer", CollectivePhase::AfterOptimizer}};
   static const std::map<std::string, CollectivePayload> payloads = {
@@ -631,9 +643,13 @@ void checkConsistency(Reader &r, Plan &plan) {
                                  "scalar, not " +
                                  std::string(dtypeName(loss->dtype)) + " " +
                                  formatShape(loss->shape));
+  // ZeRO-2 reduces the gradients inside the step: none is an output.
+  const bool gradsInStep = plan.zero && plan.zero->stage == 2;
   for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
     const PlanBuffer &p = plan.buffers[i];
     const PlanBuffer *g = plan.find(p.name, BufferRole::Grad);
+    if (!g && gradsInStep)
+      continue;
     if (!g)
       return r.fail("buffers", "param '" + p.name + "' has no grad buffer");
     if (g->dtype != p.dtype || g->shape != p.shape)

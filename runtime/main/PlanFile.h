@@ -106,13 +106,16 @@ struct PlanRange {
 };
 
 enum class CollectiveOp { AllReduce, ReduceScatter, AllGather };
-/// After micro-step `micro`, at the accumulation boundary (before the
-/// optimizer), or after the optimizer.
+/// Inside the step of micro-step `micro` (where dsc_step calls
+/// dsrt_collective_at), at the accumulation boundary (before the optimizer),
+/// or after the optimizer.
 enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
 enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
 
 /// "all_reduce", "reduce_scatter", "all_gather".
 std::string_view collectiveOpName(CollectiveOp op);
+/// "in_step", "boundary", "after_optimizer".
+std::string_view collectivePhaseName(CollectivePhase phase);
 
 /// One entry of "collectives": what every data-parallel rank runs, in order,
 /// in each optimizer step.

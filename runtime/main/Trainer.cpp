@@ -167,6 +167,8 @@ Status runTraining(RankState &state, const TrainOptions &options,
     return zero.status();
   if (Status st = zero->checkManifest(); !st.ok())
     return st;
+  // Collectives the step calls (ZeRO-2's gradient buckets) go to it.
+  state.ctx.collectives = static_cast<CollectiveRunner *>(&*zero);
   int64_t first = 0;
   if (!options.resumeDir.empty()) {
     Expected<int64_t> resumed =
@@ -185,6 +187,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
         if (Status st = feed(state, **feeder, s, m); !st.ok())
           return st;
       state.ctx.step = s * gas + m;
+      zero->beforeMicroStep(m);
       step(&state.ctx, state.arena.data());
       localLoss += readScalar(state.at(lossBuf), lossBuf.dtype) /
                    static_cast<double>(gas);

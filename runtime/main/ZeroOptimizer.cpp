@@ -3,6 +3,7 @@
 #include "runtime/main/ZeroOptimizer.h"
 
 #include "kernels/optimizer/Optimizer.h"
+#include "runtime/dispatch/KernelDispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,18 +23,6 @@ template <typename Fn> void withFloat(DType dtype, Fn fn) {
     fn(float());
 }
 
-const char *phaseName(CollectivePhase phase) {
-  switch (phase) {
-  case CollectivePhase::MicroStep:
-    return "micro_step";
-  case CollectivePhase::Boundary:
-    return "boundary";
-  case CollectivePhase::AfterOptimizer:
-    return "after_optimizer";
-  }
-  return "?";
-}
-
 /// A collective as the manifest check compares it.
 struct Descriptor {
   int64_t op = -1;
@@ -48,7 +37,7 @@ std::string describe(const Descriptor &d) {
   std::string s =
       std::string(collectiveOpName(static_cast<CollectiveOp>(d.op))) + " of " +
       std::to_string(d.bytes) + " bytes (" +
-      phaseName(static_cast<CollectivePhase>(d.phase));
+      std::string(collectivePhaseName(static_cast<CollectivePhase>(d.phase)));
   if (d.micro >= 0)
     s += " " + std::to_string(d.micro);
   return s + ")";
@@ -244,24 +233,24 @@ Status ZeroOptimizer::runCollective(const PlanCollective &c) {
     break;
   case CollectivePayload::Gradients:
     if (c.phase == CollectivePhase::MicroStep) {
-      // Stage 2: the micro-step's gradients of the bucket, reduced onto the
-      // owners; this rank adds its chunk to its partition's accumulator.
+      // Stage 2, inside the step: the bucket's gradients (in the arena)
+      // reduced onto their owners in place; this rank adds its chunk / GAS
+      // to its partition's sum.
       const double inv =
           1.0 / static_cast<double>(state->plan.batch->gradAccumSteps);
-      copyPieces(c.range.begin, c.range.end, c.range.begin,
-                 /*fromParams=*/false, /*toStaging=*/true, inv);
-      s = comm->reduceScatter(staging.data(), c.counts, dtype);
+      s = comm->reduceScatter(inStepBuffer, c.counts, dtype);
       int64_t lo = std::max(c.range.begin, part.begin);
       int64_t hi = std::min(c.range.end, part.end);
       if (s.ok() && lo < hi)
         withFloat(dtype, [&](auto zero) {
           using T = decltype(zero);
           const T *src = reinterpret_cast<const T *>(
-              staging.data() + (lo - c.range.begin) * elemBytes);
+              inStepBuffer + (lo - c.range.begin) * elemBytes);
           T *dst = reinterpret_cast<T *>(accumulator.data() +
                                          (lo - part.begin) * elemBytes);
+          const T f = static_cast<T>(inv);
           for (int64_t i = 0; i < hi - lo; ++i)
-            dst[i] += src[i];
+            dst[i] += src[i] * f;
         });
     } else if (direct) {
       // The arena's gradients through the staging buffer: the whole bucket
@@ -325,13 +314,44 @@ Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
   return Status::success();
 }
 
+void ZeroOptimizer::beforeMicroStep(int64_t micro) {
+  if (zero.stage == 2 && micro == 0)
+    std::memset(accumulator.data(), 0, accumulator.size());
+  currentMicro = micro;
+  inStepIndex = 0;
+}
+
+void ZeroOptimizer::run(int32_t index, void *const *data) {
+  const std::vector<PlanCollective> &list = state->plan.collectives;
+  Status s;
+  if (cursor >= list.size() ||
+      list[cursor].phase != CollectivePhase::MicroStep ||
+      list[cursor].micro != currentMicro || index != inStepIndex) {
+    s = Status::error("the step calls collective " + std::to_string(index) +
+                      " of micro-step " + std::to_string(currentMicro) +
+                      ", which plan.json does not list there");
+  } else {
+    inStepBuffer = static_cast<char *>(data[0]);
+    s = runCollective(list[cursor]);
+    ++cursor;
+    ++inStepIndex;
+  }
+  if (!s.ok())
+    reportError(1, s.message());
+}
+
 Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   const int64_t gas = state->plan.batch->gradAccumSteps;
   if (zero.stage == 2) {
-    if (micro == 0)
-      std::memset(accumulator.data(), 0, accumulator.size());
-    return runPhase(CollectivePhase::MicroStep, CollectivePayload::Gradients,
-                    micro);
+    const std::vector<PlanCollective> &list = state->plan.collectives;
+    if (cursor < list.size() &&
+        list[cursor].phase == CollectivePhase::MicroStep &&
+        list[cursor].micro == micro)
+      return Status::error("plan.json lists collective #" +
+                           std::to_string(list[cursor].seq) +
+                           " in micro-step " + std::to_string(micro) +
+                           ", but the step did not call it");
+    return Status::success();
   }
   // One micro-step: the collectives and the optimizer read the arena's
   // gradients where dsc_step left them.

@@ -5,10 +5,12 @@
 // a ZeRO stage 0-2 plan (plan.json's "zero" and "collectives"; one rank is
 // the degenerate case with no collectives):
 //
+//   run(k, data)        (dsrt_collective_at, inside the step; stage 2) the
+//                       k-th reduce_scatter of the micro-step on a gradient
+//                       bucket in the arena; this rank adds its chunk / GAS
+//                       to its partition's sum;
 //   afterMicroStep(m)   adds the arena's gradients / GAS to the accumulator:
-//                       the whole flat gradient (stages 0, 1), or, in stage 2,
-//                       the micro-step's reduce_scatters (through the staging
-//                       buffer) leave only this rank's partition; stages 0
+//                       the whole flat gradient (stages 0, 1); stages 0
 //                       and 1 with one micro-step keep no accumulator: the
 //                       collectives and the optimizer use the arena's
 //                       gradients (through the staging buffer);
@@ -33,6 +35,7 @@
 #define DSC_RUNTIME_MAIN_ZEROOPTIMIZER_H
 
 #include "runtime/comm/Communicator.h"
+#include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/RankState.h"
 
@@ -42,7 +45,7 @@
 
 namespace dsc::runtime {
 
-class ZeroOptimizer {
+class ZeroOptimizer : public CollectiveRunner {
 public:
   /// Allocates the accumulator, the staging buffer and the optimizer states
   /// of the elements this rank (comm.rank()) owns.
@@ -53,6 +56,12 @@ public:
   /// (boundary), rank 1 runs all_reduce of 80000 bytes (boundary)".
   Status checkManifest();
 
+  /// Before dsc_step of micro-step `micro`.
+  void beforeMicroStep(int64_t micro);
+  /// dsrt_collective_at from inside the step: the next in-step collective
+  /// of plan.json on `data` (the bucket); a failure is reported through the
+  /// dispatcher's error handler, which ends the process.
+  void run(int32_t index, void *const *data) override;
   Status afterMicroStep(int64_t micro);
   struct Reduced {
     /// The global gradient norm before clipping.
@@ -116,6 +125,9 @@ private:
   AlignedBuffer staging;
   std::optional<OptimizerDriver> driver;
   size_t cursor = 0;
+  int64_t currentMicro = 0;
+  int32_t inStepIndex = 0;
+  char *inStepBuffer = nullptr;
   double normSq = 0.0;
   double lossSum = 0.0;
   uint64_t ranBytes = 0;

@@ -6,7 +6,8 @@
 # must equal what each rank ran, each rank's measured memory its predicted
 # memory, and its model states (params, gradients, optimizer states) the
 # ZeRO table of deepspeed.md (fp32): stage 0 16 Psi, stage 1
-# 8 Psi + 8 Psi / N bytes (N's partition exactly; stage 2 is reported).
+# 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N bytes (Psi / N: the rank's
+# partition exactly).
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
@@ -77,10 +78,7 @@ for r, m in enumerate(plan["memory"]):
     states = m["parameters"] + m["gradients"] + m["optimizer_states"]
     table = {0: 16 * psi, 1: 8 * psi + 8 * part, 2: 4 * psi + 12 * part}[stage]
     line = f"rank {r}: model states {states} bytes, ZeRO table {table} bytes"
-    if stage == 2:
-        # The step holds the whole gradient in the arena until it ends.
-        print(line + f" (+ {states - table} bytes of whole gradients in the step: not yet)")
-    elif states != table:
+    if states != table:
         print(line + " MISMATCH")
         sys.exit(1)
     else:

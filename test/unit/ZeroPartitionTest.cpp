@@ -19,6 +19,9 @@ ZeroInputs inputs(int64_t stage, int64_t dp, int64_t gas = 1) {
   in.arenaBytes = 1000;
   in.arenaParamBytes = 40;
   in.arenaGradBytes = 40;
+  // Stage 2's step reduces the buckets as backward fills them: last first.
+  if (stage == 2)
+    in.inStepBuckets = {{6, 10}, {0, 6}};
   return in;
 }
 
@@ -58,10 +61,21 @@ TEST(ZeroPartition, UnevenPartitionsOverThreeRanks) {
   EXPECT_EQ(p.partitions[2].size(), 2);
 }
 
+TEST(ZeroPartition, BucketsHoldWholeParams) {
+  // A param larger than the bucket is a bucket of its own.
+  std::vector<FlatRange> b = paramBuckets({6, 3, 1, 2}, 4);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].end, 6);
+  EXPECT_EQ(b[1].begin, 6);
+  EXPECT_EQ(b[1].end, 10);
+  EXPECT_EQ(b[2].end, 12);
+}
+
 TEST(ZeroPartition, StageZeroAllReducesBuckets) {
+  // Buckets of at most 4 elements over params of 6, 3 and 1: [0, 6) alone,
+  // then [6, 10).
   ZeroPlan p = plan(inputs(0, 2));
-  EXPECT_EQ(sequence(p), "all_reduce:gradients[0,4) all_reduce:gradients[4,8) "
-                         "all_reduce:gradients[8,10) "
+  EXPECT_EQ(sequence(p), "all_reduce:gradients[0,6) all_reduce:gradients[6,10) "
                          "all_reduce:grad_norm_squared[0,1) "
                          "all_reduce:loss[0,1) ");
   // 10 float32 gradients + the norm and the loss in float64.
@@ -71,14 +85,13 @@ TEST(ZeroPartition, StageZeroAllReducesBuckets) {
 TEST(ZeroPartition, StageOneReduceScattersThenGathers) {
   ZeroPlan p = plan(inputs(1, 3));
   EXPECT_EQ(sequence(p),
-            "reduce_scatter:gradients[0,4) reduce_scatter:gradients[4,8) "
-            "reduce_scatter:gradients[8,10) "
+            "reduce_scatter:gradients[0,6) reduce_scatter:gradients[6,10) "
             "all_reduce:grad_norm_squared[0,1) all_reduce:loss[0,1) "
             "all_gather:parameters[0,5) all_gather:parameters[5,10) ");
-  // Bucket [4, 8) lies in rank 1's partition [4, 8); [0, 5) spans ranks 0
-  // and 1.
-  EXPECT_EQ(p.collectives[1].counts, (std::vector<int64_t>{0, 4, 0}));
-  EXPECT_EQ(p.collectives[5].counts, (std::vector<int64_t>{4, 1, 0}));
+  // Partitions [0, 4), [4, 8), [8, 10): bucket [6, 10) spans ranks 1 and 2;
+  // all-gather bucket [0, 5) ranks 0 and 1.
+  EXPECT_EQ(p.collectives[1].counts, (std::vector<int64_t>{0, 2, 2}));
+  EXPECT_EQ(p.collectives[4].counts, (std::vector<int64_t>{4, 1, 0}));
   for (size_t i = 0; i < p.collectives.size(); ++i)
     EXPECT_EQ(p.collectives[i].seq, static_cast<int64_t>(i));
 }
@@ -86,10 +99,8 @@ TEST(ZeroPartition, StageOneReduceScattersThenGathers) {
 TEST(ZeroPartition, StageTwoReducesEveryMicroStep) {
   ZeroPlan p = plan(inputs(2, 2, /*gas=*/2));
   EXPECT_EQ(sequence(p),
-            "reduce_scatter:gradients[0,4)@0 reduce_scatter:gradients[4,8)@0 "
-            "reduce_scatter:gradients[8,10)@0 "
-            "reduce_scatter:gradients[0,4)@1 reduce_scatter:gradients[4,8)@1 "
-            "reduce_scatter:gradients[8,10)@1 "
+            "reduce_scatter:gradients[6,10)@0 reduce_scatter:gradients[0,6)@0 "
+            "reduce_scatter:gradients[6,10)@1 reduce_scatter:gradients[0,6)@1 "
             "all_reduce:grad_norm_squared[0,1) all_reduce:loss[0,1) "
             "all_gather:parameters[0,5) all_gather:parameters[5,10) ");
 }
@@ -108,19 +119,24 @@ TEST(ZeroPartition, MemoryFollowsTheStage) {
   EXPECT_EQ(s0.memory[0].optimizerStates, 80);
   EXPECT_EQ(modelStates(s0.memory[0]), 16 * 10);
   EXPECT_EQ(s0.memory[0].activations, 1000 - 80);
-  // One reduce bucket of staging.
-  EXPECT_EQ(s0.memory[0].workspace, 4 * 4);
+  // The largest reduce bucket (the 6-element param) of staging.
+  EXPECT_EQ(s0.memory[0].workspace, 6 * 4);
   ZeroPlan s1 = plan(inputs(1, 2));
   EXPECT_EQ(modelStates(s1.memory[1]), 8 * 10 + 8 * 10 / 2);
   // The larger of a reduce and an all-gather bucket.
-  EXPECT_EQ(s1.memory[1].workspace, 5 * 4);
-  // Stage 2 keeps its partition's gradient sum beside the arena's
-  // gradients, which the step holds whole until it ends.
-  ZeroPlan s2 = plan(inputs(2, 2));
+  EXPECT_EQ(s1.memory[1].workspace, 6 * 4);
+  // Stage 2: the step reduces its gradients in buckets (zero-reduce-
+  // gradients), so the arena holds none as a model state and the rank keeps
+  // its partition's sum: 4 Psi + 12 Psi / N.
+  ZeroInputs in2 = inputs(2, 2);
+  in2.arenaGradBytes = 0;
+  ZeroPlan s2 = plan(in2);
   EXPECT_FALSE(s2.gradientsInPlace());
-  EXPECT_EQ(s2.memory[1].gradients, 40 + 20);
+  EXPECT_EQ(s2.memory[1].gradients, 20);
   EXPECT_EQ(s2.memory[1].optimizerStates, 40);
-  EXPECT_EQ(s2.memory[1].total(), 40 + 60 + 40 + 920 + 20);
+  EXPECT_EQ(modelStates(s2.memory[1]), 4 * 10 + 12 * 10 / 2);
+  // Only the all-gather stages through the staging buffer.
+  EXPECT_EQ(s2.memory[1].workspace, 5 * 4);
   // Accumulating micro-steps needs the flat sum.
   ZeroPlan gas = plan(inputs(0, 2, /*gas=*/2));
   EXPECT_EQ(gas.memory[0].gradients, 40 + 40);
@@ -143,3 +159,12 @@ TEST(ZeroPartition, Errors) {
 }
 
 } // namespace
+
+TEST(ZeroPartition, StageTwoNeedsTheStepsBuckets) {
+  ZeroInputs in = inputs(2, 2);
+  in.inStepBuckets = {{0, 6}};
+  llvm::Expected<ZeroPlan> p = planZero(in);
+  ASSERT_FALSE(static_cast<bool>(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("cover 6 of 10"),
+            std::string::npos);
+}

@@ -51,6 +51,42 @@ func.func @uneven_shards(%g: memref<8xf32>, %s: memref<3xf32>) {
 
 // -----
 
+plan.group @dp ranks [0, 1, 2]
+func.func @counts_per_rank(%g: memref<8xf32>) {
+  // expected-error @+1 {{has 2 counts for group @dp of 3 ranks}}
+  plan.reduce_scatter %g, %g on @dp {counts = array<i64: 4, 4>} : memref<8xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1, 2]
+func.func @counts_total(%g: memref<8xf32>) {
+  // expected-error @+1 {{counts add up to 9, the input has 8 elements}}
+  plan.reduce_scatter %g, %g on @dp {counts = array<i64: 3, 3, 3>} : memref<8xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1, 2]
+func.func @counts_negative(%g: memref<8xf32>) {
+  // expected-error @+1 {{has a negative count}}
+  plan.reduce_scatter %g, %g on @dp {counts = array<i64: 5, 4, -1>} : memref<8xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1, 2]
+func.func @counts_output(%g: memref<8xf32>, %s: memref<3xf32>) {
+  // expected-error @+1 {{output of 3 elements cannot hold a shard of 4}}
+  plan.reduce_scatter %g, %s on @dp {counts = array<i64: 4, 2, 2>} : memref<8xf32>, memref<3xf32>
+  return
+}
+
+// -----
+
 plan.group @dp ranks [0, 1]
 func.func @gather_size(%s: memref<4xf32>, %g: memref<9xf32>) {
   // expected-error @+1 {{output of 9 elements is not 2 shards of 4}}

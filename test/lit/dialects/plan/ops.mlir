@@ -19,6 +19,9 @@ func.func @step(%w: memref<8x8xf32>, %g: memref<1024xf32>, %shard: memref<256xf3
   plan.all_reduce %g on @dp {reduction = "max"} : memref<1024xf32>
   // CHECK: plan.reduce_scatter %{{.*}}, %{{.*}} on @dp : memref<1024xf32>, memref<256xf32>
   plan.reduce_scatter %g, %shard on @dp : memref<1024xf32>, memref<256xf32>
+  // Uneven shards, in place (a ZeRO gradient bucket).
+  // CHECK: plan.reduce_scatter %{{.*}}, %{{.*}} on @dp {counts = array<i64: 300, 300, 300, 124>} : memref<1024xf32>, memref<1024xf32>
+  plan.reduce_scatter %g, %g on @dp {counts = array<i64: 300, 300, 300, 124>} : memref<1024xf32>, memref<1024xf32>
   // CHECK: plan.all_gather %{{.*}}, %{{.*}} on @dp : memref<256xf32>, memref<1024xf32>
   plan.all_gather %shard, %g on @dp : memref<256xf32>, memref<1024xf32>
   // CHECK: plan.broadcast %{{.*}} on @dp {root = 0 : i64} : memref<1024xf32>
