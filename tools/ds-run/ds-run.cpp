@@ -1,32 +1,41 @@
 //===- ds-run.cpp - start a compiled plan's ranks -------------------------===//
 //
-// ds-run [--master_addr A] [--master_port P] [--dry-run] OUT [-- rank args]:
-// reads OUT/launch.json (written by ds-compile), starts every rank with
-// DeepSpeed's per-rank environment (RANK, LOCAL_RANK, WORLD_SIZE,
-// MASTER_ADDR, MASTER_PORT, LOCAL_SIZE, CROSS_RANK, CROSS_SIZE,
-// CUDA_VISIBLE_DEVICES), waits, and when a rank fails stops the others
-// (SIGTERM, then SIGKILL after a grace period) and exits with the failing
-// rank's code (128 + signal for a rank killed by a signal), naming it.
-// `--dry-run` prints each rank's command line with its environment instead.
-// Ranks on other hosts (ssh, pdsh, mpirun, srun) are not started yet.
+// ds-run [--hostfile F] [--include S | --exclude S] [--num_nodes N]
+//        [--num_gpus G] [--master_addr A] [--master_port P]
+//        [--launcher local|ssh|pdsh|openmpi|slurm] [--launcher_args "..."]
+//        [--node_rank K | --node_host H] [--dry-run] OUT [-- rank args]
+//
+// DeepSpeed's launcher for a plan compiled by ds-compile: the world comes
+// from OUT/launch.json (resource flags given here must select the same one),
+// each rank gets DeepSpeed's environment, and the first process to fail
+// brings the job down with its exit code. Several nodes are started with
+// ssh or pdsh (each node runs `ds-run --node_rank K`, which starts that
+// node's ranks, like DeepSpeed's launch.py), mpirun or srun. Every failure
+// before the start is one "ds-run: error:" line: exit code 2 for usage, 1
+// otherwise. --dry-run prints the commands instead of running them.
 //
 //===----------------------------------------------------------------------===//
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
+#include "tools/ds-run/LaunchPlan.h"
+#include "tools/ds-run/Launchers.h"
+#include "tools/ds-run/Preflight.h"
+#include "tools/ds-run/ProcessGroup.h"
 
-#include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <CLI/CLI.hpp>
+
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
-#include <utility>
 #include <vector>
+
+using namespace dsc::run;
+namespace topology = dsc::topology;
 
 namespace {
 
@@ -35,79 +44,183 @@ int fail(const std::string &message, int code = 1) {
   return code;
 }
 
-struct Rank {
-  int rank = 0;
-  std::string host;
-  std::string binary;
-  /// NAME=value pairs the rank starts with.
-  std::vector<std::pair<std::string, std::string>> env;
-  pid_t pid = -1;
-  bool done = false;
+int fail(llvm::Error error) { return fail(llvm::toString(std::move(error))); }
+
+/// The command line, as parsed.
+struct Options {
+  std::string outDir;
+  std::optional<std::string> hostfile;
+  topology::ResourceRequest resources;
+  std::optional<std::string> masterAddr;
+  std::optional<int> masterPort;
+  std::optional<std::string> launcher;
+  std::string launcherArgs;
+  std::optional<int> nodeRank;
+  std::optional<std::string> nodeHost;
+  bool dryRun = false;
+  std::vector<std::string> rankArgs;
+
+  bool selectsResources() const {
+    return hostfile || !resources.include.empty() ||
+           !resources.exclude.empty() || resources.numNodes ||
+           resources.numGpus;
+  }
+  bool nodeMode() const { return nodeRank || nodeHost; }
 };
 
-/// Starts `rank`; returns its pid or -1.
-pid_t startRank(const Rank &rank, const std::string &outDir,
-                const std::vector<std::string> &args) {
-  pid_t pid = fork();
-  if (pid != 0)
-    return pid;
-  for (const auto &[name, value] : rank.env)
-    setenv(name.c_str(), value.c_str(), 1);
-  std::string path = outDir + "/" + rank.binary;
-  std::vector<char *> argv{const_cast<char *>(path.c_str())};
-  for (const std::string &a : args)
-    argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  execv(path.c_str(), argv.data());
-  std::perror(("ds-run: cannot start " + path).c_str());
-  _exit(127);
+void addOptions(CLI::App &app, Options &options) {
+  app.add_option("out", options.outDir, "ds-compile's output directory")
+      ->required();
+  app.add_option("--hostfile", options.hostfile,
+                 "DeepSpeed hostfile; with the flags below it must select "
+                 "the world OUT was compiled for");
+  app.add_option("--include", options.resources.include,
+                 "use only these hosts/slots: host[:slot[,slot]]@host...");
+  app.add_option("--exclude", options.resources.exclude,
+                 "use all but these hosts/slots: host[:slot[,slot]]@host...");
+  app.add_option("--num_nodes", options.resources.numNodes,
+                 "use the first N hosts");
+  app.add_option("--num_gpus", options.resources.numGpus,
+                 "use slots 0..N-1 of every host");
+  app.add_option("--master_addr", options.masterAddr,
+                 "the rendezvous address (default: launch.json's)");
+  app.add_option("--master_port", options.masterPort,
+                 "the rendezvous port (default: launch.json's, 29500)")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--launcher", options.launcher,
+                 "how to start the ranks (default: local for one node or "
+                 "this machine only, else pdsh when installed, else ssh)")
+      ->check(CLI::IsMember({"local", "ssh", "pdsh", "openmpi", "slurm"}));
+  app.add_option("--launcher_args", options.launcherArgs,
+                 "extra arguments for ssh, pdsh, mpirun or srun");
+  CLI::Option *nodeRank =
+      app.add_option("--node_rank", options.nodeRank,
+                     "start only this node's ranks, here (what ssh runs on "
+                     "each node)")
+          ->check(CLI::NonNegativeNumber);
+  app.add_option("--node_host", options.nodeHost,
+                 "start only the ranks of this launch.json host, here (what "
+                 "pdsh runs on each node)")
+      ->excludes(nodeRank);
+  app.add_flag("--dry-run", options.dryRun,
+               "print the commands that would run; start nothing");
+  app.footer("Arguments after -- are passed to every rank (e.g. --data DIR "
+             "--steps N --metrics FILE).");
 }
 
-/// "exited with code 3", "was killed by signal 9 (Killed)".
-std::string describeExit(int status) {
-  if (WIFSIGNALED(status))
-    return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  return "exited with code " + std::to_string(WEXITSTATUS(status));
+/// The node --node_rank or --node_host names.
+llvm::Expected<int> selectedNode(const Options &options,
+                                 const topology::World &world) {
+  auto error = [](const std::string &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  std::string hosts;
+  for (const topology::HostSlots &node : world.nodes)
+    hosts += (hosts.empty() ? "" : ", ") + node.host;
+  if (options.nodeRank) {
+    if (*options.nodeRank >= world.numNodes())
+      return error("--node_rank " + std::to_string(*options.nodeRank) + ": " +
+                   options.outDir + " has " + std::to_string(world.numNodes()) +
+                   " node(s) (" + hosts + ")");
+    return *options.nodeRank;
+  }
+  auto it = llvm::find_if(world.nodes, [&](const topology::HostSlots &node) {
+    return node.host == *options.nodeHost;
+  });
+  if (it == world.nodes.end())
+    return error("--node_host " + *options.nodeHost + ": not a host of " +
+                 options.outDir + " (" + hosts + ")");
+  return static_cast<int>(it - world.nodes.begin());
 }
 
-/// Single quotes for a shell.
-std::string quote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+/// The settings every launcher's commands share.
+llvm::Expected<LaunchSettings> makeSettings(const Options &options,
+                                            const LaunchPlan &plan,
+                                            const char *argv0) {
+  LaunchSettings settings;
+  settings.masterAddr = options.masterAddr.value_or(plan.world.masterAddr);
+  settings.masterPort = options.masterPort.value_or(plan.world.masterPort);
+  settings.launcherArgs = splitShellWords(options.launcherArgs);
+  settings.rankArgs = options.rankArgs;
+  static int anchor;
+  settings.dsRun = llvm::sys::fs::getMainExecutable(argv0, &anchor);
+  llvm::SmallString<256> cwd;
+  if (std::error_code ec = llvm::sys::fs::current_path(cwd))
+    return llvm::createStringError(ec, "cannot read the working directory");
+  settings.workDir = std::string(cwd);
+  return settings;
+}
+
+/// What ds-run is about to start: the commands, and for openmpi the
+/// hostfile to write first.
+struct Launch {
+  std::vector<Command> commands;
+  std::string others = "ranks";
+  std::optional<OpenMpiLaunch> openMpi;
+};
+
+llvm::Expected<Launch> buildLaunch(LauncherKind kind, const LaunchPlan &plan,
+                                   const LaunchSettings &settings,
+                                   std::optional<int> node) {
+  Launch launch;
+  switch (kind) {
+  case LauncherKind::Local:
+    launch.commands = localRankCommands(plan, settings, node);
+    break;
+  case LauncherKind::Ssh:
+    launch.commands = sshCommands(plan, settings);
+    launch.others = "nodes";
+    break;
+  case LauncherKind::Pdsh:
+    launch.commands = {pdshCommand(plan, settings)};
+    break;
+  case LauncherKind::OpenMpi: {
+    llvm::Expected<OpenMpiLaunch> openMpi = openMpiLaunch(plan, settings);
+    if (!openMpi)
+      return openMpi.takeError();
+    launch.commands = {openMpi->command};
+    launch.openMpi = std::move(*openMpi);
+    break;
+  }
+  case LauncherKind::Slurm: {
+    llvm::Expected<Command> srun = slurmCommand(plan, settings);
+    if (!srun)
+      return srun.takeError();
+    launch.commands = {std::move(*srun)};
+    break;
+  }
+  }
+  return launch;
+}
+
+int printDryRun(const Launch &launch) {
+  if (launch.openMpi) {
+    llvm::SmallVector<llvm::StringRef, 8> lines;
+    llvm::StringRef(launch.openMpi->hostfileText)
+        .split(lines, '\n', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    std::cout << "# " << launch.openMpi->hostfilePath
+              << " (written at launch): " << llvm::join(lines, "; ") << "\n";
+  }
+  for (const Command &command : launch.commands)
+    std::cout << command.toShell() << "\n";
+  return 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
+  Options options;
   // Everything after "--" goes to the ranks.
-  std::vector<std::string> rankArgs;
   int ownArgc = argc;
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == "--") {
       ownArgc = i;
-      rankArgs.assign(argv + i + 1, argv + argc);
+      options.rankArgs.assign(argv + i + 1, argv + argc);
       break;
     }
   CLI::App app{"ds-run: starts the ranks of a plan compiled by ds-compile",
                "ds-run"};
-  std::string outDir;
-  std::string masterAddr;
-  int masterPort = 0;
-  bool dryRun = false;
-  app.add_option("out", outDir, "ds-compile's output directory")->required();
-  app.add_option("--master_addr", masterAddr,
-                 "the rendezvous address (default: launch.json's)");
-  app.add_option("--master_port", masterPort,
-                 "the rendezvous port (default: launch.json's, 29500)")
-      ->check(CLI::Range(1, 65535));
-  app.add_flag("--dry-run", dryRun,
-               "print each rank's command with its environment; start "
-               "nothing");
-  app.footer("Arguments after -- are passed to every rank (e.g. --data DIR "
-             "--steps N --metrics FILE).");
+  addOptions(app, options);
   try {
     app.parse(ownArgc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -116,99 +229,78 @@ int main(int argc, char **argv) {
     return fail(std::string(e.what()) + "; run 'ds-run --help' for usage", 2);
   }
 
-  std::ifstream file(outDir + "/launch.json");
-  if (!file)
-    return fail(outDir + "/launch.json: cannot read (is " + outDir +
-                " a ds-compile output?)");
-  nlohmann::json launch = nlohmann::json::parse(file, nullptr, false);
-  if (launch.is_discarded() || !launch.is_object() ||
-      !launch.contains("ranks") || !launch["ranks"].is_array())
-    return fail(outDir + "/launch.json: not a ds-compile launch file");
-  int worldSize = launch.value("world_size", 0);
-  if (masterAddr.empty())
-    masterAddr = launch.value("master_addr", "127.0.0.1");
-  if (masterPort == 0)
-    masterPort = launch.value("master_port", 29500);
-  std::vector<Rank> ranks;
-  for (const nlohmann::json &r : launch["ranks"]) {
-    Rank rank;
-    rank.rank = r.value("rank", 0);
-    rank.host = r.value("host", "localhost");
-    rank.binary = r.value("binary", "bin/rank_0");
-    if (rank.host != "localhost" && rank.host != "127.0.0.1")
-      return fail("rank " + std::to_string(rank.rank) + " is on host '" +
-                  rank.host +
-                  "'; starting ranks on other hosts is not implemented yet");
-    rank.env = {{"RANK", std::to_string(rank.rank)},
-                {"LOCAL_RANK", std::to_string(r.value("local_rank", 0))},
-                {"WORLD_SIZE", std::to_string(worldSize)},
-                {"LOCAL_SIZE", std::to_string(r.value("local_size", 1))},
-                {"CROSS_RANK", std::to_string(r.value("cross_rank", 0))},
-                {"CROSS_SIZE", std::to_string(r.value("cross_size", 1))},
-                {"MASTER_ADDR", masterAddr},
-                {"MASTER_PORT", std::to_string(masterPort)},
-                {"CUDA_VISIBLE_DEVICES", std::to_string(r.value("slot", 0))}};
-    ranks.push_back(std::move(rank));
-  }
-  if (static_cast<int>(ranks.size()) != worldSize || worldSize < 1)
-    return fail(outDir + "/launch.json: world_size does not match its ranks");
+  llvm::Expected<LaunchPlan> plan = readLaunchPlan(options.outDir);
+  if (!plan)
+    return fail(plan.takeError());
+  const topology::World &world = plan->world;
+  if (options.selectsResources())
+    if (llvm::Error error = checkLaunchResources(
+            *plan, options.outDir, options.hostfile, options.resources))
+      return fail(std::move(error));
 
-  if (dryRun) {
-    for (const Rank &rank : ranks) {
-      std::string line = "env";
-      for (const auto &[name, value] : rank.env)
-        line += " " + name + "=" + quote(value);
-      line += " " + quote(outDir + "/" + rank.binary);
-      for (const std::string &a : rankArgs)
-        line += " " + quote(a);
-      std::cout << line << "\n";
-    }
-    return 0;
+  std::optional<int> node;
+  if (options.nodeMode()) {
+    if (options.launcher && *options.launcher != "local")
+      return fail("--node_rank and --node_host start this node's ranks "
+                  "here; they do not combine with --launcher " +
+                      *options.launcher,
+                  2);
+    llvm::Expected<int> selected = selectedNode(options, world);
+    if (!selected)
+      return fail(selected.takeError());
+    node = *selected;
   }
+  LauncherKind kind = options.launcher
+                          ? *parseLauncher(*options.launcher)
+                          : (node ? LauncherKind::Local
+                                  : defaultLauncher(world, isOnPath("pdsh")));
+  if (kind == LauncherKind::Local && !options.launcherArgs.empty())
+    return fail("--launcher_args is for the ssh, pdsh, openmpi and slurm "
+                "launchers; these ranks start locally",
+                2);
+  // Local is right exactly where it would be the default.
+  if (kind == LauncherKind::Local && !node &&
+      defaultLauncher(world, false) != LauncherKind::Local)
+    return fail("--launcher local starts ranks on this machine, but " +
+                options.outDir + "'s ranks are on " +
+                std::to_string(world.numNodes()) +
+                " hosts; use --launcher ssh, pdsh, openmpi or slurm, or run "
+                "ds-run --node_rank K on each node");
 
-  for (Rank &rank : ranks) {
-    rank.pid = startRank(rank, outDir, rankArgs);
-    if (rank.pid < 0)
-      return fail("cannot fork rank " + std::to_string(rank.rank));
+  llvm::Expected<LaunchSettings> settings =
+      makeSettings(options, *plan, argv[0]);
+  if (!settings)
+    return fail(settings.takeError());
+  llvm::Expected<Launch> launch = buildLaunch(kind, *plan, *settings, node);
+  if (!launch)
+    return fail(launch.takeError());
+
+  // Checks that need no network: the launcher's program must be installed;
+  // every host it reaches and the master must resolve. A dry run only warns
+  // about names (it may be prepared elsewhere) and needs no program.
+  if (kind != LauncherKind::Local && !options.dryRun)
+    if (llvm::Error error =
+            checkLauncherProgram(launcherName(kind), launcherProgram(kind)))
+      return fail(std::move(error));
+  std::vector<std::string> hosts = {settings->masterAddr};
+  if (kind != LauncherKind::Local)
+    for (const topology::HostSlots &hostSlots : world.nodes)
+      hosts.push_back(hostSlots.host);
+  std::vector<std::string> unresolved = unresolvableHosts(hosts);
+  for (const std::string &message : unresolved)
+    std::cerr << "ds-run: " << (options.dryRun ? "warning: " : "error: ")
+              << message << "\n";
+  if (options.dryRun)
+    return printDryRun(*launch);
+  if (!unresolved.empty())
+    return 1;
+
+  if (launch->openMpi) {
+    std::ofstream file(launch->openMpi->hostfilePath);
+    file << launch->openMpi->hostfileText;
+    if (!file.flush())
+      return fail(launch->openMpi->hostfilePath + ": cannot write mpirun's "
+                                                  "hostfile");
   }
-  // The first rank to fail brings the job down with its exit code.
-  int exitCode = 0;
-  size_t running = ranks.size();
-  bool stopping = false;
-  auto stopDeadline = std::chrono::steady_clock::now();
-  while (running > 0) {
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, stopping ? WNOHANG : 0);
-    if (pid < 0)
-      break;
-    if (pid == 0) {
-      // Ranks that ignore SIGTERM are killed after the grace period.
-      if (std::chrono::steady_clock::now() > stopDeadline)
-        for (Rank &r : ranks)
-          if (!r.done)
-            kill(r.pid, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    --running;
-    for (Rank &rank : ranks) {
-      if (rank.pid != pid)
-        continue;
-      rank.done = true;
-      bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-      if (!failed || stopping)
-        break;
-      exitCode =
-          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::cerr << "ds-run: rank " << rank.rank << " " << describeExit(status)
-                << "; stopping the other ranks\n";
-      stopping = true;
-      stopDeadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      for (Rank &other : ranks)
-        if (!other.done)
-          kill(other.pid, SIGTERM);
-    }
-  }
-  return exitCode;
+  return runFailFast(launch->commands, launch->others);
 }

@@ -1,0 +1,33 @@
+//===- ProcessGroup.h - Start processes, fail fast together -----*- C++ -*-===//
+//
+// DeepSpeed's rule for a job: if any process exits non-zero, the launcher
+// kills the rest and exits with that code. ds-run applies it to whatever it
+// starts: the ranks of this machine, one ssh per node, or the single pdsh /
+// mpirun / srun. A rank that hangs while its peer is gone would otherwise
+// keep the job (and its GPUs) until the collective timeout.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSC_TOOLS_DS_RUN_PROCESSGROUP_H
+#define DSC_TOOLS_DS_RUN_PROCESSGROUP_H
+
+#include "tools/ds-run/Command.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace dsc::run {
+
+/// Starts every command at once as a child of this process and waits for
+/// all of them. The first one to fail (non-zero exit or a signal) is named on
+/// stderr ("ds-run: rank 1 was killed by signal 9 (Killed); stopping the
+/// other ranks"); the others get SIGTERM and, if still running after a grace
+/// period, SIGKILL. SIGINT, SIGTERM and SIGHUP sent to ds-run stop them the
+/// same way (a second one kills them at once). Returns 0, the failing command's
+/// exit code, 128 + the signal that killed it, or 128 + the signal ds-run
+/// received. `others` names the commands in the message ("ranks", "nodes").
+int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others);
+
+} // namespace dsc::run
+
+#endif // DSC_TOOLS_DS_RUN_PROCESSGROUP_H
