@@ -83,6 +83,32 @@ def ZeroReduceGradients : Pass<"zero-reduce-gradients", "mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }
+def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
+  let summary = "ZeRO stage 3: params live as partitions, gathered for use";
+  let description = [{
+    On the planned step (after zero-reduce-gradients, before plan-memory):
+    every rank keeps only its partition of the flat parameter space (the
+    params in order), in one persistent buffer of ceil(P / dp-size) elements
+    (`plan.param_shard`, which lists the params' names and types). A param
+    of at least `persistence-threshold` elements loses its own buffer: each
+    cluster of its uses (uses at most `cluster-gap` ops apart, so its uses
+    in forward and in backward are separate clusters) reads a temporary
+    that a `plan.all_gather` with the ranks' counts and offsets fills right
+    before the cluster; the memory planner frees it after the cluster.
+    Smaller params stay whole on every rank (DeepSpeed's persistence
+    threshold), refreshed by the runtime after each optimizer step.
+  }];
+  let options = [
+    Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
+    Option<"persistenceThreshold", "persistence-threshold", "int64_t",
+           "100000",
+           "stage3_param_persistence_threshold: smaller params stay whole">,
+    Option<"clusterGap", "cluster-gap", "int64_t", "4",
+           "uses of a param at most this many ops apart share one gather">
+  ];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
 def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
   let summary = "lowers the planned step to LLVM: address arithmetic and calls";
   let description = [{

@@ -109,12 +109,18 @@ struct NamedBuffer {
 
 std::vector<NamedBuffer> namedBuffers(func::FuncOp step) {
   std::vector<NamedBuffer> out;
-  for (auto view : step.getOps<memref::ViewOp>())
+  for (auto view : step.getOps<memref::ViewOp>()) {
+    // Stage 3's partition of the flat parameter space.
+    if (view->hasAttr("plan.param_shard"))
+      out.push_back({"zero_partition", "param_shard",
+                     view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
+                     view.getType()});
     for (StringRef role : {"input", "param", "output", "grad"})
       if (auto name = view->getAttrOfType<StringAttr>(("plan." + role).str()))
         out.push_back({name.getValue().str(), role.str(),
                        view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
                        view.getType()});
+  }
   return out;
 }
 
@@ -142,8 +148,11 @@ ordered_json memoryJson(const partition::MemorySplit &m) {
 ordered_json zeroJson(const partition::ZeroPlan &z) {
   ordered_json params = ordered_json::array();
   for (const partition::FlatParam &p : z.params)
-    params.push_back(
-        {{"name", p.name}, {"flat_offset", p.flatOffset}, {"numel", p.numel}});
+    params.push_back({{"name", p.name},
+                      {"flat_offset", p.flatOffset},
+                      {"numel", p.numel},
+                      {"shape", p.shape},
+                      {"whole", p.whole}});
   ordered_json partitions = ordered_json::array();
   for (const partition::FlatRange &r : z.partitions)
     partitions.push_back(rangeJson(r));
@@ -196,23 +205,62 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
     in.optimizerStatesPerElement = optimizerStates(*config.optimizer);
   in.arenaBytes = step->getAttrOfType<IntegerAttr>("plan.arena_size").getInt();
   std::optional<Type> element;
+  llvm::StringMap<size_t> paramIndex;
+  auto addParam = [&](StringRef name, MemRefType type, bool whole) {
+    paramIndex[name] = in.params.size();
+    in.params.emplace_back(name.str(), type.getNumElements());
+    in.shapes.emplace_back(type.getShape().begin(), type.getShape().end());
+    in.whole.push_back(whole);
+    element = type.getElementType();
+    in.elementBytes = type.getElementTypeBitWidth() / 8;
+  };
+  // Stage 3: the partition buffer lists every param in flat order.
+  for (auto view : step.getOps<memref::ViewOp>())
+    if (auto list = view->getAttrOfType<ArrayAttr>("plan.param_shard")) {
+      in.arenaParamBytes += NamedBuffer{"", "", 0, view.getType()}.bytes();
+      for (Attribute a : list) {
+        auto d = cast<DictionaryAttr>(a);
+        addParam(cast<StringAttr>(d.get("name")).getValue(),
+                 cast<MemRefType>(cast<TypeAttr>(d.get("type")).getValue()),
+                 /*whole=*/false);
+      }
+    }
+  const bool sharded = !in.params.empty();
   for (const NamedBuffer &b : namedBuffers(step)) {
     if (b.role == "grad")
       in.arenaGradBytes += b.bytes();
     if (b.role != "param")
       continue;
     in.arenaParamBytes += b.bytes();
-    in.params.emplace_back(b.name, b.type.getNumElements());
+    if (sharded) {
+      // A stage-3 param kept whole (below the persistence threshold).
+      auto it = paramIndex.find(b.name);
+      if (it == paramIndex.end())
+        return makeError("param '" + b.name + "' is not in the partition");
+      in.whole[it->second] = true;
+      continue;
+    }
     if (element && *element != b.type.getElementType())
       return makeError("param '" + b.name +
                        "' has another element type than the others; the "
                        "data-parallel layout needs one");
-    element = b.type.getElementType();
-    in.elementBytes = b.type.getElementTypeBitWidth() / 8;
+    addParam(b.name, b.type, /*whole=*/true);
   }
-  // ZeRO-2's buckets, in the order the step reduces them: the collective
-  // reads a flat view of a bucket (plan.bucket = its first flat element).
-  for (Operation &op : step.getBody().front())
+  // Flat ranges of the params.
+  std::vector<partition::FlatRange> ranges;
+  int64_t at = 0;
+  for (const auto &p : in.params) {
+    ranges.push_back({at, at + p.second});
+    at += p.second;
+  }
+  if (sharded)
+    for (size_t i = 0; i < in.params.size(); ++i)
+      if (in.whole[i])
+        in.persistentParams.push_back(ranges[i]);
+  // Stages 2 and 3: the collectives the step calls, in its order. A
+  // reduce_scatter reads a flat view of a gradient bucket (plan.bucket = its
+  // first flat element); an all_gather fills a param (plan.flat_range).
+  for (Operation &op : step.getBody().front()) {
     if (auto rs = dyn_cast<plan::ReduceScatterOp>(op)) {
       auto flat = rs.getInput().getDefiningOp<memref::ViewOp>();
       Operation *bucket = flat ? flat.getSource().getDefiningOp() : nullptr;
@@ -222,8 +270,17 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
         return makeError("a reduce_scatter in the step does not read a "
                          "gradient bucket (plan.bucket)");
       int64_t size = cast<MemRefType>(rs.getInput().getType()).getNumElements();
-      in.inStepBuckets.push_back({begin.getInt(), begin.getInt() + size});
+      in.inStep.push_back({partition::CollectiveKind::ReduceScatter,
+                           {begin.getInt(), begin.getInt() + size}});
+    } else if (auto ag = dyn_cast<plan::AllGatherOp>(op)) {
+      auto range = ag->getAttrOfType<DenseI64ArrayAttr>("plan.flat_range");
+      if (!range || range.size() != 2)
+        return makeError("an all_gather in the step does not name the flat "
+                         "range it fills (plan.flat_range)");
+      in.inStep.push_back(
+          {partition::CollectiveKind::AllGather, {range[0], range[1]}});
     }
+  }
   return in;
 }
 

@@ -271,12 +271,20 @@ Error buildPlan(mlir::ModuleOp module, bool training,
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
   pm.addPass(passes::createConvertGraphToPlan());
-  // ZeRO-2 reduces gradient buckets inside the step.
-  if (training && config.zero.stage == 2) {
+  // ZeRO-2 and 3 reduce gradient buckets inside the step; ZeRO-3 also
+  // gathers each partitioned param before its uses.
+  if (training && config.zero.stage >= 2) {
     passes::ZeroReduceGradientsOptions options;
     options.dpSize = dpSize;
     options.bucketElements = config.zero.reduceBucketSize.value;
     pm.addPass(passes::createZeroReduceGradients(options));
+  }
+  if (training && config.zero.stage == 3) {
+    passes::ZeroPartitionParamsOptions options;
+    options.dpSize = dpSize;
+    options.persistenceThreshold =
+        config.zero.stage3ParamPersistenceThreshold.value;
+    pm.addPass(passes::createZeroPartitionParams(options));
   }
   pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
   return runStage(pm, module, "planning");

@@ -102,7 +102,7 @@ bool ZeroPlan::gradientsInPlace() const {
 int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
   if (gradientsInPlace())
     return 0;
-  return stage == 2 ? partitions[rank].size() : flatElements;
+  return stage >= 2 ? partitions[rank].size() : flatElements;
 }
 
 int64_t ZeroPlan::stagingElements() const {
@@ -110,8 +110,10 @@ int64_t ZeroPlan::stagingElements() const {
     return 0;
   // Stage 2 reduces inside the step, on the bucket in the arena.
   int64_t reduce = gradientsInPlace() ? largestReduceBucket : 0;
-  int64_t gather =
-      stage >= 1 ? std::min(allgatherBucketElements, flatElements) : 0;
+  // Stage 3 gathers each param into its own buffer, in place.
+  int64_t gather = stage == 1 || stage == 2
+                       ? std::min(allgatherBucketElements, flatElements)
+                       : 0;
   return std::max(reduce, gather);
 }
 
@@ -123,9 +125,6 @@ int64_t ZeroPlan::bytesPerStep() const {
 }
 
 llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
-  if (in.stage == 3)
-    return makeError("zero_optimization.stage 3 (partitioned parameters) is "
-                     "not implemented yet; use stage 0, 1 or 2");
   if (in.stage < 0 || in.stage > 3)
     return makeError("zero_optimization.stage must be 0, 1, 2 or 3, got " +
                      llvm::Twine(in.stage));
@@ -147,8 +146,14 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
   plan.elementBytes = in.elementBytes;
   plan.reduceBucketElements = in.reduceBucketElements;
   plan.allgatherBucketElements = in.allgatherBucketElements;
-  for (const auto &[name, numel] : in.params) {
-    plan.params.push_back({name, numel, plan.flatElements});
+  for (size_t i = 0; i < in.params.size(); ++i) {
+    const auto &[name, numel] = in.params[i];
+    FlatParam p{name, numel, plan.flatElements, {numel}, true};
+    if (i < in.shapes.size())
+      p.shape = in.shapes[i];
+    if (i < in.whole.size())
+      p.whole = in.whole[i];
+    plan.params.push_back(std::move(p));
     plan.flatElements += numel;
   }
   const int64_t total = plan.flatElements;
@@ -172,51 +177,64 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
   };
 
   // One rank has nothing to exchange.
-  if (in.dpSize > 1) {
-    std::vector<int64_t> numels;
-    for (const FlatParam &p : plan.params)
-      numels.push_back(p.numel);
-    std::vector<FlatRange> reduceBuckets =
-        paramBuckets(numels, in.reduceBucketElements);
-    for (const FlatRange &b : reduceBuckets)
-      plan.largestReduceBucket = std::max(plan.largestReduceBucket, b.size());
-    if (in.stage == 2) {
-      // The step's own order: buckets are reduced as backward fills them.
-      std::vector<FlatRange> sorted = in.inStepBuckets;
-      std::sort(sorted.begin(), sorted.end(),
-                [](const FlatRange &a, const FlatRange &b) {
-                  return a.begin < b.begin;
-                });
-      int64_t at = 0;
-      for (const FlatRange &b : sorted) {
-        if (b.begin != at)
-          return makeError("the step's gradient buckets do not cover the "
-                           "params once (at flat element " +
-                           llvm::Twine(at) + ")");
-        at = b.end;
-      }
-      if (at != total)
-        return makeError("the step's gradient buckets cover " +
-                         llvm::Twine(at) + " of " + llvm::Twine(total) +
-                         " flat elements (run zero-reduce-gradients)");
-      for (int64_t m = 0; m < in.gradAccumSteps; ++m)
-        for (const FlatRange &b : in.inStepBuckets)
-          add(CollectiveKind::ReduceScatter, CollectivePhase::MicroStep, m,
-              CollectivePayload::Gradients, b);
+  std::vector<int64_t> numels;
+  for (const FlatParam &p : plan.params)
+    numels.push_back(p.numel);
+  std::vector<FlatRange> reduceBuckets =
+      paramBuckets(numels, in.reduceBucketElements);
+  for (const FlatRange &b : reduceBuckets)
+    plan.largestReduceBucket = std::max(plan.largestReduceBucket, b.size());
+
+  // Stages 2 and 3: what the step itself calls, in its order, once per
+  // micro-step (also on one rank: the step calls them).
+  if (in.stage >= 2) {
+    std::vector<FlatRange> sorted;
+    for (const ZeroInputs::InStep &c : in.inStep)
+      if (c.kind == CollectiveKind::ReduceScatter)
+        sorted.push_back(c.range);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const FlatRange &a, const FlatRange &b) {
+                return a.begin < b.begin;
+              });
+    int64_t at = 0;
+    for (const FlatRange &b : sorted) {
+      if (b.begin != at)
+        return makeError("the step's gradient buckets do not cover the "
+                         "params once (at flat element " +
+                         llvm::Twine(at) + ")");
+      at = b.end;
     }
-    for (const FlatRange &b :
-         in.stage == 2 ? std::vector<FlatRange>() : reduceBuckets)
-      add(in.stage == 0 ? CollectiveKind::AllReduce
-                        : CollectiveKind::ReduceScatter,
-          CollectivePhase::Boundary, -1, CollectivePayload::Gradients, b);
+    if (at != total)
+      return makeError("the step's gradient buckets cover " + llvm::Twine(at) +
+                       " of " + llvm::Twine(total) +
+                       " flat elements (run zero-reduce-gradients)");
+    for (int64_t m = 0; m < in.gradAccumSteps; ++m)
+      for (const ZeroInputs::InStep &c : in.inStep)
+        add(c.kind, CollectivePhase::MicroStep, m,
+            c.kind == CollectiveKind::ReduceScatter
+                ? CollectivePayload::Gradients
+                : CollectivePayload::Parameters,
+            c.range);
+  }
+  // One rank exchanges nothing else.
+  if (in.dpSize > 1) {
+    if (in.stage <= 1)
+      for (const FlatRange &b : reduceBuckets)
+        add(in.stage == 0 ? CollectiveKind::AllReduce
+                          : CollectiveKind::ReduceScatter,
+            CollectivePhase::Boundary, -1, CollectivePayload::Gradients, b);
     add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
         CollectivePayload::GradNormSquared, {0, 1});
     add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
         CollectivePayload::Loss, {0, 1});
-    if (in.stage >= 1)
+    if (in.stage == 1 || in.stage == 2)
       for (const FlatRange &b : buckets(total, in.allgatherBucketElements))
         add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
             CollectivePayload::Parameters, b);
+    if (in.stage == 3)
+      for (const FlatRange &p : in.persistentParams)
+        add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
+            CollectivePayload::Parameters, p);
   }
 
   for (int64_t r = 0; r < in.dpSize; ++r) {

@@ -20,6 +20,10 @@
 //   zero-reduce-gradients pass places them), so each rank keeps only its
 //   partition's gradient sum and the step's gradients live no longer than
 //   their bucket.
+// - Stage 3: as stage 2, and every rank keeps only its partition of the
+//   params (zero-partition-params): the step all-gathers each param before
+//   the uses that need it; params below the persistence threshold stay whole
+//   and are all-gathered after the optimizer.
 // - Every stage: one all_reduce (sum, float64) of the squared gradient norm
 //   of each rank's partition, so every rank clips with the global norm, and
 //   one of the ranks' losses, so every rank reports the global batch's.
@@ -61,6 +65,10 @@ struct FlatParam {
   std::string name;
   int64_t numel = 0;
   int64_t flatOffset = 0;
+  std::vector<int64_t> shape;
+  /// Whether every rank holds the whole param (stages 0-2, and stage 3's
+  /// params below the persistence threshold).
+  bool whole = true;
 };
 
 enum class CollectiveKind { AllReduce, ReduceScatter, AllGather };
@@ -106,6 +114,10 @@ struct MemorySplit {
 struct ZeroInputs {
   /// name, elements; in plan order.
   std::vector<std::pair<std::string, int64_t>> params;
+  /// Per param (when given): its shape, and whether every rank holds it
+  /// whole (see FlatParam::whole).
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<bool> whole;
   /// Bytes of one param element (4 for float32).
   int64_t elementBytes = 4;
   int64_t stage = 0;
@@ -121,9 +133,17 @@ struct ZeroInputs {
   int64_t arenaBytes = 0;
   int64_t arenaParamBytes = 0;
   int64_t arenaGradBytes = 0;
-  /// Stage 2: the gradient buckets the step reduce-scatters, in the order
-  /// it calls them (zero-reduce-gradients placed them).
-  std::vector<FlatRange> inStepBuckets;
+  /// Stages 2 and 3: the collectives the step itself calls, in its order
+  /// (zero-reduce-gradients' bucket reduce-scatters, zero-partition-params'
+  /// parameter gathers) and the flat range each covers.
+  struct InStep {
+    CollectiveKind kind = CollectiveKind::ReduceScatter;
+    FlatRange range;
+  };
+  std::vector<InStep> inStep;
+  /// Stage 3: the params below the persistence threshold, which every rank
+  /// holds whole and refreshes after each optimizer step.
+  std::vector<FlatRange> persistentParams;
 };
 
 struct ZeroPlan {
@@ -165,8 +185,8 @@ std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
                                     int64_t bucketElements);
 
 /// Lays out the flat space and the collectives. Errors: a stage outside
-/// 0-2 (stage 3 is not implemented yet), bucket sizes < 1, dpSize < 1, a
-/// stage-2 step whose in-step buckets do not cover the params once.
+/// 0-3, bucket sizes < 1, dpSize < 1, a stage-2/3 step whose in-step
+/// buckets do not cover the params once.
 llvm::Expected<ZeroPlan> planZero(const ZeroInputs &inputs);
 
 /// The plan for people (plan.txt): the layout, each rank's memory by kind,

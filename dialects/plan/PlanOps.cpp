@@ -126,6 +126,30 @@ LogicalResult AllGatherOp::verifySymbolUses(SymbolTableCollection &symbols) {
   if (!group || failed(checkSameElementType(*this, getInput(), getOutput())))
     return failure();
   int64_t size = group.getRanks().size();
+  if (getCounts().has_value() != getOffsets().has_value())
+    return emitOpError("needs both counts and offsets, or neither");
+  if (getCounts()) {
+    ArrayRef<int64_t> counts = *getCounts(), offsets = *getOffsets();
+    if (static_cast<int64_t>(counts.size()) != size ||
+        static_cast<int64_t>(offsets.size()) != size)
+      return emitOpError("needs one count and one offset for each of the ")
+             << size << " ranks of group @" << group.getSymName();
+    int64_t total = 0;
+    for (int64_t i = 0; i < size; ++i) {
+      if (counts[i] < 0 || offsets[i] < 0 ||
+          offsets[i] + counts[i] > numElements(getInput()))
+        return emitOpError("piece ")
+               << i << " (" << counts[i] << " elements at " << offsets[i]
+               << ") is not inside the input of " << numElements(getInput())
+               << " elements";
+      total += counts[i];
+    }
+    if (total != numElements(getOutput()))
+      return emitOpError("counts add up to ")
+             << total << ", the output has " << numElements(getOutput())
+             << " elements";
+    return success();
+  }
   if (numElements(getOutput()) != numElements(getInput()) * size)
     return emitOpError("output of ")
            << numElements(getOutput()) << " elements is not " << size

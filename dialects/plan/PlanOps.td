@@ -122,12 +122,21 @@ def Plan_AllGatherOp : Plan_CollectiveOp<"all_gather"> {
   let description = [{
     `output` is the concatenation, in group order, of every rank's `input`.
 
+    With `counts` and `offsets` (one each per rank of the group) the pieces
+    are uneven: rank i contributes the `counts[i]` elements of its `input`
+    that start at `offsets[i]`, and `output` (the counts' sum of elements)
+    is their concatenation: a ZeRO-3 parameter gathered from the ranks'
+    partitions of the flat parameter space.
+
     ```mlir
     plan.all_gather %shard, %full on @dp : memref<256xf32>, memref<1024xf32>
+    plan.all_gather %shard, %w on @dp {counts = array<i64: 4, 4>, offsets = array<i64: 0, 0>} : memref<6xf32>, memref<8xf32>
     ```
   }];
   let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
-                   FlatSymbolRefAttr:$group);
+                   FlatSymbolRefAttr:$group,
+                   OptionalAttr<DenseI64ArrayAttr>:$counts,
+                   OptionalAttr<DenseI64ArrayAttr>:$offsets);
   let assemblyFormat = [{
     $input `,` $output `on` $group attr-dict `:` type($input) `,` type($output)
   }];

@@ -88,12 +88,8 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.dpSize = plan.zero->dpSize;
   m.dtype = zero.elementType();
   m.flatElements = plan.zero->flatElements;
-  size_t i = 0;
-  for (size_t b : plan.buffersWithRole(BufferRole::Param)) {
-    const PlanBuffer &p = plan.buffers[b];
-    m.params.push_back(
-        {p.name, p.dtype, p.shape, plan.zero->flatOffsets[i++], p.numel});
-  }
+  for (const ZeroParam &p : plan.zero->params)
+    m.params.push_back({p.name, m.dtype, p.shape, p.flatOffset, p.numel});
   // Who wrote which states: stage 0 rank 0 alone; else every non-empty
   // partition.
   if (plan.zero->stage == 0) {
@@ -138,6 +134,18 @@ Status writeShard(ZeroOptimizer &zero, const CheckpointMeta &meta, int rank,
 
 } // namespace
 
+Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
+                      const std::string &path) {
+  Expected<std::vector<char>> flat = zero.gatherAllParams();
+  if (!flat)
+    return flat.status();
+  if (comm.rank() != 0)
+    return Status::success();
+  if (state.plan.zero->stage == 3)
+    return saveFlatParams(state.plan, flat->data(), path);
+  return saveParams(state.plan, state.arena.data(), path);
+}
+
 Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
                       const std::string &dir, int64_t globalSteps,
                       double loss) {
@@ -161,9 +169,9 @@ Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
     return s;
 
   Status written = writeShard(zero, meta, comm.rank(), tmp);
-  if (leader && written.ok())
-    written =
-        saveParams(state.plan, state.arena.data(), tmp + "/model.safetensors");
+  if (Status s = agree(comm, written, what); !s.ok())
+    return s;
+  written = writeAllParams(state, zero, comm, tmp + "/model.safetensors");
   if (leader && written.ok())
     written = copyFile(state.plan.path, tmp + "/plan.json");
   if (leader && written.ok())
@@ -196,15 +204,15 @@ Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
   const std::string where = tagDir + "/state.json";
 
   // The same params in the same flat order.
-  std::vector<size_t> params = plan.buffersWithRole(BufferRole::Param);
+  const std::vector<ZeroParam> &params = plan.zero->params;
   if (meta->params.size() != params.size())
     return Status::error(where + ": " + std::to_string(meta->params.size()) +
                          " params, the plan has " +
                          std::to_string(params.size()));
   for (size_t i = 0; i < params.size(); ++i) {
-    const PlanBuffer &p = plan.buffers[params[i]];
+    const ZeroParam &p = params[i];
     const CheckpointParam &c = meta->params[i];
-    if (c.name != p.name || c.shape != p.shape || c.dtype != p.dtype)
+    if (c.name != p.name || c.shape != p.shape || c.dtype != zero.elementType())
       return Status::error(where + ": param " + std::to_string(i) + " is '" +
                            c.name + "' " + formatShape(c.shape) +
                            ", the plan's is '" + p.name + "' " +
@@ -226,6 +234,10 @@ Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
 
   if (Status s = loadWeights(plan, tagDir + "/model.safetensors",
                              state.arena.data(), /*paramsOnly=*/true);
+      !s.ok())
+    return s;
+  if (Status s = loadParamPartition(plan, tagDir + "/model.safetensors",
+                                    state.arena.data(), zero.rank());
       !s.ok())
     return s;
   const PlanRange owned = zero.ownedRange();

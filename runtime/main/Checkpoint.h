@@ -27,6 +27,11 @@
 
 namespace dsc::runtime {
 
+/// Writes every param to `path` (rank 0 writes; every rank calls it:
+/// ZeRO-3 gathers the partitions first).
+Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
+                      const std::string &path);
+
 /// Writes DIR/global_step<globalSteps>; every rank calls it.
 Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
                       const std::string &dir, int64_t globalSteps, double loss);

@@ -31,6 +31,8 @@ std::string_view bufferRoleName(BufferRole role) {
     return "grad";
   case BufferRole::Constant:
     return "constant";
+  case BufferRole::ParamShard:
+    return "param_shard";
   }
   return "?";
 }
@@ -294,10 +296,12 @@ void parseBuffers(Reader &r, const json &root, Plan &plan) {
       buf.role = BufferRole::Grad;
     else if (role == "constant")
       buf.role = BufferRole::Constant;
+    else if (role == "param_shard")
+      buf.role = BufferRole::ParamShard;
     else
       return r.fail(at + ".role", "unknown role '" + role +
                                       "' (known: input param output grad "
-                                      "constant)");
+                                      "constant param_shard)");
     if (buf.name.empty())
       return r.fail(at + ".name", "empty name");
     if (!seen.insert({buf.name, buf.role}).second)
@@ -447,34 +451,69 @@ void parseZero(Reader &r, const json &z, Plan &plan) {
     zero.partitions.push_back(
         parseRange(r, parts[i], "zero." + indexed("partitions", i)));
   const json &params = r.getArray(z, "zero", "params");
-  std::vector<std::string> names;
   for (size_t i = 0; r.ok() && i < params.size(); ++i) {
     std::string at = "zero." + indexed("params", i);
-    names.push_back(r.getString(params[i], at, "name"));
-    zero.flatOffsets.push_back(r.getInt(params[i], at, "flat_offset", 0));
+    ZeroParam zp;
+    zp.name = r.getString(params[i], at, "name");
+    zp.flatOffset = r.getInt(params[i], at, "flat_offset", 0);
+    zp.numel = r.getInt(params[i], at, "numel", 0);
+    zp.whole = r.getBool(params[i], at, "whole", true);
+    if (params[i].contains("shape"))
+      zp.shape = r.getShape(params[i], at);
+    else
+      zp.shape = {zp.numel};
+    zero.params.push_back(std::move(zp));
   }
   if (!r.ok())
     return;
+  // Every param whole on every rank has its buffer (stages 0-2: all, in
+  // flat order); stage 3's others live in the partition buffer.
   std::vector<size_t> ps = plan.buffersWithRole(BufferRole::Param);
-  if (names.size() != ps.size())
-    return r.fail("zero.params", std::to_string(names.size()) +
+  size_t whole = 0;
+  int64_t next = 0;
+  for (size_t i = 0; i < zero.params.size(); ++i) {
+    ZeroParam &zp = zero.params[i];
+    int64_t numel = 1;
+    for (int64_t d : zp.shape)
+      numel *= d;
+    if (zp.flatOffset != next || numel != zp.numel)
+      return r.fail("zero." + indexed("params", i),
+                    "expected param '" + zp.name + "' of " +
+                        std::to_string(numel) + " elements at flat offset " +
+                        std::to_string(next));
+    next += zp.numel;
+    zero.flatOffsets.push_back(zp.flatOffset);
+    if (!zp.whole)
+      continue;
+    if (whole >= ps.size() || plan.buffers[ps[whole]].name != zp.name ||
+        plan.buffers[ps[whole]].shape != zp.shape)
+      return r.fail("zero." + indexed("params", i),
+                    "expected param '" + zp.name + "' at flat offset " +
+                        std::to_string(zp.flatOffset) +
+                        " (a param buffer of that name and shape, in order)");
+    zp.buffer = ps[whole++];
+  }
+  if (whole != ps.size())
+    return r.fail("zero.params", std::to_string(zero.params.size()) +
                                      " entries for " +
                                      std::to_string(ps.size()) + " params");
-  int64_t next = 0;
-  for (size_t i = 0; i < ps.size(); ++i) {
-    const PlanBuffer &p = plan.buffers[ps[i]];
-    if (names[i] != p.name || zero.flatOffsets[i] != next)
-      return r.fail("zero." + indexed("params", i),
-                    "expected param '" + p.name + "' at flat offset " +
-                        std::to_string(next));
-    next += p.numel;
+  if (zero.stage == 3) {
+    std::vector<size_t> shards = plan.buffersWithRole(BufferRole::ParamShard);
+    int64_t share = zero.dpSize > 0
+                        ? (zero.flatElements + zero.dpSize - 1) / zero.dpSize
+                        : 0;
+    if (shards.size() != 1 ||
+        plan.buffers[shards[0]].numel < std::max<int64_t>(share, 1))
+      return r.fail("buffers", "stage 3 needs one param_shard buffer of " +
+                                   std::to_string(share) + " elements");
+    zero.shard = shards[0];
   }
   if (next != zero.flatElements)
     return r.fail("zero.flat_elements", std::to_string(zero.flatElements) +
                                             ", the params hold " +
                                             std::to_string(next));
-  if (zero.stage < 0 || zero.stage > 2)
-    return r.fail("zero.stage", "this runtime runs stages 0, 1 and 2, not " +
+  if (zero.stage < 0 || zero.stage > 3)
+    return r.fail("zero.stage", "this runtime runs stages 0 to 3, not " +
                                     std::to_string(zero.stage));
   if (zero.dpSize != plan.worldSize)
     return r.fail("zero.dp_size", std::to_string(zero.dpSize) +
@@ -584,8 +623,11 @@ void parseMemory(Reader &r, const json &list, Plan &plan) {
 PlanZero singleRankLayout(const Plan &plan) {
   PlanZero zero;
   for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
+    const PlanBuffer &b = plan.buffers[i];
+    zero.params.push_back(
+        {b.name, b.shape, b.numel, zero.flatElements, true, i});
     zero.flatOffsets.push_back(zero.flatElements);
-    zero.flatElements += plan.buffers[i].numel;
+    zero.flatElements += b.numel;
   }
   zero.partitions.push_back({0, zero.flatElements});
   return zero;
@@ -643,8 +685,8 @@ void checkConsistency(Reader &r, Plan &plan) {
                                  "scalar, not " +
                                  std::string(dtypeName(loss->dtype)) + " " +
                                  formatShape(loss->shape));
-  // ZeRO-2 reduces the gradients inside the step: none is an output.
-  const bool gradsInStep = plan.zero && plan.zero->stage == 2;
+  // ZeRO-2 and 3 reduce the gradients inside the step: none is an output.
+  const bool gradsInStep = plan.zero && plan.zero->stage >= 2;
   for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
     const PlanBuffer &p = plan.buffers[i];
     const PlanBuffer *g = plan.find(p.name, BufferRole::Grad);

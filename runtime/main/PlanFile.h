@@ -32,7 +32,8 @@ namespace dsc::runtime {
 /// The value of "format" this runtime reads.
 inline constexpr const char *kPlanFormat = "ds-compile plan 1";
 
-enum class BufferRole { Input, Param, Output, Grad, Constant };
+/// ParamShard: ZeRO-3's partition of the flat parameter space.
+enum class BufferRole { Input, Param, Output, Grad, Constant, ParamShard };
 
 /// "input", "param", ...
 std::string_view bufferRoleName(BufferRole role);
@@ -135,6 +136,19 @@ struct PlanCollective {
   int64_t bytes = 0;
 };
 
+/// A param of the flat parameter space.
+struct ZeroParam {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t numel = 0;
+  int64_t flatOffset = 0;
+  /// Every rank holds it whole (stages 0-2; stage 3 below the persistence
+  /// threshold): then `buffer` indexes its param buffer in Plan::buffers;
+  /// otherwise it lives only in the ranks' partitions.
+  bool whole = true;
+  std::optional<size_t> buffer;
+};
+
 /// The "zero" block: the flat parameter space and its partitions. Training
 /// plans without it are one rank, stage 0, the params laid out in order.
 struct PlanZero {
@@ -144,8 +158,12 @@ struct PlanZero {
   int64_t stagingElements = 0;
   /// Indexed by data-parallel rank.
   std::vector<PlanRange> partitions;
-  /// The first flat element of each param, in buffersWithRole(Param) order.
+  /// Every param in flat order, and the first flat element of each.
+  std::vector<ZeroParam> params;
   std::vector<int64_t> flatOffsets;
+  /// Stage 3: the buffer (index in Plan::buffers) holding this rank's
+  /// partition.
+  std::optional<size_t> shard;
 };
 
 /// One rank's predicted memory by kind ("memory" entries).

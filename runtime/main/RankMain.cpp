@@ -220,6 +220,13 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     printError(s.message());
     return 1;
   }
+  // ZeRO-3: this rank's partition of the params.
+  if (Status s = loadParamPartition(state.plan, state.plan.weightsPath,
+                                    state.arena.data(), world->rank);
+      !s.ok()) {
+    printError(s.message());
+    return 1;
+  }
   // Kernel errors: one "ds-rank: " line, then the dispatcher's exit code.
   ErrorHandler previous =
       setErrorHandler([](int code, const std::string &message) {

@@ -247,10 +247,10 @@ Status runTraining(RankState &state, const TrainOptions &options,
   if (metrics)
     if (Status st = metrics->close(); !st.ok())
       return st;
-  // Every rank holds the same params after the step: rank 0 writes them.
-  if (!options.saveDir.empty() && leader)
-    return saveParams(plan, state.arena.data(),
-                      options.saveDir + "/model.safetensors");
+  // Rank 0 writes the params (ZeRO-3 gathers them from every rank first).
+  if (!options.saveDir.empty())
+    return writeAllParams(state, *zero, *comm,
+                          options.saveDir + "/model.safetensors");
   return Status::success();
 }
 

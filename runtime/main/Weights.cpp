@@ -4,6 +4,7 @@
 
 #include "runtime/io/Safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dsc::runtime {
@@ -63,6 +64,46 @@ Status saveParams(const Plan &plan, const char *arena,
     t.data = arena + b.offset;
     tensors.push_back(std::move(t));
   }
+  return writeSafetensors(path, tensors, {{"format", "pt"}});
+}
+
+Status loadParamPartition(const Plan &plan, const std::string &path,
+                          char *arena, int64_t rank) {
+  if (!plan.zero || !plan.zero->shard)
+    return Status::success();
+  const PlanZero &zero = *plan.zero;
+  const PlanBuffer &shard = plan.buffers[*zero.shard];
+  const PlanRange part = zero.partitions[rank];
+  const size_t elem = dtypeSize(shard.dtype);
+  Expected<SafetensorsFile> file = SafetensorsFile::open(path);
+  if (!file)
+    return file.status();
+  for (const ZeroParam &p : zero.params) {
+    int64_t lo = std::max(part.begin, p.flatOffset);
+    int64_t hi = std::min(part.end, p.flatOffset + p.numel);
+    if (lo >= hi)
+      continue;
+    const SafetensorsTensor *t = file->find(p.name);
+    if (!t || t->shape != p.shape || t->dtype != shard.dtype ||
+        t->byteSize() != static_cast<size_t>(p.numel) * elem)
+      return Status::error(path + ": no " +
+                           std::string(dtypeName(shard.dtype)) + " tensor '" +
+                           p.name + "' of shape " + formatShape(p.shape));
+    std::memcpy(arena + shard.offset + (lo - part.begin) * elem,
+                static_cast<const char *>(t->data) + (lo - p.flatOffset) * elem,
+                static_cast<size_t>(hi - lo) * elem);
+  }
+  return Status::success();
+}
+
+Status saveFlatParams(const Plan &plan, const char *flat,
+                      const std::string &path) {
+  const PlanZero &zero = *plan.zero;
+  const DType dtype = zero.shard ? plan.buffers[*zero.shard].dtype : DType::F32;
+  std::vector<TensorToWrite> tensors;
+  for (const ZeroParam &p : zero.params)
+    tensors.push_back(
+        {p.name, dtype, p.shape, flat + p.flatOffset * dtypeSize(dtype)});
   return writeSafetensors(path, tensors, {{"format", "pt"}});
 }
 

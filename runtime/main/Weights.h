@@ -30,6 +30,17 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
 /// Writes every param of `arena` to `path` as safetensors (atomically).
 Status saveParams(const Plan &plan, const char *arena, const std::string &path);
 
+/// ZeRO-3: copies data-parallel rank `rank`'s partition of the params that
+/// no rank holds whole from `path` into the plan's partition buffer (the
+/// file is memory-mapped: a rank reads only the pages of its partition).
+Status loadParamPartition(const Plan &plan, const std::string &path,
+                          char *arena, int64_t rank);
+
+/// Writes every param to `path` from `flat`, the whole flat parameter space
+/// (plan.zero's params in order).
+Status saveFlatParams(const Plan &plan, const char *flat,
+                      const std::string &path);
+
 } // namespace dsc::runtime
 
 #endif // DSC_RUNTIME_MAIN_WEIGHTS_H

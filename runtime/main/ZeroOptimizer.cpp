@@ -50,23 +50,29 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
   const Plan &plan = state.plan;
   ZeroOptimizer z(state, comm);
   z.zero = *plan.zero;
-  z.rank = comm.rank();
+  z.rankIndex = comm.rank();
   if (comm.size() != z.zero.dpSize)
     return Status::error("the plan is for " + std::to_string(z.zero.dpSize) +
                          " data-parallel ranks, the job has " +
                          std::to_string(comm.size()));
-  z.part = z.zero.partitions[z.rank];
-  for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
-    z.params.push_back(&plan.buffers[i]);
-    z.grads.push_back(plan.find(plan.buffers[i].name, BufferRole::Grad));
+  z.part = z.zero.partitions[z.rankIndex];
+  // Params whole on this rank have their arena buffer; stage 3's others
+  // live in the partition buffer only.
+  for (const ZeroParam &p : z.zero.params) {
+    z.params.push_back(p.buffer ? &plan.buffers[*p.buffer] : nullptr);
+    z.grads.push_back(plan.find(p.name, BufferRole::Grad));
+    if (p.buffer)
+      z.dtype = plan.buffers[*p.buffer].dtype;
   }
-  if (!z.params.empty())
-    z.dtype = z.params[0]->dtype;
+  if (z.zero.shard) {
+    z.shard = state.arena.data() + plan.buffers[*z.zero.shard].offset;
+    z.dtype = plan.buffers[*z.zero.shard].dtype;
+  }
   z.elemBytes = dtypeSize(z.dtype);
 
   z.direct = z.zero.stage <= 1 && plan.batch->gradAccumSteps == 1;
   const int64_t accum = z.direct            ? 0
-                        : z.zero.stage == 2 ? z.part.size()
+                        : z.zero.stage >= 2 ? z.part.size()
                                             : z.zero.flatElements;
   Expected<AlignedBuffer> acc = AlignedBuffer::allocate(
       accum * z.elemBytes, "the gradient accumulator", &state.memory);
@@ -80,16 +86,15 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
     return stage.status();
   z.staging = std::move(stage).value();
 
-  // Stage 0 updates every param; stages 1 and 2 the pieces of params in
-  // this rank's partition.
+  // Stage 0 updates every param; stages 1-3 the pieces of params in this
+  // rank's partition (stage 3: in the partition buffer).
   std::vector<OptimizerSlot> slots;
   PlanRange owned =
       z.zero.stage == 0 ? PlanRange{0, z.zero.flatElements} : z.part;
   z.forEachPiece(owned.begin, owned.end,
                  [&](size_t p, int64_t first, int64_t flat, int64_t count) {
-                   const PlanBuffer &b = *z.params[p];
-                   slots.push_back({b.name, b.dtype, count,
-                                    state.at(b) + first * z.elemBytes,
+                   slots.push_back({z.zero.params[p].name, z.dtype, count,
+                                    z.paramAt(p, first, flat),
                                     z.gradientAt(p, first, flat)});
                  });
   Expected<OptimizerDriver> driver =
@@ -121,8 +126,40 @@ void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
 char *ZeroOptimizer::gradientAt(size_t p, int64_t first, int64_t flat) {
   if (direct)
     return state->at(*grads[p]) + first * elemBytes;
-  int64_t at = zero.stage == 2 ? flat - part.begin : flat;
+  int64_t at = zero.stage >= 2 ? flat - part.begin : flat;
   return accumulator.data() + at * elemBytes;
+}
+
+Expected<std::vector<char>> ZeroOptimizer::gatherAllParams() {
+  std::vector<char> flat;
+  if (zero.stage != 3)
+    return flat;
+  flat.resize(static_cast<size_t>(zero.flatElements) * elemBytes);
+  std::vector<int64_t> counts;
+  for (const PlanRange &p : zero.partitions)
+    counts.push_back(p.size());
+  std::memcpy(flat.data() + part.begin * elemBytes, shard,
+              static_cast<size_t>(part.size()) * elemBytes);
+  if (Status s = comm->allGather(flat.data(), counts, dtype); !s.ok())
+    return Status::error("gathering the params: " + s.message());
+  return flat;
+}
+
+char *ZeroOptimizer::paramAt(size_t p, int64_t first, int64_t flat) {
+  if (zero.stage == 3)
+    return shard + (flat - part.begin) * elemBytes;
+  return state->at(*params[p]) + first * elemBytes;
+}
+
+Status ZeroOptimizer::gatherParam(const PlanCollective &c, char *output) {
+  // This rank's piece of the param, from its partition, at its place in
+  // the output; then every rank's piece, in place.
+  int64_t lo = std::max(c.range.begin, part.begin);
+  int64_t hi = std::min(c.range.end, part.end);
+  if (lo < hi)
+    std::memcpy(output + (lo - c.range.begin) * elemBytes,
+                shard + (lo - part.begin) * elemBytes, (hi - lo) * elemBytes);
+  return comm->allGather(output, c.counts, dtype);
 }
 
 template <typename Fn> void ZeroOptimizer::forEachGradient(PlanRange r, Fn fn) {
@@ -139,9 +176,9 @@ void ZeroOptimizer::forEachPiece(int64_t lo, int64_t hi, Fn fn) {
   size_t p =
       std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin();
   p = p == 0 ? 0 : p - 1;
-  for (; p < params.size() && offsets[p] < hi; ++p) {
+  for (; p < zero.params.size() && offsets[p] < hi; ++p) {
     int64_t begin = std::max(lo, offsets[p]);
-    int64_t end = std::min(hi, offsets[p] + params[p]->numel);
+    int64_t end = std::min(hi, offsets[p] + zero.params[p].numel);
     if (begin < end)
       fn(p, begin - offsets[p], begin, end - begin);
   }
@@ -187,7 +224,7 @@ Status ZeroOptimizer::checkManifest() {
   const int64_t fields = 4;
   std::vector<int64_t> all(static_cast<size_t>(longest * fields * comm->size()),
                            -1);
-  int64_t *mine = all.data() + rank * longest * fields;
+  int64_t *mine = all.data() + rankIndex * longest * fields;
   for (size_t i = 0; i < state->plan.collectives.size(); ++i) {
     const PlanCollective &c = state->plan.collectives[i];
     mine[i * fields + 0] = static_cast<int64_t>(c.op);
@@ -280,6 +317,22 @@ Status ZeroOptimizer::runCollective(const PlanCollective &c) {
     }
     break;
   case CollectivePayload::Parameters: {
+    if (zero.stage == 3) {
+      // Inside the step: into the buffer the step gathers into; after the
+      // optimizer: a param every rank holds whole.
+      char *output = inStepBuffer;
+      if (c.phase != CollectivePhase::MicroStep) {
+        auto it = std::lower_bound(zero.flatOffsets.begin(),
+                                   zero.flatOffsets.end(), c.range.begin);
+        size_t p = it - zero.flatOffsets.begin();
+        output =
+            p < params.size() && params[p] ? state->at(*params[p]) : nullptr;
+      }
+      s = output ? gatherParam(c, output)
+                 : Status::error("no whole param at flat element " +
+                                 std::to_string(c.range.begin));
+      break;
+    }
     int64_t lo = std::max(c.range.begin, part.begin);
     int64_t hi = std::min(c.range.end, part.end);
     copyPieces(lo, hi, c.range.begin, /*fromParams=*/true,
@@ -315,7 +368,7 @@ Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
 }
 
 void ZeroOptimizer::beforeMicroStep(int64_t micro) {
-  if (zero.stage == 2 && micro == 0)
+  if (zero.stage >= 2 && micro == 0)
     std::memset(accumulator.data(), 0, accumulator.size());
   currentMicro = micro;
   inStepIndex = 0;
@@ -331,7 +384,10 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
                       " of micro-step " + std::to_string(currentMicro) +
                       ", which plan.json does not list there");
   } else {
-    inStepBuffer = static_cast<char *>(data[0]);
+    // A gradient bucket (reduce_scatter, in place) or the buffer a param
+    // is gathered into (all_gather's output).
+    inStepBuffer = static_cast<char *>(
+        list[cursor].op == CollectiveOp::AllGather ? data[1] : data[0]);
     s = runCollective(list[cursor]);
     ++cursor;
     ++inStepIndex;
@@ -342,7 +398,7 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
 
 Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   const int64_t gas = state->plan.batch->gradAccumSteps;
-  if (zero.stage == 2) {
+  if (zero.stage >= 2) {
     const std::vector<PlanCollective> &list = state->plan.collectives;
     if (cursor < list.size() &&
         list[cursor].phase == CollectivePhase::MicroStep &&

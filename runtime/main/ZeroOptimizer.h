@@ -81,6 +81,11 @@ public:
   /// owned range to `flat` (ownedRange().size() elements), or back from it.
   void copyState(size_t which, char *flat, bool toFlat);
   DType elementType() const { return dtype; }
+  /// This rank's place among the data-parallel ranks.
+  int64_t rank() const { return rankIndex; }
+  /// Stage 3: the whole flat parameter space, gathered from every rank's
+  /// partition (a collective: every rank calls it); stages 0-2: empty.
+  Expected<std::vector<char>> gatherAllParams();
   /// Payload bytes of the plan's collectives this rank ran.
   uint64_t collectiveBytes() const { return ranBytes; }
 
@@ -105,6 +110,11 @@ private:
   /// `p`) lives: the arena's grad buffer when the step's gradients are used
   /// directly, else the accumulator.
   char *gradientAt(size_t p, int64_t first, int64_t flat);
+  /// Where the param value of flat element `flat` lives: the arena's param
+  /// buffer, or (stage 3) this rank's partition buffer.
+  char *paramAt(size_t p, int64_t first, int64_t flat);
+  /// Stage 3: all-gathers the param of `c` into `output`.
+  Status gatherParam(const PlanCollective &c, char *output);
   /// fn(gradient, count) for every piece of the gradient in flat range `r`.
   template <typename Fn> void forEachGradient(PlanRange r, Fn fn);
 
@@ -112,9 +122,12 @@ private:
   Communicator *comm;
   PlanZero zero;
   PlanRange part;
-  int64_t rank = 0;
+  int64_t rankIndex = 0;
   DType dtype = DType::F32;
   size_t elemBytes = 4;
+  /// Per param of the flat space: its buffer (null when stage 3 keeps only
+  /// partitions of it) and its gradient buffer (null when the step reduces
+  /// the gradients itself).
   std::vector<const PlanBuffer *> params;
   std::vector<const PlanBuffer *> grads;
   /// Stages 0 and 1 with one micro-step use the arena's gradients in place;
@@ -122,6 +135,8 @@ private:
   /// partition in stage 2).
   bool direct = false;
   AlignedBuffer accumulator;
+  /// Stage 3: this rank's partition of the params, in the arena.
+  char *shard = nullptr;
   AlignedBuffer staging;
   std::optional<OptimizerDriver> driver;
   size_t cursor = 0;

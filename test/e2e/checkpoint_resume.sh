@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checkpoints of a data-parallel job (ZeRO 1 and 2):
+# Checkpoints of a data-parallel job (ZeRO 1, 2 and 3; stage 3 with the
+# default persistence threshold, so small params stay whole):
 #  - kill-and-resume: a run killed after its checkpoint at step 3 resumes and
 #    its steps 4-6 equal the uninterrupted run's bit for bit;
 #  - a checkpoint written by 4 ranks continues on 2 ranks (accumulating 2
@@ -38,7 +39,7 @@ losses() { # METRICS -> {"losses": [...]}
   python3 -c 'import json,sys; print(json.dumps({"losses": [json.loads(l)["loss"] for l in open(sys.argv[1]) if l.strip()]}))' "$1"
 }
 
-for stage in 1 2; do
+for stage in 1 2 3; do
   config $stage 1 "$work/z$stage.json"
   compile "$work/z$stage.json" 2 "$work/z${stage}_2"
   run "$work/z${stage}_2" --steps 6 --metrics "$work/full$stage.jsonl"

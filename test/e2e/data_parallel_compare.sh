@@ -6,8 +6,10 @@
 # must equal what each rank ran, each rank's measured memory its predicted
 # memory, and its model states (params, gradients, optimizer states) the
 # ZeRO table of deepspeed.md (fp32): stage 0 16 Psi, stage 1
-# 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N bytes (Psi / N: the rank's
-# partition exactly).
+# 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N, stage 3 16 Psi / N bytes
+# (Psi / N: the rank's partition exactly; stage 3's partition buffer holds
+# ceil(Psi / N) elements on every rank). Stage 3 keeps no param whole
+# (stage3_param_persistence_threshold 0).
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
@@ -31,7 +33,8 @@ config() { # GAS STAGE FILE
  "optimizer": {"type": "AdamW", "params": {"lr": 0.001, "weight_decay": 0.01}},
  "gradient_clipping": 1.0,
  "zero_optimization": {"stage": $2, "reduce_bucket_size": 30000,
-                       "allgather_bucket_size": 50000},
+                       "allgather_bucket_size": 50000,
+                       "stage3_param_persistence_threshold": 0},
  "steps_per_print": 1000}
 JSON
 }
@@ -76,7 +79,10 @@ psi, stage = z["flat_elements"], z["stage"]
 for r, m in enumerate(plan["memory"]):
     part = z["partitions"][r][1] - z["partitions"][r][0]
     states = m["parameters"] + m["gradients"] + m["optimizer_states"]
-    table = {0: 16 * psi, 1: 8 * psi + 8 * part, 2: 4 * psi + 12 * part}[stage]
+    # Stage 3: every rank's partition buffer holds ceil(Psi / N) elements.
+    share = -(-psi // len(plan["memory"]))
+    table = {0: 16 * psi, 1: 8 * psi + 8 * part, 2: 4 * psi + 12 * part,
+             3: 4 * share + 12 * part}[stage]
     line = f"rank {r}: model states {states} bytes, ZeRO table {table} bytes"
     if states != table:
         print(line + " MISMATCH")

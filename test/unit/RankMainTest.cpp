@@ -243,16 +243,20 @@ TEST(RankMainPlan, DataParallelErrors) {
   json p = dataParallelPlan();
   p["zero"]["params"][0]["flat_offset"] = 1;
   EXPECT_EQ(expectPlanError(p), "out/plan.json: zero.params[0]: expected "
-                                "param 'w' at flat offset 0");
+                                "param 'w' of 2 elements at flat offset 0");
   p = dataParallelPlan();
   p["zero"]["partitions"][1][0] = 0;
   EXPECT_EQ(expectPlanError(p), "out/plan.json: zero.partitions[1]: does not "
                                 "start where the previous one ends");
   p = dataParallelPlan();
   p["zero"]["stage"] = 3;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: buffers: stage 3 needs one "
+                                "param_shard buffer of 1 elements");
+  p = dataParallelPlan();
+  p["zero"]["stage"] = 4;
   EXPECT_EQ(expectPlanError(p),
-            "out/plan.json: zero.stage: this runtime runs stages 0, 1 and 2, "
-            "not 3");
+            "out/plan.json: zero.stage: this runtime runs stages 0 to 3, not "
+            "4");
   p = dataParallelPlan();
   p["collectives"][1]["seq"] = 5;
   EXPECT_EQ(expectPlanError(p),

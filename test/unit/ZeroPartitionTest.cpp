@@ -21,7 +21,8 @@ ZeroInputs inputs(int64_t stage, int64_t dp, int64_t gas = 1) {
   in.arenaGradBytes = 40;
   // Stage 2's step reduces the buckets as backward fills them: last first.
   if (stage == 2)
-    in.inStepBuckets = {{6, 10}, {0, 6}};
+    in.inStep = {{CollectiveKind::ReduceScatter, {6, 10}},
+                 {CollectiveKind::ReduceScatter, {0, 6}}};
   return in;
 }
 
@@ -146,10 +147,11 @@ TEST(ZeroPartition, MemoryFollowsTheStage) {
 }
 
 TEST(ZeroPartition, Errors) {
-  ZeroInputs in = inputs(3, 2);
+  ZeroInputs in = inputs(4, 2);
   llvm::Expected<ZeroPlan> p = planZero(in);
   ASSERT_FALSE(static_cast<bool>(p));
-  EXPECT_NE(llvm::toString(p.takeError()).find("stage 3"), std::string::npos);
+  EXPECT_NE(llvm::toString(p.takeError()).find("must be 0, 1, 2 or 3"),
+            std::string::npos);
   in = inputs(1, 2);
   in.reduceBucketElements = 0;
   p = planZero(in);
@@ -162,9 +164,38 @@ TEST(ZeroPartition, Errors) {
 
 TEST(ZeroPartition, StageTwoNeedsTheStepsBuckets) {
   ZeroInputs in = inputs(2, 2);
-  in.inStepBuckets = {{0, 6}};
+  in.inStep = {{CollectiveKind::ReduceScatter, {0, 6}}};
   llvm::Expected<ZeroPlan> p = planZero(in);
   ASSERT_FALSE(static_cast<bool>(p));
   EXPECT_NE(llvm::toString(p.takeError()).find("cover 6 of 10"),
             std::string::npos);
+}
+
+TEST(ZeroPartition, StageThreeGathersInTheStep) {
+  // Params a (6), b (3), c (1) over 2 ranks ([0, 5), [5, 10)); c is below
+  // the persistence threshold: whole on every rank, refreshed after the
+  // optimizer. The step gathers a, then b, then reduces the buckets.
+  ZeroInputs in = inputs(3, 2);
+  in.whole = {false, false, true};
+  in.persistentParams = {{9, 10}};
+  in.inStep = {{CollectiveKind::AllGather, {0, 6}},
+               {CollectiveKind::AllGather, {6, 9}},
+               {CollectiveKind::ReduceScatter, {6, 10}},
+               {CollectiveKind::ReduceScatter, {0, 6}}};
+  in.arenaParamBytes = 5 * 4 + 4; // the partition buffer and c
+  in.arenaGradBytes = 0;
+  ZeroPlan p = plan(in);
+  EXPECT_EQ(sequence(p),
+            "all_gather:parameters[0,6)@0 all_gather:parameters[6,9)@0 "
+            "reduce_scatter:gradients[6,10)@0 reduce_scatter:gradients[0,6)@0 "
+            "all_reduce:grad_norm_squared[0,1) all_reduce:loss[0,1) "
+            "all_gather:parameters[9,10) ");
+  EXPECT_EQ(p.collectives[0].counts, (std::vector<int64_t>{5, 1}));
+  EXPECT_FALSE(p.params[0].whole);
+  EXPECT_TRUE(p.params[2].whole);
+  // 16 Psi / N model states (+ c kept whole); nothing staged.
+  EXPECT_EQ(p.memory[1].parameters + p.memory[1].gradients +
+                p.memory[1].optimizerStates,
+            4 * 5 + 4 + 12 * 5);
+  EXPECT_EQ(p.memory[1].workspace, 0);
 }

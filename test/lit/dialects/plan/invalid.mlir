@@ -88,6 +88,33 @@ func.func @counts_output(%g: memref<8xf32>, %s: memref<3xf32>) {
 // -----
 
 plan.group @dp ranks [0, 1]
+func.func @gather_pieces(%s: memref<6xf32>, %w: memref<8xf32>) {
+  // expected-error @+1 {{piece 1 (5 elements at 2) is not inside the input of 6 elements}}
+  plan.all_gather %s, %w on @dp {counts = array<i64: 3, 5>, offsets = array<i64: 0, 2>} : memref<6xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @gather_total(%s: memref<6xf32>, %w: memref<8xf32>) {
+  // expected-error @+1 {{counts add up to 7, the output has 8 elements}}
+  plan.all_gather %s, %w on @dp {counts = array<i64: 3, 4>, offsets = array<i64: 0, 0>} : memref<6xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @gather_offsets(%s: memref<6xf32>, %w: memref<8xf32>) {
+  // expected-error @+1 {{needs both counts and offsets, or neither}}
+  plan.all_gather %s, %w on @dp {counts = array<i64: 4, 4>} : memref<6xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
 func.func @gather_size(%s: memref<4xf32>, %g: memref<9xf32>) {
   // expected-error @+1 {{output of 9 elements is not 2 shards of 4}}
   plan.all_gather %s, %g on @dp : memref<4xf32>, memref<9xf32>

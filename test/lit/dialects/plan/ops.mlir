@@ -24,6 +24,9 @@ func.func @step(%w: memref<8x8xf32>, %g: memref<1024xf32>, %shard: memref<256xf3
   plan.reduce_scatter %g, %g on @dp {counts = array<i64: 300, 300, 300, 124>} : memref<1024xf32>, memref<1024xf32>
   // CHECK: plan.all_gather %{{.*}}, %{{.*}} on @dp : memref<256xf32>, memref<1024xf32>
   plan.all_gather %shard, %g on @dp : memref<256xf32>, memref<1024xf32>
+  // Uneven pieces from each rank's partition (a ZeRO-3 parameter).
+  // CHECK: plan.all_gather %{{.*}}, %{{.*}} on @dp {counts = array<i64: 256, 256, 256, 256>, offsets = array<i64: 0, 0, 0, 0>} : memref<256xf32>, memref<1024xf32>
+  plan.all_gather %shard, %g on @dp {counts = array<i64: 256, 256, 256, 256>, offsets = array<i64: 0, 0, 0, 0>} : memref<256xf32>, memref<1024xf32>
   // CHECK: plan.broadcast %{{.*}} on @dp {root = 0 : i64} : memref<1024xf32>
   plan.broadcast %g on @dp {root = 0 : i64} : memref<1024xf32>
   // CHECK: plan.send %{{.*}} on @pp {peer = 1 : i64} : memref<2x48x96xf32>

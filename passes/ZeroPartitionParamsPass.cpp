@@ -1,0 +1,135 @@
+//===- ZeroPartitionParamsPass.cpp - ZeRO-3 partitioned parameters --------===//
+//
+// DeepSpeed's stage 3 gathers each parameter before the module that uses it
+// runs and releases it after; here the gathers are placed at compile time,
+// so the memory planner knows the exact peak of gathered parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "compiler/partition/ZeroPartition.h"
+#include "dialects/plan/PlanOps.h"
+
+namespace dsc::passes {
+#define GEN_PASS_DEF_ZEROPARTITIONPARAMS
+#include "passes/Passes.h.inc"
+} // namespace dsc::passes
+
+using namespace mlir;
+
+namespace dsc::passes {
+namespace {
+
+class ZeroPartitionParamsPass
+    : public impl::ZeroPartitionParamsBase<ZeroPartitionParamsPass> {
+public:
+  using ZeroPartitionParamsBase::ZeroPartitionParamsBase;
+  void runOnOperation() override;
+};
+
+void ZeroPartitionParamsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto step = module.lookupSymbol<func::FuncOp>("step");
+  if (!step || step.isExternal()) {
+    module.emitError("needs @step (run convert-graph-to-plan first)");
+    return signalPassFailure();
+  }
+  if (dpSize < 1 || clusterGap < 0) {
+    module.emitError("dp-size must be >= 1 and cluster-gap >= 0");
+    return signalPassFailure();
+  }
+  Block &body = step.getBody().front();
+  SmallVector<memref::AllocOp> params;
+  for (auto alloc : body.getOps<memref::AllocOp>())
+    if (alloc->hasAttr("plan.param"))
+      params.push_back(alloc);
+  if (params.empty())
+    return;
+  Type element = params.front().getType().getElementType();
+  int64_t total = 0;
+  std::vector<int64_t> offsets;
+  for (memref::AllocOp p : params) {
+    if (p.getType().getElementType() != element) {
+      p.emitOpError("params of different element types cannot share the "
+                    "flat parameter space");
+      return signalPassFailure();
+    }
+    offsets.push_back(total);
+    total += p.getType().getNumElements();
+  }
+  std::vector<partition::FlatRange> partitions =
+      partition::partitionsOf(total, dpSize);
+  const int64_t share = partitions.front().size();
+
+  OpBuilder b(module.getContext());
+  if (!module.lookupSymbol<plan::GroupOp>("dp")) {
+    b.setInsertionPointToStart(module.getBody());
+    SmallVector<int64_t> ranks;
+    for (int64_t r = 0; r < dpSize; ++r)
+      ranks.push_back(r);
+    plan::GroupOp::create(b, module.getLoc(), "dp",
+                          b.getDenseI64ArrayAttr(ranks));
+  }
+
+  // This rank's partition, and which params the flat space holds.
+  SmallVector<Attribute> described;
+  for (memref::AllocOp p : params)
+    described.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", p->getAttr("plan.param")),
+         b.getNamedAttr("type", TypeAttr::get(p.getType()))}));
+  b.setInsertionPoint(params.front());
+  auto shard = memref::AllocOp::create(
+      b, params.front().getLoc(),
+      MemRefType::get({std::max<int64_t>(share, 1)}, element));
+  shard->setAttr("plan.persistent", b.getUnitAttr());
+  shard->setAttr("plan.param_shard", b.getArrayAttr(described));
+
+  llvm::DenseMap<Operation *, int64_t> pos;
+  int64_t n = 0;
+  for (Operation &op : body)
+    pos[&op] = n++;
+  for (auto [i, param] : llvm::enumerate(params)) {
+    int64_t numel = param.getType().getNumElements();
+    if (numel < persistenceThreshold)
+      continue;
+    partition::FlatRange range{offsets[i], offsets[i] + numel};
+    std::vector<int64_t> counts = partition::countsIn(range, partitions);
+    SmallVector<int64_t> pieceOffsets;
+    for (size_t r = 0; r < partitions.size(); ++r)
+      pieceOffsets.push_back(counts[r] == 0
+                                 ? 0
+                                 : std::max(range.begin, partitions[r].begin) -
+                                       partitions[r].begin);
+    // The param's uses in order, cut where they are far apart.
+    SmallVector<Operation *> users;
+    for (Operation *user : param->getUsers())
+      users.push_back(user);
+    llvm::sort(users,
+               [&](Operation *a, Operation *c) { return pos[a] < pos[c]; });
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+    SmallVector<SmallVector<Operation *>> clusters;
+    for (Operation *user : users) {
+      if (clusters.empty() ||
+          pos[user] - pos[clusters.back().back()] > clusterGap)
+        clusters.emplace_back();
+      clusters.back().push_back(user);
+    }
+    for (ArrayRef<Operation *> cluster : clusters) {
+      b.setInsertionPoint(cluster.front());
+      Location loc = param.getLoc();
+      auto full = memref::AllocOp::create(b, loc, param.getType());
+      auto gather = plan::AllGatherOp::create(
+          b, loc, shard, full, FlatSymbolRefAttr::get(b.getContext(), "dp"),
+          b.getDenseI64ArrayAttr(counts), b.getDenseI64ArrayAttr(pieceOffsets));
+      gather->setAttr("plan.flat_range",
+                      b.getDenseI64ArrayAttr({range.begin, range.end}));
+      for (Operation *user : cluster)
+        user->replaceUsesOfWith(param, full);
+    }
+    param.erase();
+  }
+}
+
+} // namespace
+} // namespace dsc::passes
