@@ -37,6 +37,12 @@ namespace {
 /// one of its own so that its messages never match a Gloo collective's.
 constexpr uint8_t kReduceScatterSlotPrefix = 0x40;
 
+/// How long a failed collective waits for the store to name a gone rank:
+/// Gloo and the store see a dead process's sockets close at about the same
+/// moment, but the store's thread may be a little behind. Never more than
+/// the collective's own timeout.
+constexpr milliseconds kGoneWait(2000);
+
 using ReduceFn = void (*)(void *, const void *, const void *, size_t);
 
 // Gloo's own gloo::sum/max count with an int (more than 2^31 elements
@@ -161,15 +167,19 @@ void ignoreSigpipe() {
 
 class GlooCommunicator final : public Communicator {
 public:
-  GlooCommunicator(std::shared_ptr<gloo::transport::Device> device,
+  GlooCommunicator(std::unique_ptr<TcpStore> store,
+                   std::shared_ptr<gloo::transport::Device> device,
                    std::shared_ptr<gloo::Context> context, milliseconds timeout)
-      : device(std::move(device)), context(std::move(context)),
-        timeout(timeout) {}
+      : store(std::move(store)), device(std::move(device)),
+        context(std::move(context)), timeout(timeout) {}
 
   ~GlooCommunicator() override {
-    // The pairs refer to the device: the context goes first.
+    // The pairs refer to the device: the context goes first. The store goes
+    // last: its DONE tells the others this rank left on purpose, and rank
+    // 0's keeps serving them until they have left too.
     context.reset();
     device.reset();
+    store.reset();
   }
 
   int rank() const override { return context->rank; }
@@ -189,9 +199,13 @@ private:
   /// `bytes` when it succeeds, and turns a failure into a Status.
   template <typename Fn> Status run(const char *what, uint64_t bytes, Fn &&fn);
   Status checkCounts(const char *what, const std::vector<int64_t> &counts);
+  /// "rank 1 is gone (...)", "rank 0 (the rendezvous host) is gone", or
+  /// empty when no rank is known to be gone.
+  std::string goneRanksText();
   void ringReduceScatter(char *data, const std::vector<int64_t> &counts,
                          size_t elemSize, ReduceFn reduce, uint32_t tag);
 
+  std::unique_ptr<TcpStore> store; // the rendezvous, kept for liveness
   std::shared_ptr<gloo::transport::Device> device;
   std::shared_ptr<gloo::Context> context;
   milliseconds timeout;
@@ -211,12 +225,38 @@ Status GlooCommunicator::run(const char *what, uint64_t bytes, Fn &&fn) {
     count(bytes);
     return Status::success();
   }
-  failure = std::string(what) + " failed on rank " + std::to_string(rank()) +
-            " of " + std::to_string(size()) + ": " + error;
   // The peers may be blocked on this rank; closing our ends fails their
   // collective now instead of at their timeout.
   (void)catchGloo([&] { context->closeConnections(); });
+  // Gloo names a socket; the store knows which rank's process is gone.
+  std::string gone = goneRanksText();
+  failure = std::string(what) + " failed on rank " + std::to_string(rank()) +
+            " of " + std::to_string(size()) + ": " +
+            (gone.empty() ? error : gone + "; gloo: " + error);
   return Status::error(failure);
+}
+
+std::string GlooCommunicator::goneRanksText() {
+  if (!store)
+    return {};
+  Expected<std::vector<int>> gone =
+      store->goneRanks(std::min(kGoneWait, timeout));
+  if (!gone) {
+    // Only rank 0's death (or its host's) takes the store away from the
+    // others; rank 0 reaches its own server in-process.
+    return rank() == 0 ? std::string()
+                       : std::string("rank 0 (the rendezvous host) is gone");
+  }
+  if (gone->empty())
+    return {};
+  if (gone->size() == 1)
+    return "rank " + std::to_string(gone->front()) +
+           " is gone (its process ended or lost its connection)";
+  std::string ranks;
+  for (int r : *gone)
+    ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  return "ranks " + ranks +
+         " are gone (their processes ended or lost their connections)";
 }
 
 Status GlooCommunicator::checkCounts(const char *what,
@@ -445,11 +485,11 @@ createGlooCommunicator(const WorldInfo &world, milliseconds timeout) {
         ": connecting to the other ranks failed" +
         (where.empty() ? "" : " (listening on " + where + ")") + ": " + error);
   }
-  // The mesh stands; the store's destructor on rank 0 waits until every
-  // rank has let go of it.
-  store.value().reset();
+  // The mesh stands. The store stays for the whole job: its server tells a
+  // failed collective which rank is gone.
   return std::unique_ptr<Communicator>(
-      new GlooCommunicator(std::move(device), std::move(context), timeout));
+      new GlooCommunicator(std::move(store).value(), std::move(device),
+                           std::move(context), timeout));
 }
 
 } // namespace dsc::runtime

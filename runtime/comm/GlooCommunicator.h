@@ -2,8 +2,8 @@
 //
 // The CPU backend: Gloo's TCP transport, bootstrapped through the env://
 // rendezvous (TcpStore). Every rank connects to every other (Gloo's full
-// mesh); the store is released once the mesh stands, which frees
-// MASTER_PORT for the next job.
+// mesh); the store stays for the whole job, so that rank 0's server can tell
+// which rank's process ended. MASTER_PORT is free again once the job ends.
 //
 // The transport listens on this host's address toward MASTER_ADDR (the
 // source address the kernel picks to reach it: 127.0.0.1 for a local job,
@@ -17,13 +17,21 @@
 // over 3 ranks). Each collective has the communicator's timeout, end to end.
 //
 // Failures: a peer that dies closes its sockets and the next collective that
-// talks to it fails at once ("all_reduce failed on rank 0 of 2: Connection
-// closed by peer [127.0.0.1]:40142"); a peer that stops answering fails it at
-// the timeout. After a failure the communicator closes its connections (so
-// the other ranks fail fast too, rather than at their timeout) and refuses
-// further collectives. SIGPIPE is ignored process-wide from the first
-// communicator on when it had its default action: Gloo writes with writev(),
-// and a write to a dead peer must be an error, not the end of the process.
+// talks to it fails at once; a peer that stops answering fails it at the
+// timeout. After a failure the communicator closes its connections (so the
+// other ranks fail fast too, rather than at their timeout), asks the store
+// which ranks are gone (waiting up to 2 s, at most the timeout, for the
+// server to notice a close) and refuses further collectives. The message
+// names the gone ranks before Gloo's text: "all_reduce failed on rank 0 of
+// 2: rank 1 is gone (its process ended or lost its connection); gloo:
+// Connection closed by peer [127.0.0.1]:40142"; when the store itself is
+// unreachable, "rank 0 (the rendezvous host) is gone; gloo: ..."; with no
+// rank gone (a timeout, a peer that failed and left cleanly), Gloo's text
+// alone.
+//
+// SIGPIPE is ignored process-wide from the first communicator on when it had
+// its default action: Gloo writes with writev(), and a write to a dead peer
+// must be an error, not the end of the process.
 //
 //===----------------------------------------------------------------------===//
 

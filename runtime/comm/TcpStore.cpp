@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -29,7 +30,14 @@ using std::chrono::milliseconds;
 
 namespace {
 
-enum Op : uint8_t { OpHello = 1, OpSet = 2, OpGet = 3, OpWait = 4 };
+enum Op : uint8_t {
+  OpHello = 1,
+  OpSet = 2,
+  OpGet = 3,
+  OpWait = 4,
+  OpGone = 5,
+  OpDone = 6
+};
 
 /// Frames larger than this are a protocol error, not an allocation.
 constexpr uint32_t kMaxFrame = 256u << 20;
@@ -38,6 +46,9 @@ constexpr uint32_t kMaxFrame = 256u << 20;
 constexpr milliseconds kReplyGrace(2000);
 /// Pause between attempts to reach a master that is not listening yet.
 constexpr milliseconds kConnectRetry(50);
+/// How long the destructor waits for the master to acknowledge DONE: it is
+/// answered at once by a live master, and a dead one must not hold up exit.
+constexpr milliseconds kDoneTimeout(2000);
 
 const std::string kArrivedPrefix = "arrived/";
 
@@ -183,11 +194,14 @@ private:
     std::string in;
     std::string out;
     bool dead = false;
+    int rank = -1;     // from HELLO; -1 before it
+    bool done = false; // said DONE: its close is a clean exit
   };
   struct Waiter {
     int fd;
-    std::vector<std::string> keys;
+    std::vector<std::string> keys; // a WAIT's keys; empty for GONE
     Clock::time_point deadline;
+    bool forGone = false; // a GONE: answered once any rank is gone
   };
 
   TcpStoreServer() = default;
@@ -195,6 +209,9 @@ private:
   void acceptClients();
   void readFrom(Conn &c);
   void writeTo(Conn &c);
+  /// Closes the dead connections; a rank whose connection closed before it
+  /// said DONE is gone.
+  void dropDeadClients();
   /// Handles one request; false when it is malformed.
   bool handle(Conn &c, const std::string &body);
   /// Answers every WAIT whose keys have all come or whose deadline passed.
@@ -215,6 +232,7 @@ private:
   std::map<std::string, std::vector<char>> data;
   std::vector<Conn> conns;
   std::vector<Waiter> waiters;
+  std::set<int> goneRanks;
 };
 
 Expected<std::unique_ptr<TcpStoreServer>>
@@ -370,28 +388,38 @@ void TcpStoreServer::run() {
           writeTo(*c);
       }
     }
-    answerWaiters();
-    for (Conn &c : conns)
-      if (!c.dead && !c.out.empty())
-        writeTo(c);
-    size_t before = conns.size();
-    for (const Conn &c : conns) {
-      if (!c.dead)
-        continue;
-      ::close(c.fd);
-      waiters.erase(
-          std::remove_if(waiters.begin(), waiters.end(),
-                         [&](const Waiter &w) { return w.fd == c.fd; }),
-          waiters.end());
-    }
-    conns.erase(std::remove_if(conns.begin(), conns.end(),
-                               [](const Conn &c) { return c.dead; }),
-                conns.end());
-    if (conns.size() != before) {
-      std::lock_guard<std::mutex> lock(mutex);
-      clients = conns.size();
-      changed.notify_all();
-    }
+    // Closes first: one seen in this round answers a GONE now. A write can
+    // find another dead client; repeat until none is left.
+    do {
+      dropDeadClients();
+      answerWaiters();
+      for (Conn &c : conns)
+        if (!c.out.empty())
+          writeTo(c);
+    } while (std::any_of(conns.begin(), conns.end(),
+                         [](const Conn &c) { return c.dead; }));
+  }
+}
+
+void TcpStoreServer::dropDeadClients() {
+  size_t before = conns.size();
+  for (const Conn &c : conns) {
+    if (!c.dead)
+      continue;
+    ::close(c.fd);
+    if (c.rank >= 0 && !c.done)
+      goneRanks.insert(c.rank);
+    waiters.erase(std::remove_if(waiters.begin(), waiters.end(),
+                                 [&](const Waiter &w) { return w.fd == c.fd; }),
+                  waiters.end());
+  }
+  conns.erase(std::remove_if(conns.begin(), conns.end(),
+                             [](const Conn &c) { return c.dead; }),
+              conns.end());
+  if (conns.size() != before) {
+    std::lock_guard<std::mutex> lock(mutex);
+    clients = conns.size();
+    changed.notify_all();
   }
 }
 
@@ -403,7 +431,7 @@ void TcpStoreServer::acceptClients() {
       break; // EAGAIN, or a client that left before we took it.
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    conns.push_back(Conn{fd, {}, {}, false});
+    conns.push_back(Conn{fd, {}, {}});
     std::lock_guard<std::mutex> lock(mutex);
     clients = conns.size();
     changed.notify_all();
@@ -412,6 +440,7 @@ void TcpStoreServer::acceptClients() {
 
 void TcpStoreServer::readFrom(Conn &c) {
   char buf[65536];
+  bool closed = false;
   while (true) {
     ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
     if (n > 0) {
@@ -421,10 +450,12 @@ void TcpStoreServer::readFrom(Conn &c) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-      c.dead = true;
+      closed = true;
     break;
   }
-  // Whole frames only; a partial one waits for more bytes.
+  // Whole frames only; a partial one waits for more bytes. The frames that
+  // came before a close still count: a DONE right before it makes the close
+  // a clean one.
   size_t pos = 0;
   while (!c.dead && c.in.size() - pos >= 4) {
     uint32_t len = 0;
@@ -443,6 +474,8 @@ void TcpStoreServer::readFrom(Conn &c) {
       c.dead = true;
   }
   c.in.erase(0, pos);
+  if (closed)
+    c.dead = true;
 }
 
 void TcpStoreServer::writeTo(Conn &c) {
@@ -470,10 +503,28 @@ bool TcpStoreServer::handle(Conn &c, const std::string &body) {
   switch (op) {
   case OpHello: {
     uint32_t rank;
-    if (!r.u32(rank) || !r.atEnd())
+    if (!r.u32(rank) || !r.atEnd() || rank > 0x7fffffffu)
       return false;
+    c.rank = static_cast<int>(rank);
     reply.push_back(1);
     break;
+  }
+  case OpDone: {
+    if (!r.atEnd())
+      return false;
+    c.done = true;
+    reply.push_back(1);
+    break;
+  }
+  case OpGone: {
+    uint32_t timeoutMs;
+    if (!r.u32(timeoutMs) || !r.atEnd())
+      return false;
+    // Answered by answerWaiters(): now if a rank is gone already.
+    waiters.push_back(
+        Waiter{c.fd, {}, Clock::now() + milliseconds(timeoutMs), true});
+    answerWaiters();
+    return true;
   }
   case OpSet: {
     std::string key, value;
@@ -527,6 +578,20 @@ void TcpStoreServer::answerWaiters() {
   Clock::time_point now = Clock::now();
   for (size_t i = 0; i < waiters.size();) {
     Waiter &w = waiters[i];
+    if (w.forGone) {
+      if (goneRanks.empty() && w.deadline > now) {
+        ++i;
+        continue;
+      }
+      std::string reply;
+      putU32(reply, static_cast<uint32_t>(goneRanks.size()));
+      for (int rank : goneRanks)
+        putU32(reply, static_cast<uint32_t>(rank));
+      if (Conn *c = find(w.fd))
+        c->out += frame(reply);
+      waiters.erase(waiters.begin() + static_cast<long>(i));
+      continue;
+    }
     std::vector<std::string> absent = missing(w.keys);
     if (!absent.empty() && w.deadline > now) {
       ++i;
@@ -554,7 +619,11 @@ TcpStore::TcpStore(const WorldInfo &world, milliseconds timeout)
       masterEndpoint(endpointOf(world.masterAddr, world.masterPort)) {}
 
 TcpStore::~TcpStore() {
-  // Closing the connection tells rank 0 this rank is done with the store.
+  // DONE first, so that rank 0 does not take the close for a death. No
+  // answer (a master that is gone already) changes nothing: this rank is
+  // leaving anyway.
+  (void)roundTrip(std::string(1, static_cast<char>(OpDone)),
+                  Clock::now() + std::min(defaultTimeout, kDoneTimeout));
   closeConnection();
   if (server)
     server->waitForClientsToLeave(Clock::now() + defaultTimeout);
@@ -784,6 +853,31 @@ TcpStore::waitForKeys(const std::vector<std::string> &keys,
     }
   }
   return absent;
+}
+
+Expected<std::vector<int>> TcpStore::goneRanks(milliseconds wait) {
+  if (wait < milliseconds::zero())
+    wait = milliseconds::zero();
+  std::string request(1, static_cast<char>(OpGone));
+  putU32(request,
+         static_cast<uint32_t>(std::min<int64_t>(wait.count(), 0x7fffffff)));
+  auto reply = roundTrip(request, Clock::now() + wait + kReplyGrace);
+  if (!reply)
+    return reply.status();
+  Reader r(*reply);
+  uint32_t count = 0;
+  std::vector<int> ranks;
+  bool ok = r.u32(count);
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    uint32_t rank = 0;
+    ok = r.u32(rank);
+    ranks.push_back(static_cast<int>(rank));
+  }
+  if (!ok || !r.atEnd())
+    return Status::error("rank " + std::to_string(world.rank) +
+                         ": malformed reply from the rendezvous on " +
+                         masterEndpoint);
+  return ranks;
 }
 
 Status TcpStore::tryWait(const std::vector<std::string> &keys,

@@ -17,7 +17,20 @@
 //     GET    str key                       -> u8 found, str value
 //     WAIT   u32 timeout_ms, u32 n, n*str  -> u8 1, or u8 0, u32 m, m*str
 //                                             (the keys still missing)
+//     GONE   u32 timeout_ms                -> u32 m, m*u32 (the gone ranks)
+//     DONE                                 -> u8 1
 //   str      = u32 length, bytes
+//
+// Liveness: the store lives as long as the job (the communicator holds it),
+// and every rank keeps its connection open. The server knows each
+// connection's rank from its HELLO; a connection that closes without a DONE
+// before it means the rank's process ended (the kernel closes its sockets)
+// or the rank lost the network, and the server records that rank as gone.
+// A rank that leaves normally sends DONE from its destructor first, so a
+// clean exit, after a failure or not, is never taken for a death. GONE
+// answers as soon as some rank is gone, or at its deadline with none: a
+// rank whose collective failed asks it to name the culprit, and waits a
+// little because the server may see the close slightly after Gloo does.
 //
 // create() returns once every rank has arrived: each rank sets
 // "arrived/<rank>" and waits for all of them, so a rank that never came is
@@ -27,11 +40,14 @@
 // in flight at a time: calls from several threads take turns, and a wait
 // holds up the others until it returns (Gloo calls from one thread).
 //
-// Shutdown: a rank is done with the store when its connection closes (a rank
-// that crashed closes it too). Rank 0's destructor keeps the server running
-// until every other rank has disconnected, at most the store's timeout, so
-// no rank loses the store while it still reads from it. The listening socket
-// uses SO_REUSEADDR, so the same MASTER_PORT works again right after a clean
+// Shutdown: a rank is done with the store when its connection closes.
+// Rank 0's destructor keeps the server running until every other rank has
+// disconnected, at most the store's timeout, so no rank loses the store
+// while it still reads from it (a survivor asking GONE must not find rank 0
+// gone when it merely left first). After a failure the others follow within
+// moments (rank 0 closed its Gloo connections); only a rank stuck outside
+// any collective holds rank 0 up to the timeout. The listening socket uses
+// SO_REUSEADDR, so the same MASTER_PORT works again right after a clean
 // exit.
 //
 //===----------------------------------------------------------------------===//
@@ -61,6 +77,8 @@ public:
   static Expected<std::unique_ptr<TcpStore>>
   create(const WorldInfo &world, std::chrono::milliseconds timeout);
 
+  /// Tells the server this rank leaves normally (DONE), then closes the
+  /// connection; rank 0 then waits for the other ranks to leave.
   ~TcpStore() override;
   TcpStore(const TcpStore &) = delete;
   TcpStore &operator=(const TcpStore &) = delete;
@@ -83,6 +101,11 @@ public:
   /// Waits up to `timeout` for all `keys`; the error names the missing ones.
   Status tryWait(const std::vector<std::string> &keys,
                  std::chrono::milliseconds timeout);
+  /// The ranks whose connection to the store closed without DONE, sorted;
+  /// waits up to `wait` for there to be one, and returns an empty list when
+  /// none is gone by then. An error when the store itself cannot be reached
+  /// (rank 0 is gone, or this rank lost the connection).
+  Expected<std::vector<int>> goneRanks(std::chrono::milliseconds wait);
 
   int rank() const { return world.rank; }
   int size() const { return world.size; }

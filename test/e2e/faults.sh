@@ -2,7 +2,7 @@
 # Faults of a data-parallel job, each bounded in time:
 #  - a rank killed mid-training: ds-run names it and exits non-zero within
 #    30 s; a rank whose peer dies (started without ds-run) fails its
-#    collective instead of hanging;
+#    collective instead of hanging, and its message names the dead rank;
 #  - ranks started from different plans: an error naming the first
 #    collective they disagree on;
 #  - MASTER_PORT in use, a rank that never arrives, a plan for another world
@@ -82,6 +82,8 @@ wait "$survivor"
 code=$?
 elapsed=$(( $(date +%s) - start ))
 check "the survivor names the failed collective" "$work/peer.err" "ds-rank 0: collective #[0-9]* (.*) failed: .* failed on rank 0 of 2"
+check "the survivor names the dead rank" "$work/peer.err" \
+  "failed on rank 0 of 2: rank 1 is gone (its process ended or lost its connection)"
 if [ "$code" -ne 0 ] && [ "$elapsed" -le 30 ]; then
   echo "ok: the survivor exited with code $code, ${elapsed} s after the kill"
 else

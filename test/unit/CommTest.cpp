@@ -1,10 +1,10 @@
 //===- CommTest.cpp - World environment, rendezvous, Gloo collectives -----===//
 //
 // The ranks of a world are threads of this process, each with its own
-// communicator on loopback and a fresh port per world; one test forks a rank
-// so that a real process exits under its peer. Timeouts are short where a
-// failure is expected and 5 s where none is (a broken test fails at 5 s
-// rather than hanging).
+// communicator on loopback and a fresh port per world; the tests of dead
+// ranks fork them, so that a real process ends (_exit: no destructor, no
+// DONE) under its peers. Timeouts are short where a failure is expected and
+// 5 s where none is (a broken test fails at 5 s rather than hanging).
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,13 +84,27 @@ WorldInfo worldOf(int rank, int size, int port) {
   return w;
 }
 
+/// The communicators of a world in one thread, destroyed rank 0 last: rank
+/// 0's destructor serves the rendezvous until the other ranks have left.
+struct Communicators {
+  explicit Communicators(int n) : comms(n) {}
+  ~Communicators() { clear(); }
+  void clear() {
+    while (!comms.empty())
+      comms.pop_back();
+  }
+  std::unique_ptr<Communicator> &operator[](int r) { return comms[r]; }
+
+  std::vector<std::unique_ptr<Communicator>> comms;
+};
+
 /// Runs `body` on `n` ranks, each a thread with its own communicator. The
 /// world is made first (in threads: the ranks meet at the rendezvous); a
 /// world that cannot form is retried on another port, because the free port
 /// picked may be taken by another process before rank 0 binds it.
 void onRanks(int n, const std::function<void(Communicator &)> &body,
              milliseconds timeout = kTimeout) {
-  std::vector<std::unique_ptr<Communicator>> comms(n);
+  Communicators comms(n);
   std::vector<std::string> errors(n);
   for (int attempt = 0; attempt < 3; ++attempt) {
     int port = freePort();
@@ -111,7 +125,7 @@ void onRanks(int n, const std::function<void(Communicator &)> &body,
     if (formed)
       break;
     comms.clear();
-    comms.resize(n);
+    comms.comms.resize(n);
   }
   for (int r = 0; r < n; ++r) {
     ASSERT_TRUE(comms[r]) << "rank " << r << ": " << errors[r];
@@ -384,6 +398,85 @@ TEST(TcpStore, RanksThatNeverArriveAreNamed) {
     t.join();
 }
 
+/// Forks a rank that runs `body`, which ends the process with ::_exit()
+/// while its store or communicator is still alive: no destructor, no DONE,
+/// as when a process is killed. It never outlives a broken test by 10 s.
+pid_t forkRank(const std::function<void()> &body) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(10);
+    body();
+    ::_exit(3);
+  }
+  return child;
+}
+
+/// Waits for a forked rank; true when it exited with code 0.
+bool exitedCleanly(pid_t child) {
+  int status = 0;
+  return ::waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
+TEST(TcpStore, RanksThatLeaveNormallyAreNotGone) {
+  int port = freePort();
+  Latch left;
+  std::atomic<int> leaving{2};
+  std::vector<std::thread> threads;
+  for (int r = 1; r < 3; ++r)
+    threads.emplace_back([&, r] {
+      auto store = TcpStore::create(worldOf(r, 3, port), kTimeout);
+      ASSERT_TRUE(store.ok()) << store.message();
+      store.value().reset(); // DONE, then the close
+      if (--leaving == 0)
+        left.open();
+    });
+  auto store = TcpStore::create(worldOf(0, 3, port), kTimeout);
+  ASSERT_TRUE(store.ok()) << store.message();
+  left.waitOpen();
+  // Time for the server to see both closes, which are clean ones.
+  std::this_thread::sleep_for(milliseconds(100));
+  auto start = Clock::now();
+  auto gone = (*store)->goneRanks(milliseconds(200));
+  ASSERT_TRUE(gone.ok()) << gone.message();
+  EXPECT_TRUE(gone->empty()) << ::testing::PrintToString(*gone);
+  EXPECT_GE(Clock::now() - start, milliseconds(190));
+  // Everyone has left: rank 0's destructor does not wait.
+  start = Clock::now();
+  store.value().reset();
+  EXPECT_LT(Clock::now() - start, milliseconds(500));
+  for (std::thread &t : threads)
+    t.join();
+}
+
+TEST(TcpStore, RanksWhoseProcessEndsAreGone) {
+  int port = freePort();
+  // Fork before this process starts any thread of its own.
+  std::vector<pid_t> children;
+  for (int r = 1; r < 3; ++r)
+    children.push_back(forkRank([&] {
+      auto store = TcpStore::create(worldOf(r, 3, port), kTimeout);
+      ::_exit(store.ok() ? 0 : 1);
+    }));
+  auto store = TcpStore::create(worldOf(0, 3, port), kTimeout);
+  ASSERT_TRUE(store.ok()) << store.message();
+  for (pid_t child : children)
+    EXPECT_TRUE(exitedCleanly(child));
+  // Both closes are seen within moments; GONE answers at the first.
+  auto start = Clock::now();
+  std::vector<int> gone;
+  while (gone.size() < 2 && Clock::now() - start < milliseconds(2000)) {
+    auto now = (*store)->goneRanks(milliseconds(2000));
+    ASSERT_TRUE(now.ok()) << now.message();
+    gone = *now;
+  }
+  EXPECT_LT(Clock::now() - start, milliseconds(1000));
+  EXPECT_EQ(gone, (std::vector<int>{1, 2}));
+  start = Clock::now();
+  store.value().reset();
+  EXPECT_LT(Clock::now() - start, milliseconds(500));
+}
+
 TEST(TcpStore, PortIsReusableRightAfterAJob) {
   int port = freePort();
   for (int round = 0; round < 2; ++round) {
@@ -612,10 +705,14 @@ TEST(GlooCommunicator, PeerThatStopsAnsweringTimesOut) {
         Status s = comm.allReduce(x.data(), 16, DType::F32, ReduceOp::Sum);
         auto took = Clock::now() - start;
         failed.open();
-        EXPECT_GE(took, milliseconds(400));
-        EXPECT_LT(took, milliseconds(1500));
+        // The timeout, then as long again asking the store for a gone rank.
+        EXPECT_GE(took, milliseconds(900));
+        EXPECT_LT(took, milliseconds(2000));
         EXPECT_EQ(s.message().rfind("all_reduce failed on rank 0 of 2: ", 0),
                   0u)
+            << s.message();
+        // Rank 1 is alive: nobody is named gone.
+        EXPECT_EQ(s.message().find("is gone"), std::string::npos)
             << s.message();
         Status again = comm.barrier();
         EXPECT_EQ(again.message().rfind("barrier: the communicator is "
@@ -635,7 +732,9 @@ TEST(GlooCommunicator, PeerThatLeavesFailsTheNextCollective) {
   std::vector<std::thread> threads;
   for (int r = 0; r < 3; ++r)
     threads.emplace_back([&, r] {
-      auto comm = createGlooCommunicator(worldOf(r, 3, port), kTimeout);
+      // 1 s: the survivors ask the store for a gone rank that long.
+      auto comm =
+          createGlooCommunicator(worldOf(r, 3, port), milliseconds(1000));
       ASSERT_TRUE(comm.ok()) << comm.message();
       std::vector<float> x(1000, 1.0f);
       ASSERT_TRUE(
@@ -649,13 +748,15 @@ TEST(GlooCommunicator, PeerThatLeavesFailsTheNextCollective) {
       auto start = Clock::now();
       std::vector<int64_t> counts = {400, 300, 300};
       Status s = (*comm)->reduceScatter(x.data(), counts, DType::F32);
-      // Far below the 5 s timeout: a closed socket is noticed at once.
-      EXPECT_LT(Clock::now() - start, milliseconds(2000));
+      // A closed socket is noticed at once, then the store is asked.
+      EXPECT_LT(Clock::now() - start, milliseconds(2500));
       EXPECT_EQ(s.message().rfind("reduce_scatter failed on rank " +
                                       std::to_string(r) + " of 3: ",
                                   0),
                 0u)
           << s.message();
+      // Rank 2 left normally: it is not gone.
+      EXPECT_EQ(s.message().find("is gone"), std::string::npos) << s.message();
     });
   for (std::thread &t : threads)
     t.join();
@@ -664,22 +765,15 @@ TEST(GlooCommunicator, PeerThatLeavesFailsTheNextCollective) {
 TEST(GlooCommunicator, PeerProcessThatExitsFailsTheNextCollective) {
   int port = freePort();
   // Fork before this process starts any thread of its own.
-  pid_t child = ::fork();
+  pid_t child = forkRank([&] {
+    auto comm = createGlooCommunicator(worldOf(1, 2, port), kTimeout);
+    std::vector<float> x(1 << 18, 1.0f);
+    if (!comm.ok() ||
+        !(*comm)->allReduce(x.data(), x.size(), DType::F32, ReduceOp::Sum).ok())
+      ::_exit(1);
+    ::_exit(x[0] == 2.0f ? 0 : 2);
+  });
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::alarm(10); // never outlive a broken test
-    int code = 1;
-    {
-      auto comm = createGlooCommunicator(worldOf(1, 2, port), kTimeout);
-      std::vector<float> x(1 << 18, 1.0f);
-      if (comm.ok() &&
-          (*comm)
-              ->allReduce(x.data(), x.size(), DType::F32, ReduceOp::Sum)
-              .ok())
-        code = x[0] == 2.0f ? 0 : 2;
-    }
-    ::_exit(code); // no destructors, no gtest: the process just ends
-  }
   auto comm = createGlooCommunicator(worldOf(0, 2, port), kTimeout);
   ASSERT_TRUE(comm.ok()) << comm.message();
   std::vector<float> x(1 << 18, 1.0f);
@@ -694,13 +788,111 @@ TEST(GlooCommunicator, PeerProcessThatExitsFailsTheNextCollective) {
   auto start = Clock::now();
   Status s = (*comm)->allReduce(x.data(), x.size(), DType::F32, ReduceOp::Sum);
   EXPECT_LT(Clock::now() - start, milliseconds(2000));
-  EXPECT_EQ(s.message().rfind("all_reduce failed on rank 0 of 2: ", 0), 0u)
+  EXPECT_EQ(s.message().rfind("all_reduce failed on rank 0 of 2: rank 1 is "
+                              "gone (its process ended or lost its "
+                              "connection); gloo: ",
+                              0),
+            0u)
       << s.message();
   std::printf("dead peer noticed after %lld ms: %s\n",
               static_cast<long long>(
                   std::chrono::duration_cast<milliseconds>(Clock::now() - start)
                       .count()),
               s.message().c_str());
+}
+
+TEST(GlooCommunicator, EverySurvivorNamesTheDeadRank) {
+  int port = freePort();
+  int pipeFds[2];
+  ASSERT_EQ(::pipe(pipeFds), 0);
+  // Rank 2 ends once the others have its first collective's result (a read
+  // from the pipe), so that its exit cuts none of that short.
+  pid_t child = forkRank([&] {
+    ::close(pipeFds[1]);
+    auto comm = createGlooCommunicator(worldOf(2, 3, port), kTimeout);
+    std::vector<float> x(1000, 1.0f);
+    if (!comm.ok() ||
+        !(*comm)->allReduce(x.data(), 1000, DType::F32, ReduceOp::Sum).ok())
+      ::_exit(1);
+    char byte;
+    ::_exit(::read(pipeFds[0], &byte, 1) == 1 ? 0 : 2);
+  });
+  ::close(pipeFds[0]);
+  Latch firstDone, childGone;
+  std::atomic<int> running{2};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      auto comm = createGlooCommunicator(worldOf(r, 3, port), kTimeout);
+      std::vector<float> x(1000, 1.0f);
+      bool ok =
+          comm.ok() &&
+          (*comm)->allReduce(x.data(), 1000, DType::F32, ReduceOp::Sum).ok();
+      if (--running == 0)
+        firstDone.open();
+      ASSERT_TRUE(ok) << comm.message();
+      childGone.waitOpen();
+      auto start = Clock::now();
+      Status s = (*comm)->allReduce(x.data(), 1000, DType::F32, ReduceOp::Sum);
+      EXPECT_LT(Clock::now() - start, milliseconds(2000));
+      EXPECT_EQ(s.message().rfind("all_reduce failed on rank " +
+                                      std::to_string(r) +
+                                      " of 3: rank 2 is gone (its process "
+                                      "ended or lost its connection); gloo: ",
+                                  0),
+                0u)
+          << s.message();
+    });
+  firstDone.waitOpen();
+  ASSERT_EQ(::write(pipeFds[1], "x", 1), 1);
+  EXPECT_TRUE(exitedCleanly(child));
+  childGone.open();
+  for (std::thread &t : threads)
+    t.join();
+  ::close(pipeFds[1]);
+}
+
+TEST(GlooCommunicator, SurvivorsNameTheRendezvousHostWhenItDies) {
+  int port = freePort();
+  int pipeFds[2];
+  ASSERT_EQ(::pipe(pipeFds), 0);
+  pid_t child = forkRank([&] {
+    ::close(pipeFds[1]);
+    auto comm = createGlooCommunicator(worldOf(0, 2, port), kTimeout);
+    double x = 1;
+    if (!comm.ok() ||
+        !(*comm)->allReduce(&x, 1, DType::F64, ReduceOp::Sum).ok())
+      ::_exit(1);
+    char byte;
+    ::_exit(::read(pipeFds[0], &byte, 1) == 1 ? 0 : 2);
+  });
+  ::close(pipeFds[0]);
+  auto comm = createGlooCommunicator(worldOf(1, 2, port), kTimeout);
+  ASSERT_TRUE(comm.ok()) << comm.message();
+  double x = 2;
+  Status first = (*comm)->allReduce(&x, 1, DType::F64, ReduceOp::Sum);
+  EXPECT_TRUE(first.ok()) << first.message();
+  EXPECT_EQ(x, 3.0);
+  ASSERT_EQ(::write(pipeFds[1], "x", 1), 1);
+  ::close(pipeFds[1]);
+  EXPECT_TRUE(exitedCleanly(child));
+  auto start = Clock::now();
+  Status s = (*comm)->allReduce(&x, 1, DType::F64, ReduceOp::Sum);
+  EXPECT_LT(Clock::now() - start, milliseconds(2000));
+  EXPECT_EQ(s.message().rfind("all_reduce failed on rank 1 of 2: rank 0 (the "
+                              "rendezvous host) is gone; gloo: ",
+                              0),
+            0u)
+      << s.message();
+  std::printf("dead rendezvous host noticed after %lld ms: %s\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<milliseconds>(Clock::now() - start)
+                      .count()),
+              s.message().c_str());
+  // Leaving does not wait for the dead host.
+  start = Clock::now();
+  comm.value().reset();
+  EXPECT_LT(Clock::now() - start, milliseconds(500));
 }
 
 } // namespace
