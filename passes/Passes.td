@@ -58,6 +58,19 @@ def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AccumulateGradients : Pass<"accumulate-gradients", "mlir::ModuleOp"> {
+  let summary = "the step adds its gradients into the gradient buffers";
+  let description = [{
+    For gradient accumulation without a separate sum (ZeRO stages 0 and 1,
+    as DeepSpeed's backward accumulates into param.grad): the kernel that
+    wrote a `plan.grad` buffer now writes a temporary, and an `add` kernel
+    adds that into the gradient buffer in place. The runtime zeroes the
+    gradient buffers before the first micro-step of an optimizer step and
+    divides by the number of micro-steps at the boundary.
+  }];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
 def ZeroReduceGradients : Pass<"zero-reduce-gradients", "mlir::ModuleOp"> {
   let summary = "ZeRO stage 2: reduce-scatter gradient buckets inside the step";
   let description = [{

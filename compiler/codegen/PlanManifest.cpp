@@ -162,6 +162,8 @@ ordered_json zeroJson(const partition::ZeroPlan &z) {
           {"reduce_bucket_elements", z.reduceBucketElements},
           {"allgather_bucket_elements", z.allgatherBucketElements},
           {"staging_elements", z.stagingElements()},
+          {"accumulate_gradients",
+           partition::stepAccumulatesGradients(z.stage, z.gradAccumSteps)},
           {"partitions", partitions},
           {"params", params}};
 }

@@ -264,13 +264,18 @@ private:
 /// gradients (training), the kernels on buffers, ZeRO-2's in-step gradient
 /// reduction, their placement.
 Error buildPlan(mlir::ModuleOp module, bool training,
-                const config::DsConfig &config, int64_t dpSize) {
+                const config::DsConfig &config, int64_t dpSize,
+                int64_t gradAccumSteps) {
   mlir::PassManager pm(module.getContext());
   if (training)
     pm.addPass(passes::createAutodiff());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
   pm.addPass(passes::createConvertGraphToPlan());
+  // Stages 0 and 1 accumulate micro-steps in the gradient buffers.
+  if (training &&
+      partition::stepAccumulatesGradients(config.zero.stage, gradAccumSteps))
+    pm.addPass(passes::createAccumulateGradients());
   // ZeRO-2 and 3 reduce gradient buckets inside the step; ZeRO-3 also
   // gathers each partitioned param before its uses.
   if (training && config.zero.stage >= 2) {
@@ -372,8 +377,8 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     if (training)
       if (Error err = checkTrainable(*model->module))
         return err;
-    if (Error err =
-            buildPlan(*model->module, training, parsed->config, *dpSize))
+    if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize,
+                              batch->gradAccumSteps))
       return err;
     auto step = model->module->lookupSymbol<mlir::func::FuncOp>("step");
     auto arena = step->getAttrOfType<mlir::IntegerAttr>("plan.arena_size");
@@ -405,7 +410,8 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     llvm::raw_string_ostream os(summary);
     printSummary(os, *world, *dpSize, *batch, *model);
   }
-  if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize))
+  if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize,
+                            batch->gradAccumSteps))
     return err;
   writer.dump("02-plan.mlir", *model->module);
   std::optional<partition::ZeroPlan> zero;

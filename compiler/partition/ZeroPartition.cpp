@@ -95,9 +95,11 @@ const char *collectivePayloadName(CollectivePayload payload) {
   return "gradients";
 }
 
-bool ZeroPlan::gradientsInPlace() const {
-  return stage <= 1 && gradAccumSteps == 1;
+bool stepAccumulatesGradients(int64_t stage, int64_t gradAccumSteps) {
+  return stage <= 1 && gradAccumSteps > 1;
 }
+
+bool ZeroPlan::gradientsInPlace() const { return stage <= 1; }
 
 int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
   if (gradientsInPlace())

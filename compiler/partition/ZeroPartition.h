@@ -162,8 +162,9 @@ struct ZeroPlan {
   std::vector<FlatRange> partitions;
   /// One optimizer step, in the order every rank runs them.
   std::vector<PlannedCollective> collectives;
-  /// Stages 0 and 1 with one micro-step need no accumulator: the
-  /// collectives and the optimizer use the arena's gradients in place.
+  /// Stages 0 and 1 need no accumulator: the step accumulates micro-steps
+  /// in its gradient buffers (accumulate-gradients), and the collectives and
+  /// the optimizer use them in place.
   bool gradientsInPlace() const;
   /// Elements of the runtime's gradient accumulator and staging buffer.
   int64_t accumulatorElements(int64_t rank) const;
@@ -173,6 +174,11 @@ struct ZeroPlan {
 
   int64_t bytesPerStep() const;
 };
+
+/// Whether the step adds each micro-step's gradients into its gradient
+/// buffers (the accumulate-gradients pass): stages 0 and 1 with several
+/// micro-steps.
+bool stepAccumulatesGradients(int64_t stage, int64_t gradAccumSteps);
 
 /// Per rank: the elements of `range` inside its partition.
 std::vector<int64_t> countsIn(const FlatRange &range,

@@ -446,6 +446,8 @@ void parseZero(Reader &r, const json &z, Plan &plan) {
   zero.dpSize = r.getInt(z, "zero", "dp_size", 1);
   zero.flatElements = r.getInt(z, "zero", "flat_elements", 0);
   zero.stagingElements = r.getInt(z, "zero", "staging_elements", 0);
+  zero.accumulateGradients =
+      r.getBool(z, "zero", "accumulate_gradients", false);
   const json &parts = r.getArray(z, "zero", "partitions");
   for (size_t i = 0; r.ok() && i < parts.size(); ++i)
     zero.partitions.push_back(

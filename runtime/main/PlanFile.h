@@ -156,6 +156,9 @@ struct PlanZero {
   int64_t dpSize = 1;
   int64_t flatElements = 0;
   int64_t stagingElements = 0;
+  /// The step adds each micro-step's gradients into its gradient buffers
+  /// (stages 0 and 1 with several micro-steps).
+  bool accumulateGradients = false;
   /// Indexed by data-parallel rank.
   std::vector<PlanRange> partitions;
   /// Every param in flat order, and the first flat element of each.

@@ -70,7 +70,14 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
   }
   z.elemBytes = dtypeSize(z.dtype);
 
-  z.direct = z.zero.stage <= 1 && plan.batch->gradAccumSteps == 1;
+  z.direct = z.zero.stage <= 1;
+  const int64_t gas = plan.batch->gradAccumSteps;
+  if (z.direct && gas > 1 && !z.zero.accumulateGradients)
+    return Status::error(
+        plan.path + ": gradient_accumulation_steps " + std::to_string(gas) +
+        " with ZeRO stage " + std::to_string(z.zero.stage) +
+        " needs a step that adds its gradients up (zero.accumulate_gradients); "
+        "compile the model again with this ds-compile");
   const int64_t accum = z.direct            ? 0
                         : z.zero.stage >= 2 ? z.part.size()
                                             : z.zero.flatElements;
@@ -370,6 +377,13 @@ Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
 void ZeroOptimizer::beforeMicroStep(int64_t micro) {
   if (zero.stage >= 2 && micro == 0)
     std::memset(accumulator.data(), 0, accumulator.size());
+  // Stages 0 and 1 with several micro-steps: the step adds into its
+  // gradient buffers (accumulate-gradients), which start each optimizer
+  // step at zero.
+  if (direct && micro == 0 && state->plan.batch->gradAccumSteps > 1)
+    for (const PlanBuffer *g : grads)
+      if (g)
+        std::memset(state->at(*g), 0, g->bytes);
   currentMicro = micro;
   inStepIndex = 0;
 }
@@ -397,43 +411,17 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
 }
 
 Status ZeroOptimizer::afterMicroStep(int64_t micro) {
-  const int64_t gas = state->plan.batch->gradAccumSteps;
-  if (zero.stage >= 2) {
-    const std::vector<PlanCollective> &list = state->plan.collectives;
-    if (cursor < list.size() &&
-        list[cursor].phase == CollectivePhase::MicroStep &&
-        list[cursor].micro == micro)
-      return Status::error("plan.json lists collective #" +
-                           std::to_string(list[cursor].seq) +
-                           " in micro-step " + std::to_string(micro) +
-                           ", but the step did not call it");
-    return Status::success();
-  }
-  // One micro-step: the collectives and the optimizer read the arena's
-  // gradients where dsc_step left them.
-  if (direct)
-    return Status::success();
-  for (size_t p = 0; p < params.size(); ++p) {
-    char *dst = accumulator.data() + zero.flatOffsets[p] * elemBytes;
-    const char *src = state->at(*grads[p]);
-    const int64_t n = params[p]->numel;
-    if (gas == 1) {
-      std::memcpy(dst, src, n * elemBytes);
-      continue;
-    }
-    withFloat(dtype, [&](auto zero) {
-      using T = decltype(zero);
-      T *d = reinterpret_cast<T *>(dst);
-      const T *s = reinterpret_cast<const T *>(src);
-      const T div = static_cast<T>(gas);
-      if (micro == 0)
-        for (int64_t i = 0; i < n; ++i)
-          d[i] = s[i] / div;
-      else
-        for (int64_t i = 0; i < n; ++i)
-          d[i] += s[i] / div;
-    });
-  }
+  // Stages 0 and 1: the gradients stay in the arena (the step sums the
+  // micro-steps there). Stages 2 and 3: the step must have called every
+  // collective the plan lists for this micro-step.
+  const std::vector<PlanCollective> &list = state->plan.collectives;
+  if (cursor < list.size() &&
+      list[cursor].phase == CollectivePhase::MicroStep &&
+      list[cursor].micro == micro)
+    return Status::error("plan.json lists collective #" +
+                         std::to_string(list[cursor].seq) + " in micro-step " +
+                         std::to_string(micro) +
+                         ", but the step did not call it");
   return Status::success();
 }
 
@@ -447,12 +435,15 @@ ZeroOptimizer::reduceGradients(double localLoss) {
   // every rank adds its partition's squares once to the global norm.
   const PlanRange owned = ownedRange();
   const int64_t dp = zero.dpSize;
+  // The mean over the ranks, and over the micro-steps the step summed.
+  double mean = 1.0 / static_cast<double>(dp);
+  if (direct)
+    mean /= static_cast<double>(state->plan.batch->gradAccumSteps);
   withFloat(dtype, [&](auto zero) {
     using T = decltype(zero);
-    if (dp > 1)
+    if (mean != 1.0)
       forEachGradient(owned, [&](char *g, int64_t n) {
-        k::scale(reinterpret_cast<T *>(g), n,
-                 static_cast<T>(1.0 / static_cast<double>(dp)));
+        k::scale(reinterpret_cast<T *>(g), n, static_cast<T>(mean));
       });
     normSq = 0.0;
     forEachGradient(part, [&](char *g, int64_t n) {

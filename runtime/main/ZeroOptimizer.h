@@ -9,11 +9,12 @@
 //                       k-th reduce_scatter of the micro-step on a gradient
 //                       bucket in the arena; this rank adds its chunk / GAS
 //                       to its partition's sum;
-//   afterMicroStep(m)   adds the arena's gradients / GAS to the accumulator:
-//                       the whole flat gradient (stages 0, 1); stages 0
-//                       and 1 with one micro-step keep no accumulator: the
-//                       collectives and the optimizer use the arena's
-//                       gradients (through the staging buffer);
+//   beforeMicroStep(m)  zeroes the gradient sums at the first micro-step
+//                       (stages 0 and 1 sum the micro-steps in the arena's
+//                       gradient buffers: accumulate-gradients; stages 2 and
+//                       3 in the partition's accumulator);
+//   afterMicroStep(m)   checks that the step called every collective of the
+//                       micro-step;
 //   reduceGradients()   the boundary collectives (stage 0 all_reduce, stage 1
 //                       reduce_scatter), the mean over the data-parallel
 //                       ranks, the global gradient norm (all_reduce of each
@@ -130,9 +131,9 @@ private:
   /// the gradients itself).
   std::vector<const PlanBuffer *> params;
   std::vector<const PlanBuffer *> grads;
-  /// Stages 0 and 1 with one micro-step use the arena's gradients in place;
-  /// otherwise they are summed in `accumulator` (the flat space, or the
-  /// partition in stage 2).
+  /// Stages 0 and 1 use the arena's gradients in place (the step sums the
+  /// micro-steps into them); stages 2 and 3 sum their partition in
+  /// `accumulator`.
   bool direct = false;
   AlignedBuffer accumulator;
   /// Stage 3: this rank's partition of the params, in the arena.

@@ -13,7 +13,8 @@
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
-# needs its batch size).
+# needs its batch size). With DP_GAS=G in the environment every rank
+# accumulates G micro-batches (the one-rank run then accumulates RANKS * G).
 # PORT is the first MASTER_PORT used (one per run). With PREFIX, the data
 # files are DATA_DIR/<PREFIX><input>.npy. The inputs are copied under their
 # input names, their samples repeated until they hold the global batch of
@@ -23,8 +24,9 @@ bin=$1 model=$2 data=$3 steps=$4 mbs=$5 rtol=$6 work=$7 port=$8 ranks=$9
 stages=${10} prefix=${11:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
+gas=${DP_GAS:-1}
 most=$(echo $ranks | tr ' ' '\n' | sort -n | tail -1)
-"$here/prepare_data.sh" "$data" "$work/data" $((most * mbs)) "$prefix"
+"$here/prepare_data.sh" "$data" "$work/data" $((most * mbs * gas)) "$prefix"
 data=$work/data
 
 config() { # GAS STAGE FILE
@@ -40,8 +42,8 @@ JSON
 }
 
 for n in $ranks; do
-  ref=$work/one_rank_gas$n
-  config "$n" 0 "$ref.json"
+  ref=$work/one_rank_gas$((n * gas))
+  config $((n * gas)) 0 "$ref.json"
   "$bin/ds-compile" "$model" --config "$ref.json" -o "$ref" > /dev/null
   "$bin/ds-run" "$ref" -- --data "$data" --steps "$steps" \
     --metrics "$ref/metrics.jsonl" > /dev/null
@@ -49,9 +51,9 @@ for n in $ranks; do
     "$ref/metrics.jsonl" > "$ref/losses.json"
   for stage in $stages; do
     run=$work/zero${stage}_ranks$n
-    config 1 "$stage" "$run.json"
+    config "$gas" "$stage" "$run.json"
     "$bin/ds-compile" "$model" --config "$run.json" --num_gpus "$n" -o "$run" > /dev/null
-    echo "== ZeRO stage $stage on $n ranks vs one rank with gradient_accumulation_steps $n"
+    echo "== ZeRO stage $stage on $n ranks (gradient_accumulation_steps $gas) vs one rank with gradient_accumulation_steps $((n * gas))"
     "$bin/ds-run" --master_port "$port" "$run" -- --data "$data" \
       --steps "$steps" --metrics "$run/metrics.jsonl" > "$run/log.txt"
     port=$((port + 1))

@@ -569,13 +569,21 @@ constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
 
 /// The "generated" training step of trainingPlan(): loss = sum(w^2) +
 /// mean(x), grad = 2 w; w + w goes through dsrt_kernel_at (kernel 0, add).
+/// Whether the step adds its gradient into the buffer (a plan with
+/// zero.accumulate_gradients) instead of writing it.
+bool gAccumulate = false;
+
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *x = reinterpret_cast<float *>(arena + kX);
   float *w = reinterpret_cast<float *>(arena + kW);
   float *g = reinterpret_cast<float *>(arena + kGrad);
   float *loss = reinterpret_cast<float *>(arena + kLoss);
-  void *data[3] = {w, w, g};
+  float fresh[2];
+  void *data[3] = {w, w, gAccumulate ? fresh : g};
   dsrt_kernel_at(ctx, 0, data);
+  if (gAccumulate)
+    for (int i = 0; i < 2; ++i)
+      g[i] += fresh[i];
   float mean = 0;
   for (int i = 0; i < 6; ++i)
     mean += x[i] / 6;
@@ -674,6 +682,11 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
       {"warmup_min_lr": 0, "warmup_max_lr": 0.01, "warmup_num_steps": 4,
        "warmup_type": "linear"}})");
   plan["gradient_clipping"] = 1.0;
+  // The step adds up the micro-steps' gradients (accumulate-gradients).
+  plan["zero"] = json::parse(R"({"stage": 0, "dp_size": 1, "flat_elements": 2,
+      "staging_elements": 0, "accumulate_gradients": true,
+      "partitions": [[0, 2]],
+      "params": [{"name": "w", "flat_offset": 0, "numel": 2}]})");
   writeTrainingRun(dir.path, plan);
   RankArgs args;
   args.plan = dir.path + "/plan.json";
@@ -681,8 +694,18 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   args.steps = 2;
   args.metrics = dir.path + "/metrics.jsonl";
   std::FILE *out = std::tmpfile();
+  gAccumulate = true;
   ASSERT_EQ(runRank(args, &dsc_step, out), 0);
+  gAccumulate = false;
   std::fclose(out);
+  // Without the flag the plan is refused: its step would overwrite.
+  plan["zero"]["accumulate_gradients"] = false;
+  writeTrainingRun(dir.path, plan);
+  RankArgs refusedArgs = args;
+  refusedArgs.metrics = dir.path + "/refused.jsonl";
+  std::FILE *refused = std::tmpfile();
+  EXPECT_EQ(runRank(refusedArgs, &dsc_step, refused), 1);
+  std::fclose(refused);
   std::vector<json> m = readMetrics(dir.path + "/metrics.jsonl");
   ASSERT_EQ(m.size(), 2u);
   // Step 1: lr 0 (linear warmup at t = 0), so w stays [1, 2]; the two

@@ -138,10 +138,10 @@ TEST(ZeroPartition, MemoryFollowsTheStage) {
   EXPECT_EQ(modelStates(s2.memory[1]), 4 * 10 + 12 * 10 / 2);
   // Only the all-gather stages through the staging buffer.
   EXPECT_EQ(s2.memory[1].workspace, 5 * 4);
-  // Accumulating micro-steps needs the flat sum.
+  // Micro-steps accumulate in the gradient buffers: no second copy.
   ZeroPlan gas = plan(inputs(0, 2, /*gas=*/2));
-  EXPECT_EQ(gas.memory[0].gradients, 40 + 40);
-  EXPECT_EQ(gas.memory[0].workspace, 0);
+  EXPECT_EQ(gas.memory[0].gradients, 40);
+  EXPECT_EQ(modelStates(gas.memory[0]), 16 * 10);
   // One rank exchanges nothing: no staging.
   EXPECT_EQ(plan(inputs(0, 1)).memory[0].workspace, 0);
 }

@@ -1,0 +1,77 @@
+//===- AccumulateGradientsPass.cpp - gradients added into their buffers ---===//
+//
+// Accumulating micro-steps in the gradient buffers themselves, instead of
+// in a second copy of every gradient, keeps the gradients at one copy of
+// the parameters (deepspeed.md's model-state table) whatever the number of
+// micro-steps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/plan/PlanOps.h"
+
+namespace dsc::passes {
+#define GEN_PASS_DEF_ACCUMULATEGRADIENTS
+#include "passes/Passes.h.inc"
+} // namespace dsc::passes
+
+using namespace mlir;
+
+namespace dsc::passes {
+namespace {
+
+class AccumulateGradientsPass
+    : public impl::AccumulateGradientsBase<AccumulateGradientsPass> {
+public:
+  void runOnOperation() override;
+};
+
+/// "f32", "f64": the suffix of a kernel name for `element`.
+std::string typeSuffix(Type element) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  element.print(os);
+  return s;
+}
+
+void AccumulateGradientsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto step = module.lookupSymbol<func::FuncOp>("step");
+  if (!step || step.isExternal()) {
+    module.emitError("needs @step (run convert-graph-to-plan first)");
+    return signalPassFailure();
+  }
+  OpBuilder b(module.getContext());
+  for (auto grad :
+       llvm::to_vector(step.getBody().front().getOps<memref::AllocOp>())) {
+    if (!grad->hasAttr("plan.grad"))
+      continue;
+    // The one kernel that writes the gradient, and nothing else touching it.
+    plan::KernelOp writer;
+    for (Operation *user : grad->getUsers()) {
+      auto kernel = dyn_cast<plan::KernelOp>(user);
+      if (!kernel || writer ||
+          llvm::is_contained(kernel.getIns(), grad.getResult())) {
+        grad.emitOpError("gradient '")
+            << grad->getAttr("plan.grad")
+            << "' is not written by exactly one kernel and read by none";
+        return signalPassFailure();
+      }
+      writer = kernel;
+    }
+    if (!writer)
+      continue;
+    b.setInsertionPoint(writer);
+    auto fresh = memref::AllocOp::create(b, grad.getLoc(), grad.getType());
+    writer->replaceUsesOfWith(grad, fresh);
+    b.setInsertionPointAfter(writer);
+    plan::KernelOp::create(
+        b, writer.getLoc(),
+        b.getStringAttr("add_" + typeSuffix(grad.getType().getElementType())),
+        ValueRange{grad, fresh}, ValueRange{grad});
+  }
+}
+
+} // namespace
+} // namespace dsc::passes
