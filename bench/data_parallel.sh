@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): data-parallel training of a model on 1, 2 and 4 CPU
-# ranks (Gloo, local) with ZeRO stages 0, 1 and 2: the median step time and,
+# ranks (Gloo, local) with ZeRO stages 0-3: the median step time and,
 # from each plan, the per-step communication volume of a rank -- the payload
 # of its collectives and the bytes a ring moves for them (all-reduce
 # 2(n-1)/n x payload, reduce-scatter and all-gather (n-1)/n x payload).
@@ -11,7 +11,7 @@
 #
 # Environment: DSC_BUILD_DIR (default build), MODEL (default the bundled
 # examples/models/gpt2_tiny.onnx) with DATA (its inputs), MBS (1), RANKS
-# ("1 2 4"), STAGES ("0 1 2"), STEPS (20 timed), WARMUP (3), PORT (29950),
+# ("1 2 4"), STAGES ("0 1 2 3"), STEPS (20 timed), WARMUP (3), PORT (29950),
 # THREADS (1: OPENBLAS_NUM_THREADS of each rank). On a 2-core machine 4 ranks
 # share the cores, so their step time shows the oversubscription too.
 set -euo pipefail
@@ -21,7 +21,7 @@ model=${MODEL:-$root/examples/models/gpt2_tiny.onnx}
 data=${DATA:-$root/examples/models/gpt2_tiny_inputs}
 mbs=${MBS:-1}
 ranks=${RANKS:-1 2 4}
-stages=${STAGES:-0 1 2}
+stages=${STAGES:-0 1 2 3}
 steps=${STEPS:-20}
 warmup=${WARMUP:-3}
 port=${PORT:-29950}

@@ -47,27 +47,26 @@ void AccumulateGradientsPass::runOnOperation() {
        llvm::to_vector(step.getBody().front().getOps<memref::AllocOp>())) {
     if (!grad->hasAttr("plan.grad"))
       continue;
-    // The one kernel that writes the gradient, and nothing else touching it.
-    plan::KernelOp writer;
-    for (Operation *user : grad->getUsers()) {
-      auto kernel = dyn_cast<plan::KernelOp>(user);
-      if (!kernel || writer ||
-          llvm::is_contained(kernel.getIns(), grad.getResult())) {
-        grad.emitOpError("gradient '")
-            << grad->getAttr("plan.grad")
-            << "' is not written by exactly one kernel and read by none";
-        return signalPassFailure();
-      }
-      writer = kernel;
-    }
-    if (!writer)
-      continue;
-    b.setInsertionPoint(writer);
+    // Everything the step did with the gradient now uses a temporary (a
+    // gradient may be written in parts and read back, e.g. by a copy of a
+    // broadcast); after its last use the temporary is added in.
+    Block &body = step.getBody().front();
+    b.setInsertionPointAfter(grad);
     auto fresh = memref::AllocOp::create(b, grad.getLoc(), grad.getType());
-    writer->replaceUsesOfWith(grad, fresh);
-    b.setInsertionPointAfter(writer);
+    grad.getResult().replaceAllUsesWith(fresh.getResult());
+    Operation *last = nullptr;
+    for (Operation *user : fresh->getUsers()) {
+      Operation *top = user;
+      while (top && top->getBlock() != &body)
+        top = top->getParentOp();
+      if (top && (!last || last->isBeforeInBlock(top)))
+        last = top;
+    }
+    if (!last)
+      continue;
+    b.setInsertionPointAfter(last);
     plan::KernelOp::create(
-        b, writer.getLoc(),
+        b, last->getLoc(),
         b.getStringAttr("add_" + typeSuffix(grad.getType().getElementType())),
         ValueRange{grad, fresh}, ValueRange{grad});
   }
