@@ -8,6 +8,20 @@ namespace dsc::runtime {
 
 Communicator::~Communicator() = default;
 
+Status Communicator::checkCounts(const char *what,
+                                 const std::vector<int64_t> &counts) const {
+  if (counts.size() != static_cast<size_t>(size()))
+    return Status::error(std::string(what) + ": " +
+                         std::to_string(counts.size()) + " counts for " +
+                         std::to_string(size()) + " ranks");
+  for (size_t r = 0; r < counts.size(); ++r)
+    if (counts[r] < 0)
+      return Status::error(std::string(what) + ": negative count " +
+                           std::to_string(counts[r]) + " for rank " +
+                           std::to_string(r));
+  return Status::success();
+}
+
 namespace {
 
 /// World size 1: the data already is the result. The arguments are still

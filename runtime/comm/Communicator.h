@@ -1,7 +1,7 @@
 //===- Communicator.h - Collectives between the ranks of a job --*- C++ -*-===//
 //
 // The interface the trainer runs its collectives through, whatever carries
-// them (Gloo on the CPU, NCCL later, nothing for a single rank). Buffers are
+// them (Gloo on the CPU, NCCL on GPUs, nothing for a single rank). Buffers are
 // in place; every collective is blocking, runs on all ranks in the same
 // order, and returns an error Status instead of hanging or aborting when a
 // peer dies or does not answer within the communicator's timeout.
@@ -34,7 +34,8 @@ public:
   virtual int rank() const = 0;
   virtual int size() const = 0;
 
-  /// In place over `count` elements of `dtype` (F32, F64, I64, I32).
+  /// In place over `count` elements of `dtype` (F32, F64, I64, I32; the
+  /// NCCL backend also F16, BF16).
   virtual Status allReduce(void *data, int64_t count, DType dtype,
                            ReduceOp op) = 0;
   /// `data` holds size() consecutive chunks, chunk r has counts[r] elements
@@ -62,6 +63,10 @@ protected:
     payload += bytes;
     ++calls;
   }
+  /// The counts of a chunked collective (reduceScatter, allGather): one per
+  /// rank, none negative. `what` names the collective in the error.
+  Status checkCounts(const char *what,
+                     const std::vector<int64_t> &counts) const;
 
 private:
   uint64_t payload = 0, calls = 0;

@@ -37,12 +37,6 @@ namespace {
 /// one of its own so that its messages never match a Gloo collective's.
 constexpr uint8_t kReduceScatterSlotPrefix = 0x40;
 
-/// How long a failed collective waits for the store to name a gone rank:
-/// Gloo and the store see a dead process's sockets close at about the same
-/// moment, but the store's thread may be a little behind. Never more than
-/// the collective's own timeout.
-constexpr milliseconds kGoneWait(2000);
-
 using ReduceFn = void (*)(void *, const void *, const void *, size_t);
 
 // Gloo's own gloo::sum/max count with an int (more than 2^31 elements
@@ -198,10 +192,6 @@ private:
   /// Runs one collective: refuses when an earlier one failed, counts
   /// `bytes` when it succeeds, and turns a failure into a Status.
   template <typename Fn> Status run(const char *what, uint64_t bytes, Fn &&fn);
-  Status checkCounts(const char *what, const std::vector<int64_t> &counts);
-  /// "rank 1 is gone (...)", "rank 0 (the rendezvous host) is gone", or
-  /// empty when no rank is known to be gone.
-  std::string goneRanksText();
   void ringReduceScatter(char *data, const std::vector<int64_t> &counts,
                          size_t elemSize, ReduceFn reduce, uint32_t tag);
 
@@ -229,48 +219,11 @@ Status GlooCommunicator::run(const char *what, uint64_t bytes, Fn &&fn) {
   // collective now instead of at their timeout.
   (void)catchGloo([&] { context->closeConnections(); });
   // Gloo names a socket; the store knows which rank's process is gone.
-  std::string gone = goneRanksText();
+  std::string gone = store ? describeGoneRanks(*store, timeout) : "";
   failure = std::string(what) + " failed on rank " + std::to_string(rank()) +
             " of " + std::to_string(size()) + ": " +
             (gone.empty() ? error : gone + "; gloo: " + error);
   return Status::error(failure);
-}
-
-std::string GlooCommunicator::goneRanksText() {
-  if (!store)
-    return {};
-  Expected<std::vector<int>> gone =
-      store->goneRanks(std::min(kGoneWait, timeout));
-  if (!gone) {
-    // Only rank 0's death (or its host's) takes the store away from the
-    // others; rank 0 reaches its own server in-process.
-    return rank() == 0 ? std::string()
-                       : std::string("rank 0 (the rendezvous host) is gone");
-  }
-  if (gone->empty())
-    return {};
-  if (gone->size() == 1)
-    return "rank " + std::to_string(gone->front()) +
-           " is gone (its process ended or lost its connection)";
-  std::string ranks;
-  for (int r : *gone)
-    ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
-  return "ranks " + ranks +
-         " are gone (their processes ended or lost their connections)";
-}
-
-Status GlooCommunicator::checkCounts(const char *what,
-                                     const std::vector<int64_t> &counts) {
-  if (counts.size() != static_cast<size_t>(size()))
-    return Status::error(std::string(what) + ": " +
-                         std::to_string(counts.size()) + " counts for " +
-                         std::to_string(size()) + " ranks");
-  for (size_t r = 0; r < counts.size(); ++r)
-    if (counts[r] < 0)
-      return Status::error(std::string(what) + ": negative count " +
-                           std::to_string(counts[r]) + " for rank " +
-                           std::to_string(r));
-  return Status::success();
 }
 
 template <typename T>

@@ -172,6 +172,32 @@ std::string formatDuration(milliseconds duration) {
   return tenths.substr(0, tenths.size() - 1) + "." + tenths.back() + " s";
 }
 
+std::string describeGoneRanks(TcpStore &store, milliseconds timeout) {
+  // The transport and the store see a dead process's sockets close at about
+  // the same moment, but the store's thread may be a little behind. Never
+  // more than the collective's own timeout.
+  constexpr milliseconds kGoneWait(2000);
+  Expected<std::vector<int>> gone =
+      store.goneRanks(std::min(kGoneWait, timeout));
+  if (!gone) {
+    // Only rank 0's death (or its host's) takes the store away from the
+    // others; rank 0 reaches its own server in-process.
+    return store.rank() == 0
+               ? std::string()
+               : std::string("rank 0 (the rendezvous host) is gone");
+  }
+  if (gone->empty())
+    return {};
+  if (gone->size() == 1)
+    return "rank " + std::to_string(gone->front()) +
+           " is gone (its process ended or lost its connection)";
+  std::string ranks;
+  for (int r : *gone)
+    ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  return "ranks " + ranks +
+         " are gone (their processes ended or lost their connections)";
+}
+
 //===----------------------------------------------------------------------===//
 // The server (rank 0)
 //===----------------------------------------------------------------------===//

@@ -3,7 +3,7 @@
 // How the ranks of a job find each other, as PyTorch's env:// does: rank 0
 // serves a small key-value store on MASTER_ADDR:MASTER_PORT, and every rank,
 // rank 0 included, is a client of it. Gloo's full-mesh connect publishes each
-// rank's transport address in it; later the NCCL unique id can go through it.
+// rank's transport address in it; the NCCL backend's unique id goes through it.
 //
 // The server is one background thread around poll(): it holds the keys and
 // answers SET, GET and WAIT (a WAIT is answered when all its keys exist or,
@@ -139,6 +139,15 @@ private:
 
 /// "30 s", "1.5 s", "250 ms": durations as the messages print them.
 std::string formatDuration(std::chrono::milliseconds duration);
+
+/// What a rank whose collective failed says about the others, for every
+/// backend: "rank 1 is gone (its process ended or lost its connection)",
+/// "ranks 1, 3 are gone (...)", "rank 0 (the rendezvous host) is gone" when
+/// another rank can no longer reach the store, or empty when no rank is
+/// known to be gone (a timeout, a peer that failed and left cleanly). Waits
+/// up to 2 s, at most `timeout`, for the server to notice a close.
+std::string describeGoneRanks(TcpStore &store,
+                              std::chrono::milliseconds timeout);
 
 } // namespace dsc::runtime
 
