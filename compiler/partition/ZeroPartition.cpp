@@ -42,6 +42,19 @@ std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize) {
   return out;
 }
 
+std::vector<FlatRange> wholeParamBuckets(const std::vector<FlatRange> &params,
+                                         int64_t bucketElements) {
+  std::vector<FlatRange> out;
+  for (const FlatRange &p : params) {
+    if (!out.empty() && out.back().end == p.begin &&
+        out.back().size() + p.size() <= bucketElements)
+      out.back().end = p.end;
+    else
+      out.push_back(p);
+  }
+  return out;
+}
+
 std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
                                     int64_t bucketElements) {
   std::vector<FlatRange> out;
@@ -112,10 +125,12 @@ int64_t ZeroPlan::stagingElements() const {
     return 0;
   // Stage 2 reduces inside the step, on the bucket in the arena.
   int64_t reduce = gradientsInPlace() ? largestReduceBucket : 0;
-  // Stage 3 gathers each param into its own buffer, in place.
+  // Stage 3 gathers its partitioned params into their own buffers, in
+  // place; only the buckets of params kept whole are staged.
   int64_t gather = stage == 1 || stage == 2
                        ? std::min(allgatherBucketElements, flatElements)
-                       : 0;
+                   : stage == 3 ? largestWholeBucket
+                                : 0;
   return std::max(reduce, gather);
 }
 
@@ -233,10 +248,23 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
       for (const FlatRange &b : buckets(total, in.allgatherBucketElements))
         add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
             CollectivePayload::Parameters, b);
+    // Stage 3: the params kept whole, refreshed in buckets of adjacent
+    // params (a bucket of several goes through the staging buffer).
     if (in.stage == 3)
-      for (const FlatRange &p : in.persistentParams)
+      for (const FlatRange &b :
+           wholeParamBuckets(in.persistentParams, in.allgatherBucketElements)) {
         add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
-            CollectivePayload::Parameters, p);
+            CollectivePayload::Parameters, b);
+        // A bucket of one param is gathered into it in place.
+        bool single = std::any_of(
+            in.persistentParams.begin(), in.persistentParams.end(),
+            [&](const FlatRange &p) {
+              return p.begin == b.begin && p.end == b.end;
+            });
+        if (!single)
+          plan.largestWholeBucket =
+              std::max(plan.largestWholeBucket, b.size());
+      }
   }
 
   for (int64_t r = 0; r < in.dpSize; ++r) {

@@ -157,6 +157,8 @@ struct ZeroPlan {
   /// Elements of the largest reduce bucket (a param larger than
   /// reduce_bucket_size is a bucket of its own).
   int64_t largestReduceBucket = 0;
+  /// Stage 3: elements of the largest bucket of params kept whole.
+  int64_t largestWholeBucket = 0;
   std::vector<FlatParam> params;
   /// Indexed by data-parallel rank.
   std::vector<FlatRange> partitions;
@@ -189,6 +191,11 @@ std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize);
 /// consecutive params, at most `bucketElements` unless one param is larger.
 std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
                                     int64_t bucketElements);
+
+/// Buckets of `params` (flat ranges in order): adjacent ones merged up to
+/// `bucketElements` (one larger param is a bucket of its own).
+std::vector<FlatRange> wholeParamBuckets(const std::vector<FlatRange> &params,
+                                         int64_t bucketElements);
 
 /// Lays out the flat space and the collectives. Errors: a stage outside
 /// 0-3, bucket sizes < 1, dpSize < 1, a stage-2/3 step whose in-step

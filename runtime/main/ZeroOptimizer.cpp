@@ -328,16 +328,28 @@ Status ZeroOptimizer::runCollective(const PlanCollective &c) {
       // Inside the step: into the buffer the step gathers into; after the
       // optimizer: a param every rank holds whole.
       char *output = inStepBuffer;
-      if (c.phase != CollectivePhase::MicroStep) {
-        auto it = std::lower_bound(zero.flatOffsets.begin(),
-                                   zero.flatOffsets.end(), c.range.begin);
-        size_t p = it - zero.flatOffsets.begin();
-        output =
-            p < params.size() && params[p] ? state->at(*params[p]) : nullptr;
+      if (c.phase == CollectivePhase::MicroStep) {
+        s = gatherParam(c, output);
+        break;
       }
-      s = output ? gatherParam(c, output)
-                 : Status::error("no whole param at flat element " +
-                                 std::to_string(c.range.begin));
+      // A bucket of params kept whole: gathered in place when it is one
+      // param, else through the staging buffer into each param.
+      auto it = std::lower_bound(zero.flatOffsets.begin(),
+                                 zero.flatOffsets.end(), c.range.begin);
+      size_t p = it - zero.flatOffsets.begin();
+      if (p >= params.size() || !params[p]) {
+        s = Status::error("no whole param at flat element " +
+                          std::to_string(c.range.begin));
+        break;
+      }
+      if (zero.params[p].numel == c.range.size()) {
+        s = gatherParam(c, state->at(*params[p]));
+        break;
+      }
+      s = gatherParam(c, staging.data());
+      if (s.ok())
+        copyPieces(c.range.begin, c.range.end, c.range.begin,
+                   /*fromParams=*/true, /*toStaging=*/false);
       break;
     }
     int64_t lo = std::max(c.range.begin, part.begin);

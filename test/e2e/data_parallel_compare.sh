@@ -8,13 +8,14 @@
 # ZeRO table of deepspeed.md (fp32): stage 0 16 Psi, stage 1
 # 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N, stage 3 16 Psi / N bytes
 # (Psi / N: the rank's partition exactly; stage 3's partition buffer holds
-# ceil(Psi / N) elements on every rank). Stage 3 keeps no param whole
-# (stage3_param_persistence_threshold 0).
+# ceil(Psi / N) elements on every rank, plus the params it keeps whole).
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
 # needs its batch size). With DP_GAS=G in the environment every rank
-# accumulates G micro-batches (the one-rank run then accumulates RANKS * G).
+# accumulates G micro-batches (the one-rank run then accumulates RANKS * G);
+# DP_PERSIST=T sets stage3_param_persistence_threshold (default 0: stage 3
+# keeps no param whole).
 # PORT is the first MASTER_PORT used (one per run). With PREFIX, the data
 # files are DATA_DIR/<PREFIX><input>.npy. The inputs are copied under their
 # input names, their samples repeated until they hold the global batch of
@@ -25,6 +26,7 @@ stages=${10} prefix=${11:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 gas=${DP_GAS:-1}
+persist=${DP_PERSIST:-0}
 most=$(echo $ranks | tr ' ' '\n' | sort -n | tail -1)
 "$here/prepare_data.sh" "$data" "$work/data" $((most * mbs * gas)) "$prefix"
 data=$work/data
@@ -36,7 +38,7 @@ config() { # GAS STAGE FILE
  "gradient_clipping": 1.0,
  "zero_optimization": {"stage": $2, "reduce_bucket_size": 30000,
                        "allgather_bucket_size": 50000,
-                       "stage3_param_persistence_threshold": 0},
+                       "stage3_param_persistence_threshold": $persist},
  "steps_per_print": 1000}
 JSON
 }
@@ -81,10 +83,12 @@ psi, stage = z["flat_elements"], z["stage"]
 for r, m in enumerate(plan["memory"]):
     part = z["partitions"][r][1] - z["partitions"][r][0]
     states = m["parameters"] + m["gradients"] + m["optimizer_states"]
-    # Stage 3: every rank's partition buffer holds ceil(Psi / N) elements.
+    # Stage 3: every rank's partition buffer holds ceil(Psi / N) elements,
+    # and the params below the persistence threshold are also kept whole.
     share = -(-psi // len(plan["memory"]))
+    whole = sum(p["numel"] for p in z["params"] if p["whole"]) if stage == 3 else 0
     table = {0: 16 * psi, 1: 8 * psi + 8 * part, 2: 4 * psi + 12 * part,
-             3: 4 * share + 12 * part}[stage]
+             3: 4 * share + 4 * whole + 12 * part}[stage]
     line = f"rank {r}: model states {states} bytes, ZeRO table {table} bytes"
     if states != table:
         print(line + " MISMATCH")

@@ -199,3 +199,14 @@ TEST(ZeroPartition, StageThreeGathersInTheStep) {
             4 * 5 + 4 + 12 * 5);
   EXPECT_EQ(p.memory[1].workspace, 0);
 }
+
+TEST(ZeroPartition, WholeParamsRefreshInBuckets) {
+  // Adjacent params merge up to the bucket size; a gap starts a new bucket.
+  std::vector<FlatRange> b =
+      wholeParamBuckets({{0, 2}, {2, 5}, {5, 6}, {8, 9}}, 5);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].end, 5);
+  EXPECT_EQ(b[1].begin, 5);
+  EXPECT_EQ(b[1].end, 6);
+  EXPECT_EQ(b[2].begin, 8);
+}
