@@ -18,4 +18,4 @@ config.substitutions.append(("%shared", os.path.join(config.dsc_src_root, "..", 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.dsc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["ds-compile", "ds-opt", "ds-ckpt", "ds-run", "FileCheck", "not", "count"], tool_dirs)
+llvm_config.add_tool_substitutions(["ds-compile", "ds-opt", "ds-ckpt", "ds-run", "ds-plan", "FileCheck", "not", "count"], tool_dirs)
