@@ -12,7 +12,9 @@
 # Environment: DSC_BUILD_DIR (default build), MODEL (default the bundled
 # examples/models/gpt2_tiny.onnx) with DATA (its inputs), MBS (1), RANKS
 # ("1 2 4"), STAGES ("0 1 2 3"), STEPS (20 timed), WARMUP (3), PORT (29950),
-# THREADS (1: OPENBLAS_NUM_THREADS of each rank). On a 2-core machine 4 ranks
+# THREADS (1: OPENBLAS_NUM_THREADS of each rank), PERSIST and PREFETCH
+# (stage3_param_persistence_threshold and stage3_prefetch_bucket_size;
+# unset: DeepSpeed's defaults 1e5 and 5e7). On a 2-core machine 4 ranks
 # share the cores, so their step time shows the oversubscription too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +27,9 @@ stages=${STAGES:-0 1 2 3}
 steps=${STEPS:-20}
 warmup=${WARMUP:-3}
 port=${PORT:-29950}
+stage3=""
+[ -n "${PERSIST:-}" ] && stage3="$stage3, \"stage3_param_persistence_threshold\": $PERSIST"
+[ -n "${PREFETCH:-}" ] && stage3="$stage3, \"stage3_prefetch_bucket_size\": $PREFETCH"
 export OPENBLAS_NUM_THREADS=${THREADS:-1}
 for b in ds-compile ds-run; do
   [ -x "$build/bin/$b" ] || { echo "missing $build/bin/$b (build first: scripts/build.sh)" >&2; exit 1; }
@@ -43,7 +48,7 @@ for n in $ranks; do
     cat > "$tmp/config.json" <<JSON
 {"train_micro_batch_size_per_gpu": $mbs,
  "optimizer": {"type": "AdamW", "params": {"lr": 0.0001}},
- "zero_optimization": {"stage": $stage}, "steps_per_print": 100000}
+ "zero_optimization": {"stage": $stage$stage3}, "steps_per_print": 100000}
 JSON
     out=$tmp/n${n}_s$stage
     "$build/bin/ds-compile" "$model" --config "$tmp/config.json" --num_gpus "$n" -o "$out" > /dev/null 2>&1

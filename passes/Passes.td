@@ -110,6 +110,11 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
     before the cluster; the memory planner frees it after the cluster.
     Smaller params stay whole on every rank (DeepSpeed's persistence
     threshold), refreshed by the runtime after each optimizer step.
+
+    Prefetch: a gather of at most `prefetch-elements` elements moves up to
+    right after the previous gather and becomes `plan.async`, with a
+    `plan.wait` on its buffer where it stood, so it runs while the previous
+    cluster computes (0 turns prefetch off).
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -117,7 +122,9 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
            "100000",
            "stage3_param_persistence_threshold: smaller params stay whole">,
     Option<"clusterGap", "cluster-gap", "int64_t", "4",
-           "uses of a param at most this many ops apart share one gather">
+           "uses of a param at most this many ops apart share one gather">,
+    Option<"prefetchElements", "prefetch-elements", "int64_t", "50000000",
+           "stage3_prefetch_bucket_size: largest gather issued ahead">
   ];
   let dependentDialects = ["::dsc::plan::PlanDialect",
                            "::mlir::memref::MemRefDialect"];
@@ -133,7 +140,9 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     its name, shapes and attributes). Each collective (`plan.all_reduce`,
     `plan.reduce_scatter`, `plan.all_gather`) likewise becomes
     `dsrt_collective_at(ctx, index, addresses)`, index counting the step's
-    collectives (the "in_step" entries of plan.json's collectives). Views
+    collectives (the "in_step" entries of plan.json's collectives), and a
+    `plan.wait` on a collective's output becomes
+    `dsrt_collective_wait(ctx, index)` of that collective. Views
     of views add their byte shifts. Constants become LLVM globals. Runs
     after plan-memory.
   }];

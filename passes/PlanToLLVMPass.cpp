@@ -88,6 +88,9 @@ void ConvertPlanToLLVMPass::runOnOperation() {
       b, loc, "dsrt_collective_at",
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
                                   {ptr, i32, ptr}));
+  auto collectiveWait = LLVM::LLVMFuncOp::create(
+      b, loc, "dsrt_collective_wait",
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, i32}));
   auto dscStep = LLVM::LLVMFuncOp::create(
       b, loc, "dsc_step",
       LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, ptr}));
@@ -119,6 +122,7 @@ void ConvertPlanToLLVMPass::runOnOperation() {
     return success();
   };
   int32_t index = 0, collectiveIndex = 0;
+  llvm::DenseMap<Value, int32_t> filledBy;
   for (Operation &op : step.getBody().front()) {
     if (auto view = dyn_cast<memref::ViewOp>(op)) {
       // A buffer of the arena (plan.offset), or a view into one (a ZeRO
@@ -151,10 +155,21 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                    op)) {
       if (failed(storeAddresses(&op)))
         return signalPassFailure();
+      // A later plan.wait on the output refers to this collective.
+      filledBy[op.getOperand(op.getNumOperands() - 1)] = collectiveIndex;
       Value id =
           LLVM::ConstantOp::create(b, op.getLoc(), i32, collectiveIndex++);
       LLVM::CallOp::create(b, op.getLoc(), collectiveAt,
                            ValueRange{context, id, addresses});
+    } else if (auto wait = dyn_cast<plan::WaitOp>(op)) {
+      auto it = filledBy.find(wait.getBuffer());
+      if (it == filledBy.end()) {
+        wait.emitOpError("waits for a buffer no earlier collective fills");
+        return signalPassFailure();
+      }
+      Value id = LLVM::ConstantOp::create(b, op.getLoc(), i32, it->second);
+      LLVM::CallOp::create(b, op.getLoc(), collectiveWait,
+                           ValueRange{context, id});
     } else if (isa<arith::ConstantOp, func::ReturnOp, plan::GroupOp>(op)) {
       continue;
     } else {

@@ -26,6 +26,10 @@ class ZeroPartitionParamsPass
 public:
   using ZeroPartitionParamsBase::ZeroPartitionParamsBase;
   void runOnOperation() override;
+
+private:
+  /// Issues gathers ahead of their uses (stage3_prefetch_bucket_size).
+  void prefetch(func::FuncOp step);
 };
 
 void ZeroPartitionParamsPass::runOnOperation() {
@@ -128,6 +132,35 @@ void ZeroPartitionParamsPass::runOnOperation() {
         user->replaceUsesOfWith(param, full);
     }
     param.erase();
+  }
+  prefetch(step);
+}
+
+void ZeroPartitionParamsPass::prefetch(func::FuncOp step) {
+  if (prefetchElements <= 0)
+    return;
+  // The gathers in step order. Each one (from the second on) that fits in
+  // the prefetch budget is issued right after the previous gather, so it
+  // runs while the previous cluster computes; a plan.wait before its
+  // cluster's first use (where it stood) blocks until it is done.
+  SmallVector<plan::AllGatherOp> gathers;
+  step.walk([&](plan::AllGatherOp g) {
+    if (g->hasAttr("plan.flat_range"))
+      gathers.push_back(g);
+  });
+  OpBuilder b(step.getContext());
+  for (size_t i = 1; i < gathers.size(); ++i) {
+    plan::AllGatherOp g = gathers[i];
+    auto type = cast<MemRefType>(g.getOutput().getType());
+    if (type.getNumElements() > prefetchElements)
+      continue;
+    Operation *alloc = g.getOutput().getDefiningOp();
+    Operation *use = g->getNextNode();
+    b.setInsertionPoint(use);
+    plan::WaitOp::create(b, g.getLoc(), g.getOutput());
+    alloc->moveAfter(gathers[i - 1]);
+    g->moveAfter(alloc);
+    g->setAttr("plan.async", b.getUnitAttr());
   }
 }
 

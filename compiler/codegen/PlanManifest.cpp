@@ -183,6 +183,8 @@ ordered_json collectivesJson(const partition::ZeroPlan &z) {
         {"bytes", c.bytes()}};
     if (!c.counts.empty())
       entry["counts"] = c.counts;
+    if (c.async)
+      entry["async"] = true;
     out.push_back(entry);
   }
   return out;
@@ -279,8 +281,9 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
       if (!range || range.size() != 2)
         return makeError("an all_gather in the step does not name the flat "
                          "range it fills (plan.flat_range)");
-      in.inStep.push_back(
-          {partition::CollectiveKind::AllGather, {range[0], range[1]}});
+      in.inStep.push_back({partition::CollectiveKind::AllGather,
+                           {range[0], range[1]},
+                           ag->hasAttr("plan.async")});
     }
   }
   return in;

@@ -289,6 +289,7 @@ Error buildPlan(mlir::ModuleOp module, bool training,
     options.dpSize = dpSize;
     options.persistenceThreshold =
         config.zero.stage3ParamPersistenceThreshold.value;
+    options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
     pm.addPass(passes::createZeroPartitionParams(options));
   }
   pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());

@@ -226,12 +226,14 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
                        " of " + llvm::Twine(total) +
                        " flat elements (run zero-reduce-gradients)");
     for (int64_t m = 0; m < in.gradAccumSteps; ++m)
-      for (const ZeroInputs::InStep &c : in.inStep)
+      for (const ZeroInputs::InStep &c : in.inStep) {
         add(c.kind, CollectivePhase::MicroStep, m,
             c.kind == CollectiveKind::ReduceScatter
                 ? CollectivePayload::Gradients
                 : CollectivePayload::Parameters,
             c.range);
+        plan.collectives.back().async = c.async;
+      }
   }
   // One rank exchanges nothing else.
   if (in.dpSize > 1) {
@@ -256,14 +258,13 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
         add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
             CollectivePayload::Parameters, b);
         // A bucket of one param is gathered into it in place.
-        bool single = std::any_of(
-            in.persistentParams.begin(), in.persistentParams.end(),
-            [&](const FlatRange &p) {
-              return p.begin == b.begin && p.end == b.end;
-            });
+        bool single =
+            std::any_of(in.persistentParams.begin(), in.persistentParams.end(),
+                        [&](const FlatRange &p) {
+                          return p.begin == b.begin && p.end == b.end;
+                        });
         if (!single)
-          plan.largestWholeBucket =
-              std::max(plan.largestWholeBucket, b.size());
+          plan.largestWholeBucket = std::max(plan.largestWholeBucket, b.size());
       }
   }
 
@@ -304,6 +305,8 @@ void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan) {
        << collectivePhaseName(c.phase);
     if (c.micro >= 0)
       os << " " << c.micro;
+    if (c.async)
+      os << " (prefetched)";
     os << "\n";
   }
 }

@@ -92,6 +92,8 @@ struct PlannedCollective {
   /// Per rank: elements of `range` in its partition (reduce_scatter,
   /// all_gather); empty for all_reduce.
   std::vector<int64_t> counts;
+  /// Stage 3's prefetched gathers: the step starts them and waits later.
+  bool async = false;
   /// Element size: the params' for Gradients / Parameters, 8 (float64) for
   /// the norm and the loss.
   int64_t elementBytes = 4;
@@ -139,6 +141,8 @@ struct ZeroInputs {
   struct InStep {
     CollectiveKind kind = CollectiveKind::ReduceScatter;
     FlatRange range;
+    /// Started ahead of its use (prefetch) and waited for later.
+    bool async = false;
   };
   std::vector<InStep> inStep;
   /// Stage 3: the params below the persistence threshold, which every rank

@@ -143,6 +143,21 @@ def Plan_AllGatherOp : Plan_CollectiveOp<"all_gather"> {
   let extraClassDeclaration = commonExtraClassDeclaration;
 }
 
+def Plan_WaitOp : Plan_Op<"wait"> {
+  let summary = "waits until the collective filling a buffer is done";
+  let description = [{
+    A collective marked `plan.async` (a ZeRO-3 parameter gather issued ahead
+    of its use: prefetch) runs while the step goes on; `plan.wait` on its
+    output, placed before the first use, blocks until it has finished.
+
+    ```mlir
+    plan.wait %w : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Plan_Buffer:$buffer);
+  let assemblyFormat = "$buffer attr-dict `:` type($buffer)";
+}
+
 def Plan_BroadcastOp : Plan_CollectiveOp<"broadcast"> {
   let summary = "copies the root's buffer to every rank";
   let description = [{

@@ -49,6 +49,8 @@ class CollectiveRunner {
 public:
   virtual ~CollectiveRunner() = default;
   virtual void run(int32_t index, void *const *data) = 0;
+  /// Blocks until asynchronous collective `index` of the step is done.
+  virtual void wait(int32_t index) = 0;
 };
 
 /// Exit code for a call site the runtime cannot run (EX_SOFTWARE).

@@ -68,6 +68,10 @@ void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index, void *const *data);
  * not list the call) is reported and the process exits non-zero. */
 void dsrt_collective_at(dsrt_ctx *ctx, int32_t index, void *const *data);
 
+/* Blocks until the index-th collective of the step, started asynchronously
+ * ("async" in plan.json: a prefetched ZeRO-3 gather), has finished. */
+void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
+
 #ifdef __cplusplus
 }
 #endif

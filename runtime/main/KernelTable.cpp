@@ -102,3 +102,13 @@ extern "C" void dsrt_collective_at(dsrt_ctx *ctx, int32_t index,
   static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
       ->run(index, data);
 }
+
+extern "C" void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index) {
+  if (!ctx || !ctx->collectives) {
+    dsc::runtime::reportError(
+        1, "dsrt: the step waits for collective " + std::to_string(index) +
+               " but this rank runs no collectives (ctx->collectives is null)");
+    return;
+  }
+  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)->wait(index);
+}

@@ -567,6 +567,7 @@ void parseCollectives(Reader &r, const json &list, Plan &plan) {
     if (range && r.ok())
       pc.range = parseRange(r, *range, at + ".range");
     pc.bytes = r.getInt(c, at, "bytes", 0);
+    pc.async = r.getBool(c, at, "async", false);
     if (const json *counts = r.member(c, at, "counts", false);
         counts && r.ok()) {
       if (!counts->is_array())

@@ -134,6 +134,8 @@ struct PlanCollective {
   /// reduce_scatter / all_gather: elements per data-parallel rank.
   std::vector<int64_t> counts;
   int64_t bytes = 0;
+  /// Started by the step and waited for later (a prefetched gather).
+  bool async = false;
 };
 
 /// A param of the flat parameter space.

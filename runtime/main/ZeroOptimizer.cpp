@@ -109,6 +109,9 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
   if (!driver)
     return driver.status();
   z.driver.emplace(std::move(driver).value());
+  for (const PlanCollective &c : plan.collectives)
+    if (c.async && !z.worker)
+      z.worker = std::make_unique<CommWorker>();
   return z;
 }
 
@@ -147,7 +150,9 @@ Expected<std::vector<char>> ZeroOptimizer::gatherAllParams() {
     counts.push_back(p.size());
   std::memcpy(flat.data() + part.begin * elemBytes, shard,
               static_cast<size_t>(part.size()) * elemBytes);
-  if (Status s = comm->allGather(flat.data(), counts, dtype); !s.ok())
+  if (Status s =
+          exec([&] { return comm->allGather(flat.data(), counts, dtype); });
+      !s.ok())
     return Status::error("gathering the params: " + s.message());
   return flat;
 }
@@ -376,7 +381,8 @@ Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
   const std::vector<PlanCollective> &list = state->plan.collectives;
   while (cursor < list.size() && list[cursor].phase == phase &&
          list[cursor].payload == payload && list[cursor].micro == micro) {
-    if (Status s = runCollective(list[cursor]); !s.ok())
+    const PlanCollective &c = list[cursor];
+    if (Status s = exec([&] { return runCollective(c); }); !s.ok())
       return s;
     ++cursor;
   }
@@ -412,9 +418,25 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
   } else {
     // A gradient bucket (reduce_scatter, in place) or the buffer a param
     // is gathered into (all_gather's output).
-    inStepBuffer = static_cast<char *>(
-        list[cursor].op == CollectiveOp::AllGather ? data[1] : data[0]);
-    s = runCollective(list[cursor]);
+    const PlanCollective &c = list[cursor];
+    if (c.async) {
+      // Prefetch: runs on the worker while the step goes on.
+      char *output = static_cast<char *>(data[1]);
+      pending[index] = worker->submit([this, &c, output] {
+        ranBytes += static_cast<uint64_t>(c.bytes);
+        Status st = gatherParam(c, output);
+        return st.ok() ? st
+                       : Status::error("collective #" + std::to_string(c.seq) +
+                                       " (all_gather of " +
+                                       std::to_string(c.bytes) +
+                                       " bytes on group " + c.group +
+                                       ") failed: " + st.message());
+      });
+    } else {
+      inStepBuffer = static_cast<char *>(
+          c.op == CollectiveOp::AllGather ? data[1] : data[0]);
+      s = exec([&] { return runCollective(c); });
+    }
     ++cursor;
     ++inStepIndex;
   }
@@ -422,7 +444,30 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
     reportError(1, s.message());
 }
 
+void ZeroOptimizer::wait(int32_t index) {
+  auto it = pending.find(index);
+  if (it == pending.end()) {
+    reportError(1, "the step waits for collective " + std::to_string(index) +
+                       " of micro-step " + std::to_string(currentMicro) +
+                       ", which it did not start asynchronously");
+    return;
+  }
+  Status s = worker->wait(it->second);
+  pending.erase(it);
+  if (!s.ok())
+    reportError(1, s.message());
+}
+
+Status ZeroOptimizer::exec(const std::function<Status()> &task) {
+  return worker ? worker->run(task) : task();
+}
+
 Status ZeroOptimizer::afterMicroStep(int64_t micro) {
+  if (!pending.empty())
+    return Status::error("the step started collective " +
+                         std::to_string(pending.begin()->first) +
+                         " of micro-step " + std::to_string(micro) +
+                         " and did not wait for it");
   // Stages 0 and 1: the gradients stay in the arena (the step sums the
   // micro-steps there). Stages 2 and 3: the step must have called every
   // collective the plan lists for this micro-step.

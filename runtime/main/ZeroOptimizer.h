@@ -37,10 +37,14 @@
 
 #include "runtime/comm/Communicator.h"
 #include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/main/CommWorker.h"
 #include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/RankState.h"
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -63,6 +67,9 @@ public:
   /// of plan.json on `data` (the bucket); a failure is reported through the
   /// dispatcher's error handler, which ends the process.
   void run(int32_t index, void *const *data) override;
+  /// dsrt_collective_wait: blocks until the prefetched collective `index`
+  /// of the micro-step is done (a failure ends the process as in run()).
+  void wait(int32_t index) override;
   Status afterMicroStep(int64_t micro);
   struct Reduced {
     /// The global gradient norm before clipping.
@@ -94,6 +101,9 @@ private:
   ZeroOptimizer(RankState &state, Communicator &comm)
       : state(&state), comm(&comm) {}
 
+  /// Runs `task` (a collective) on the worker when the plan prefetches,
+  /// else here.
+  Status exec(const std::function<Status()> &task);
   /// Runs the next plan collective, which must be `phase` (and `micro`).
   Status runCollective(const PlanCollective &c);
   /// The collectives of `phase` carrying `payload` (and of micro-step
@@ -141,6 +151,10 @@ private:
   AlignedBuffer staging;
   std::optional<OptimizerDriver> driver;
   size_t cursor = 0;
+  /// Every collective runs on it once any is asynchronous (prefetch).
+  std::unique_ptr<CommWorker> worker;
+  /// In-step index -> ticket of the started, not yet waited collectives.
+  std::map<int32_t, uint64_t> pending;
   int64_t currentMicro = 0;
   int32_t inStepIndex = 0;
   char *inStepBuffer = nullptr;

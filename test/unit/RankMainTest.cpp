@@ -812,3 +812,29 @@ TEST(RankMainEndToEnd, RankMainHelpAndUsage) {
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
             "ds-rank: unknown option '--stepz' (see --help)\n");
 }
+
+//===-- the collectives' worker thread ------------------------------------===//
+
+#include "runtime/main/CommWorker.h"
+
+TEST(CommWorker, RunsTasksInOrderAndReturnsTheirStatus) {
+  CommWorker worker;
+  std::vector<int> order;
+  uint64_t a = worker.submit([&] {
+    order.push_back(1);
+    return Status::success();
+  });
+  uint64_t b = worker.submit([&] {
+    order.push_back(2);
+    return Status::error("second failed");
+  });
+  // Waiting for the later task first is allowed.
+  EXPECT_EQ(worker.wait(b).message(), "second failed");
+  EXPECT_TRUE(worker.wait(a).ok());
+  EXPECT_TRUE(worker.run([&] {
+                      order.push_back(3);
+                      return Status::success();
+                    })
+                  .ok());
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
