@@ -10,6 +10,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_ACCUMULATEGRADIENTS
@@ -37,11 +38,9 @@ std::string typeSuffix(Type element) {
 
 void AccumulateGradientsPass::runOnOperation() {
   ModuleOp module = getOperation();
-  auto step = module.lookupSymbol<func::FuncOp>("step");
-  if (!step || step.isExternal()) {
-    module.emitError("needs @step (run convert-graph-to-plan first)");
+  func::FuncOp step = lookupPlannedStep(module);
+  if (!step)
     return signalPassFailure();
-  }
   OpBuilder b(module.getContext());
   for (auto grad :
        llvm::to_vector(step.getBody().front().getOps<memref::AllocOp>())) {
@@ -56,9 +55,7 @@ void AccumulateGradientsPass::runOnOperation() {
     grad.getResult().replaceAllUsesWith(fresh.getResult());
     Operation *last = nullptr;
     for (Operation *user : fresh->getUsers()) {
-      Operation *top = user;
-      while (top && top->getBlock() != &body)
-        top = top->getParentOp();
+      Operation *top = body.findAncestorOpInBlock(*user);
       if (top && (!last || last->isBeforeInBlock(top)))
         last = top;
     }

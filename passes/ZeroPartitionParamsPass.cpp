@@ -10,6 +10,7 @@
 
 #include "compiler/partition/ZeroPartition.h"
 #include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_ZEROPARTITIONPARAMS
@@ -34,47 +35,32 @@ private:
 
 void ZeroPartitionParamsPass::runOnOperation() {
   ModuleOp module = getOperation();
-  auto step = module.lookupSymbol<func::FuncOp>("step");
-  if (!step || step.isExternal()) {
-    module.emitError("needs @step (run convert-graph-to-plan first)");
+  func::FuncOp step = lookupPlannedStep(module);
+  if (!step)
     return signalPassFailure();
-  }
   if (dpSize < 1 || clusterGap < 0) {
     module.emitError("dp-size must be >= 1 and cluster-gap >= 0");
     return signalPassFailure();
   }
   Block &body = step.getBody().front();
-  SmallVector<memref::AllocOp> params;
-  for (auto alloc : body.getOps<memref::AllocOp>())
-    if (alloc->hasAttr("plan.param"))
-      params.push_back(alloc);
+  FailureOr<SmallVector<memref::AllocOp>> found = flatParams(body);
+  if (failed(found))
+    return signalPassFailure();
+  SmallVector<memref::AllocOp> params = std::move(*found);
   if (params.empty())
     return;
   Type element = params.front().getType().getElementType();
   int64_t total = 0;
   std::vector<int64_t> offsets;
   for (memref::AllocOp p : params) {
-    if (p.getType().getElementType() != element) {
-      p.emitOpError("params of different element types cannot share the "
-                    "flat parameter space");
-      return signalPassFailure();
-    }
     offsets.push_back(total);
     total += p.getType().getNumElements();
   }
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
   const int64_t share = partitions.front().size();
-
+  ensureDataParallelGroup(module, dpSize);
   OpBuilder b(module.getContext());
-  if (!module.lookupSymbol<plan::GroupOp>("dp")) {
-    b.setInsertionPointToStart(module.getBody());
-    SmallVector<int64_t> ranks;
-    for (int64_t r = 0; r < dpSize; ++r)
-      ranks.push_back(r);
-    plan::GroupOp::create(b, module.getLoc(), "dp",
-                          b.getDenseI64ArrayAttr(ranks));
-  }
 
   // This rank's partition, and which params the flat space holds.
   SmallVector<Attribute> described;
@@ -89,10 +75,7 @@ void ZeroPartitionParamsPass::runOnOperation() {
   shard->setAttr("plan.persistent", b.getUnitAttr());
   shard->setAttr("plan.param_shard", b.getArrayAttr(described));
 
-  llvm::DenseMap<Operation *, int64_t> pos;
-  int64_t n = 0;
-  for (Operation &op : body)
-    pos[&op] = n++;
+  llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
   for (auto [i, param] : llvm::enumerate(params)) {
     int64_t numel = param.getType().getNumElements();
     if (numel < persistenceThreshold)

@@ -10,6 +10,7 @@
 
 #include "compiler/partition/ZeroPartition.h"
 #include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_ZEROREDUCEGRADIENTS
@@ -33,20 +34,11 @@ int64_t byteSize(MemRefType type) {
          std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
 }
 
-/// The op of `block` that contains `op`.
-Operation *topLevel(Operation *op, Block &block) {
-  while (op && op->getBlock() != &block)
-    op = op->getParentOp();
-  return op;
-}
-
 void ZeroReduceGradientsPass::runOnOperation() {
   ModuleOp module = getOperation();
-  auto step = module.lookupSymbol<func::FuncOp>("step");
-  if (!step || step.isExternal()) {
-    module.emitError("needs @step (run convert-graph-to-plan first)");
+  func::FuncOp step = lookupPlannedStep(module);
+  if (!step)
     return signalPassFailure();
-  }
   if (dpSize < 1 || bucketElements < 1) {
     module.emitError("dp-size and bucket-elements must be >= 1");
     return signalPassFailure();
@@ -54,26 +46,20 @@ void ZeroReduceGradientsPass::runOnOperation() {
   Block &body = step.getBody().front();
 
   // The params in flat order, and each one's gradient buffer.
-  SmallVector<memref::AllocOp> grads;
-  std::vector<int64_t> numels;
+  FailureOr<SmallVector<memref::AllocOp>> params = flatParams(body);
+  if (failed(params))
+    return signalPassFailure();
   llvm::StringMap<memref::AllocOp> gradByName;
   for (auto alloc : body.getOps<memref::AllocOp>())
     if (auto name = alloc->getAttrOfType<StringAttr>("plan.grad"))
       gradByName[name.getValue()] = alloc;
-  for (auto alloc : body.getOps<memref::AllocOp>()) {
-    auto name = alloc->getAttrOfType<StringAttr>("plan.param");
-    if (!name)
-      continue;
-    memref::AllocOp grad = gradByName.lookup(name.getValue());
+  SmallVector<memref::AllocOp> grads;
+  std::vector<int64_t> numels;
+  for (memref::AllocOp param : *params) {
+    StringRef name = param->getAttrOfType<StringAttr>("plan.param").getValue();
+    memref::AllocOp grad = gradByName.lookup(name);
     if (!grad) {
-      alloc.emitOpError("param '") << name.getValue() << "' has no gradient";
-      return signalPassFailure();
-    }
-    if (grad.getType().getElementType() !=
-        (grads.empty() ? grad.getType().getElementType()
-                       : grads.front().getType().getElementType())) {
-      grad.emitOpError("gradients of different element types cannot share "
-                       "the flat parameter space");
+      param.emitOpError("param '") << name << "' has no gradient";
       return signalPassFailure();
     }
     grads.push_back(grad);
@@ -86,21 +72,9 @@ void ZeroReduceGradientsPass::runOnOperation() {
     total += n;
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
-
+  ensureDataParallelGroup(module, dpSize);
   OpBuilder b(module.getContext());
-  if (!module.lookupSymbol<plan::GroupOp>("dp")) {
-    b.setInsertionPointToStart(module.getBody());
-    SmallVector<int64_t> ranks;
-    for (int64_t r = 0; r < dpSize; ++r)
-      ranks.push_back(r);
-    plan::GroupOp::create(b, module.getLoc(), "dp",
-                          b.getDenseI64ArrayAttr(ranks));
-  }
-
-  llvm::DenseMap<Operation *, int64_t> pos;
-  int64_t n = 0;
-  for (Operation &op : body)
-    pos[&op] = n++;
+  llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
   Type element = grads.front().getType().getElementType();
   const int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
 
@@ -118,7 +92,7 @@ void ZeroReduceGradientsPass::runOnOperation() {
       if (!begin || pos[alloc] < pos[begin])
         begin = alloc;
       for (Operation *user : grads[i]->getUsers())
-        if (Operation *top = topLevel(user, body))
+        if (Operation *top = body.findAncestorOpInBlock(*user))
           if (!end || pos[top] > pos[end])
             end = top;
     }
