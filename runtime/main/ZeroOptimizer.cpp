@@ -164,13 +164,14 @@ char *ZeroOptimizer::paramAt(size_t p, int64_t first, int64_t flat) {
 }
 
 Status ZeroOptimizer::gatherParam(const PlanCollective &c, char *output) {
-  // This rank's piece of the param, from its partition, at its place in
-  // the output; then every rank's piece, in place.
-  int64_t lo = std::max(c.range.begin, part.begin);
-  int64_t hi = std::min(c.range.end, part.end);
-  if (lo < hi)
-    std::memcpy(output + (lo - c.range.begin) * elemBytes,
-                shard + (lo - part.begin) * elemBytes, (hi - lo) * elemBytes);
+  // This rank's pieces (from the arena's params, or stage 3's partition) at
+  // their place in the output; then every rank's pieces, in place.
+  forEachPiece(std::max(c.range.begin, part.begin),
+               std::min(c.range.end, part.end),
+               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
+                 std::memcpy(output + (flat - c.range.begin) * elemBytes,
+                             paramAt(p, first, flat), count * elemBytes);
+               });
   return comm->allGather(output, c.counts, dtype);
 }
 
@@ -197,29 +198,16 @@ void ZeroOptimizer::forEachPiece(int64_t lo, int64_t hi, Fn fn) {
 }
 
 void ZeroOptimizer::copyPieces(int64_t lo, int64_t hi, int64_t base,
-                               bool fromParams, bool toStaging,
-                               double scaleBy) {
+                               bool fromParams, bool toStaging) {
   forEachPiece(lo, hi,
                [&](size_t p, int64_t first, int64_t flat, int64_t count) {
                  const PlanBuffer &b = fromParams ? *params[p] : *grads[p];
                  char *arena = state->at(b) + first * elemBytes;
                  char *stage = staging.data() + (flat - base) * elemBytes;
-                 if (!toStaging) {
-                   std::memcpy(arena, stage, count * elemBytes);
-                   return;
-                 }
-                 if (scaleBy == 1.0) {
+                 if (toStaging)
                    std::memcpy(stage, arena, count * elemBytes);
-                   return;
-                 }
-                 withFloat(dtype, [&](auto zero) {
-                   using T = decltype(zero);
-                   const T *src = reinterpret_cast<const T *>(arena);
-                   T *dst = reinterpret_cast<T *>(stage);
-                   const T f = static_cast<T>(scaleBy);
-                   for (int64_t i = 0; i < count; ++i)
-                     dst[i] = src[i] * f;
-                 });
+                 else
+                   std::memcpy(arena, stage, count * elemBytes);
                });
 }
 
@@ -329,39 +317,28 @@ Status ZeroOptimizer::runCollective(const PlanCollective &c) {
     }
     break;
   case CollectivePayload::Parameters: {
-    if (zero.stage == 3) {
-      // Inside the step: into the buffer the step gathers into; after the
-      // optimizer: a param every rank holds whole.
-      char *output = inStepBuffer;
-      if (c.phase == CollectivePhase::MicroStep) {
-        s = gatherParam(c, output);
-        break;
-      }
-      // A bucket of params kept whole: gathered in place when it is one
-      // param, else through the staging buffer into each param.
-      auto it = std::lower_bound(zero.flatOffsets.begin(),
-                                 zero.flatOffsets.end(), c.range.begin);
-      size_t p = it - zero.flatOffsets.begin();
-      if (p >= params.size() || !params[p]) {
-        s = Status::error("no whole param at flat element " +
-                          std::to_string(c.range.begin));
-        break;
-      }
-      if (zero.params[p].numel == c.range.size()) {
-        s = gatherParam(c, state->at(*params[p]));
-        break;
-      }
-      s = gatherParam(c, staging.data());
-      if (s.ok())
-        copyPieces(c.range.begin, c.range.end, c.range.begin,
-                   /*fromParams=*/true, /*toStaging=*/false);
+    // Inside the step (stage 3): into the buffer the step gathers into.
+    if (c.phase == CollectivePhase::MicroStep) {
+      s = gatherParam(c, inStepBuffer);
       break;
     }
-    int64_t lo = std::max(c.range.begin, part.begin);
-    int64_t hi = std::min(c.range.end, part.end);
-    copyPieces(lo, hi, c.range.begin, /*fromParams=*/true,
-               /*toStaging=*/true);
-    s = comm->allGather(staging.data(), c.counts, dtype);
+    // After the optimizer: params every rank holds whole, gathered in place
+    // when the bucket is one param, else through the staging buffer.
+    // The param holding the bucket's first element.
+    size_t p = std::upper_bound(zero.flatOffsets.begin(),
+                                zero.flatOffsets.end(), c.range.begin) -
+               zero.flatOffsets.begin() - 1;
+    if (p >= params.size() || !params[p]) {
+      s = Status::error("no whole param at flat element " +
+                        std::to_string(c.range.begin));
+      break;
+    }
+    if (zero.flatOffsets[p] == c.range.begin &&
+        zero.params[p].numel == c.range.size()) {
+      s = gatherParam(c, state->at(*params[p]));
+      break;
+    }
+    s = gatherParam(c, staging.data());
     if (s.ok())
       copyPieces(c.range.begin, c.range.end, c.range.begin,
                  /*fromParams=*/true, /*toStaging=*/false);

@@ -113,10 +113,10 @@ private:
   /// Calls fn(param index, first element in the param, element in the flat
   /// space, count) for every param piece inside flat [lo, hi).
   template <typename Fn> void forEachPiece(int64_t lo, int64_t hi, Fn fn);
-  /// Copies flat [lo, hi) of the arena's params (toStaging) or gradients
-  /// into staging + (lo - base), or back into the params.
+  /// Copies flat [lo, hi) of the arena's params (fromParams) or gradients
+  /// to staging + (flat - base) (toStaging), or from there back.
   void copyPieces(int64_t lo, int64_t hi, int64_t base, bool fromParams,
-                  bool toStaging, double scaleBy = 1.0);
+                  bool toStaging);
   /// Where the gradient of flat element `flat` (element `first` of param
   /// `p`) lives: the arena's grad buffer when the step's gradients are used
   /// directly, else the accumulator.
@@ -124,7 +124,8 @@ private:
   /// Where the param value of flat element `flat` lives: the arena's param
   /// buffer, or (stage 3) this rank's partition buffer.
   char *paramAt(size_t p, int64_t first, int64_t flat);
-  /// Stage 3: all-gathers the param of `c` into `output`.
+  /// All-gathers the params of flat range c.range into `output` (this
+  /// rank's pieces from paramAt, then every rank's).
   Status gatherParam(const PlanCollective &c, char *output);
   /// fn(gradient, count) for every piece of the gradient in flat range `r`.
   template <typename Fn> void forEachGradient(PlanRange r, Fn fn);
