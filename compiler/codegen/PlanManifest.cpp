@@ -173,11 +173,11 @@ ordered_json collectivesJson(const partition::ZeroPlan &z) {
   for (const partition::PlannedCollective &c : z.collectives) {
     ordered_json entry = {
         {"seq", c.seq},
-        {"op", partition::collectiveKindName(c.kind)},
+        {"op", runtime::collectiveOpName(c.kind)},
         {"group", "dp"},
-        {"phase", partition::collectivePhaseName(c.phase)},
+        {"phase", runtime::collectivePhaseName(c.phase)},
         {"micro", c.micro},
-        {"payload", partition::collectivePayloadName(c.payload)},
+        {"payload", runtime::collectivePayloadName(c.payload)},
         {"dtype", c.elementBytes == 8 ? "float64" : "float32"},
         {"range", rangeJson(c.range)},
         {"bytes", c.bytes()}};

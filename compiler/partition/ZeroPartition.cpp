@@ -70,44 +70,6 @@ std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
   return out;
 }
 
-const char *collectiveKindName(CollectiveKind kind) {
-  switch (kind) {
-  case CollectiveKind::AllReduce:
-    return "all_reduce";
-  case CollectiveKind::ReduceScatter:
-    return "reduce_scatter";
-  case CollectiveKind::AllGather:
-    return "all_gather";
-  }
-  return "all_reduce";
-}
-
-const char *collectivePhaseName(CollectivePhase phase) {
-  switch (phase) {
-  case CollectivePhase::MicroStep:
-    return "in_step";
-  case CollectivePhase::Boundary:
-    return "boundary";
-  case CollectivePhase::AfterOptimizer:
-    return "after_optimizer";
-  }
-  return "boundary";
-}
-
-const char *collectivePayloadName(CollectivePayload payload) {
-  switch (payload) {
-  case CollectivePayload::Gradients:
-    return "gradients";
-  case CollectivePayload::Parameters:
-    return "parameters";
-  case CollectivePayload::GradNormSquared:
-    return "grad_norm_squared";
-  case CollectivePayload::Loss:
-    return "loss";
-  }
-  return "gradients";
-}
-
 bool stepAccumulatesGradients(int64_t stage, int64_t gradAccumSteps) {
   return stage <= 1 && gradAccumSteps > 1;
 }
@@ -299,10 +261,10 @@ void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan) {
   os << "collectives per optimizer step: " << plan.collectives.size() << " ("
      << plan.bytesPerStep() << " bytes per rank)\n";
   for (const PlannedCollective &c : plan.collectives) {
-    os << "  #" << c.seq << " " << collectiveKindName(c.kind) << " dp "
-       << collectivePayloadName(c.payload) << " [" << c.range.begin << ", "
-       << c.range.end << ") " << c.bytes() << " bytes, "
-       << collectivePhaseName(c.phase);
+    os << "  #" << c.seq << " " << runtime::collectiveOpName(c.kind) << " dp "
+       << runtime::collectivePayloadName(c.payload) << " [" << c.range.begin
+       << ", " << c.range.end << ") " << c.bytes() << " bytes, "
+       << runtime::collectivePhaseName(c.phase);
     if (c.micro >= 0)
       os << " " << c.micro;
     if (c.async)

@@ -45,6 +45,8 @@
 #ifndef DSC_COMPILER_PARTITION_ZEROPARTITION_H
 #define DSC_COMPILER_PARTITION_ZEROPARTITION_H
 
+#include "runtime/comm/CollectiveNames.h"
+
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -71,13 +73,12 @@ struct FlatParam {
   bool whole = true;
 };
 
-enum class CollectiveKind { AllReduce, ReduceScatter, AllGather };
-/// When a collective runs: inside the step of micro-step `micro` (where the
-/// plan calls it; "in_step"), at the accumulation boundary (before the
-/// optimizer), or after the optimizer.
-enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
-/// What a collective carries.
-enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
+/// The collectives' op, phase (when it runs: inside the step of micro-step
+/// `micro`, at the accumulation boundary, after the optimizer) and payload,
+/// as plan.json spells them for the runtime (runtime/comm/CollectiveNames.h).
+using CollectiveKind = runtime::CollectiveOp;
+using runtime::CollectivePayload;
+using runtime::CollectivePhase;
 
 struct PlannedCollective {
   /// 0-based position in the step's sequence.
@@ -209,13 +210,6 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &inputs);
 /// The plan for people (plan.txt): the layout, each rank's memory by kind,
 /// the collectives of one step.
 void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan);
-
-/// "all_reduce", "reduce_scatter", "all_gather".
-const char *collectiveKindName(CollectiveKind kind);
-/// "in_step", "boundary", "after_optimizer".
-const char *collectivePhaseName(CollectivePhase phase);
-/// "gradients", "parameters", "grad_norm_squared", "loss".
-const char *collectivePayloadName(CollectivePayload payload);
 
 } // namespace dsc::partition
 

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace dsc::runtime {
@@ -23,15 +22,6 @@ namespace {
 bool isDirectory(const std::string &path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-Expected<std::string> readText(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::error(path + ": cannot open: " + errnoMessage(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 Status writeText(const std::string &path, const std::string &text) {
@@ -97,7 +87,7 @@ Status writeCheckpointMeta(const std::string &tagDir, const CheckpointMeta &m) {
 
 Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir) {
   const std::string path = tagDir + "/state.json";
-  Expected<std::string> text = readText(path);
+  Expected<std::string> text = readWholeFile(path);
   if (!text)
     return text.status();
   CheckpointMeta m;

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -22,6 +24,20 @@ std::string errnoMessage(int err) {
     return result;
   else
     return result == 0 ? std::string(buf) : "error " + std::to_string(err);
+}
+
+Expected<std::string> readWholeFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    return Status::error(path + ": cannot open: " +
+                         errnoMessage(err ? err : ENOENT));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return Status::error(path + ": read failed");
+  return text.str();
 }
 
 std::string parentDirOf(const std::string &path) {

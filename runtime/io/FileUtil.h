@@ -61,6 +61,10 @@ struct ByteChunk {
 Status writeFileAtomically(const std::string &path,
                            const std::vector<ByteChunk> &chunks);
 
+/// The whole file as bytes. Errors: "<path>: cannot open: No such file or
+/// directory", "<path>: read failed".
+Expected<std::string> readWholeFile(const std::string &path);
+
 /// The directory part of `path` with a trailing '/', "./" when there is none.
 std::string parentDirOf(const std::string &path);
 

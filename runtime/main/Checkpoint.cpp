@@ -4,14 +4,13 @@
 
 #include "runtime/checkpoint/CheckpointFormat.h"
 #include "runtime/io/FileUtil.h"
+#include "runtime/io/OutputDir.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/Weights.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <dirent.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,22 +31,6 @@ void removeFlatDir(const std::string &dir) {
   ::rmdir(dir.c_str());
 }
 
-Status makeDirs(const std::string &path) {
-  std::string at;
-  std::stringstream parts(path);
-  std::string part;
-  if (!path.empty() && path[0] == '/')
-    at = "/";
-  while (std::getline(parts, part, '/')) {
-    if (part.empty())
-      continue;
-    at += part + "/";
-    if (::mkdir(at.c_str(), 0777) != 0 && errno != EEXIST)
-      return Status::error("cannot create " + at + ": " + errnoMessage(errno));
-  }
-  return Status::success();
-}
-
 /// Every rank learns whether any rank failed; a failure keeps its own
 /// message, the others name the failing phase.
 Status agree(Communicator &comm, Status mine, const std::string &what) {
@@ -62,13 +45,10 @@ Status agree(Communicator &comm, Status mine, const std::string &what) {
 }
 
 Status copyFile(const std::string &from, const std::string &to) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in)
-    return Status::error(from + ": cannot open: " + errnoMessage(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string bytes = text.str();
-  return writeFileAtomically(to, {{bytes.data(), bytes.size()}});
+  Expected<std::string> bytes = readWholeFile(from);
+  if (!bytes)
+    return bytes.status();
+  return writeFileAtomically(to, {{bytes->data(), bytes->size()}});
 }
 
 /// The checkpoint's description of this plan's params and states.
@@ -157,7 +137,7 @@ Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
 
   Status prepared;
   if (leader) {
-    prepared = makeDirs(dir);
+    prepared = ensureWritableDir(dir);
     if (prepared.ok()) {
       removeFlatDir(tmp);
       if (::mkdir(tmp.c_str(), 0777) != 0)

@@ -2,6 +2,7 @@
 
 #include "runtime/main/PlanFile.h"
 
+#include "runtime/io/FileUtil.h"
 #include "runtime/main/ScheduleFromJson.h"
 
 #include <nlohmann/json.hpp>
@@ -47,30 +48,6 @@ std::string_view optimizerKindName(OptimizerKind kind) {
     return "sgd";
   case OptimizerKind::Lamb:
     return "lamb";
-  }
-  return "?";
-}
-
-std::string_view collectiveOpName(CollectiveOp op) {
-  switch (op) {
-  case CollectiveOp::AllReduce:
-    return "all_reduce";
-  case CollectiveOp::ReduceScatter:
-    return "reduce_scatter";
-  case CollectiveOp::AllGather:
-    return "all_gather";
-  }
-  return "?";
-}
-
-std::string_view collectivePhaseName(CollectivePhase phase) {
-  switch (phase) {
-  case CollectivePhase::MicroStep:
-    return "in_step";
-  case CollectivePhase::Boundary:
-    return "boundary";
-  case CollectivePhase::AfterOptimizer:
-    return "after_optimizer";
   }
   return "?";
 }
@@ -538,19 +515,6 @@ void parseZero(Reader &r, const json &z, Plan &plan) {
 
 /// "collectives": one step's sequence, checked against the layout.
 void parseCollectives(Reader &r, const json &list, Plan &plan) {
-  static const std::map<std::string, CollectiveOp> ops = {
-      {"all_reduce", CollectiveOp::AllReduce},
-      {"reduce_scatter", CollectiveOp::ReduceScatter},
-      {"all_gather", CollectiveOp::AllGather}};
-  static const std::map<std::string, CollectivePhase> phases = {
-      {"in_step", CollectivePhase::MicroStep},
-      {"boundary", CollectivePhase::Boundary},
-      {"after_optimizer", CollectivePhase::AfterOptimizer}};
-  static const std::map<std::string, CollectivePayload> payloads = {
-      {"gradients", CollectivePayload::Gradients},
-      {"parameters", CollectivePayload::Parameters},
-      {"grad_norm_squared", CollectivePayload::GradNormSquared},
-      {"loss", CollectivePayload::Loss}};
   const PlanZero &zero = *plan.zero;
   for (size_t i = 0; r.ok() && i < list.size(); ++i) {
     std::string at = indexed("collectives", i);
@@ -579,12 +543,18 @@ void parseCollectives(Reader &r, const json &list, Plan &plan) {
       return;
     if (pc.seq != static_cast<int64_t>(i))
       return r.fail(at + ".seq", "expected " + std::to_string(i));
-    if (!ops.count(op) || !phases.count(phase) || !payloads.count(payload))
+    std::optional<CollectiveOp> opValue =
+        collectiveFromName<CollectiveOp>(kCollectiveOpNames, op);
+    std::optional<CollectivePhase> phaseValue =
+        collectiveFromName<CollectivePhase>(kCollectivePhaseNames, phase);
+    std::optional<CollectivePayload> payloadValue =
+        collectiveFromName<CollectivePayload>(kCollectivePayloadNames, payload);
+    if (!opValue || !phaseValue || !payloadValue)
       return r.fail(at, "unknown op, phase or payload ('" + op + "', '" +
                             phase + "', '" + payload + "')");
-    pc.op = ops.at(op);
-    pc.phase = phases.at(phase);
-    pc.payload = payloads.at(payload);
+    pc.op = *opValue;
+    pc.phase = *phaseValue;
+    pc.payload = *payloadValue;
     if (pc.group != "dp")
       return r.fail(at + ".group", "unknown group '" + pc.group + "'");
     bool scalar = pc.payload == CollectivePayload::GradNormSquared ||
@@ -840,17 +810,10 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
 }
 
 Expected<Plan> loadPlan(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    return Status::error(path + ": cannot open: " +
-                         std::string(std::strerror(err ? err : ENOENT)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    return Status::error(path + ": read failed");
-  return parsePlan(text.str(), path);
+  Expected<std::string> text = readWholeFile(path);
+  if (!text)
+    return text.status();
+  return parsePlan(*text, path);
 }
 
 } // namespace dsc::runtime

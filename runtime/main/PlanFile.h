@@ -16,6 +16,7 @@
 #ifndef DSC_RUNTIME_MAIN_PLANFILE_H
 #define DSC_RUNTIME_MAIN_PLANFILE_H
 
+#include "runtime/comm/CollectiveNames.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/Status.h"
 #include "runtime/schedule/LrSchedule.h"
@@ -105,18 +106,6 @@ struct PlanRange {
   int64_t end = 0;
   int64_t size() const { return end - begin; }
 };
-
-enum class CollectiveOp { AllReduce, ReduceScatter, AllGather };
-/// Inside the step of micro-step `micro` (where dsc_step calls
-/// dsrt_collective_at), at the accumulation boundary (before the optimizer),
-/// or after the optimizer.
-enum class CollectivePhase { MicroStep, Boundary, AfterOptimizer };
-enum class CollectivePayload { Gradients, Parameters, GradNormSquared, Loss };
-
-/// "all_reduce", "reduce_scatter", "all_gather".
-std::string_view collectiveOpName(CollectiveOp op);
-/// "in_step", "boundary", "after_optimizer".
-std::string_view collectivePhaseName(CollectivePhase phase);
 
 /// One entry of "collectives": what every data-parallel rank runs, in order,
 /// in each optimizer step.

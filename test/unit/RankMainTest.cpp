@@ -831,10 +831,11 @@ TEST(CommWorker, RunsTasksInOrderAndReturnsTheirStatus) {
   // Waiting for the later task first is allowed.
   EXPECT_EQ(worker.wait(b).message(), "second failed");
   EXPECT_TRUE(worker.wait(a).ok());
-  EXPECT_TRUE(worker.run([&] {
-                      order.push_back(3);
-                      return Status::success();
-                    })
+  EXPECT_TRUE(worker
+                  .run([&] {
+                    order.push_back(3);
+                    return Status::success();
+                  })
                   .ok());
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }

@@ -35,8 +35,8 @@ ZeroPlan plan(const ZeroInputs &in) {
 std::string sequence(const ZeroPlan &p) {
   std::string s;
   for (const PlannedCollective &c : p.collectives)
-    s += std::string(collectiveKindName(c.kind)) + ":" +
-         collectivePayloadName(c.payload) + "[" +
+    s += std::string(dsc::runtime::collectiveOpName(c.kind)) + ":" +
+         std::string(dsc::runtime::collectivePayloadName(c.payload)) + "[" +
          std::to_string(c.range.begin) + "," + std::to_string(c.range.end) +
          ")" + (c.micro >= 0 ? "@" + std::to_string(c.micro) : "") + " ";
   return s;
