@@ -30,8 +30,8 @@ Expected<std::string> readWholeFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
-    return Status::error(path + ": cannot open: " +
-                         errnoMessage(err ? err : ENOENT));
+    return Status::error(path +
+                         ": cannot open: " + errnoMessage(err ? err : ENOENT));
   }
   std::ostringstream text;
   text << in.rdbuf();
