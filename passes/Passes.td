@@ -80,12 +80,15 @@ def ZeroReduceGradients : Pass<"zero-reduce-gradients", "mlir::ModuleOp"> {
     `bucket-elements` elements (compiler/partition's paramBuckets). Each
     bucket becomes one buffer, allocated right before the first kernel that
     writes one of its gradients; the gradients become views into it, and
-    after the last kernel that touches them an in-place
-    `plan.reduce_scatter` with the bucket's `counts` (the elements of each
-    rank's partition of the flat parameter space) hands each rank the sums
-    of its partition. The gradients are then no longer step outputs: the
-    bucket dies after its collective, and the runtime keeps only its
-    partition. Creates `plan.group @dp` of `dp-size` ranks if missing.
+    after the last kernel that touches them an in-place reduce-scatter hands
+    each rank the sums of its piece of the bucket (the bucket's part of the
+    rank's partition of the flat parameter space). The reduce-scatter is a
+    `shard.reduce_scatter` over `shard.grid @dp` (of `dp-size` ranks,
+    created if missing) whose result is sharded with the pieces' offsets
+    (passes/ShardCollectives.h); convert-shard-to-plan makes it a
+    `plan.reduce_scatter` with counts. The gradients are then no longer step
+    outputs: the bucket dies after its collective, and the runtime keeps
+    only its partition.
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -94,27 +97,28 @@ def ZeroReduceGradients : Pass<"zero-reduce-gradients", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::dsc::plan::PlanDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
   let summary = "ZeRO stage 3: params live as partitions, gathered for use";
   let description = [{
-    On the planned step (after zero-reduce-gradients, before plan-memory):
-    every rank keeps only its partition of the flat parameter space (the
-    params in order), in one persistent buffer of ceil(P / dp-size) elements
-    (`plan.param_shard`, which lists the params' names and types). A param
-    of at least `persistence-threshold` elements loses its own buffer: each
-    cluster of its uses (uses at most `cluster-gap` ops apart, so its uses
-    in forward and in backward are separate clusters) reads a temporary
-    that a `plan.all_gather` with the ranks' counts and offsets fills right
-    before the cluster; the memory planner frees it after the cluster.
-    Smaller params stay whole on every rank (DeepSpeed's persistence
-    threshold), refreshed by the runtime after each optimizer step.
-
-    Prefetch: a gather of at most `prefetch-elements` elements moves up to
-    right after the previous gather and becomes `plan.async`, with a
-    `plan.wait` on its buffer where it stood, so it runs while the previous
-    cluster computes (0 turns prefetch off).
+    On the planned step (after zero-reduce-gradients, before
+    convert-shard-to-plan): every rank keeps only its partition of the flat
+    parameter space (the params in order), in one persistent buffer of
+    ceil(P / dp-size) elements (`plan.param_shard`, which lists the params'
+    names and types). A param of at least `persistence-threshold` elements
+    loses its own buffer: each cluster of its uses (uses at most
+    `cluster-gap` kernels apart, so its uses in forward and in backward are
+    separate clusters) reads a temporary that a `shard.all_gather` over
+    `shard.grid @dp` fills right before the cluster, from every rank's piece
+    of the param (a slice of its partition, sharded with the pieces'
+    offsets; tagged `plan.flat_range`); the memory planner frees it after
+    the cluster. Smaller params stay whole on every rank (DeepSpeed's
+    persistence threshold), refreshed by the runtime after each optimizer
+    step.
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -122,12 +126,46 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
            "100000",
            "stage3_param_persistence_threshold: smaller params stay whole">,
     Option<"clusterGap", "cluster-gap", "int64_t", "4",
-           "uses of a param at most this many ops apart share one gather">,
+           "uses of a param at most this many kernels apart share one gather">
+  ];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+def ConvertShardToPlan : Pass<"convert-shard-to-plan", "mlir::ModuleOp"> {
+  let summary = "lowers the partitioning stage's shard collectives to the plan";
+  let description = [{
+    Each `shard.reduce_scatter` and `shard.all_gather` in the forms of
+    passes/ShardCollectives.h (tensors read from buffers with
+    `bufferization.to_tensor`, written back with
+    `bufferization.materialize_in_destination`, uneven pieces given by a
+    `shard.sharding` with `sharded_dims_offsets` and per-rank start tables)
+    becomes the plan collective on those buffers, with the pieces as
+    `counts` (and `offsets`), placed where the result was written back; the
+    shard op's own attributes carry over. The tensor bridge is removed and
+    each 1-D `shard.grid` becomes the `plan.group` of its ranks. A shard op
+    of another form, or with no plan counterpart, is an error.
+  }];
+  let dependentDialects = ["::dsc::plan::PlanDialect"];
+}
+def ZeroPrefetchParams : Pass<"zero-prefetch-params", "mlir::ModuleOp"> {
+  let summary = "ZeRO stage 3 prefetch: parameter gathers issued ahead";
+  let description = [{
+    On the lowered plan (after convert-shard-to-plan): a parameter gather
+    (`plan.all_gather` tagged `plan.flat_range`) of at most
+    `prefetch-elements` elements moves up to right after the previous
+    gather and becomes `plan.async`, with a `plan.wait` on its buffer where
+    it stood, so it runs while the previous cluster computes
+    (stage3_prefetch_bucket_size; 0 turns prefetch off).
+  }];
+  let options = [
     Option<"prefetchElements", "prefetch-elements", "int64_t", "50000000",
            "stage3_prefetch_bucket_size: largest gather issued ahead">
   ];
-  let dependentDialects = ["::dsc::plan::PlanDialect",
-                           "::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::dsc::plan::PlanDialect"];
 }
 def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
   let summary = "lowers the planned step to LLVM: address arithmetic and calls";

@@ -2,8 +2,6 @@
 
 #include "passes/PlanStep.h"
 
-#include "dialects/plan/PlanOps.h"
-
 using namespace mlir;
 
 namespace dsc::passes {
@@ -39,17 +37,6 @@ llvm::DenseMap<Operation *, int64_t> opPositions(Block &body) {
   for (Operation &op : body)
     pos[&op] = n++;
   return pos;
-}
-
-void ensureDataParallelGroup(ModuleOp module, int64_t dpSize) {
-  if (module.lookupSymbol<plan::GroupOp>("dp"))
-    return;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<int64_t> ranks;
-  for (int64_t r = 0; r < dpSize; ++r)
-    ranks.push_back(r);
-  plan::GroupOp::create(b, module.getLoc(), "dp",
-                        b.getDenseI64ArrayAttr(ranks));
 }
 
 } // namespace dsc::passes

@@ -1,8 +1,8 @@
 //===- PlanStep.h - What the plan-level passes look up in @step -*- C++ -*-===//
 //
 // The passes that rewrite the planned step (accumulate-gradients,
-// zero-reduce-gradients, zero-partition-params) find it, its params in flat
-// order and the data-parallel group the same way; one place says how.
+// zero-reduce-gradients, zero-partition-params, zero-prefetch-params) find
+// it and its params in flat order the same way; one place says how.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,9 +27,6 @@ flatParams(mlir::Block &body);
 
 /// Each op of `body` by its position.
 llvm::DenseMap<mlir::Operation *, int64_t> opPositions(mlir::Block &body);
-
-/// Creates `plan.group @dp` of ranks 0 .. dpSize-1 unless the module has it.
-void ensureDataParallelGroup(mlir::ModuleOp module, int64_t dpSize);
 
 } // namespace dsc::passes
 

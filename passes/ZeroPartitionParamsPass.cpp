@@ -11,6 +11,7 @@
 #include "compiler/partition/ZeroPartition.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
+#include "passes/ShardCollectives.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_ZEROPARTITIONPARAMS
@@ -27,10 +28,6 @@ class ZeroPartitionParamsPass
 public:
   using ZeroPartitionParamsBase::ZeroPartitionParamsBase;
   void runOnOperation() override;
-
-private:
-  /// Issues gathers ahead of their uses (stage3_prefetch_bucket_size).
-  void prefetch(func::FuncOp step);
 };
 
 void ZeroPartitionParamsPass::runOnOperation() {
@@ -59,7 +56,7 @@ void ZeroPartitionParamsPass::runOnOperation() {
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
   const int64_t share = partitions.front().size();
-  ensureDataParallelGroup(module, dpSize);
+  ensureDataParallelGrid(module, dpSize);
   OpBuilder b(module.getContext());
 
   // This rank's partition, and which params the flat space holds.
@@ -75,7 +72,12 @@ void ZeroPartitionParamsPass::runOnOperation() {
   shard->setAttr("plan.persistent", b.getUnitAttr());
   shard->setAttr("plan.param_shard", b.getArrayAttr(described));
 
-  llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
+  // Uses are as far apart as the kernels between them (the bridges of
+  // earlier shard collectives do not count).
+  llvm::DenseMap<Operation *, int64_t> pos;
+  int64_t kernels = 0;
+  for (Operation &op : body)
+    pos[&op] = isa<plan::KernelOp>(op) ? ++kernels : kernels;
   for (auto [i, param] : llvm::enumerate(params)) {
     int64_t numel = param.getType().getNumElements();
     if (numel < persistenceThreshold)
@@ -106,44 +108,13 @@ void ZeroPartitionParamsPass::runOnOperation() {
       b.setInsertionPoint(cluster.front());
       Location loc = param.getLoc();
       auto full = memref::AllocOp::create(b, loc, param.getType());
-      auto gather = plan::AllGatherOp::create(
-          b, loc, shard, full, FlatSymbolRefAttr::get(b.getContext(), "dp"),
-          b.getDenseI64ArrayAttr(counts), b.getDenseI64ArrayAttr(pieceOffsets));
+      auto gather = createAllGather(b, loc, shard, full, counts, pieceOffsets);
       gather->setAttr("plan.flat_range",
                       b.getDenseI64ArrayAttr({range.begin, range.end}));
       for (Operation *user : cluster)
         user->replaceUsesOfWith(param, full);
     }
     param.erase();
-  }
-  prefetch(step);
-}
-
-void ZeroPartitionParamsPass::prefetch(func::FuncOp step) {
-  if (prefetchElements <= 0)
-    return;
-  // The gathers in step order. Each one (from the second on) that fits in
-  // the prefetch budget is issued right after the previous gather, so it
-  // runs while the previous cluster computes; a plan.wait before its
-  // cluster's first use (where it stood) blocks until it is done.
-  SmallVector<plan::AllGatherOp> gathers;
-  step.walk([&](plan::AllGatherOp g) {
-    if (g->hasAttr("plan.flat_range"))
-      gathers.push_back(g);
-  });
-  OpBuilder b(step.getContext());
-  for (size_t i = 1; i < gathers.size(); ++i) {
-    plan::AllGatherOp g = gathers[i];
-    auto type = cast<MemRefType>(g.getOutput().getType());
-    if (type.getNumElements() > prefetchElements)
-      continue;
-    Operation *alloc = g.getOutput().getDefiningOp();
-    Operation *use = g->getNextNode();
-    b.setInsertionPoint(use);
-    plan::WaitOp::create(b, g.getLoc(), g.getOutput());
-    alloc->moveAfter(gathers[i - 1]);
-    g->moveAfter(alloc);
-    g->setAttr("plan.async", b.getUnitAttr());
   }
 }
 

@@ -11,6 +11,7 @@
 #include "compiler/partition/ZeroPartition.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
+#include "passes/ShardCollectives.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_ZEROREDUCEGRADIENTS
@@ -72,7 +73,7 @@ void ZeroReduceGradientsPass::runOnOperation() {
     total += n;
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
-  ensureDataParallelGroup(module, dpSize);
+  ensureDataParallelGrid(module, dpSize);
   OpBuilder b(module.getContext());
   llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
   Type element = grads.front().getType().getElementType();
@@ -120,10 +121,8 @@ void ZeroReduceGradientsPass::runOnOperation() {
         b, loc, MemRefType::get({bucket.size()}, element), buffer, zero,
         ValueRange{});
     partition::FlatRange range{bucket.begin, bucket.end};
-    plan::ReduceScatterOp::create(
-        b, loc, flat, flat, FlatSymbolRefAttr::get(b.getContext(), "dp"),
-        b.getStringAttr("sum"),
-        b.getDenseI64ArrayAttr(partition::countsIn(range, partitions)));
+    createReduceScatterInPlace(b, loc, flat,
+                               partition::countsIn(range, partitions));
     first = last;
   }
 }

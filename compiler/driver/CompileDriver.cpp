@@ -289,8 +289,16 @@ Error buildPlan(mlir::ModuleOp module, bool training,
     options.dpSize = dpSize;
     options.persistenceThreshold =
         config.zero.stage3ParamPersistenceThreshold.value;
-    options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
     pm.addPass(passes::createZeroPartitionParams(options));
+  }
+  // The partitioning stage's shard collectives become plan collectives;
+  // then ZeRO-3's gathers may be issued ahead.
+  if (training && config.zero.stage >= 2)
+    pm.addPass(passes::createConvertShardToPlan());
+  if (training && config.zero.stage == 3) {
+    passes::ZeroPrefetchParamsOptions options;
+    options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
+    pm.addPass(passes::createZeroPrefetchParams(options));
   }
   pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
   return runStage(pm, module, "planning");

@@ -1,8 +1,8 @@
 //===- ds-opt.cpp - run any ds-compile stage on MLIR ----------------------===//
 //
 // The opt driver of ds-compile: registers the project's dialects and passes,
-// plus the upstream dialects the pipeline uses (func, arith, tensor, shard),
-// so each stage can be run alone in lit tests.
+// plus the upstream dialects the pipeline uses (func, arith, tensor, shard,
+// bufferization), so each stage can be run alone in lit tests.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +11,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
@@ -24,7 +25,8 @@ int main(int argc, char **argv) {
   registry.insert<dsc::graph::GraphDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
                   mlir::shard::ShardDialect, dsc::plan::PlanDialect,
-                  mlir::memref::MemRefDialect>();
+                  mlir::memref::MemRefDialect,
+                  mlir::bufferization::BufferizationDialect>();
   dsc::passes::registerDscPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,0 +1,312 @@
+//===- ConvertShardToPlanPass.cpp - shard collectives to plan collectives -===//
+//
+// The partitioning stage speaks upstream `shard` on tensors bridged to the
+// step's buffers (ShardCollectives.h gives the forms); the runtime executes
+// plan collectives on buffers. This pass reads, for each shard collective,
+// the buffers it reads and writes and every rank's piece (the sharding's
+// offsets and the per-rank start tables), emits the plan collective in place
+// of the write-back, and removes the bridge.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+namespace dsc::passes {
+#define GEN_PASS_DEF_CONVERTSHARDTOPLAN
+#include "passes/Passes.h.inc"
+} // namespace dsc::passes
+
+using namespace mlir;
+
+namespace dsc::passes {
+namespace {
+
+class ConvertShardToPlanPass
+    : public impl::ConvertShardToPlanBase<ConvertShardToPlanPass> {
+public:
+  using ConvertShardToPlanBase::ConvertShardToPlanBase;
+  void runOnOperation() override;
+};
+
+/// Reports that `op` is not in a form this pass lowers.
+InFlightDiagnostic unlowerable(Operation *op, const Twine &why) {
+  return op->emitOpError("cannot be lowered to a plan collective: ") << why;
+}
+
+/// The buffer `value` was read from: through casts and sharding annotations
+/// back to `bufferization.to_tensor`; null if it was not read from one.
+Value sourceBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto cast = dyn_cast<tensor::CastOp>(def))
+      value = cast.getSource();
+    else if (auto annotation = dyn_cast<shard::ShardOp>(def))
+      value = annotation.getSrc();
+    else if (auto read = dyn_cast<bufferization::ToTensorOp>(def))
+      return read.getBuffer();
+    else
+      return {};
+  }
+  return {};
+}
+
+/// The one user of `value` of type T, skipping `tensor.dim`s (which only
+/// ask for a piece's size); null if there is none or several.
+template <typename T> T soleUser(Value value) {
+  T found;
+  for (Operation *user : value.getUsers()) {
+    if (isa<tensor::DimOp>(user))
+      continue;
+    auto typed = dyn_cast<T>(user);
+    if (!typed || found)
+      return {};
+    found = typed;
+  }
+  return found;
+}
+
+/// Where a value is written back: through casts and reshapes to the
+/// `bufferization.materialize_in_destination` into a buffer.
+bufferization::MaterializeInDestinationOp writeBack(Value value) {
+  while (true) {
+    Operation *user = value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+    if (!user)
+      return {};
+    if (auto write = dyn_cast<bufferization::MaterializeInDestinationOp>(user))
+      return isa<MemRefType>(write.getDest().getType()) ? write : nullptr;
+    if (isa<tensor::CastOp, tensor::ReshapeOp>(user) &&
+        user->getOperand(0) == value)
+      value = user->getResult(0);
+    else
+      return {};
+  }
+}
+
+/// The pieces' element counts of the 1-D sharding annotating a collective
+/// over a grid of `ranks`.
+FailureOr<SmallVector<int64_t>>
+pieceCounts(Operation *collective, shard::ShardOp annotation, int64_t ranks) {
+  auto sharding = annotation.getSharding().getDefiningOp<shard::ShardingOp>();
+  if (!sharding || !sharding.getDynamicShardedDimsOffsets().empty())
+    return unlowerable(collective, "its pieces' sharding is not static");
+  ArrayRef<int64_t> offsets = sharding.getStaticShardedDimsOffsets();
+  if (static_cast<int64_t>(offsets.size()) != ranks + 1)
+    return unlowerable(collective, "its sharding has ")
+           << offsets.size() << " offsets, a grid of " << ranks
+           << " ranks needs " << ranks + 1;
+  SmallVector<int64_t> counts;
+  for (int64_t r = 0; r < ranks; ++r)
+    counts.push_back(offsets[r + 1] - offsets[r]);
+  return counts;
+}
+
+/// The table of a per-rank index `tensor.extract %table[%rank]`, %table a
+/// constant and %rank `shard.process_linear_index`.
+FailureOr<SmallVector<int64_t>>
+perRankTable(Operation *collective, OpFoldResult value, int64_t ranks) {
+  auto extract = dyn_cast_if_present<tensor::ExtractOp>(
+      dyn_cast_if_present<Value>(value) ? cast<Value>(value).getDefiningOp()
+                                        : nullptr);
+  DenseIntElementsAttr table;
+  if (!extract || extract.getIndices().size() != 1 ||
+      !extract.getIndices()[0].getDefiningOp<shard::ProcessLinearIndexOp>() ||
+      !matchPattern(extract.getTensor(), m_Constant(&table)) ||
+      table.getNumElements() != ranks)
+    return unlowerable(collective,
+                       "a piece's start or size is not a per-rank table");
+  return llvm::to_vector(
+      llvm::map_range(table.getValues<APInt>(),
+                      [](const APInt &v) { return v.getSExtValue(); }));
+}
+
+FailureOr<StringRef> reductionName(shard::ReduceScatterOp op) {
+  switch (op.getReduction()) {
+  case shard::ReductionKind::Sum:
+    return StringRef("sum");
+  case shard::ReductionKind::Max:
+    return StringRef("max");
+  case shard::ReductionKind::Min:
+    return StringRef("min");
+  case shard::ReductionKind::Average:
+    return StringRef("avg");
+  default:
+    return unlowerable(op, "the plan reduces by sum, max, min or average only");
+  }
+}
+
+/// The grid's size, checked to be a 1-D grid of known size on one axis.
+FailureOr<int64_t> gridRanks(Operation *op, FlatSymbolRefAttr name,
+                             ArrayRef<int16_t> axes) {
+  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, name);
+  if (!grid || grid.getShape().size() != 1 ||
+      ShapedType::isDynamic(grid.getShape()[0]) ||
+      (axes.size() != 1 || axes[0] != 0))
+    return unlowerable(op, "the plan's groups are 1-D grids of known size");
+  return grid.getShape()[0];
+}
+
+/// Carries the shard op's own attributes (plan.flat_range ...) over.
+void keepAttributes(Operation *from, Operation *to) {
+  for (NamedAttribute attr : from->getDiscardableAttrs())
+    to->setAttr(attr.getName(), attr.getValue());
+}
+
+LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
+  FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
+  FailureOr<StringRef> reduction = reductionName(op);
+  if (failed(ranks) || failed(reduction))
+    return failure();
+  Value input = sourceBuffer(op.getInput());
+  if (!input || op.getScatterAxis() != 0)
+    return unlowerable(op, "its input is not a 1-D buffer scattered on dim 0");
+  auto annotation = soleUser<shard::ShardOp>(op.getResult());
+  if (!annotation || annotation.getAnnotateForUsers())
+    return unlowerable(op, "its result has no sharding giving the pieces");
+  FailureOr<SmallVector<int64_t>> counts = pieceCounts(op, annotation, *ranks);
+  if (failed(counts))
+    return failure();
+  // In place: each rank's piece goes back at its start in the input buffer.
+  auto insert = soleUser<tensor::InsertSliceOp>(annotation.getResult());
+  if (!insert || sourceBuffer(insert.getDest()) != input)
+    return unlowerable(op, "its pieces are not written back into its input");
+  FailureOr<SmallVector<int64_t>> starts =
+      perRankTable(op, insert.getMixedOffsets()[0], *ranks);
+  if (failed(starts))
+    return failure();
+  int64_t start = 0;
+  for (int64_t r = 0; r < *ranks; ++r) {
+    if ((*starts)[r] != start)
+      return unlowerable(op, "rank ")
+             << r << "'s piece is written at " << (*starts)[r]
+             << ", its sharding puts it at " << start;
+    start += (*counts)[r];
+  }
+  bufferization::MaterializeInDestinationOp write =
+      writeBack(insert.getResult());
+  if (!write || write.getDest() != input)
+    return unlowerable(op, "its result is not written back into its input");
+  OpBuilder b(write);
+  auto lowered = plan::ReduceScatterOp::create(
+      b, op.getLoc(), input, input, op.getGridAttr(),
+      b.getStringAttr(*reduction), b.getDenseI64ArrayAttr(*counts));
+  keepAttributes(op, lowered);
+  write.erase();
+  return success();
+}
+
+LogicalResult lowerAllGather(shard::AllGatherOp op) {
+  FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
+  if (failed(ranks))
+    return failure();
+  auto annotation = op.getInput().getDefiningOp<shard::ShardOp>();
+  if (!annotation || !annotation.getAnnotateForUsers())
+    return unlowerable(op, "its input has no sharding giving the pieces");
+  FailureOr<SmallVector<int64_t>> counts = pieceCounts(op, annotation, *ranks);
+  if (failed(counts))
+    return failure();
+  auto slice = annotation.getSrc().getDefiningOp<tensor::ExtractSliceOp>();
+  Value input = slice ? sourceBuffer(slice.getSource()) : Value();
+  if (!input || op.getGatherAxis() != 0 || slice.getMixedOffsets().size() != 1)
+    return unlowerable(op, "its piece is not a slice of a 1-D buffer");
+  FailureOr<SmallVector<int64_t>> starts =
+      perRankTable(op, slice.getMixedOffsets()[0], *ranks);
+  FailureOr<SmallVector<int64_t>> sizes =
+      perRankTable(op, slice.getMixedSizes()[0], *ranks);
+  if (failed(starts) || failed(sizes))
+    return failure();
+  if (*sizes != *counts)
+    return unlowerable(op, "its slices' sizes differ from its sharding's");
+  bufferization::MaterializeInDestinationOp write = writeBack(op.getResult());
+  if (!write)
+    return unlowerable(op, "its result is not written into a buffer");
+  OpBuilder b(write);
+  auto lowered = plan::AllGatherOp::create(
+      b, op.getLoc(), input, write.getDest(), op.getGridAttr(),
+      b.getDenseI64ArrayAttr(*counts), b.getDenseI64ArrayAttr(*starts));
+  keepAttributes(op, lowered);
+  write.erase();
+  return success();
+}
+
+/// The ops that carry shard collectives over buffers (and the constants
+/// they read, which go once unused).
+bool isBridge(Operation *op) {
+  return isa<shard::ShardDialect, tensor::TensorDialect,
+             bufferization::BufferizationDialect>(op->getDialect()) ||
+         isa<arith::ConstantOp>(op);
+}
+
+void ConvertShardToPlanPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  SmallVector<Operation *> collectives;
+  WalkResult walked = module.walk([&](Operation *op) {
+    if (isa<shard::ReduceScatterOp, shard::AllGatherOp>(op)) {
+      collectives.push_back(op);
+      return WalkResult::advance();
+    }
+    if (isa<shard::GridOp, shard::ShardingOp, shard::ShardOp,
+            shard::ProcessLinearIndexOp>(op) ||
+        !isa<shard::ShardDialect>(op->getDialect()))
+      return WalkResult::advance();
+    op->emitOpError("has no plan collective to lower to");
+    return WalkResult::interrupt();
+  });
+  if (walked.wasInterrupted())
+    return signalPassFailure();
+
+  for (Operation *op : collectives) {
+    LogicalResult lowered =
+        isa<shard::ReduceScatterOp>(op)
+            ? lowerReduceScatter(cast<shard::ReduceScatterOp>(op))
+            : lowerAllGather(cast<shard::AllGatherOp>(op));
+    if (failed(lowered))
+      return signalPassFailure();
+  }
+
+  // The bridge is dead now; anything of it still used was not lowered.
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (Block &block : func.getBody()) {
+      bool erased = true;
+      while (erased) {
+        erased = false;
+        for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+          if (isBridge(&op) && op.use_empty()) {
+            op.erase();
+            erased = true;
+          }
+      }
+      for (Operation &op : block)
+        if (isBridge(&op) && !isa<arith::ConstantOp>(op)) {
+          op.emitOpError("is still used after the shard collectives were "
+                         "lowered to the plan");
+          return signalPassFailure();
+        }
+    }
+  }
+
+  // Each grid becomes the plan group of its ranks.
+  for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>())) {
+    if (grid.getShape().size() != 1 ||
+        ShapedType::isDynamic(grid.getShape()[0])) {
+      grid.emitOpError("has no plan group: only 1-D grids of known size do");
+      return signalPassFailure();
+    }
+    OpBuilder b(grid);
+    SmallVector<int64_t> ranks;
+    for (int64_t r = 0; r < grid.getShape()[0]; ++r)
+      ranks.push_back(r);
+    plan::GroupOp::create(b, grid.getLoc(), grid.getSymName(),
+                          b.getDenseI64ArrayAttr(ranks));
+    grid.erase();
+  }
+}
+
+} // namespace
+} // namespace dsc::passes
