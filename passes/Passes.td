@@ -119,6 +119,12 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
     the cluster. Smaller params stay whole on every rank (DeepSpeed's
     persistence threshold), refreshed by the runtime after each optimizer
     step.
+
+    A param stays gathered from one cluster to its next (one gather serves
+    both) when fewer than `max-reuse-distance` elements of other params are
+    gathered in between (stage3_max_reuse_distance), closest reuses first,
+    as long as the gathered elements alive at any kernel stay within
+    `max-live-parameters` (stage3_max_live_parameters).
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -126,7 +132,14 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
            "100000",
            "stage3_param_persistence_threshold: smaller params stay whole">,
     Option<"clusterGap", "cluster-gap", "int64_t", "4",
-           "uses of a param at most this many kernels apart share one gather">
+           "uses of a param at most this many kernels apart share one gather">,
+    Option<"maxReuseDistance", "max-reuse-distance", "int64_t", "1000000000",
+           "stage3_max_reuse_distance: keep a param gathered if fewer "
+           "elements are gathered before its next use (0: never)">,
+    Option<"maxLiveParameters", "max-live-parameters", "int64_t",
+           "1000000000",
+           "stage3_max_live_parameters: most gathered elements alive at once "
+           "when keeping params gathered">
   ];
   let dependentDialects = ["::dsc::plan::PlanDialect",
                            "::mlir::memref::MemRefDialect",

@@ -35,8 +35,10 @@ void ZeroPartitionParamsPass::runOnOperation() {
   func::FuncOp step = lookupPlannedStep(module);
   if (!step)
     return signalPassFailure();
-  if (dpSize < 1 || clusterGap < 0) {
-    module.emitError("dp-size must be >= 1 and cluster-gap >= 0");
+  if (dpSize < 1 || clusterGap < 0 || maxReuseDistance < 0 ||
+      maxLiveParameters < 0) {
+    module.emitError("dp-size must be >= 1; cluster-gap, max-reuse-distance "
+                     "and max-live-parameters >= 0");
     return signalPassFailure();
   }
   Block &body = step.getBody().front();
@@ -78,44 +80,59 @@ void ZeroPartitionParamsPass::runOnOperation() {
   int64_t kernels = 0;
   for (Operation &op : body)
     pos[&op] = isa<plan::KernelOp>(op) ? ++kernels : kernels;
+  // Each gathered param's uses in order, cut where they are far apart.
+  std::vector<partition::UseCluster> clusters;
+  SmallVector<SmallVector<Operation *>> clusterUsers;
   for (auto [i, param] : llvm::enumerate(params)) {
     int64_t numel = param.getType().getNumElements();
     if (numel < persistenceThreshold)
       continue;
-    partition::FlatRange range{offsets[i], offsets[i] + numel};
-    std::vector<int64_t> counts = partition::countsIn(range, partitions);
-    SmallVector<int64_t> pieceOffsets;
-    for (size_t r = 0; r < partitions.size(); ++r)
-      pieceOffsets.push_back(counts[r] == 0
-                                 ? 0
-                                 : std::max(range.begin, partitions[r].begin) -
-                                       partitions[r].begin);
-    // The param's uses in order, cut where they are far apart.
     SmallVector<Operation *> users;
     for (Operation *user : param->getUsers())
       users.push_back(user);
     llvm::sort(users,
                [&](Operation *a, Operation *c) { return pos[a] < pos[c]; });
     users.erase(std::unique(users.begin(), users.end()), users.end());
-    SmallVector<SmallVector<Operation *>> clusters;
     for (Operation *user : users) {
-      if (clusters.empty() ||
-          pos[user] - pos[clusters.back().back()] > clusterGap)
-        clusters.emplace_back();
-      clusters.back().push_back(user);
+      if (clusters.empty() || clusters.back().param != int64_t(i) ||
+          pos[user] - clusters.back().last > clusterGap) {
+        clusters.push_back({int64_t(i), numel, pos[user], pos[user]});
+        clusterUsers.emplace_back();
+      }
+      clusters.back().last = pos[user];
+      clusterUsers.back().push_back(user);
     }
-    for (ArrayRef<Operation *> cluster : clusters) {
-      b.setInsertionPoint(cluster.front());
+  }
+  std::vector<bool> keep = partition::keepGatheredBetween(
+      clusters, maxReuseDistance, maxLiveParameters);
+
+  // One gather before each cluster that does not keep the previous one's.
+  Value full;
+  for (auto [c, cluster] : llvm::enumerate(clusters)) {
+    memref::AllocOp param = params[cluster.param];
+    if (!keep[c]) {
+      partition::FlatRange range{offsets[cluster.param],
+                                 offsets[cluster.param] + cluster.numel};
+      std::vector<int64_t> counts = partition::countsIn(range, partitions);
+      SmallVector<int64_t> pieceOffsets;
+      for (size_t r = 0; r < partitions.size(); ++r)
+        pieceOffsets.push_back(
+            counts[r] == 0 ? 0
+                           : std::max(range.begin, partitions[r].begin) -
+                                 partitions[r].begin);
+      b.setInsertionPoint(clusterUsers[c].front());
       Location loc = param.getLoc();
-      auto full = memref::AllocOp::create(b, loc, param.getType());
+      full = memref::AllocOp::create(b, loc, param.getType());
       auto gather = createAllGather(b, loc, shard, full, counts, pieceOffsets);
       gather->setAttr("plan.flat_range",
                       b.getDenseI64ArrayAttr({range.begin, range.end}));
-      for (Operation *user : cluster)
-        user->replaceUsesOfWith(param, full);
     }
-    param.erase();
+    for (Operation *user : clusterUsers[c])
+      user->replaceUsesOfWith(param, full);
   }
+  for (memref::AllocOp param : params)
+    if (param.getType().getNumElements() >= persistenceThreshold)
+      param.erase();
 }
 
 } // namespace

@@ -289,6 +289,8 @@ Error buildPlan(mlir::ModuleOp module, bool training,
     options.dpSize = dpSize;
     options.persistenceThreshold =
         config.zero.stage3ParamPersistenceThreshold.value;
+    options.maxReuseDistance = config.zero.stage3MaxReuseDistance;
+    options.maxLiveParameters = config.zero.stage3MaxLiveParameters;
     pm.addPass(passes::createZeroPartitionParams(options));
   }
   // The partitioning stage's shard collectives become plan collectives;

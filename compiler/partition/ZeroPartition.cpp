@@ -273,4 +273,62 @@ void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan) {
   }
 }
 
+std::vector<bool> keepGatheredBetween(const std::vector<UseCluster> &clusters,
+                                      int64_t maxReuseDistance,
+                                      int64_t maxLiveElements) {
+  std::vector<bool> keep(clusters.size(), false);
+  int64_t end = 0;
+  for (const UseCluster &c : clusters)
+    end = std::max(end, c.last + 1);
+  // The gathered elements alive at each position, one gather per cluster.
+  std::vector<int64_t> live(end + 1, 0);
+  for (const UseCluster &c : clusters)
+    for (int64_t k = c.first; k <= c.last; ++k)
+      live[k] += c.numel;
+
+  // Each pair of consecutive clusters of a param, with the elements of
+  // other params gathered between them.
+  struct Reuse {
+    size_t next;
+    int64_t distance;
+  };
+  std::vector<Reuse> reuses;
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    const UseCluster &c = clusters[i];
+    for (size_t j = i + 1; j < clusters.size(); ++j) {
+      if (clusters[j].param != c.param)
+        continue;
+      int64_t distance = 0;
+      for (const UseCluster &other : clusters)
+        if (other.param != c.param && other.first > c.last &&
+            other.first < clusters[j].first)
+          distance += other.numel;
+      reuses.push_back({j, distance});
+      break;
+    }
+  }
+  std::stable_sort(
+      reuses.begin(), reuses.end(),
+      [](const Reuse &a, const Reuse &b) { return a.distance < b.distance; });
+  for (const Reuse &r : reuses) {
+    if (r.distance >= maxReuseDistance)
+      break;
+    const UseCluster &c = clusters[r.next];
+    // The param's previous cluster ends where its last use was.
+    int64_t from = 0;
+    for (const UseCluster &p : clusters)
+      if (p.param == c.param && p.last < c.first)
+        from = std::max(from, p.last + 1);
+    int64_t peak = 0;
+    for (int64_t k = from; k < c.first; ++k)
+      peak = std::max(peak, live[k]);
+    if (peak + c.numel > maxLiveElements)
+      continue;
+    for (int64_t k = from; k < c.first; ++k)
+      live[k] += c.numel;
+    keep[r.next] = true;
+  }
+  return keep;
+}
+
 } // namespace dsc::partition

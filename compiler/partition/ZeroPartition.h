@@ -202,6 +202,27 @@ std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
 std::vector<FlatRange> wholeParamBuckets(const std::vector<FlatRange> &params,
                                          int64_t bucketElements);
 
+/// The uses of a ZeRO-3 param that one gather serves: kernels at positions
+/// [first, last] of the step.
+struct UseCluster {
+  int64_t param = 0;
+  int64_t numel = 0;
+  int64_t first = 0;
+  int64_t last = 0;
+};
+
+/// stage3_max_reuse_distance and stage3_max_live_parameters decided at
+/// compile time: a param stays gathered from one cluster of its uses to the
+/// next (one gather serves both) when fewer than `maxReuseDistance` elements
+/// of other params are gathered in between (with one gather per cluster),
+/// as long as the gathered elements alive at any kernel stay within
+/// `maxLiveElements`; the closest reuses are kept first. `clusters` lists
+/// each param's clusters in step order. Returns, per cluster, whether it
+/// shares the gather of its param's previous cluster.
+std::vector<bool> keepGatheredBetween(const std::vector<UseCluster> &clusters,
+                                      int64_t maxReuseDistance,
+                                      int64_t maxLiveElements);
+
 /// Lays out the flat space and the collectives. Errors: a stage outside
 /// 0-3, bucket sizes < 1, dpSize < 1, a stage-2/3 step whose in-step
 /// buckets do not cover the params once.

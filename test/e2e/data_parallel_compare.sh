@@ -15,7 +15,9 @@
 # needs its batch size). With DP_GAS=G in the environment every rank
 # accumulates G micro-batches (the one-rank run then accumulates RANKS * G);
 # DP_PERSIST=T sets stage3_param_persistence_threshold (default 0: stage 3
-# keeps no param whole).
+# keeps no param whole); DP_REUSE=D sets stage3_max_reuse_distance (default
+# DeepSpeed's 1e9: each param stays gathered between its uses; 0 gathers it
+# again for each cluster of uses, forward and backward).
 # PORT is the first MASTER_PORT used (one per run). With PREFIX, the data
 # files are DATA_DIR/<PREFIX><input>.npy. The inputs are copied under their
 # input names, their samples repeated until they hold the global batch of
@@ -27,6 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 gas=${DP_GAS:-1}
 persist=${DP_PERSIST:-0}
+reuse=${DP_REUSE:-1000000000}
 most=$(echo $ranks | tr ' ' '\n' | sort -n | tail -1)
 "$here/prepare_data.sh" "$data" "$work/data" $((most * mbs * gas)) "$prefix"
 data=$work/data
@@ -38,7 +41,8 @@ config() { # GAS STAGE FILE
  "gradient_clipping": 1.0,
  "zero_optimization": {"stage": $2, "reduce_bucket_size": 30000,
                        "allgather_bucket_size": 50000,
-                       "stage3_param_persistence_threshold": $persist},
+                       "stage3_param_persistence_threshold": $persist,
+                       "stage3_max_reuse_distance": $reuse},
  "steps_per_print": 1000}
 JSON
 }

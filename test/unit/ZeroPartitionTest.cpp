@@ -210,3 +210,25 @@ TEST(ZeroPartition, WholeParamsRefreshInBuckets) {
   EXPECT_EQ(b[1].end, 6);
   EXPECT_EQ(b[2].begin, 8);
 }
+
+// stage3_max_reuse_distance / stage3_max_live_parameters: params 0 (8
+// elements, clusters at kernels 1 and 6) and 1 (4 elements, at 2-3 and 5).
+TEST(ZeroPartition, ReuseKeepsParamsGatheredWithinDistanceAndLiveLimit) {
+  std::vector<UseCluster> clusters = {
+      {0, 8, 1, 1}, {0, 8, 6, 6}, {1, 4, 2, 3}, {1, 4, 5, 5}};
+  // Param 1's reuse has nothing between (distance 0), param 0's has both of
+  // param 1's gathers (8).
+  EXPECT_EQ(keepGatheredBetween(clusters, 1, 1000),
+            (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(keepGatheredBetween(clusters, 9, 1000),
+            (std::vector<bool>{false, true, false, true}));
+  // A distance of 0 keeps nothing.
+  EXPECT_EQ(keepGatheredBetween(clusters, 0, 1000),
+            (std::vector<bool>(4, false)));
+  // 12 live elements at most: param 0 kept from kernel 2 to 5 while param 1
+  // is gathered would need 8 + 4; param 1 (closer) is kept, param 0 not.
+  EXPECT_EQ(keepGatheredBetween(clusters, 9, 11),
+            (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(keepGatheredBetween(clusters, 9, 12),
+            (std::vector<bool>{false, true, false, true}));
+}

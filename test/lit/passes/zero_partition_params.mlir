@@ -1,7 +1,7 @@
-// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1" -verify-diagnostics | FileCheck %s
-// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1" | ds-opt -convert-shard-to-plan | FileCheck %s --check-prefix=PLAN
-// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1" | ds-opt -pass-pipeline='builtin.module(convert-shard-to-plan,func.func(plan-memory))' | FileCheck %s --check-prefix=PLANNED
-// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=2 cluster-gap=1" | ds-opt -convert-shard-to-plan | FileCheck %s --check-prefix=SHAPED
+// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1 max-reuse-distance=0" -verify-diagnostics | FileCheck %s
+// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1 max-reuse-distance=0" | ds-opt -convert-shard-to-plan | FileCheck %s --check-prefix=PLAN
+// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=4 cluster-gap=1 max-reuse-distance=0" | ds-opt -pass-pipeline='builtin.module(convert-shard-to-plan,func.func(plan-memory))' | FileCheck %s --check-prefix=PLANNED
+// RUN: ds-opt %s -zero-partition-params="dp-size=2 persistence-threshold=2 cluster-gap=1 max-reuse-distance=0" | ds-opt -convert-shard-to-plan | FileCheck %s --check-prefix=SHAPED
 // passes/ZeroPartitionParamsPass.cpp: ZeRO-3 keeps each rank's partition of
 // the flat parameter space [w (8 elements), b (2)] = [0, 10): rank 0 [0, 5),
 // rank 1 [5, 10), in one buffer of 5 elements. w is gathered before each
