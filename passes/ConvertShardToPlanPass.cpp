@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_CONVERTSHARDTOPLAN
@@ -126,8 +127,8 @@ perRankTable(Operation *collective, OpFoldResult value, int64_t ranks) {
                       [](const APInt &v) { return v.getSExtValue(); }));
 }
 
-FailureOr<StringRef> reductionName(shard::ReduceScatterOp op) {
-  switch (op.getReduction()) {
+FailureOr<StringRef> reductionName(Operation *op, shard::ReductionKind kind) {
+  switch (kind) {
   case shard::ReductionKind::Sum:
     return StringRef("sum");
   case shard::ReductionKind::Max:
@@ -160,7 +161,7 @@ void keepAttributes(Operation *from, Operation *to) {
 
 LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
-  FailureOr<StringRef> reduction = reductionName(op);
+  FailureOr<StringRef> reduction = reductionName(op, op.getReduction());
   if (failed(ranks) || failed(reduction))
     return failure();
   Value input = sourceBuffer(op.getInput());
@@ -198,6 +199,30 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
       b.getStringAttr(*reduction), b.getDenseI64ArrayAttr(*counts));
   keepAttributes(op, lowered);
   write.erase();
+  return success();
+}
+
+LogicalResult lowerAllReduce(shard::AllReduceOp op) {
+  FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
+  if (failed(ranks))
+    return failure();
+  FailureOr<StringRef> reduction = reductionName(op, op.getReduction());
+  if (failed(reduction))
+    return failure();
+  // In place: the result is copied back into the buffer reduced.
+  Value input = op.getInput();
+  auto copy = op.getResult().hasOneUse()
+                  ? dyn_cast<memref::CopyOp>(*op.getResult().getUsers().begin())
+                  : nullptr;
+  if (!isa<MemRefType>(input.getType()) || !copy ||
+      copy.getSource() != op.getResult() || copy.getTarget() != input)
+    return unlowerable(op, "its result is not copied back into its buffer");
+  OpBuilder b(copy);
+  auto lowered = plan::AllReduceOp::create(
+      b, op.getLoc(), input, op.getGridAttr(), b.getStringAttr(*reduction));
+  keepAttributes(op, lowered);
+  copy.erase();
+  op.erase();
   return success();
 }
 
@@ -247,7 +272,8 @@ void ConvertShardToPlanPass::runOnOperation() {
   ModuleOp module = getOperation();
   SmallVector<Operation *> collectives;
   WalkResult walked = module.walk([&](Operation *op) {
-    if (isa<shard::ReduceScatterOp, shard::AllGatherOp>(op)) {
+    if (isa<shard::AllReduceOp, shard::ReduceScatterOp, shard::AllGatherOp>(
+            op)) {
       collectives.push_back(op);
       return WalkResult::advance();
     }
@@ -263,9 +289,11 @@ void ConvertShardToPlanPass::runOnOperation() {
 
   for (Operation *op : collectives) {
     LogicalResult lowered =
-        isa<shard::ReduceScatterOp>(op)
-            ? lowerReduceScatter(cast<shard::ReduceScatterOp>(op))
-            : lowerAllGather(cast<shard::AllGatherOp>(op));
+        TypeSwitch<Operation *, LogicalResult>(op)
+            .Case([](shard::AllReduceOp o) { return lowerAllReduce(o); })
+            .Case(
+                [](shard::ReduceScatterOp o) { return lowerReduceScatter(o); })
+            .Case([](shard::AllGatherOp o) { return lowerAllGather(o); });
     if (failed(lowered))
       return signalPassFailure();
   }

@@ -52,7 +52,9 @@ def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
     for the whole step and come first. Offsets are 64-byte aligned and
     chosen greedily, largest buffer first. The function records the arena
     size (the rank's exact peak) as `plan.arena_size` and the persistent part
-    as `plan.persistent_bytes`; each view carries `plan.offset`.
+    as `plan.persistent_bytes`; each view carries `plan.offset`. The
+    boundary exchange (`plan.boundary`) works on the runtime's flat spaces
+    and is left alone.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
@@ -148,10 +150,44 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::arith::ArithDialect"];
 }
+def ZeroBoundaryExchange : Pass<"zero-boundary-exchange", "mlir::ModuleOp"> {
+  let summary = "ZeRO: what the ranks exchange outside the step";
+  let description = [{
+    On the planned step (after zero-partition-params, before
+    convert-shard-to-plan), with several ranks: adds
+    `@boundary(gradients, parameters, grad_norm_squared, loss)`, the flat
+    gradient and parameter spaces and two float64 scalars (arguments
+    tagged `plan.flat`), holding in order the collectives the runtime runs
+    around the optimizer update (compiler/partition's boundaryExchange):
+    the gradient buckets of `reduce-bucket-elements` (stage 0 all-reduce,
+    stage 1 reduce-scatter), the all-reduce of the squared norm and of the
+    loss, then the params in all-gather buckets (stages 1 and 2) or the
+    params stage 3 keeps whole. Each is a shard collective on a subview of
+    its space (passes/ShardCollectives.h) tagged `plan.phase`
+    (`boundary` or `after_optimizer`). The runtime owns those spaces, so
+    the function is a plan fact: plan.json lists its collectives, and
+    convert-plan-to-llvm drops it.
+  }];
+  let options = [
+    Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
+    Option<"stage", "stage", "int64_t", "0", "zero_optimization.stage">,
+    Option<"reduceBucketElements", "reduce-bucket-elements", "int64_t",
+           "500000000", "reduce_bucket_size">,
+    Option<"allgatherBucketElements", "allgather-bucket-elements", "int64_t",
+           "500000000", "allgather_bucket_size">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect"];
+}
 def ConvertShardToPlan : Pass<"convert-shard-to-plan", "mlir::ModuleOp"> {
   let summary = "lowers the partitioning stage's shard collectives to the plan";
   let description = [{
-    Each `shard.reduce_scatter` and `shard.all_gather` in the forms of
+    Each `shard.all_reduce`, `shard.reduce_scatter` and `shard.all_gather`
+    in the forms of
     passes/ShardCollectives.h (tensors read from buffers with
     `bufferization.to_tensor`, written back with
     `bufferization.materialize_in_destination`, uneven pieces given by a
@@ -195,7 +231,8 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     `plan.wait` on a collective's output becomes
     `dsrt_collective_wait(ctx, index)` of that collective. Views
     of views add their byte shifts. Constants become LLVM globals. Runs
-    after plan-memory.
+    after plan-memory. Groups and the boundary exchange (`@boundary`) are
+    plan facts for plan.json and are dropped.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

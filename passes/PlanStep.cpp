@@ -2,6 +2,8 @@
 
 #include "passes/PlanStep.h"
 
+#include "llvm/ADT/StringSet.h"
+
 using namespace mlir;
 
 namespace dsc::passes {
@@ -29,6 +31,34 @@ FailureOr<SmallVector<memref::AllocOp>> flatParams(Block &body) {
     params.push_back(alloc);
   }
   return params;
+}
+
+FailureOr<SmallVector<FlatParamInfo>> flatParamLayout(Block &body) {
+  FailureOr<SmallVector<memref::AllocOp>> params = flatParams(body);
+  if (failed(params))
+    return failure();
+  SmallVector<FlatParamInfo> layout;
+  for (auto alloc : body.getOps<memref::AllocOp>()) {
+    auto list = alloc->getAttrOfType<ArrayAttr>("plan.param_shard");
+    if (!list)
+      continue;
+    llvm::StringSet<> whole;
+    for (memref::AllocOp p : *params)
+      whole.insert(p->getAttrOfType<StringAttr>("plan.param").getValue());
+    for (Attribute a : list) {
+      auto d = cast<DictionaryAttr>(a);
+      StringRef name = cast<StringAttr>(d.get("name")).getValue();
+      auto type = cast<MemRefType>(cast<TypeAttr>(d.get("type")).getValue());
+      layout.push_back({name, type.getNumElements(), type.getElementType(),
+                        whole.contains(name)});
+    }
+    return layout;
+  }
+  for (memref::AllocOp p : *params)
+    layout.push_back({p->getAttrOfType<StringAttr>("plan.param").getValue(),
+                      p.getType().getNumElements(),
+                      p.getType().getElementType(), true});
+  return layout;
 }
 
 llvm::DenseMap<Operation *, int64_t> opPositions(Block &body) {

@@ -25,6 +25,24 @@ mlir::func::FuncOp lookupPlannedStep(mlir::ModuleOp module);
 mlir::FailureOr<llvm::SmallVector<mlir::memref::AllocOp>>
 flatParams(mlir::Block &body);
 
+/// The function of the exchange outside the step (zero-boundary-exchange).
+inline constexpr llvm::StringLiteral kBoundaryFunction = "boundary";
+
+/// A param of the flat parameter space.
+struct FlatParamInfo {
+  llvm::StringRef name;
+  int64_t numel = 0;
+  mlir::Type element;
+  /// The step holds it whole (a `plan.param` buffer), not only in the
+  /// stage-3 partition.
+  bool whole = true;
+};
+
+/// The params of `body` in flat order: the stage-3 partition's list
+/// (`plan.param_shard`) when there is one, else the `plan.param` buffers.
+mlir::FailureOr<llvm::SmallVector<FlatParamInfo>>
+flatParamLayout(mlir::Block &body);
+
 /// Each op of `body` by its position.
 llvm::DenseMap<mlir::Operation *, int64_t> opPositions(mlir::Block &body);
 

@@ -179,9 +179,13 @@ void ConvertPlanToLLVMPass::runOnOperation() {
   }
   LLVM::ReturnOp::create(b, loc, ValueRange{});
   step.erase();
-  // Groups are plan facts (plan.json); the object needs none.
+  // Groups and the boundary exchange are plan facts (plan.json); the object
+  // needs neither.
   for (auto group : llvm::make_early_inc_range(module.getOps<plan::GroupOp>()))
     group.erase();
+  for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (func->hasAttr("plan.boundary"))
+      func.erase();
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -70,6 +71,17 @@ void ensureDataParallelGrid(ModuleOp module, int64_t dpSize) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   shard::GridOp::create(b, module.getLoc(), kDataParallelGrid,
                         ArrayRef<int64_t>{dpSize});
+}
+
+shard::AllReduceOp createAllReduceInPlace(OpBuilder &b, Location loc,
+                                          Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto reduce = shard::AllReduceOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+      kDataParallelGrid, ArrayRef<int16_t>{0}, buffer,
+      shard::ReductionKind::Sum);
+  memref::CopyOp::create(b, loc, reduce.getResult(), buffer);
+  return reduce;
 }
 
 shard::ReduceScatterOp createReduceScatterInPlace(OpBuilder &b, Location loc,

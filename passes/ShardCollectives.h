@@ -13,6 +13,11 @@
 // a rank's piece starts inside a buffer is a per-rank table (an index
 // constant) read at `shard.process_linear_index`.
 //
+// In-place all-reduce (the shard op takes buffers):
+//
+//   %r = shard.all_reduce %buf on @dp grid_axes = [0] : memref<..> ->
+//   memref<..> memref.copy %r, %buf
+//
 // In-place reduce-scatter of a gradient bucket (each rank ends with the sums
 // of its piece, at the piece's place in the bucket):
 //
@@ -53,6 +58,13 @@ inline constexpr llvm::StringLiteral kDataParallelGrid = "dp";
 
 /// Creates `shard.grid @dp(shape = dpSize)` unless the module has it.
 void ensureDataParallelGrid(mlir::ModuleOp module, int64_t dpSize);
+
+/// At `b`'s insertion point: the in-place all-reduce (sum) of `buffer` over
+/// @dp: `shard.all_reduce` of the buffer, copied back into it. Returns the
+/// shard.all_reduce.
+mlir::shard::AllReduceOp createAllReduceInPlace(mlir::OpBuilder &b,
+                                                mlir::Location loc,
+                                                mlir::Value buffer);
 
 /// At `b`'s insertion point: the in-place reduce-scatter (sum) of the 1-D
 /// buffer `bucket` over @dp, rank r keeping the `counts[r]` elements after

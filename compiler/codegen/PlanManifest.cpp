@@ -190,6 +190,65 @@ ordered_json collectivesJson(const partition::ZeroPlan &z) {
   return out;
 }
 
+/// The collectives of @boundary (zero-boundary-exchange, lowered), in
+/// order: each names its phase (`plan.phase`) and works on a subview of one
+/// flat space (the argument's `plan.flat` payload) or on a whole scalar.
+llvm::Expected<std::vector<partition::ZeroInputs::Outside>>
+boundaryCollectives(func::FuncOp boundary) {
+  using namespace dsc::runtime;
+  std::vector<partition::ZeroInputs::Outside> out;
+  for (Operation &op : boundary.getBody().front()) {
+    std::optional<partition::CollectiveKind> kind;
+    Value buffer;
+    if (auto ar = dyn_cast<plan::AllReduceOp>(op)) {
+      kind = partition::CollectiveKind::AllReduce;
+      buffer = ar.getBuffer();
+    } else if (auto rs = dyn_cast<plan::ReduceScatterOp>(op)) {
+      kind = partition::CollectiveKind::ReduceScatter;
+      buffer = rs.getInput();
+    } else if (auto ag = dyn_cast<plan::AllGatherOp>(op)) {
+      kind = partition::CollectiveKind::AllGather;
+      buffer = ag.getOutput();
+    } else {
+      continue;
+    }
+    partition::ZeroInputs::Outside c;
+    c.kind = *kind;
+    auto phaseName = op.getAttrOfType<StringAttr>("plan.phase");
+    std::optional<CollectivePhase> phase =
+        phaseName ? collectiveFromName<CollectivePhase>(kCollectivePhaseNames,
+                                                        phaseName.getValue())
+                  : std::nullopt;
+    // The flat space it works on, and where.
+    int64_t begin = 0;
+    int64_t size = cast<MemRefType>(buffer.getType()).getNumElements();
+    if (auto sub = buffer.getDefiningOp<memref::SubViewOp>()) {
+      if (sub.getStaticOffsets().size() != 1 ||
+          ShapedType::isDynamic(sub.getStaticOffsets()[0]))
+        return makeError("a collective of @boundary works on a subview "
+                         "without a static offset");
+      begin = sub.getStaticOffsets()[0];
+      buffer = sub.getSource();
+    }
+    auto arg = dyn_cast<BlockArgument>(buffer);
+    auto payloadName = arg ? boundary.getArgAttrOfType<StringAttr>(
+                                 arg.getArgNumber(), "plan.flat")
+                           : nullptr;
+    std::optional<CollectivePayload> payload =
+        payloadName ? collectiveFromName<CollectivePayload>(
+                          kCollectivePayloadNames, payloadName.getValue())
+                    : std::nullopt;
+    if (!phase || !payload)
+      return makeError("a collective of @boundary does not name its phase "
+                       "(plan.phase) or its flat space (plan.flat)");
+    c.phase = *phase;
+    c.payload = *payload;
+    c.range = {begin, begin + size};
+    out.push_back(c);
+  }
+  return out;
+}
+
 } // namespace
 
 llvm::Expected<partition::ZeroInputs>
@@ -285,6 +344,13 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
                            {range[0], range[1]},
                            ag->hasAttr("plan.async")});
     }
+  }
+  if (auto boundary = planned.lookupSymbol<func::FuncOp>("boundary")) {
+    llvm::Expected<std::vector<partition::ZeroInputs::Outside>> outside =
+        boundaryCollectives(boundary);
+    if (!outside)
+      return outside.takeError();
+    in.boundary = std::move(*outside);
   }
   return in;
 }

@@ -293,9 +293,19 @@ Error buildPlan(mlir::ModuleOp module, bool training,
     options.maxLiveParameters = config.zero.stage3MaxLiveParameters;
     pm.addPass(passes::createZeroPartitionParams(options));
   }
+  // Several ranks exchange gradients, the norm, the loss and params outside
+  // the step too.
+  if (training && dpSize > 1) {
+    passes::ZeroBoundaryExchangeOptions options;
+    options.dpSize = dpSize;
+    options.stage = config.zero.stage;
+    options.reduceBucketElements = config.zero.reduceBucketSize.value;
+    options.allgatherBucketElements = config.zero.allgatherBucketSize;
+    pm.addPass(passes::createZeroBoundaryExchange(options));
+  }
   // The partitioning stage's shard collectives become plan collectives;
   // then ZeRO-3's gathers may be issued ahead.
-  if (training && config.zero.stage >= 2)
+  if (training && (config.zero.stage >= 2 || dpSize > 1))
     pm.addPass(passes::createConvertShardToPlan());
   if (training && config.zero.stage == 3) {
     passes::ZeroPrefetchParamsOptions options;

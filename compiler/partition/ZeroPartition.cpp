@@ -197,37 +197,24 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
         plan.collectives.back().async = c.async;
       }
   }
-  // One rank exchanges nothing else.
-  if (in.dpSize > 1) {
-    if (in.stage <= 1)
-      for (const FlatRange &b : reduceBuckets)
-        add(in.stage == 0 ? CollectiveKind::AllReduce
-                          : CollectiveKind::ReduceScatter,
-            CollectivePhase::Boundary, -1, CollectivePayload::Gradients, b);
-    add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
-        CollectivePayload::GradNormSquared, {0, 1});
-    add(CollectiveKind::AllReduce, CollectivePhase::Boundary, -1,
-        CollectivePayload::Loss, {0, 1});
-    if (in.stage == 1 || in.stage == 2)
-      for (const FlatRange &b : buckets(total, in.allgatherBucketElements))
-        add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
-            CollectivePayload::Parameters, b);
-    // Stage 3: the params kept whole, refreshed in buckets of adjacent
-    // params (a bucket of several goes through the staging buffer).
-    if (in.stage == 3)
-      for (const FlatRange &b :
-           wholeParamBuckets(in.persistentParams, in.allgatherBucketElements)) {
-        add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer, -1,
-            CollectivePayload::Parameters, b);
-        // A bucket of one param is gathered into it in place.
-        bool single =
-            std::any_of(in.persistentParams.begin(), in.persistentParams.end(),
-                        [&](const FlatRange &p) {
-                          return p.begin == b.begin && p.end == b.end;
-                        });
-        if (!single)
-          plan.largestWholeBucket = std::max(plan.largestWholeBucket, b.size());
-      }
+  // Several ranks exchange the rest outside the step, as the plan's
+  // @boundary says.
+  if (in.dpSize > 1 && in.boundary.empty())
+    return makeError("the plan has no exchange at the accumulation boundary "
+                     "for its " +
+                     llvm::Twine(in.dpSize) +
+                     " ranks (run zero-boundary-exchange)");
+  for (const ZeroInputs::Outside &c : in.boundary) {
+    add(c.kind, c.phase, -1, c.payload, c.range);
+    // Stage 3: a bucket of several params kept whole goes through the
+    // staging buffer; one of a single param is gathered into it in place.
+    if (in.stage == 3 && c.phase == CollectivePhase::AfterOptimizer &&
+        std::none_of(in.persistentParams.begin(), in.persistentParams.end(),
+                     [&](const FlatRange &p) {
+                       return p.begin == c.range.begin && p.end == c.range.end;
+                     }))
+      plan.largestWholeBucket =
+          std::max(plan.largestWholeBucket, c.range.size());
   }
 
   for (int64_t r = 0; r < in.dpSize; ++r) {
@@ -271,6 +258,41 @@ void printZeroPlan(llvm::raw_ostream &os, const ZeroPlan &plan) {
       os << " (prefetched)";
     os << "\n";
   }
+}
+
+std::vector<ZeroInputs::Outside> boundaryExchange(
+    int64_t stage, int64_t dpSize, const std::vector<int64_t> &numels,
+    const std::vector<FlatRange> &persistentParams,
+    int64_t reduceBucketElements, int64_t allgatherBucketElements) {
+  std::vector<ZeroInputs::Outside> out;
+  if (dpSize <= 1)
+    return out;
+  int64_t total = 0;
+  for (int64_t n : numels)
+    total += n;
+  auto add = [&](CollectiveKind kind, CollectivePhase phase,
+                 CollectivePayload payload, FlatRange range) {
+    out.push_back({kind, phase, payload, range});
+  };
+  if (stage <= 1)
+    for (const FlatRange &b : paramBuckets(numels, reduceBucketElements))
+      add(stage == 0 ? CollectiveKind::AllReduce
+                     : CollectiveKind::ReduceScatter,
+          CollectivePhase::Boundary, CollectivePayload::Gradients, b);
+  add(CollectiveKind::AllReduce, CollectivePhase::Boundary,
+      CollectivePayload::GradNormSquared, {0, 1});
+  add(CollectiveKind::AllReduce, CollectivePhase::Boundary,
+      CollectivePayload::Loss, {0, 1});
+  if (stage == 1 || stage == 2)
+    for (const FlatRange &b : buckets(total, allgatherBucketElements))
+      add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer,
+          CollectivePayload::Parameters, b);
+  if (stage == 3)
+    for (const FlatRange &b :
+         wholeParamBuckets(persistentParams, allgatherBucketElements))
+      add(CollectiveKind::AllGather, CollectivePhase::AfterOptimizer,
+          CollectivePayload::Parameters, b);
+  return out;
 }
 
 std::vector<bool> keepGatheredBetween(const std::vector<UseCluster> &clusters,

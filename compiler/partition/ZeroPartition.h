@@ -149,6 +149,17 @@ struct ZeroInputs {
   /// Stage 3: the params below the persistence threshold, which every rank
   /// holds whole and refreshes after each optimizer step.
   std::vector<FlatRange> persistentParams;
+  /// Several ranks: what they exchange outside the step, in order (the
+  /// plan's @boundary, placed by zero-boundary-exchange; see
+  /// boundaryExchange).
+  struct Outside {
+    CollectiveKind kind = CollectiveKind::AllReduce;
+    CollectivePhase phase = CollectivePhase::Boundary;
+    CollectivePayload payload = CollectivePayload::Gradients;
+    /// Flat elements; {0, 1} for the norm and the loss.
+    FlatRange range;
+  };
+  std::vector<Outside> boundary;
 };
 
 struct ZeroPlan {
@@ -202,6 +213,19 @@ std::vector<FlatRange> paramBuckets(const std::vector<int64_t> &numels,
 std::vector<FlatRange> wholeParamBuckets(const std::vector<FlatRange> &params,
                                          int64_t bucketElements);
 
+/// What several ranks exchange outside the step, in order: at the
+/// accumulation boundary the gradient buckets of `reduceBucketElements`
+/// (stage 0 all-reduce, stage 1 reduce-scatter; stages 2 and 3 reduced them
+/// in the step), the squared gradient norm and the loss (all-reduce); after
+/// the optimizer the updated params in all-gather buckets (stages 1 and 2)
+/// or, stage 3, the `persistentParams` kept whole, adjacent ones bucketed.
+/// `numels` are the params' elements in flat order. Nothing on one rank.
+std::vector<ZeroInputs::Outside>
+boundaryExchange(int64_t stage, int64_t dpSize,
+                 const std::vector<int64_t> &numels,
+                 const std::vector<FlatRange> &persistentParams,
+                 int64_t reduceBucketElements, int64_t allgatherBucketElements);
+
 /// The uses of a ZeRO-3 param that one gather serves: kernels at positions
 /// [first, last] of the step.
 struct UseCluster {
@@ -223,9 +247,11 @@ std::vector<bool> keepGatheredBetween(const std::vector<UseCluster> &clusters,
                                       int64_t maxReuseDistance,
                                       int64_t maxLiveElements);
 
-/// Lays out the flat space and the collectives. Errors: a stage outside
-/// 0-3, bucket sizes < 1, dpSize < 1, a stage-2/3 step whose in-step
-/// buckets do not cover the params once.
+/// Lays out the flat space and the collectives: the step's (`inStep`, once
+/// per micro-step) and those outside it (`boundary`, from the plan's
+/// @boundary). Errors: a stage outside 0-3, bucket sizes < 1, dpSize < 1, a
+/// stage-2/3 step whose in-step buckets do not cover the params once,
+/// several ranks without a boundary exchange.
 llvm::Expected<ZeroPlan> planZero(const ZeroInputs &inputs);
 
 /// The plan for people (plan.txt): the layout, each rank's memory by kind,

@@ -26,7 +26,16 @@ ZeroInputs inputs(int64_t stage, int64_t dp, int64_t gas = 1) {
   return in;
 }
 
-ZeroPlan plan(const ZeroInputs &in) {
+/// The plan of `given`, with the exchange outside the step that
+/// zero-boundary-exchange would place for it.
+ZeroPlan plan(const ZeroInputs &given) {
+  ZeroInputs in = given;
+  std::vector<int64_t> numels;
+  for (const auto &p : in.params)
+    numels.push_back(p.second);
+  in.boundary =
+      boundaryExchange(in.stage, in.dpSize, numels, in.persistentParams,
+                       in.reduceBucketElements, in.allgatherBucketElements);
   llvm::Expected<ZeroPlan> p = planZero(in);
   EXPECT_TRUE(static_cast<bool>(p)) << llvm::toString(p.takeError());
   return std::move(*p);
@@ -161,6 +170,13 @@ TEST(ZeroPartition, Errors) {
 }
 
 } // namespace
+
+TEST(ZeroPartition, SeveralRanksNeedTheBoundaryExchange) {
+  llvm::Expected<ZeroPlan> p = planZero(inputs(1, 2));
+  ASSERT_FALSE(static_cast<bool>(p));
+  EXPECT_NE(llvm::toString(p.takeError()).find("run zero-boundary-exchange"),
+            std::string::npos);
+}
 
 TEST(ZeroPartition, StageTwoNeedsTheStepsBuckets) {
   ZeroInputs in = inputs(2, 2);

@@ -107,3 +107,12 @@ func.func @step(%m: memref<4xf32>) -> tensor<4xf32> {
   %t = bufferization.to_tensor %m : memref<4xf32> to tensor<4xf32>
   return %t : tensor<4xf32>
 }
+
+// -----
+
+shard.grid @dp(shape = 2)
+func.func @step(%m: memref<4xf32>) -> memref<4xf32> {
+  // expected-error @+1 {{its result is not copied back into its buffer}}
+  %r = shard.all_reduce %m on @dp grid_axes = [0] : memref<4xf32> -> memref<4xf32>
+  return %r : memref<4xf32>
+}
