@@ -12,9 +12,9 @@
 # Environment: DSC_BUILD_DIR (default build), MODEL (default the bundled
 # examples/models/gpt2_tiny.onnx) with DATA (its inputs), MBS (1), RANKS
 # ("1 2 4"), STAGES ("0 1 2 3"), STEPS (20 timed), WARMUP (3), PORT (29950),
-# THREADS (1: OPENBLAS_NUM_THREADS of each rank), PERSIST and PREFETCH
-# (stage3_param_persistence_threshold and stage3_prefetch_bucket_size;
-# unset: DeepSpeed's defaults 1e5 and 5e7). On a 2-core machine 4 ranks
+# THREADS (1: OPENBLAS_NUM_THREADS of each rank), PERSIST, PREFETCH and
+# REUSE (stage3_param_persistence_threshold, stage3_prefetch_bucket_size and
+# stage3_max_reuse_distance; unset: DeepSpeed's defaults 1e5, 5e7 and 1e9). On a 2-core machine 4 ranks
 # share the cores, so their step time shows the oversubscription too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +30,7 @@ port=${PORT:-29950}
 stage3=""
 [ -n "${PERSIST:-}" ] && stage3="$stage3, \"stage3_param_persistence_threshold\": $PERSIST"
 [ -n "${PREFETCH:-}" ] && stage3="$stage3, \"stage3_prefetch_bucket_size\": $PREFETCH"
+[ -n "${REUSE:-}" ] && stage3="$stage3, \"stage3_max_reuse_distance\": $REUSE"
 export OPENBLAS_NUM_THREADS=${THREADS:-1}
 for b in ds-compile ds-run; do
   [ -x "$build/bin/$b" ] || { echo "missing $build/bin/$b (build first: scripts/build.sh)" >&2; exit 1; }
