@@ -17,7 +17,10 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Iterators.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace dsc::passes {
@@ -90,13 +93,20 @@ bufferization::MaterializeInDestinationOp writeBack(Value value) {
   }
 }
 
-/// The pieces' element counts of the 1-D sharding annotating a collective
-/// over a grid of `ranks`.
-FailureOr<SmallVector<int64_t>>
-pieceCounts(Operation *collective, shard::ShardOp annotation, int64_t ranks) {
+/// The pieces' element counts of the 1-D sharding (on dim 0, over `grid`
+/// of `ranks`) annotating a collective.
+FailureOr<SmallVector<int64_t>> pieceCounts(Operation *collective,
+                                            shard::ShardOp annotation,
+                                            FlatSymbolRefAttr grid,
+                                            int64_t ranks) {
   auto sharding = annotation.getSharding().getDefiningOp<shard::ShardingOp>();
   if (!sharding || !sharding.getDynamicShardedDimsOffsets().empty())
     return unlowerable(collective, "its pieces' sharding is not static");
+  ArrayRef<shard::GridAxesAttr> axes = sharding.getSplitAxes().getAxes();
+  if (sharding.getGridAttr() != grid || axes.size() != 1 ||
+      axes[0].asArrayRef() != ArrayRef<int16_t>{0})
+    return unlowerable(collective, "its pieces are not split on dim 0 over ")
+           << grid;
   ArrayRef<int64_t> offsets = sharding.getStaticShardedDimsOffsets();
   if (static_cast<int64_t>(offsets.size()) != ranks + 1)
     return unlowerable(collective, "its sharding has ")
@@ -110,14 +120,19 @@ pieceCounts(Operation *collective, shard::ShardOp annotation, int64_t ranks) {
 
 /// The table of a per-rank index `tensor.extract %table[%rank]`, %table a
 /// constant and %rank `shard.process_linear_index`.
-FailureOr<SmallVector<int64_t>>
-perRankTable(Operation *collective, OpFoldResult value, int64_t ranks) {
+FailureOr<SmallVector<int64_t>> perRankTable(Operation *collective,
+                                             OpFoldResult value,
+                                             FlatSymbolRefAttr grid,
+                                             int64_t ranks) {
   auto extract = dyn_cast_if_present<tensor::ExtractOp>(
       dyn_cast_if_present<Value>(value) ? cast<Value>(value).getDefiningOp()
                                         : nullptr);
+  auto rank =
+      extract && extract.getIndices().size() == 1
+          ? extract.getIndices()[0].getDefiningOp<shard::ProcessLinearIndexOp>()
+          : nullptr;
   DenseIntElementsAttr table;
-  if (!extract || extract.getIndices().size() != 1 ||
-      !extract.getIndices()[0].getDefiningOp<shard::ProcessLinearIndexOp>() ||
+  if (!rank || rank.getGridAttr() != grid ||
       !matchPattern(extract.getTensor(), m_Constant(&table)) ||
       table.getNumElements() != ranks)
     return unlowerable(collective,
@@ -125,6 +140,18 @@ perRankTable(Operation *collective, OpFoldResult value, int64_t ranks) {
   return llvm::to_vector(
       llvm::map_range(table.getValues<APInt>(),
                       [](const APInt &v) { return v.getSExtValue(); }));
+}
+
+/// Whether a slice is one contiguous 1-D piece (a single unit stride).
+bool isContiguousPiece(OffsetSizeAndStrideOpInterface slice) {
+  SmallVector<OpFoldResult> strides = slice.getMixedStrides();
+  return strides.size() == 1 && isConstantIntValue(strides[0], 1);
+}
+
+/// A 1-D grid of known size: what a plan group can be.
+bool isPlanGroupGrid(shard::GridOp grid) {
+  return grid && grid.getShape().size() == 1 &&
+         !ShapedType::isDynamic(grid.getShape()[0]);
 }
 
 FailureOr<StringRef> reductionName(Operation *op, shard::ReductionKind kind) {
@@ -146,9 +173,7 @@ FailureOr<StringRef> reductionName(Operation *op, shard::ReductionKind kind) {
 FailureOr<int64_t> gridRanks(Operation *op, FlatSymbolRefAttr name,
                              ArrayRef<int16_t> axes) {
   auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, name);
-  if (!grid || grid.getShape().size() != 1 ||
-      ShapedType::isDynamic(grid.getShape()[0]) ||
-      (axes.size() != 1 || axes[0] != 0))
+  if (!isPlanGroupGrid(grid) || axes.size() != 1 || axes[0] != 0)
     return unlowerable(op, "the plan's groups are 1-D grids of known size");
   return grid.getShape()[0];
 }
@@ -165,20 +190,31 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   if (failed(ranks) || failed(reduction))
     return failure();
   Value input = sourceBuffer(op.getInput());
-  if (!input || op.getScatterAxis() != 0)
+  if (!input || cast<MemRefType>(input.getType()).getRank() != 1 ||
+      op.getScatterAxis() != 0)
     return unlowerable(op, "its input is not a 1-D buffer scattered on dim 0");
   auto annotation = soleUser<shard::ShardOp>(op.getResult());
   if (!annotation || annotation.getAnnotateForUsers())
     return unlowerable(op, "its result has no sharding giving the pieces");
-  FailureOr<SmallVector<int64_t>> counts = pieceCounts(op, annotation, *ranks);
+  FailureOr<SmallVector<int64_t>> counts =
+      pieceCounts(op, annotation, op.getGridAttr(), *ranks);
   if (failed(counts))
     return failure();
-  // In place: each rank's piece goes back at its start in the input buffer.
+  // In place: each rank's whole piece goes back at its start in the input
+  // buffer.
   auto insert = soleUser<tensor::InsertSliceOp>(annotation.getResult());
-  if (!insert || sourceBuffer(insert.getDest()) != input)
-    return unlowerable(op, "its pieces are not written back into its input");
+  auto size =
+      insert ? getConstantIntValue(insert.getMixedSizes()[0]) : std::nullopt;
+  auto dim =
+      insert ? dyn_cast_if_present<Value>(insert.getMixedSizes()[0]) : Value();
+  auto dimOp = dim ? dim.getDefiningOp<tensor::DimOp>() : nullptr;
+  if (!insert || sourceBuffer(insert.getDest()) != input ||
+      !isContiguousPiece(insert) || size ||
+      !(dimOp && dimOp.getSource() == annotation.getResult()))
+    return unlowerable(op, "its pieces are not written back whole into its "
+                           "input");
   FailureOr<SmallVector<int64_t>> starts =
-      perRankTable(op, insert.getMixedOffsets()[0], *ranks);
+      perRankTable(op, insert.getMixedOffsets()[0], op.getGridAttr(), *ranks);
   if (failed(starts))
     return failure();
   int64_t start = 0;
@@ -222,7 +258,6 @@ LogicalResult lowerAllReduce(shard::AllReduceOp op) {
       b, op.getLoc(), input, op.getGridAttr(), b.getStringAttr(*reduction));
   keepAttributes(op, lowered);
   copy.erase();
-  op.erase();
   return success();
 }
 
@@ -233,17 +268,20 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
   auto annotation = op.getInput().getDefiningOp<shard::ShardOp>();
   if (!annotation || !annotation.getAnnotateForUsers())
     return unlowerable(op, "its input has no sharding giving the pieces");
-  FailureOr<SmallVector<int64_t>> counts = pieceCounts(op, annotation, *ranks);
+  FailureOr<SmallVector<int64_t>> counts =
+      pieceCounts(op, annotation, op.getGridAttr(), *ranks);
   if (failed(counts))
     return failure();
   auto slice = annotation.getSrc().getDefiningOp<tensor::ExtractSliceOp>();
   Value input = slice ? sourceBuffer(slice.getSource()) : Value();
-  if (!input || op.getGatherAxis() != 0 || slice.getMixedOffsets().size() != 1)
+  if (!input || op.getGatherAxis() != 0 ||
+      cast<MemRefType>(input.getType()).getRank() != 1 ||
+      !isContiguousPiece(slice))
     return unlowerable(op, "its piece is not a slice of a 1-D buffer");
   FailureOr<SmallVector<int64_t>> starts =
-      perRankTable(op, slice.getMixedOffsets()[0], *ranks);
+      perRankTable(op, slice.getMixedOffsets()[0], op.getGridAttr(), *ranks);
   FailureOr<SmallVector<int64_t>> sizes =
-      perRankTable(op, slice.getMixedSizes()[0], *ranks);
+      perRankTable(op, slice.getMixedSizes()[0], op.getGridAttr(), *ranks);
   if (failed(starts) || failed(sizes))
     return failure();
   if (*sizes != *counts)
@@ -260,12 +298,11 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
   return success();
 }
 
-/// The ops that carry shard collectives over buffers (and the constants
-/// they read, which go once unused).
+/// The ops that carry shard collectives over buffers.
 bool isBridge(Operation *op) {
   return isa<shard::ShardDialect, tensor::TensorDialect,
-             bufferization::BufferizationDialect>(op->getDialect()) ||
-         isa<arith::ConstantOp>(op);
+             bufferization::BufferizationDialect>(op->getDialect()) &&
+         !isa<shard::GridOp>(op);
 }
 
 void ConvertShardToPlanPass::runOnOperation() {
@@ -298,31 +335,28 @@ void ConvertShardToPlanPass::runOnOperation() {
       return signalPassFailure();
   }
 
-  // The bridge is dead now; anything of it still used was not lowered.
-  for (auto func : module.getOps<func::FuncOp>()) {
-    for (Block &block : func.getBody()) {
-      bool erased = true;
-      while (erased) {
-        erased = false;
-        for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
-          if (isBridge(&op) && op.use_empty()) {
-            op.erase();
-            erased = true;
-          }
-      }
-      for (Operation &op : block)
-        if (isBridge(&op) && !isa<arith::ConstantOp>(op)) {
-          op.emitOpError("is still used after the shard collectives were "
-                         "lowered to the plan");
-          return signalPassFailure();
-        }
-    }
-  }
+  // With the write-backs gone the bridges are dead (pure, or reading only)
+  // and go, users before what they use; a bridge that stays was not part of
+  // a lowered collective.
+  module.walk<WalkOrder::PostOrder, ReverseIterator>([](Operation *op) {
+    if ((isBridge(op) || isa<arith::ConstantOp>(op)) && isOpTriviallyDead(op))
+      op->erase();
+  });
+  // The last leftover first: a write-back rather than the read it writes.
+  WalkResult left =
+      module.walk<WalkOrder::PostOrder, ReverseIterator>([](Operation *op) {
+        if (!isBridge(op))
+          return WalkResult::advance();
+        op->emitOpError("is left over: no shard collective lowered to the plan "
+                        "explains it");
+        return WalkResult::interrupt();
+      });
+  if (left.wasInterrupted())
+    return signalPassFailure();
 
   // Each grid becomes the plan group of its ranks.
   for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>())) {
-    if (grid.getShape().size() != 1 ||
-        ShapedType::isDynamic(grid.getShape()[0])) {
+    if (!isPlanGroupGrid(grid)) {
       grid.emitOpError("has no plan group: only 1-D grids of known size do");
       return signalPassFailure();
     }

@@ -9,6 +9,8 @@
 
 #include "passes/Passes.h"
 
+#include "passes/PlanStep.h"
+
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -61,7 +63,7 @@ public:
 void PlanMemoryPass::runOnOperation() {
   func::FuncOp func = getOperation();
   // The boundary exchange works on the runtime's flat spaces, not the arena.
-  if (func.isExternal() || func->hasAttr("plan.boundary"))
+  if (func.isExternal() || func->hasAttr(kBoundaryAttr))
     return;
   Block &body = func.getBody().front();
   llvm::DenseMap<Operation *, int64_t> pos;

@@ -118,9 +118,9 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
     `shard.grid @dp` fills right before the cluster, from every rank's piece
     of the param (a slice of its partition, sharded with the pieces'
     offsets; tagged `plan.flat_range`); the memory planner frees it after
-    the cluster. Smaller params stay whole on every rank (DeepSpeed's
-    persistence threshold), refreshed by the runtime after each optimizer
-    step.
+    the last cluster it serves. Smaller params stay whole on every rank
+    (DeepSpeed's persistence threshold), refreshed by the runtime after
+    each optimizer step.
 
     A param stays gathered from one cluster to its next (one gather serves
     both) when fewer than `max-reuse-distance` elements of other params are
@@ -153,8 +153,8 @@ def ZeroPartitionParams : Pass<"zero-partition-params", "mlir::ModuleOp"> {
 def ZeroBoundaryExchange : Pass<"zero-boundary-exchange", "mlir::ModuleOp"> {
   let summary = "ZeRO: what the ranks exchange outside the step";
   let description = [{
-    On the planned step (after zero-partition-params, before
-    convert-shard-to-plan), with several ranks: adds
+    On the planned step (after the in-step partitioning passes that run,
+    before convert-shard-to-plan), with several ranks: adds
     `@boundary(gradients, parameters, grad_norm_squared, loss)`, the flat
     gradient and parameter spaces and two float64 scalars (arguments
     tagged `plan.flat`), holding in order the collectives the runtime runs

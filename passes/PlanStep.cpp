@@ -38,13 +38,13 @@ FailureOr<SmallVector<FlatParamInfo>> flatParamLayout(Block &body) {
   if (failed(params))
     return failure();
   SmallVector<FlatParamInfo> layout;
+  llvm::StringSet<> whole;
+  for (memref::AllocOp p : *params)
+    whole.insert(p->getAttrOfType<StringAttr>("plan.param").getValue());
   for (auto alloc : body.getOps<memref::AllocOp>()) {
     auto list = alloc->getAttrOfType<ArrayAttr>("plan.param_shard");
     if (!list)
       continue;
-    llvm::StringSet<> whole;
-    for (memref::AllocOp p : *params)
-      whole.insert(p->getAttrOfType<StringAttr>("plan.param").getValue());
     for (Attribute a : list) {
       auto d = cast<DictionaryAttr>(a);
       StringRef name = cast<StringAttr>(d.get("name")).getValue();

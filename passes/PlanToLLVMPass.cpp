@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -184,7 +185,7 @@ void ConvertPlanToLLVMPass::runOnOperation() {
   for (auto group : llvm::make_early_inc_range(module.getOps<plan::GroupOp>()))
     group.erase();
   for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
-    if (func->hasAttr("plan.boundary"))
+    if (func->hasAttr(kBoundaryAttr))
       func.erase();
 }
 

@@ -29,11 +29,18 @@ Value perRankIndex(OpBuilder &b, Location loc, Value rank,
                                    ValueRange{rank});
 }
 
-/// The 1-D sharding over @dp whose piece r has `counts[r]` elements.
-Value piecesSharding(OpBuilder &b, Location loc, ArrayRef<int64_t> counts) {
+/// 0 and the running sums of `counts`: where each piece starts, and the
+/// end.
+SmallVector<int64_t> prefixSums(ArrayRef<int64_t> counts) {
   SmallVector<int64_t> offsets{0};
   for (int64_t c : counts)
     offsets.push_back(offsets.back() + c);
+  return offsets;
+}
+
+/// The 1-D sharding over @dp whose piece r has `counts[r]` elements.
+Value piecesSharding(OpBuilder &b, Location loc, ArrayRef<int64_t> counts) {
+  SmallVector<int64_t> offsets = prefixSums(counts);
   auto axes = shard::GridAxesArrayAttr::get(b.getContext(),
                                             {b.getDenseI16ArrayAttr({0})});
   return shard::ShardingOp::create(
@@ -55,7 +62,7 @@ Value tensorOf(OpBuilder &b, Location loc, Value buffer) {
 
 void writeInto(OpBuilder &b, Location loc, Value value, Value buffer) {
   bufferization::MaterializeInDestinationOp::create(
-      b, loc, /*result=*/Type(), value, buffer, /*restrict=*/true,
+      b, loc, /*result=*/Type(), value, buffer, /*restrict=*/false,
       /*writable=*/true);
 }
 
@@ -65,12 +72,18 @@ RankedTensorType dynamic1D(Type element) {
 
 } // namespace
 
-void ensureDataParallelGrid(ModuleOp module, int64_t dpSize) {
-  if (module.lookupSymbol<shard::GridOp>(kDataParallelGrid))
-    return;
+LogicalResult ensureDataParallelGrid(ModuleOp module, int64_t dpSize) {
+  if (Operation *found = module.lookupSymbol(kDataParallelGrid)) {
+    auto grid = dyn_cast<shard::GridOp>(found);
+    if (grid && grid.getShape() == ArrayRef<int64_t>{dpSize})
+      return success();
+    return module.emitError("@")
+           << kDataParallelGrid << " is not a grid of " << dpSize << " ranks";
+  }
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   shard::GridOp::create(b, module.getLoc(), kDataParallelGrid,
                         ArrayRef<int64_t>{dpSize});
+  return success();
 }
 
 shard::AllReduceOp createAllReduceInPlace(OpBuilder &b, Location loc,
@@ -96,12 +109,8 @@ shard::ReduceScatterOp createReduceScatterInPlace(OpBuilder &b, Location loc,
       shard::ReductionKind::Sum, APInt(64, 0));
   Value mine = shard::ShardOp::create(b, loc, scatter.getResult(),
                                       piecesSharding(b, loc, counts));
-  SmallVector<int64_t> starts;
-  int64_t start = 0;
-  for (int64_t c : counts) {
-    starts.push_back(start);
-    start += c;
-  }
+  SmallVector<int64_t> starts = prefixSums(counts);
+  starts.pop_back();
   Value at = perRankIndex(b, loc, rank, starts);
   Value size = tensor::DimOp::create(b, loc, mine, 0);
   Value updated = tensor::InsertSliceOp::create(

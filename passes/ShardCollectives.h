@@ -15,8 +15,8 @@
 //
 // In-place all-reduce (the shard op takes buffers):
 //
-//   %r = shard.all_reduce %buf on @dp grid_axes = [0] : memref<..> ->
-//   memref<..> memref.copy %r, %buf
+//   %r = shard.all_reduce %buf on @dp grid_axes = [0]
+//   memref.copy %r, %buf
 //
 // In-place reduce-scatter of a gradient bucket (each rank ends with the sums
 // of its piece, at the piece's place in the bucket):
@@ -28,7 +28,7 @@
 //   %s = tensor.extract %starts[%rank] : tensor<3xindex>  // [0, 4, 8]
 //   %n = tensor.dim %p, %c0
 //   %u = tensor.insert_slice %p into %t[%s] [%n] [1]
-//   bufferization.materialize_in_destination %u in restrict writable %bucket
+//   bufferization.materialize_in_destination %u in writable %bucket
 //
 // All-gather of a param from the ranks' partitions (rank r gives
 // `counts[r]` elements of its partition starting at `starts[r]`):
@@ -40,7 +40,7 @@
 //   %g = shard.all_gather %y on @dp grid_axes = [0] gather_axis = 0
 //   %f = tensor.cast %g : tensor<?xf32> to tensor<8xf32>
 //   %w = tensor.reshape %f(%shape)                  // the param's shape
-//   bufferization.materialize_in_destination %w in restrict writable %param
+//   bufferization.materialize_in_destination %w in writable %param
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,8 +56,10 @@ namespace dsc::passes {
 /// The data-parallel grid's name.
 inline constexpr llvm::StringLiteral kDataParallelGrid = "dp";
 
-/// Creates `shard.grid @dp(shape = dpSize)` unless the module has it.
-void ensureDataParallelGrid(mlir::ModuleOp module, int64_t dpSize);
+/// Creates `shard.grid @dp(shape = dpSize)` unless the module has it; fails
+/// (with an error on the module) if its @dp has another shape.
+mlir::LogicalResult ensureDataParallelGrid(mlir::ModuleOp module,
+                                           int64_t dpSize);
 
 /// At `b`'s insertion point: the in-place all-reduce (sum) of `buffer` over
 /// @dp: `shard.all_reduce` of the buffer, copied back into it. Returns the

@@ -80,7 +80,7 @@ void ZeroBoundaryExchangePass::runOnOperation() {
   auto boundary =
       func::FuncOp::create(b, loc, kBoundaryFunction,
                            b.getFunctionType({flat, flat, scalar, scalar}, {}));
-  boundary->setAttr("plan.boundary", b.getUnitAttr());
+  boundary->setAttr(kBoundaryAttr, b.getUnitAttr());
   using runtime::CollectivePayload;
   for (CollectivePayload payload :
        {CollectivePayload::Gradients, CollectivePayload::Parameters,
@@ -90,7 +90,8 @@ void ZeroBoundaryExchangePass::runOnOperation() {
         b.getStringAttr(runtime::collectivePayloadName(payload)));
   Block *body = boundary.addEntryBlock();
   b.setInsertionPointToStart(body);
-  ensureDataParallelGrid(module, dpSize);
+  if (failed(ensureDataParallelGrid(module, dpSize)))
+    return signalPassFailure();
 
   for (const partition::ZeroInputs::Outside &c : exchange) {
     Value buffer = body->getArgument(static_cast<unsigned>(c.payload));
@@ -110,13 +111,9 @@ void ZeroBoundaryExchangePass::runOnOperation() {
       break;
     case partition::CollectiveKind::AllGather: {
       // Each rank gives its part of the range, which sits at its place.
-      SmallVector<int64_t> starts;
-      for (size_t r = 0; r < partitions.size(); ++r)
-        starts.push_back(counts[r] == 0
-                             ? 0
-                             : std::max(c.range.begin, partitions[r].begin) -
-                                   c.range.begin);
-      collective = createAllGather(b, loc, buffer, buffer, counts, starts);
+      collective =
+          createAllGather(b, loc, buffer, buffer, counts,
+                          partition::pieceStartsInRange(c.range, partitions));
       break;
     }
     }

@@ -58,7 +58,8 @@ void ZeroPartitionParamsPass::runOnOperation() {
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
   const int64_t share = partitions.front().size();
-  ensureDataParallelGrid(module, dpSize);
+  if (failed(ensureDataParallelGrid(module, dpSize)))
+    return signalPassFailure();
   OpBuilder b(module.getContext());
 
   // This rank's partition, and which params the flat space holds.
@@ -83,15 +84,17 @@ void ZeroPartitionParamsPass::runOnOperation() {
   // Each gathered param's uses in order, cut where they are far apart.
   std::vector<partition::UseCluster> clusters;
   SmallVector<SmallVector<Operation *>> clusterUsers;
+  SmallVector<memref::AllocOp> gathered;
   for (auto [i, param] : llvm::enumerate(params)) {
     int64_t numel = param.getType().getNumElements();
     if (numel < persistenceThreshold)
       continue;
-    SmallVector<Operation *> users;
-    for (Operation *user : param->getUsers())
-      users.push_back(user);
-    llvm::sort(users,
-               [&](Operation *a, Operation *c) { return pos[a] < pos[c]; });
+    gathered.push_back(param);
+    SmallVector<Operation *> users(param->getUsers().begin(),
+                                   param->getUsers().end());
+    llvm::sort(users, [](Operation *a, Operation *c) {
+      return a->isBeforeInBlock(c);
+    });
     users.erase(std::unique(users.begin(), users.end()), users.end());
     for (Operation *user : users) {
       if (clusters.empty() || clusters.back().param != int64_t(i) ||
@@ -106,33 +109,29 @@ void ZeroPartitionParamsPass::runOnOperation() {
   std::vector<bool> keep = partition::keepGatheredBetween(
       clusters, maxReuseDistance, maxLiveParameters);
 
-  // One gather before each cluster that does not keep the previous one's.
-  Value full;
+  // One gather before each cluster that does not keep its param's previous
+  // gather.
+  llvm::DenseMap<int64_t, Value> current;
   for (auto [c, cluster] : llvm::enumerate(clusters)) {
     memref::AllocOp param = params[cluster.param];
     if (!keep[c]) {
       partition::FlatRange range{offsets[cluster.param],
                                  offsets[cluster.param] + cluster.numel};
-      std::vector<int64_t> counts = partition::countsIn(range, partitions);
-      SmallVector<int64_t> pieceOffsets;
-      for (size_t r = 0; r < partitions.size(); ++r)
-        pieceOffsets.push_back(
-            counts[r] == 0 ? 0
-                           : std::max(range.begin, partitions[r].begin) -
-                                 partitions[r].begin);
       b.setInsertionPoint(clusterUsers[c].front());
       Location loc = param.getLoc();
-      full = memref::AllocOp::create(b, loc, param.getType());
-      auto gather = createAllGather(b, loc, shard, full, counts, pieceOffsets);
+      Value full = memref::AllocOp::create(b, loc, param.getType());
+      auto gather = createAllGather(
+          b, loc, shard, full, partition::countsIn(range, partitions),
+          partition::pieceStartsInPartitions(range, partitions));
       gather->setAttr("plan.flat_range",
                       b.getDenseI64ArrayAttr({range.begin, range.end}));
+      current[cluster.param] = full;
     }
     for (Operation *user : clusterUsers[c])
-      user->replaceUsesOfWith(param, full);
+      user->replaceUsesOfWith(param, current.lookup(cluster.param));
   }
-  for (memref::AllocOp param : params)
-    if (param.getType().getNumElements() >= persistenceThreshold)
-      param.erase();
+  for (memref::AllocOp param : gathered)
+    param.erase();
 }
 
 } // namespace

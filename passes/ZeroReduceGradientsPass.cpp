@@ -73,7 +73,8 @@ void ZeroReduceGradientsPass::runOnOperation() {
     total += n;
   std::vector<partition::FlatRange> partitions =
       partition::partitionsOf(total, dpSize);
-  ensureDataParallelGrid(module, dpSize);
+  if (failed(ensureDataParallelGrid(module, dpSize)))
+    return signalPassFailure();
   OpBuilder b(module.getContext());
   llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
   Type element = grads.front().getType().getElementType();

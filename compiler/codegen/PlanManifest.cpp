@@ -3,6 +3,7 @@
 #include "compiler/codegen/PlanManifest.h"
 
 #include "dialects/plan/PlanOps.h"
+#include "passes/PlanStep.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -345,7 +346,8 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
                            ag->hasAttr("plan.async")});
     }
   }
-  if (auto boundary = planned.lookupSymbol<func::FuncOp>("boundary")) {
+  if (auto boundary =
+          planned.lookupSymbol<func::FuncOp>(passes::kBoundaryFunction)) {
     llvm::Expected<std::vector<partition::ZeroInputs::Outside>> outside =
         boundaryCollectives(boundary);
     if (!outside)

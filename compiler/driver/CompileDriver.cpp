@@ -305,7 +305,7 @@ Error buildPlan(mlir::ModuleOp module, bool training,
   }
   // The partitioning stage's shard collectives become plan collectives;
   // then ZeRO-3's gathers may be issued ahead.
-  if (training && (config.zero.stage >= 2 || dpSize > 1))
+  if (training)
     pm.addPass(passes::createConvertShardToPlan());
   if (training && config.zero.stage == 3) {
     passes::ZeroPrefetchParamsOptions options;

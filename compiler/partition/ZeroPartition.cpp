@@ -33,6 +33,37 @@ std::vector<int64_t> countsIn(const FlatRange &range,
   return counts;
 }
 
+namespace {
+
+/// Per rank: where its piece of `range` starts, counted from `base(r)`.
+template <typename Base>
+std::vector<int64_t> pieceStarts(const FlatRange &range,
+                                 const std::vector<FlatRange> &partitions,
+                                 Base base) {
+  std::vector<int64_t> counts = countsIn(range, partitions);
+  std::vector<int64_t> starts;
+  for (size_t r = 0; r < partitions.size(); ++r)
+    starts.push_back(
+        counts[r] == 0 ? 0
+                       : std::max(range.begin, partitions[r].begin) - base(r));
+  return starts;
+}
+
+} // namespace
+
+std::vector<int64_t>
+pieceStartsInPartitions(const FlatRange &range,
+                        const std::vector<FlatRange> &partitions) {
+  return pieceStarts(range, partitions,
+                     [&](size_t r) { return partitions[r].begin; });
+}
+
+std::vector<int64_t>
+pieceStartsInRange(const FlatRange &range,
+                   const std::vector<FlatRange> &partitions) {
+  return pieceStarts(range, partitions, [&](size_t) { return range.begin; });
+}
+
 std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize) {
   std::vector<FlatRange> out;
   const int64_t share = (total + dpSize - 1) / dpSize;

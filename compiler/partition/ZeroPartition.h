@@ -201,6 +201,17 @@ bool stepAccumulatesGradients(int64_t stage, int64_t gradAccumSteps);
 /// Per rank: the elements of `range` inside its partition.
 std::vector<int64_t> countsIn(const FlatRange &range,
                               const std::vector<FlatRange> &partitions);
+/// Per rank: where its elements of `range` (countsIn) start inside its own
+/// partition (a gather from the partition buffers), 0 for a rank without
+/// any.
+std::vector<int64_t>
+pieceStartsInPartitions(const FlatRange &range,
+                        const std::vector<FlatRange> &partitions);
+/// Per rank: where its elements of `range` start inside `range` (a
+/// collective on the range in place), 0 for a rank without any.
+std::vector<int64_t>
+pieceStartsInRange(const FlatRange &range,
+                   const std::vector<FlatRange> &partitions);
 /// The partitions of `total` elements over `dpSize` ranks.
 std::vector<FlatRange> partitionsOf(int64_t total, int64_t dpSize);
 /// Reduce buckets over params of `numels` elements (in flat order): whole

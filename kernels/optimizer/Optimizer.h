@@ -18,14 +18,18 @@
 
 namespace dsc::kernels::cpu {
 
-/// Adam / AdamW hyper-parameters (DeepSpeed `adam`, `adamw`).
-struct AdamParams {
+/// What the moment-based optimizers (Adam, AdamW, Lamb) share.
+struct MomentParams {
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
   double weightDecay = 0.0;
   bool biasCorrection = true;
+};
+
+/// Adam / AdamW hyper-parameters (DeepSpeed `adam`, `adamw`).
+struct AdamParams : MomentParams {
   /// true: decoupled weight decay (AdamW, DeepSpeed's default for `adam`);
   /// false: L2 weight decay added to the gradient before the moments.
   bool adamWMode = true;
@@ -64,13 +68,7 @@ void sgdStep(double *param, const double *grad, double *momentumBuf, int64_t n,
              const SgdParams &p, int64_t step);
 
 /// Lamb hyper-parameters (DeepSpeed `lamb`, FusedLamb).
-struct LambParams {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weightDecay = 0.0;
-  bool biasCorrection = true;
+struct LambParams : MomentParams {
   double maxCoeff = 10.0;
   double minCoeff = 0.01;
 };

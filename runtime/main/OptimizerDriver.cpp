@@ -49,6 +49,18 @@ OptimizerDriver::create(const PlanOptimizer &optimizer,
 
 namespace {
 
+/// The hyper-parameters Adam, AdamW and Lamb share, as the plan and the
+/// schedule (which may cycle the betas) give them now.
+void fillMoments(k::MomentParams &p, const PlanOptimizer &o,
+                 const LrState &lr) {
+  p.lr = lr.lr;
+  p.beta1 = lr.beta1.value_or(o.beta1);
+  p.beta2 = lr.beta2.value_or(o.beta2);
+  p.eps = o.eps;
+  p.weightDecay = o.weightDecay;
+  p.biasCorrection = o.biasCorrection;
+}
+
 template <typename T>
 void stepSlot(const PlanOptimizer &o, const LrState &lr, int64_t step,
               const OptimizerSlot &s, AlignedBuffer &first,
@@ -57,18 +69,11 @@ void stepSlot(const PlanOptimizer &o, const LrState &lr, int64_t step,
   T *grad = static_cast<T *>(s.grad);
   T *m = reinterpret_cast<T *>(first.data());
   T *v = reinterpret_cast<T *>(second.data());
-  const double beta1 = lr.beta1.value_or(o.beta1);
-  const double beta2 = lr.beta2.value_or(o.beta2);
   switch (o.kind) {
   case OptimizerKind::Adam:
   case OptimizerKind::AdamW: {
     k::AdamParams p;
-    p.lr = lr.lr;
-    p.beta1 = beta1;
-    p.beta2 = beta2;
-    p.eps = o.eps;
-    p.weightDecay = o.weightDecay;
-    p.biasCorrection = o.biasCorrection;
+    fillMoments(p, o, lr);
     p.adamWMode = o.adamWMode;
     k::adamStep(param, grad, m, v, s.numel, p, step);
     return;
@@ -85,12 +90,7 @@ void stepSlot(const PlanOptimizer &o, const LrState &lr, int64_t step,
   }
   case OptimizerKind::Lamb: {
     k::LambParams p;
-    p.lr = lr.lr;
-    p.beta1 = beta1;
-    p.beta2 = beta2;
-    p.eps = o.eps;
-    p.weightDecay = o.weightDecay;
-    p.biasCorrection = o.biasCorrection;
+    fillMoments(p, o, lr);
     p.maxCoeff = o.maxCoeff;
     p.minCoeff = o.minCoeff;
     // The gradient's storage doubles as the update scratch.

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Compares the losses of a metrics file (JSON lines, one object per
-optimizer step) with a reference JSON's "losses", within a relative
-tolerance; prints one line per step and `N passed, M failed`."""
+optimizer step) with a reference's, within a relative tolerance; prints one
+line per step and `N passed, M failed`. The reference is a JSON file with
+"losses" or another metrics file (.jsonl)."""
 import json
 import sys
+
+
+def metrics_losses(path):
+    with open(path) as f:
+        return [json.loads(line)["loss"] for line in f if line.strip()]
 
 
 def main():
@@ -11,10 +17,12 @@ def main():
         print("usage: compare_losses.py METRICS.jsonl REFERENCE.json RTOL")
         return 2
     metrics_path, reference_path, rtol = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    with open(metrics_path) as f:
-        losses = [json.loads(line)["loss"] for line in f if line.strip()]
-    with open(reference_path) as f:
-        reference = json.load(f)["losses"]
+    losses = metrics_losses(metrics_path)
+    if reference_path.endswith(".jsonl"):
+        reference = metrics_losses(reference_path)
+    else:
+        with open(reference_path) as f:
+            reference = json.load(f)["losses"]
     if len(losses) != len(reference):
         print(f"{len(losses)} losses in {metrics_path}, {len(reference)} in the reference")
         return 1

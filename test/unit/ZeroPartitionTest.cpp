@@ -169,8 +169,6 @@ TEST(ZeroPartition, Errors) {
             std::string::npos);
 }
 
-} // namespace
-
 TEST(ZeroPartition, SeveralRanksNeedTheBoundaryExchange) {
   llvm::Expected<ZeroPlan> p = planZero(inputs(1, 2));
   ASSERT_FALSE(static_cast<bool>(p));
@@ -241,10 +239,13 @@ TEST(ZeroPartition, ReuseKeepsParamsGatheredWithinDistanceAndLiveLimit) {
   // A distance of 0 keeps nothing.
   EXPECT_EQ(keepGatheredBetween(clusters, 0, 1000),
             (std::vector<bool>(4, false)));
-  // 12 live elements at most: param 0 kept from kernel 2 to 5 while param 1
-  // is gathered would need 8 + 4; param 1 (closer) is kept, param 0 not.
+  // Keeping param 0 from kernel 2 to 5 while param 1 is gathered needs 8 + 4
+  // live elements: with at most 11, param 1 (the closer reuse) is kept and
+  // param 0 not; 12 keep both.
   EXPECT_EQ(keepGatheredBetween(clusters, 9, 11),
             (std::vector<bool>{false, false, false, true}));
   EXPECT_EQ(keepGatheredBetween(clusters, 9, 12),
             (std::vector<bool>{false, true, false, true}));
 }
+
+} // namespace

@@ -29,7 +29,7 @@ func.func @step() {
   %c0 = arith.constant 0 : index
   %n = tensor.dim %ms, %c0 : tensor<?xf32>
   %whole = tensor.insert_slice %ms into %t[%start] [%n] [1] : tensor<?xf32> into tensor<10xf32>
-  bufferization.materialize_in_destination %whole in restrict writable %bucket : (tensor<10xf32>, memref<10xf32>) -> ()
+  bufferization.materialize_in_destination %whole in writable %bucket : (tensor<10xf32>, memref<10xf32>) -> ()
 
   %part = memref.alloc() : memref<5xf32>
   %w = memref.alloc() : memref<2x3xf32>
@@ -45,6 +45,6 @@ func.func @step() {
   %flat = tensor.cast %all : tensor<?xf32> to tensor<6xf32>
   %shape = arith.constant dense<[2, 3]> : tensor<2xindex>
   %shaped = tensor.reshape %flat(%shape) : (tensor<6xf32>, tensor<2xindex>) -> tensor<2x3xf32>
-  bufferization.materialize_in_destination %shaped in restrict writable %w : (tensor<2x3xf32>, memref<2x3xf32>) -> ()
+  bufferization.materialize_in_destination %shaped in writable %w : (tensor<2x3xf32>, memref<2x3xf32>) -> ()
   return
 }

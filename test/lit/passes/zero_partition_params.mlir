@@ -27,7 +27,7 @@
 // CHECK: %[[GIVEN:.*]] = shard.shard %[[PIECE]] to %[[PIECES]] annotate_for_users : tensor<?xf32>
 // CHECK: %[[ALL:.*]] = shard.all_gather %[[GIVEN]] on @dp grid_axes = [0] gather_axis = 0 {plan.flat_range = array<i64: 0, 8>} : tensor<?xf32> -> tensor<?xf32>
 // CHECK: %[[FLAT:.*]] = tensor.cast %[[ALL]] : tensor<?xf32> to tensor<8xf32>
-// CHECK: bufferization.materialize_in_destination %[[FLAT]] in restrict writable %[[W1:.*]] : (tensor<8xf32>, memref<8xf32>) -> ()
+// CHECK: bufferization.materialize_in_destination %[[FLAT]] in writable %[[W1:.*]] : (tensor<8xf32>, memref<8xf32>) -> ()
 // CHECK-NEXT: plan.kernel "relu_f32" ins(%[[W1]] : memref<8xf32>)
 // CHECK: shard.all_gather
 // CHECK: plan.kernel "neg_f32"

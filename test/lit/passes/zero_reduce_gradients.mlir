@@ -27,7 +27,7 @@
 // CHECK: %[[AT:.*]] = tensor.extract %[[STARTS]][%[[RANK]]] : tensor<3xindex>
 // CHECK: %[[N:.*]] = tensor.dim %[[MINE]]
 // CHECK: %[[U:.*]] = tensor.insert_slice %[[MINE]] into %[[T]][%[[AT]]] [%[[N]]] [1] : tensor<?xf32> into tensor<4xf32>
-// CHECK: bufferization.materialize_in_destination %[[U]] in restrict writable %[[FB]] : (tensor<4xf32>, memref<4xf32>) -> ()
+// CHECK: bufferization.materialize_in_destination %[[U]] in writable %[[FB]] : (tensor<4xf32>, memref<4xf32>) -> ()
 // CHECK: memref.alloc() {plan.bucket = 0 : i64} : memref<32xi8>
 // CHECK: plan.kernel "mul_f32"
 // CHECK: sharded_dims_offsets = [0, 4, 8, 8]
