@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checkpoints of a data-parallel job (ZeRO 1, 2 and 3; stage 3 with the
+# Checkpoints of a data-parallel job (ZeRO 0, 1, 2 and 3; stage 3 with the
 # default persistence threshold, so small params stay whole):
 #  - kill-and-resume: a run killed after its checkpoint at step 3 resumes and
 #    its steps 4-6 equal the uninterrupted run's bit for bit;
@@ -36,7 +36,7 @@ run() { # OUT ARGS...
   port=$((port + 1))
 }
 
-for stage in 1 2 3; do
+for stage in 0 1 2 3; do
   config $stage 1 "$work/z$stage.json"
   compile "$work/z$stage.json" 2 "$work/z${stage}_2"
   run "$work/z${stage}_2" --steps 6 --metrics "$work/full$stage.jsonl"
