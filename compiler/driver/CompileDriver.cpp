@@ -260,12 +260,12 @@ private:
   bool committed = false;
 };
 
-/// The stages from the imported graph to the planned rank program: the
-/// gradients (training), the kernels on buffers, ZeRO-2's in-step gradient
-/// reduction, their placement.
-Error buildPlan(mlir::ModuleOp module, bool training,
-                const config::DsConfig &config, int64_t dpSize,
-                int64_t gradAccumSteps) {
+/// The graph to the partitioned step: the gradients (training), the kernels
+/// on buffers, micro-step accumulation, and ZeRO's collectives in the step
+/// and around the optimizer, stated with shard ops.
+Error partitionStep(mlir::ModuleOp module, bool training,
+                    const config::DsConfig &config, int64_t dpSize,
+                    int64_t gradAccumSteps) {
   mlir::PassManager pm(module.getContext());
   if (training)
     pm.addPass(passes::createAutodiff());
@@ -303,6 +303,23 @@ Error buildPlan(mlir::ModuleOp module, bool training,
     options.allgatherBucketElements = config.zero.allgatherBucketSize;
     pm.addPass(passes::createZeroBoundaryExchange(options));
   }
+  return runStage(pm, module, "partitioning");
+}
+
+/// The stages from the imported graph to the planned rank program: the
+/// gradients (training), the kernels on buffers, the partitioning stage
+/// (ZeRO's collectives as shard ops; `afterPartition` sees the module then),
+/// the plan collectives and the buffers' placement.
+Error buildPlan(mlir::ModuleOp module, bool training,
+                const config::DsConfig &config, int64_t dpSize,
+                int64_t gradAccumSteps,
+                llvm::function_ref<void(mlir::ModuleOp)> afterPartition = {}) {
+  if (Error err =
+          partitionStep(module, training, config, dpSize, gradAccumSteps))
+    return err;
+  if (afterPartition)
+    afterPartition(module);
+  mlir::PassManager pm(module.getContext());
   // The partitioning stage's shard collectives become plan collectives;
   // then ZeRO-3's gathers may be issued ahead.
   if (training)
@@ -432,9 +449,11 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     printSummary(os, *world, *dpSize, *batch, *model);
   }
   if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize,
-                            batch->gradAccumSteps))
+                            batch->gradAccumSteps, [&](mlir::ModuleOp m) {
+                              writer.dump("02-partition.mlir", m);
+                            }))
     return err;
-  writer.dump("02-plan.mlir", *model->module);
+  writer.dump("03-plan.mlir", *model->module);
   std::optional<partition::ZeroPlan> zero;
   if (training) {
     Expected<partition::ZeroInputs> zeroInputs =
@@ -466,12 +485,12 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   }
   if (Error err = lowerToLLVM(*model->module))
     return err;
-  writer.dump("03-llvm.mlir", *model->module);
+  writer.dump("04-llvm.mlir", *model->module);
   std::string llvmIr;
   Expected<std::string> object = codegen::emitObject(*model->module, &llvmIr);
   if (!object)
     return object.takeError();
-  writer.dumpText("04-rank.ll", llvmIr);
+  writer.dumpText("05-rank.ll", llvmIr);
   if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
                                    launchJson(*world).dump(1),
                                    model->parameters, world->worldSize()))
