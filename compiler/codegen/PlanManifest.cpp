@@ -4,6 +4,7 @@
 
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
+#include "runtime/io/RankWeightsFormat.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -412,7 +413,14 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
   // The whole config travels with the plan (and into checkpoints).
   plan["ds_config"] = full;
   plan["steps_per_print"] = in.config.stepsPerPrint;
-  plan["weights"] = "weights/rank_" + std::to_string(in.rank) + ".safetensors";
+  plan["weights"] = runtime::rankWeightsFile(in.rank);
+  // Each rank loads its own file (ZeRO-3: only its partition).
+  if (in.worldSize > 1) {
+    ordered_json byRank = ordered_json::array();
+    for (int r = 0; r < in.worldSize; ++r)
+      byRank.push_back(runtime::rankWeightsFile(r));
+    plan["weights_by_rank"] = byRank;
+  }
   if (in.zero) {
     plan["zero"] = zeroJson(*in.zero);
     plan["collectives"] = collectivesJson(*in.zero);

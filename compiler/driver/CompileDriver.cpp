@@ -2,6 +2,8 @@
 
 #include "compiler/driver/CompileDriver.h"
 
+#include "compiler/driver/RankWeights.h"
+
 #include "compiler/config/DsConfig.h"
 #include "compiler/onnx/OnnxImporter.h"
 #include "compiler/topology/Hostfile.h"
@@ -199,7 +201,7 @@ public:
   Error writeRank(StringRef object, StringRef planJson, StringRef planText,
                   StringRef launchJson,
                   const std::vector<onnx_import::Parameter> &params,
-                  int worldSize) {
+                  const partition::ZeroPlan *zero, int worldSize) {
     std::string objectPath = temp + "/rank_0.o";
     for (auto [name, text] : {std::pair{objectPath, object},
                               {temp + "/plan.json", planJson},
@@ -207,16 +209,8 @@ public:
                               {temp + "/launch.json", launchJson}})
       if (Error err = writeFile(name, text))
         return err;
-    std::vector<runtime::TensorToWrite> tensors;
-    for (const onnx_import::Parameter &p : params)
-      tensors.push_back({p.name, runtime::DType::F32,
-                         std::vector<int64_t>(p.type.getShape().begin(),
-                                              p.type.getShape().end()),
-                         p.data.data()});
-    runtime::Status status = runtime::writeSafetensors(
-        temp + "/weights/rank_0.safetensors", tensors);
-    if (!status.ok())
-      return makeError(status.message());
+    if (Error err = writeRankWeights(temp, params, zero, worldSize))
+      return err;
     if (Error err =
             codegen::linkRankExecutable(objectPath, temp + "/bin/rank_0"))
       return err;
@@ -491,15 +485,19 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (!object)
     return object.takeError();
   writer.dumpText("05-rank.ll", llvmIr);
-  if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
-                                   launchJson(*world).dump(1),
-                                   model->parameters, world->worldSize()))
+  if (Error err = writer.writeRank(
+          *object, manifest->dump(1), planText, launchJson(*world).dump(1),
+          model->parameters, zero ? &*zero : nullptr, world->worldSize()))
     return err;
   log << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
       << (world->worldSize() > 1
               ? " .. rank_" + std::to_string(world->worldSize() - 1)
               : std::string())
-      << ", weights/rank_0.safetensors, plan.json, plan.txt, launch.json)\n";
+      << ", weights/rank_0"
+      << (world->worldSize() > 1
+              ? " .. rank_" + std::to_string(world->worldSize() - 1)
+              : std::string())
+      << ".safetensors, plan.json, plan.txt, launch.json)\n";
   return writer.commit();
 }
 

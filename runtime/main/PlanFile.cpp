@@ -772,14 +772,28 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   if (r.ok() && !(plan.gradientClipping >= 0.0))
     r.fail("gradient_clipping", "must be >= 0");
   plan.stepsPerPrint = r.getInt(root, "", "steps_per_print", 10, false);
-  const json *weights = r.member(root, "", "weights", false);
-  if (weights && r.ok() && !weights->is_null()) {
-    if (!weights->is_string() || weights->get<std::string>().empty()) {
-      r.fail("weights", "expected a file name, got " + weights->dump());
-    } else {
-      std::string w = weights->get<std::string>();
-      plan.weightsPath = w[0] == '/' ? w : plan.dir + w;
+  // A weights file name, resolved against the plan's directory.
+  auto weightsFile = [&](const json &name, const std::string &key) {
+    if (!name.is_string() || name.get<std::string>().empty()) {
+      r.fail(key, "expected a file name, got " + name.dump());
+      return std::string();
     }
+    std::string w = name.get<std::string>();
+    return w[0] == '/' ? w : plan.dir + w;
+  };
+  const json *weights = r.member(root, "", "weights", false);
+  if (weights && r.ok() && !weights->is_null())
+    plan.weightsPath = weightsFile(*weights, "weights");
+  if (const json *byRank = r.member(root, "", "weights_by_rank", false);
+      byRank && r.ok()) {
+    if (!byRank->is_array() ||
+        byRank->size() != static_cast<size_t>(plan.worldSize))
+      r.fail("weights_by_rank", "expected one file name for each of the " +
+                                    std::to_string(plan.worldSize) + " ranks");
+    else
+      for (size_t i = 0; i < byRank->size() && r.ok(); ++i)
+        plan.weightsByRank.push_back(weightsFile(
+            (*byRank)[i], "weights_by_rank[" + std::to_string(i) + "]"));
   }
   const json *peak = r.member(root, "", "predicted_peak_bytes", false);
   if (peak && r.ok() && !peak->is_null())

@@ -193,6 +193,14 @@ struct Plan {
   int64_t stepsPerPrint = 10;
   /// "weights" resolved against `dir`; empty when the plan has none.
   std::string weightsPath;
+  /// Several ranks: each rank's own weights file ("weights_by_rank").
+  std::vector<std::string> weightsByRank;
+  /// The file rank `rank` loads at start.
+  const std::string &weightsFor(int64_t rank) const {
+    return rank >= 0 && static_cast<size_t>(rank) < weightsByRank.size()
+               ? weightsByRank[rank]
+               : weightsPath;
+  }
   std::optional<int64_t> predictedPeakBytes;
   /// Training: always set (synthesized for plans without the block).
   std::optional<PlanZero> zero;

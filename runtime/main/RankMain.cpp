@@ -214,15 +214,15 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     return 1;
   }
   RankState &state = **created;
-  if (Status s =
-          loadWeights(state.plan, state.plan.weightsPath, state.arena.data());
+  const std::string &weights = state.plan.weightsFor(world->rank);
+  if (Status s = loadWeights(state.plan, weights, state.arena.data());
       !s.ok()) {
     printError(s.message());
     return 1;
   }
   // ZeRO-3: this rank's partition of the params.
-  if (Status s = loadParamPartition(state.plan, state.plan.weightsPath,
-                                    state.arena.data(), world->rank);
+  if (Status s = loadParamPartition(state.plan, weights, state.arena.data(),
+                                    world->rank);
       !s.ok()) {
     printError(s.message());
     return 1;

@@ -2,6 +2,8 @@
 
 #include "runtime/main/Weights.h"
 
+#include "runtime/io/RankWeightsFormat.h"
+
 #include "runtime/io/Safetensors.h"
 
 #include <algorithm>
@@ -78,6 +80,25 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
   Expected<SafetensorsFile> file = SafetensorsFile::open(path);
   if (!file)
     return file.status();
+  // The rank's own weights file holds its partition as one tensor.
+  if (const SafetensorsTensor *t = file->find(kZeroPartitionTensor)) {
+    auto range = file->metadata().find(std::string(kZeroPartitionTensor));
+    const std::string expected =
+        std::to_string(part.begin) + "," + std::to_string(part.end);
+    if (range == file->metadata().end() || range->second != expected)
+      return Status::error(
+          path + ": holds the flat range [" +
+          (range == file->metadata().end() ? std::string("?") : range->second) +
+          "), rank " + std::to_string(rank) + "'s partition is [" + expected +
+          ")");
+    if (t->dtype != shard.dtype ||
+        t->byteSize() != static_cast<size_t>(part.size()) * elem)
+      return Status::error(path + ": its partition is not " +
+                           std::to_string(part.size()) + " " +
+                           std::string(dtypeName(shard.dtype)) + " elements");
+    std::memcpy(arena + shard.offset, t->data, t->byteSize());
+    return Status::success();
+  }
   for (const ZeroParam &p : zero.params) {
     int64_t lo = std::max(part.begin, p.flatOffset);
     int64_t hi = std::min(part.end, p.flatOffset + p.numel);

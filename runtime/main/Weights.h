@@ -31,8 +31,10 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
 Status saveParams(const Plan &plan, const char *arena, const std::string &path);
 
 /// ZeRO-3: copies data-parallel rank `rank`'s partition of the params that
-/// no rank holds whole from `path` into the plan's partition buffer (the
-/// file is memory-mapped: a rank reads only the pages of its partition).
+/// no rank holds whole from `path` into the plan's partition buffer: the
+/// rank's own weights file holds it as one tensor (RankWeightsFormat.h;
+/// error if it is another rank's range), a checkpoint's model.safetensors as
+/// whole params (memory-mapped: a rank reads only its partition's pages).
 Status loadParamPartition(const Plan &plan, const std::string &path,
                           char *arena, int64_t rank);
 

@@ -228,6 +228,15 @@ TEST(RankMainPlan, ParsesADataParallelPlan) {
   EXPECT_EQ(plan->collectives[0].op, CollectiveOp::ReduceScatter);
   EXPECT_EQ(plan->collectives[1].payload, CollectivePayload::GradNormSquared);
   EXPECT_EQ(plan->collectiveBytesPerStep, 16);
+  // Without weights_by_rank every rank loads "weights"; with it, its own.
+  EXPECT_EQ(plan->weightsFor(1), "out/weights/rank_0.safetensors");
+  json p = dataParallelPlan();
+  p["weights_by_rank"] =
+      json::array({"weights/rank_0.safetensors", "weights/rank_1.safetensors"});
+  plan = parsePlan(p.dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  EXPECT_EQ(plan->weightsFor(0), "out/weights/rank_0.safetensors");
+  EXPECT_EQ(plan->weightsFor(1), "out/weights/rank_1.safetensors");
 }
 
 TEST(RankMainPlan, SingleRankPlansGetTheTrivialLayout) {
@@ -278,6 +287,14 @@ TEST(RankMainPlan, DataParallelErrors) {
   p["collectives"][0]["group"] = "tp";
   EXPECT_EQ(expectPlanError(p),
             "out/plan.json: collectives[0].group: unknown group 'tp'");
+  p = dataParallelPlan();
+  p["weights_by_rank"] = json::array({"weights/rank_0.safetensors"});
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: weights_by_rank: expected one "
+                                "file name for each of the 2 ranks");
+  p = dataParallelPlan();
+  p["weights_by_rank"] = json::array({"weights/rank_0.safetensors", 7});
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: weights_by_rank[1]: expected a file name, got 7");
   p = dataParallelPlan();
   p["zero"]["dp_size"] = 3;
   p["zero"]["partitions"] = json::array(
