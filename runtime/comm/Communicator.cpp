@@ -22,6 +22,13 @@ Status Communicator::checkCounts(const char *what,
   return Status::success();
 }
 
+uint64_t Communicator::totalCount(const std::vector<int64_t> &counts) {
+  uint64_t total = 0;
+  for (int64_t c : counts)
+    total += static_cast<uint64_t>(c);
+  return total;
+}
+
 namespace {
 
 /// World size 1: the data already is the result. The arguments are still

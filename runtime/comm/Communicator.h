@@ -67,6 +67,8 @@ protected:
   /// rank, none negative. `what` names the collective in the error.
   Status checkCounts(const char *what,
                      const std::vector<int64_t> &counts) const;
+  /// The elements of a chunked collective: its counts' sum (checked ones).
+  static uint64_t totalCount(const std::vector<int64_t> &counts);
 
 private:
   uint64_t payload = 0, calls = 0;

@@ -330,9 +330,7 @@ Status GlooCommunicator::reduceScatter(void *data,
   ReduceFn reduce = reduceFunction(dtype, ReduceOp::Sum);
   if (!reduce)
     return unsupported("reduce_scatter", dtype);
-  uint64_t total = 0;
-  for (int64_t c : counts)
-    total += static_cast<uint64_t>(c);
+  const uint64_t total = totalCount(counts);
   size_t elemSize = dtypeSize(dtype);
   return run("reduce_scatter", total * elemSize, [&] {
     ringReduceScatter(static_cast<char *>(data), counts, elemSize, reduce,
@@ -346,12 +344,10 @@ Status GlooCommunicator::allGather(void *data,
   if (Status s = checkCounts("all_gather", counts); !s.ok())
     return s;
   size_t elemSize = dtypeSize(dtype);
-  uint64_t total = 0;
+  const uint64_t total = totalCount(counts);
   std::vector<size_t> bytes;
-  for (int64_t c : counts) {
-    total += static_cast<uint64_t>(c);
+  for (int64_t c : counts)
     bytes.push_back(static_cast<size_t>(c) * elemSize);
-  }
   return run("all_gather", total * elemSize, [&] {
     if (total == 0)
       return;

@@ -357,9 +357,7 @@ Status NcclCommunicator::reduceScatter(void *data,
   std::optional<ncclDataType_t> type = ncclDataTypeOf(dtype);
   if (!type)
     return unsupported("reduce_scatter", dtype);
-  uint64_t total = 0;
-  for (int64_t c : counts)
-    total += static_cast<uint64_t>(c);
+  const uint64_t total = totalCount(counts);
   const size_t elemSize = dtypeSize(dtype);
   const bool even = evenCounts(counts);
   char *base = static_cast<char *>(data);
@@ -400,9 +398,7 @@ Status NcclCommunicator::allGather(void *data,
                                    DType dtype) {
   if (Status s = checkCounts("all_gather", counts); !s.ok())
     return s;
-  uint64_t total = 0;
-  for (int64_t c : counts)
-    total += static_cast<uint64_t>(c);
+  const uint64_t total = totalCount(counts);
   // Moving data needs no arithmetic: bytes, so that every dtype works.
   const size_t elemSize = dtypeSize(dtype);
   const bool even = evenCounts(counts);
