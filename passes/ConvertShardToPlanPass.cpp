@@ -93,12 +93,16 @@ bufferization::MaterializeInDestinationOp writeBack(Value value) {
   }
 }
 
-/// The pieces' element counts of the 1-D sharding (on dim 0, over `grid`
-/// of `ranks`) annotating a collective.
-FailureOr<SmallVector<int64_t>> pieceCounts(Operation *collective,
-                                            shard::ShardOp annotation,
-                                            FlatSymbolRefAttr grid,
-                                            int64_t ranks) {
+/// Every rank's piece, as the 1-D sharding annotating a collective gives it.
+struct Pieces {
+  SmallVector<int64_t> starts;
+  SmallVector<int64_t> counts;
+};
+
+/// The pieces of the 1-D sharding (on dim 0, over `grid` of `ranks`)
+/// annotating a collective.
+FailureOr<Pieces> piecesOf(Operation *collective, shard::ShardOp annotation,
+                           FlatSymbolRefAttr grid, int64_t ranks) {
   auto sharding = annotation.getSharding().getDefiningOp<shard::ShardingOp>();
   if (!sharding || !sharding.getDynamicShardedDimsOffsets().empty())
     return unlowerable(collective, "its pieces' sharding is not static");
@@ -112,10 +116,12 @@ FailureOr<SmallVector<int64_t>> pieceCounts(Operation *collective,
     return unlowerable(collective, "its sharding has ")
            << offsets.size() << " offsets, a grid of " << ranks
            << " ranks needs " << ranks + 1;
-  SmallVector<int64_t> counts;
-  for (int64_t r = 0; r < ranks; ++r)
-    counts.push_back(offsets[r + 1] - offsets[r]);
-  return counts;
+  Pieces pieces;
+  for (int64_t r = 0; r < ranks; ++r) {
+    pieces.starts.push_back(offsets[r]);
+    pieces.counts.push_back(offsets[r + 1] - offsets[r]);
+  }
+  return pieces;
 }
 
 /// The table of a per-rank index `tensor.extract %table[%rank]`, %table a
@@ -196,9 +202,8 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   auto annotation = soleUser<shard::ShardOp>(op.getResult());
   if (!annotation || annotation.getAnnotateForUsers())
     return unlowerable(op, "its result has no sharding giving the pieces");
-  FailureOr<SmallVector<int64_t>> counts =
-      pieceCounts(op, annotation, op.getGridAttr(), *ranks);
-  if (failed(counts))
+  FailureOr<Pieces> pieces = piecesOf(op, annotation, op.getGridAttr(), *ranks);
+  if (failed(pieces))
     return failure();
   // In place: each rank's whole piece goes back at its start in the input
   // buffer.
@@ -217,14 +222,11 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
       perRankTable(op, insert.getMixedOffsets()[0], op.getGridAttr(), *ranks);
   if (failed(starts))
     return failure();
-  int64_t start = 0;
-  for (int64_t r = 0; r < *ranks; ++r) {
-    if ((*starts)[r] != start)
+  for (int64_t r = 0; r < *ranks; ++r)
+    if ((*starts)[r] != pieces->starts[r])
       return unlowerable(op, "rank ")
              << r << "'s piece is written at " << (*starts)[r]
-             << ", its sharding puts it at " << start;
-    start += (*counts)[r];
-  }
+             << ", its sharding puts it at " << pieces->starts[r];
   bufferization::MaterializeInDestinationOp write =
       writeBack(insert.getResult());
   if (!write || write.getDest() != input)
@@ -232,7 +234,7 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   OpBuilder b(write);
   auto lowered = plan::ReduceScatterOp::create(
       b, op.getLoc(), input, input, op.getGridAttr(),
-      b.getStringAttr(*reduction), b.getDenseI64ArrayAttr(*counts));
+      b.getStringAttr(*reduction), b.getDenseI64ArrayAttr(pieces->counts));
   keepAttributes(op, lowered);
   write.erase();
   return success();
@@ -268,9 +270,8 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
   auto annotation = op.getInput().getDefiningOp<shard::ShardOp>();
   if (!annotation || !annotation.getAnnotateForUsers())
     return unlowerable(op, "its input has no sharding giving the pieces");
-  FailureOr<SmallVector<int64_t>> counts =
-      pieceCounts(op, annotation, op.getGridAttr(), *ranks);
-  if (failed(counts))
+  FailureOr<Pieces> pieces = piecesOf(op, annotation, op.getGridAttr(), *ranks);
+  if (failed(pieces))
     return failure();
   auto slice = annotation.getSrc().getDefiningOp<tensor::ExtractSliceOp>();
   Value input = slice ? sourceBuffer(slice.getSource()) : Value();
@@ -284,7 +285,7 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
       perRankTable(op, slice.getMixedSizes()[0], op.getGridAttr(), *ranks);
   if (failed(starts) || failed(sizes))
     return failure();
-  if (*sizes != *counts)
+  if (*sizes != pieces->counts)
     return unlowerable(op, "its slices' sizes differ from its sharding's");
   bufferization::MaterializeInDestinationOp write = writeBack(op.getResult());
   if (!write)
@@ -292,7 +293,7 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
   OpBuilder b(write);
   auto lowered = plan::AllGatherOp::create(
       b, op.getLoc(), input, write.getDest(), op.getGridAttr(),
-      b.getDenseI64ArrayAttr(*counts), b.getDenseI64ArrayAttr(*starts));
+      b.getDenseI64ArrayAttr(pieces->counts), b.getDenseI64ArrayAttr(*starts));
   keepAttributes(op, lowered);
   write.erase();
   return success();

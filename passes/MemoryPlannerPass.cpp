@@ -66,10 +66,8 @@ void PlanMemoryPass::runOnOperation() {
   if (func.isExternal() || func->hasAttr(kBoundaryAttr))
     return;
   Block &body = func.getBody().front();
-  llvm::DenseMap<Operation *, int64_t> pos;
-  int64_t n = 0;
-  for (Operation &op : body)
-    pos[&op] = n++;
+  llvm::DenseMap<Operation *, int64_t> pos = opPositions(body);
+  const int64_t n = static_cast<int64_t>(pos.size());
 
   SmallVector<Buffer> buffers;
   for (auto alloc : body.getOps<memref::AllocOp>()) {
