@@ -33,6 +33,18 @@ FailureOr<SmallVector<memref::AllocOp>> flatParams(Block &body) {
   return params;
 }
 
+SmallVector<std::pair<StringRef, MemRefType>>
+paramShardEntries(ArrayAttr list) {
+  SmallVector<std::pair<StringRef, MemRefType>> entries;
+  for (Attribute a : list) {
+    auto d = cast<DictionaryAttr>(a);
+    entries.push_back(
+        {cast<StringAttr>(d.get("name")).getValue(),
+         cast<MemRefType>(cast<TypeAttr>(d.get("type")).getValue())});
+  }
+  return entries;
+}
+
 FailureOr<SmallVector<FlatParamInfo>> flatParamLayout(Block &body) {
   FailureOr<SmallVector<memref::AllocOp>> params = flatParams(body);
   if (failed(params))
@@ -45,13 +57,9 @@ FailureOr<SmallVector<FlatParamInfo>> flatParamLayout(Block &body) {
     auto list = alloc->getAttrOfType<ArrayAttr>("plan.param_shard");
     if (!list)
       continue;
-    for (Attribute a : list) {
-      auto d = cast<DictionaryAttr>(a);
-      StringRef name = cast<StringAttr>(d.get("name")).getValue();
-      auto type = cast<MemRefType>(cast<TypeAttr>(d.get("type")).getValue());
+    for (auto [name, type] : paramShardEntries(list))
       layout.push_back({name, type.getNumElements(), type.getElementType(),
                         whole.contains(name)});
-    }
     return layout;
   }
   for (memref::AllocOp p : *params)

@@ -41,6 +41,11 @@ struct FlatParamInfo {
   bool whole = true;
 };
 
+/// The params a stage-3 partition buffer lists (`plan.param_shard`, as
+/// zero-partition-params writes it), in flat order: name and type.
+llvm::SmallVector<std::pair<llvm::StringRef, mlir::MemRefType>>
+paramShardEntries(mlir::ArrayAttr list);
+
 /// The params of `body` in flat order: the stage-3 partition's list
 /// (`plan.param_shard`) when there is one, else the `plan.param` buffers.
 mlir::FailureOr<llvm::SmallVector<FlatParamInfo>>

@@ -283,12 +283,8 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
   for (auto view : step.getOps<memref::ViewOp>())
     if (auto list = view->getAttrOfType<ArrayAttr>("plan.param_shard")) {
       in.arenaParamBytes += NamedBuffer{"", "", 0, view.getType()}.bytes();
-      for (Attribute a : list) {
-        auto d = cast<DictionaryAttr>(a);
-        addParam(cast<StringAttr>(d.get("name")).getValue(),
-                 cast<MemRefType>(cast<TypeAttr>(d.get("type")).getValue()),
-                 /*whole=*/false);
-      }
+      for (auto [name, type] : passes::paramShardEntries(list))
+        addParam(name, type, /*whole=*/false);
     }
   const bool sharded = !in.params.empty();
   for (const NamedBuffer &b : namedBuffers(step)) {
