@@ -140,9 +140,15 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                          "shift of a planned buffer");
         return signalPassFailure();
       }
-      lowered[view.getResult()] =
-          LLVM::GEPOp::create(b, view.getLoc(), ptr, b.getI8Type(), base,
-                              ArrayRef<LLVM::GEPArg>{*shift});
+      // Arenas and buckets may pass 2 GiB: a shift that an i32 index
+      // cannot hold is an i64 constant.
+      LLVM::GEPArg index = *shift == static_cast<int32_t>(*shift)
+                               ? LLVM::GEPArg(static_cast<int32_t>(*shift))
+                               : LLVM::GEPArg(LLVM::ConstantOp::create(
+                                                  b, view.getLoc(), i64, *shift)
+                                                  .getResult());
+      lowered[view.getResult()] = LLVM::GEPOp::create(
+          b, view.getLoc(), ptr, b.getI8Type(), base, ArrayRef{index});
     } else if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
       lowered[get.getResult()] = LLVM::AddressOfOp::create(
           b, get.getLoc(), globals.lookup(get.getName()));
