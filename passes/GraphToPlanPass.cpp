@@ -55,6 +55,30 @@ std::string kernelName(Operation *op) {
   return name + "_" + typeName(selecting);
 }
 
+/// Constants are placed in the rank executable, element by element; a shape
+/// sub-graph folded to a constant of terabytes (ConstantOfShape of
+/// [1e6, 1e6]) would exhaust the compiler's memory long before the rank's.
+constexpr int64_t kMaxConstantBytes = int64_t(256) << 20;
+
+/// "node 'X'" for a location the importer named after its ONNX node.
+std::string nodeOf(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return "node '" + name.getName().str() + "'";
+  return "an op";
+}
+
+/// A constant's bytes, or -1 past 2^62.
+int64_t constantBytes(RankedTensorType type) {
+  int64_t bits = type.getElementType().getIntOrFloatBitWidth();
+  int64_t bytes = std::max<int64_t>(bits / 8, 1);
+  for (int64_t d : type.getShape()) {
+    if (d > 0 && bytes > (int64_t(1) << 62) / d)
+      return -1;
+    bytes *= d;
+  }
+  return bytes;
+}
+
 class ConvertGraphToPlanPass
     : public impl::ConvertGraphToPlanBase<ConvertGraphToPlanPass> {
 public:
@@ -106,6 +130,19 @@ LogicalResult ConvertGraphToPlanPass::convert(func::FuncOp func) {
   for (Operation &op : func.getBody().front().without_terminator()) {
     Location loc = op.getLoc();
     if (auto c = dyn_cast<graph::ConstantOp>(op)) {
+      auto tensor = cast<RankedTensorType>(c.getType());
+      int64_t bytes = constantBytes(tensor);
+      if (bytes < 0 || bytes > kMaxConstantBytes) {
+        std::string shown;
+        llvm::raw_string_ostream os(shown);
+        os << tensor;
+        return op.emitError()
+               << nodeOf(loc) << " computes a constant " << shown << " of "
+               << (bytes < 0 ? std::string("more than 2^62")
+                             : std::to_string(bytes))
+               << " bytes; ds-compile places constants of at most "
+               << (kMaxConstantBytes >> 20) << " MiB in a rank executable";
+      }
       std::string sym = "cst_" + std::to_string(constantCount++);
       MemRefType type = bufferType(c.getType());
       {

@@ -922,8 +922,70 @@ std::string checkPipeline(const DsConfig &c) {
   return "";
 }
 
+/// Keys the schema reads but whose behaviour ds-compile does not implement
+/// yet: set to anything but their default, each is a warning naming it, so
+/// nothing a user asked for is dropped silently. (Keys ds-compile does not
+/// even read are warned about by readObject.)
+void warnNotImplemented(const DsConfig &c, std::vector<std::string> &warnings) {
+  auto warn = [&](StringRef key, StringRef what) {
+    warnings.push_back(("ds_config: '" + key + "' " + what).str());
+  };
+  const char *fp32 = "is not implemented yet; the job trains in fp32";
+  if (c.fp16.enabled.value && !c.fp16.enabled.isAuto)
+    warn("fp16.enabled", fp32);
+  if (c.bf16.enabled.value && !c.bf16.enabled.isAuto)
+    warn("bf16.enabled", fp32);
+  const char *ignored = "is not implemented yet; ignored";
+  if (c.wallClockBreakdown)
+    warn("wall_clock_breakdown", ignored);
+  if (c.gradientPredivideFactor != 1.0)
+    warn("gradient_predivide_factor",
+         "is not implemented yet; ignored (gradients are averaged after the "
+         "sum)");
+  if (c.prescaleGradients)
+    warn("prescale_gradients",
+         "is not implemented yet; ignored (gradients are averaged after the "
+         "sum)");
+  if (c.communicationDataType && *c.communicationDataType != CommDataType::FP32)
+    warn("communication_data_type",
+         "is not implemented yet; collectives run in the gradients' type");
+  const ZeroConfig &z = c.zero;
+  if (!z.contiguousGradients)
+    warn("zero_optimization.contiguous_gradients",
+         "false is not implemented; gradients are always contiguous");
+  if (!z.reduceScatter)
+    warn("zero_optimization.reduce_scatter",
+         "false is not implemented; gradients are always reduce-scattered");
+  if (!z.allgatherPartitions)
+    warn("zero_optimization.allgather_partitions",
+         "false is not implemented; partitions are always all-gathered");
+  if (z.overlapComm && *z.overlapComm && z.stage < 3)
+    warn("zero_optimization.overlap_comm",
+         "is implemented for stage 3 only (its prefetch); stage " +
+             std::to_string(z.stage) +
+             " runs its collectives in order with the kernels");
+  if (z.stage3Gather16bitWeightsOnModelSave)
+    warn("zero_optimization.stage3_gather_16bit_weights_on_model_save",
+         "applies to 16-bit training, which is not implemented yet; ignored");
+  if (c.tensorParallel.tpSize > 1)
+    warn("tensor_parallel.tp_size",
+         "(tensor-parallel inference) is not implemented yet; ignored");
+  if (c.pipeline.activationCheckpointInterval > 0)
+    warn("pipeline.activation_checkpoint_interval", ignored);
+  if (c.inference.dtype && *c.inference.dtype != InferenceDtype::FP32)
+    warn("dtype", "(16-bit or int8 inference) is not implemented yet; "
+                  "inference runs in the model's types");
+  if (c.inference.replaceWithKernelInject)
+    warn("replace_with_kernel_inject", ignored);
+  if (c.inference.quant.enabled)
+    warn("quant.enabled", ignored);
+  if (c.checkpoint.useNodeLocalStorage)
+    warn("checkpoint.use_node_local_storage", ignored);
+}
+
 std::string resolve(DsConfig &c, const OJson &root,
                     std::vector<std::string> &warnings) {
+  warnNotImplemented(c, warnings);
   auto clip = root.find("gradient_clipping");
   c.gradientClippingGiven = clip != root.end() && !clip->is_null();
   if (std::string error = checkPrecision(c); !error.empty())

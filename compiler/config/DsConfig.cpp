@@ -15,6 +15,9 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
+/// The deepest nesting of objects and arrays a config may have.
+constexpr size_t kMaxJsonDepth = 64;
+
 /// Builds an ordered_json like nlohmann's own DOM parser, but stops at the
 /// first duplicate key (nlohmann keeps the last one silently).
 class StrictJsonBuilder {
@@ -99,6 +102,13 @@ private:
   }
 
   bool open(OJson value, bool isObject) {
+    // Code that walks the tree recurses (copies, printing); no real config
+    // nests deeper than a few levels.
+    if (stack.size() >= kMaxJsonDepth) {
+      error = fileName + ": nested deeper than " +
+              std::to_string(kMaxJsonDepth) + " levels of objects and arrays";
+      return false;
+    }
     OJson *slot = insert(std::move(value));
     stack.push_back(Frame{slot, isObject, {}, {}});
     return true;
@@ -193,17 +203,36 @@ Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
                        ": expected a positive integer, got " +
                        Twine(*named.value));
 
+  // Which values the user gave and how the others were derived, so a
+  // mismatch does not read as if the user had configured a derived 0.
   BatchSizes sizes{0, 0, 0};
+  std::string how;
   if (tbs && mbs && gas) {
     sizes = {*tbs, *mbs, *gas};
+    how = "all three given";
   } else if (tbs && mbs) {
     sizes = {*tbs, *mbs, *tbs / *mbs / dpSize};
+    how = ("given: train_batch_size, train_micro_batch_size_per_gpu; "
+           "derived: gradient_accumulation_steps = " +
+           Twine(*tbs) + " / (" + Twine(*mbs) + " * " + Twine(dpSize) +
+           "), rounded down")
+              .str();
   } else if (tbs && gas) {
     sizes = {*tbs, *tbs / dpSize / *gas, *gas};
+    how = ("given: train_batch_size, gradient_accumulation_steps; derived: "
+           "train_micro_batch_size_per_gpu = " +
+           Twine(*tbs) + " / (" + Twine(*gas) + " * " + Twine(dpSize) +
+           "), rounded down")
+              .str();
   } else if (mbs && gas) {
     sizes = {*mbs * *gas * dpSize, *mbs, *gas};
   } else if (tbs) {
     sizes = {*tbs, *tbs / dpSize, 1};
+    how = ("given: train_batch_size; derived: "
+           "train_micro_batch_size_per_gpu = " +
+           Twine(*tbs) + " / " + Twine(dpSize) +
+           ", rounded down; gradient_accumulation_steps 1 by default")
+              .str();
   } else if (mbs) {
     sizes = {*mbs * dpSize, *mbs, 1};
   } else {
@@ -216,7 +245,7 @@ Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
         "train_batch_size " + Twine(sizes.trainBatchSize) +
         " != train_micro_batch_size_per_gpu " + Twine(sizes.microBatchSize) +
         " * gradient_accumulation_steps " + Twine(sizes.gradAccumSteps) +
-        " * data-parallel size " + Twine(dpSize));
+        " * data-parallel size " + Twine(dpSize) + " (" + how + ")");
   return sizes;
 }
 

@@ -168,11 +168,25 @@ public:
       llvm::sys::fs::remove_directories(temp);
   }
 
-  Error begin() {
+  /// Only a directory is ever replaced, and only a ds-compile output or an
+  /// empty one: -o naming the model, the config or any other file would
+  /// destroy it.
+  static Error checkReplaceable(StringRef dir) {
+    llvm::sys::fs::file_status status;
+    if (!llvm::sys::fs::status(dir, status) &&
+        status.type() != llvm::sys::fs::file_type::directory_file)
+      return makeError(dir + " exists and is not a directory; refusing to "
+                             "replace it (-o names the output directory)");
     if (llvm::sys::fs::exists(dir) &&
         !llvm::sys::fs::exists(dir + "/plan.json") && !isEmptyDir(dir))
       return makeError(dir + " exists and is not a ds-compile output; "
                              "refusing to overwrite it");
+    return Error::success();
+  }
+
+  Error begin() {
+    if (Error err = checkReplaceable(dir))
+      return err;
     for (const char *sub : {"", "/bin", "/weights"})
       if (std::error_code ec = llvm::sys::fs::create_directories(temp + sub))
         return makeError("cannot create " + temp + sub + ": " + ec.message());
@@ -350,8 +364,17 @@ parseInputShape(StringRef text) {
   return std::make_pair(name.str(), shape);
 }
 
-Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
-                 llvm::raw_ostream &log) {
+namespace {
+
+/// The whole pipeline; warnings go to `log` at once, the progress lines to
+/// `progress`, which the caller prints only when everything succeeded (a
+/// failure is one error line).
+Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
+                    llvm::raw_ostream &log, llvm::raw_ostream &progress) {
+  // A mistaken -o is refused before any work (and again when writing).
+  if (request.outputDir && request.emit == EmitKind::Executables)
+    if (Error err = OutputWriter::checkReplaceable(*request.outputDir))
+      return err;
   Expected<config::ParsedConfig> parsed =
       config::parseConfigFile(request.configPath);
   if (!parsed)
@@ -397,7 +420,7 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
       onnx_import::importOnnxFile(context, request.modelPath, options);
   if (!model)
     return model.takeError();
-  printSummary(log, *world, *dpSize, *batch, *model);
+  printSummary(progress, *world, *dpSize, *batch, *model);
 
   if (request.emit == EmitKind::Graph) {
     model->module->print(out);
@@ -416,9 +439,9 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
     auto arena = step->getAttrOfType<mlir::IntegerAttr>("plan.arena_size");
     auto persistent =
         step->getAttrOfType<mlir::IntegerAttr>("plan.persistent_bytes");
-    log << "ds-compile: plan: " << (training ? "training" : "inference")
-        << " step, arena " << arena.getInt() << " bytes ("
-        << persistent.getInt() << " persistent)\n";
+    progress << "ds-compile: plan: " << (training ? "training" : "inference")
+             << " step, arena " << arena.getInt() << " bytes ("
+             << persistent.getInt() << " persistent)\n";
     model->module->print(out);
     out << "\n";
     return Error::success();
@@ -467,9 +490,9 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
   if (!manifest)
     return manifest.takeError();
   if (zero && zero->dpSize > 1)
-    log << "ds-compile: zero: stage " << zero->stage << ", "
-        << zero->collectives.size() << " collectives (" << zero->bytesPerStep()
-        << " bytes) per step and rank\n";
+    progress << "ds-compile: zero: stage " << zero->stage << ", "
+             << zero->collectives.size() << " collectives ("
+             << zero->bytesPerStep() << " bytes) per step and rank\n";
   std::string planText = summary;
   {
     llvm::raw_string_ostream os(planText);
@@ -489,16 +512,28 @@ Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
           *object, manifest->dump(1), planText, launchJson(*world).dump(1),
           model->parameters, zero ? &*zero : nullptr, world->worldSize()))
     return err;
-  log << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
-      << (world->worldSize() > 1
-              ? " .. rank_" + std::to_string(world->worldSize() - 1)
-              : std::string())
-      << ", weights/rank_0"
-      << (world->worldSize() > 1
-              ? " .. rank_" + std::to_string(world->worldSize() - 1)
-              : std::string())
-      << ".safetensors, plan.json, plan.txt, launch.json)\n";
+  progress << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
+           << (world->worldSize() > 1
+                   ? " .. rank_" + std::to_string(world->worldSize() - 1)
+                   : std::string())
+           << ", weights/rank_0"
+           << (world->worldSize() > 1
+                   ? " .. rank_" + std::to_string(world->worldSize() - 1)
+                   : std::string())
+           << ".safetensors, plan.json, plan.txt, launch.json)\n";
   return writer.commit();
+}
+
+} // namespace
+
+Error runCompile(const CompileRequest &request, llvm::raw_ostream &out,
+                 llvm::raw_ostream &log) {
+  std::string progressText;
+  llvm::raw_string_ostream progress(progressText);
+  if (Error err = compileStages(request, out, log, progress))
+    return err;
+  log << progressText;
+  return Error::success();
 }
 
 } // namespace dsc::driver

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -78,6 +79,16 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
                        llvm::Twine(given->second.size()) +
                        " dims, but the graph input has rank " +
                        llvm::Twine(dims.size()));
+    // Every rank feeds micro-batches along the first axis.
+    if (options.batchSize && !given->second.empty() &&
+        given->second[0] != *options.batchSize)
+      return makeError("--input-shape " + name + " gives " +
+                       llvm::Twine(given->second[0]) +
+                       " for the first dimension, but the micro-batch size "
+                       "is " +
+                       llvm::Twine(*options.batchSize) +
+                       "; the first dimension of every graph input is the "
+                       "micro-batch (train_micro_batch_size_per_gpu)");
     for (int i = 0; i < dims.size(); ++i)
       if (dims[i].has_dim_value() && dims[i].dim_value() != given->second[i])
         return makeError("--input-shape " + name + " gives " +
@@ -133,19 +144,122 @@ std::optional<std::vector<double>> floatValues(const TensorData &data) {
   return values;
 }
 
+/// An additive attention mask, as exporters write it: every element is 0 or
+/// one large negative value (-inf, or a value near the lowest float), and at
+/// least one element is that value. Nothing else with a non-finite or huge
+/// element is a mask: NaN never is, nor a tensor of varied values with one
+/// infinity in it.
+bool isAdditiveMask(ArrayRef<double> values) {
+  std::optional<double> masked;
+  for (double v : values) {
+    if (v == 0.0)
+      continue;
+    if (std::isnan(v) || v > -1e30)
+      return false;
+    if (masked && *masked != v)
+      return false;
+    masked = v;
+  }
+  return masked.has_value();
+}
+
 /// Float initializers with more than one element are trained parameters,
-/// except additive masks (infinities or values near the float limits, as
-/// exporters write -inf or the lowest float): those are constants, like
-/// indices, shapes and scalars such as scales and epsilons.
+/// except additive masks: those are constants, like indices, shapes and
+/// scalars such as scales and epsilons.
 bool isParameter(const TensorData &data) {
   if (!isa<FloatType>(data.type.getElementType()) ||
       data.type.getNumElements() <= 1)
     return false;
   if (auto values = floatValues(data))
-    for (double v : *values)
-      if (!std::isfinite(v) || std::fabs(v) >= 1e30)
-        return false;
+    return !isAdditiveMask(*values);
   return true;
+}
+
+/// A parameter must start finite: training a NaN or an infinity only ever
+/// yields NaN. The error names the tensor and the first bad element.
+llvm::Error checkFiniteParameter(StringRef name, const TensorData &data) {
+  auto values = floatValues(data);
+  if (!values)
+    return llvm::Error::success();
+  for (size_t i = 0; i < values->size(); ++i) {
+    double v = (*values)[i];
+    if (std::isfinite(v))
+      continue;
+    // The flat index as a multi-index, as a user indexes the tensor.
+    SmallVector<int64_t> index(data.type.getRank());
+    int64_t rest = static_cast<int64_t>(i);
+    for (int64_t d = data.type.getRank() - 1; d >= 0; --d) {
+      int64_t dim = data.type.getDimSize(d);
+      index[d] = dim ? rest % dim : 0;
+      rest = dim ? rest / dim : 0;
+    }
+    std::string at;
+    for (int64_t x : index)
+      at += (at.empty() ? "" : ", ") + std::to_string(x);
+    return makeError("initializer '" + name + "' is a trainable weight, but " +
+                     "its element [" + at + "] is " +
+                     (std::isnan(v) ? "NaN"
+                      : v > 0       ? "+inf"
+                                    : "-inf") +
+                     "; a model must start with finite weights");
+  }
+  return llvm::Error::success();
+}
+
+/// The structural rules of an ONNX graph that the importer relies on (as
+/// onnx.checker states them): unique graph input and initializer names,
+/// every value produced once (SSA form), and every node input defined by a
+/// graph input, an initializer or an earlier node (topological order).
+llvm::Error checkGraphStructure(const onnx::GraphProto &graph) {
+  auto nodeLabel = [&](int i) {
+    const onnx::NodeProto &node = graph.node(i);
+    std::string name = node.name().empty()
+                           ? node.op_type() + "_" + std::to_string(i)
+                           : node.name();
+    return "node '" + name + "' (" + node.op_type() + ", #" +
+           std::to_string(i) + ")";
+  };
+  // Who defines each name: -1 a graph input or initializer, else the node.
+  llvm::StringMap<int> definedBy;
+  llvm::StringSet<> inputNames;
+  for (const onnx::ValueInfoProto &info : graph.input())
+    if (!inputNames.insert(info.name()).second)
+      return makeError("graph input '" + info.name() + "' is declared twice");
+  for (const onnx::TensorProto &init : graph.initializer())
+    if (!definedBy.try_emplace(init.name(), -1).second)
+      return makeError("initializer '" + init.name() + "' is defined twice");
+  for (const auto &name : inputNames.keys())
+    definedBy.try_emplace(name, -1);
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &out : graph.node(i).output()) {
+      if (out.empty())
+        continue;
+      auto [it, fresh] = definedBy.try_emplace(out, i);
+      if (fresh)
+        continue;
+      std::string first = it->second < 0 ? "a graph input or initializer"
+                                         : nodeLabel(it->second);
+      return makeError(nodeLabel(i) + " produces '" + out + "', which " +
+                       first +
+                       " already defines; an ONNX graph defines each value "
+                       "once (SSA form)");
+    }
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &in : graph.node(i).input()) {
+      if (in.empty())
+        continue;
+      auto it = definedBy.find(in);
+      if (it == definedBy.end())
+        return makeError(nodeLabel(i) + " uses '" + in +
+                         "', which no node, graph input or initializer "
+                         "defines");
+      if (it->second >= i)
+        return makeError(nodeLabel(i) + " uses '" + in + "', which " +
+                         nodeLabel(it->second) +
+                         " produces after it; the nodes are not in "
+                         "topological order");
+    }
+  return llvm::Error::success();
 }
 
 /// Exporters merge initializers with equal contents, so freshly initialised
@@ -222,8 +336,7 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
   SmallVector<DictionaryAttr> argDicts;
 
   for (const onnx::TensorProto &init : graph.initializer()) {
-    if (!initializerNames.insert(init.name()).second)
-      return makeError("initializer '" + init.name() + "' is defined twice");
+    initializerNames.insert(init.name());
     Expected<TensorData> data =
         decodeTensor(ctx, init, baseDir, "initializer '" + init.name() + "'");
     if (!data)
@@ -232,6 +345,8 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
       constants.emplace_back(init.name(), std::move(*data));
       continue;
     }
+    if (llvm::Error err = checkFiniteParameter(init.name(), *data))
+      return err;
     result.parameters.push_back({init.name(), data->type, data->bytes});
     if (!isMergedConstant(*data))
       continue;
@@ -334,6 +449,8 @@ Expected<ImportedModel> ModelImporter::run() {
     return success();
   });
 
+  if (llvm::Error err = checkGraphStructure(model.graph()))
+    return makeError(label + llvm::toString(std::move(err)));
   Expected<func::FuncOp> func = buildSignature(b, gb);
   if (!func)
     return func.takeError();

@@ -3,6 +3,7 @@
 #include "runtime/checkpoint/CheckpointFormat.h"
 
 #include "runtime/io/FileUtil.h"
+#include "runtime/io/JsonReader.h"
 #include "runtime/io/Safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -87,72 +88,104 @@ Status writeCheckpointMeta(const std::string &tagDir, const CheckpointMeta &m) {
 
 Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir) {
   const std::string path = tagDir + "/state.json";
-  Expected<std::string> text = readWholeFile(path);
-  if (!text)
-    return text.status();
+  Expected<nlohmann::json> parsed = readJsonObjectFile(path);
+  if (!parsed)
+    return parsed.status();
+  const nlohmann::json &j = *parsed;
+  JsonReader r(path);
   CheckpointMeta m;
-  try {
-    ordered_json j = ordered_json::parse(*text);
-    if (j.at("format").get<std::string>() != kCheckpointFormat)
-      return Status::error(path + ": format '" +
-                           j.at("format").get<std::string>() +
-                           "', this runtime reads '" + kCheckpointFormat + "'");
-    m.tag = j.at("tag").get<std::string>();
-    m.globalSteps = j.at("global_steps").get<int64_t>();
-    m.globalSamples = j.at("global_samples").get<int64_t>();
-    m.trainBatchSize = j.at("train_batch_size").get<int64_t>();
-    m.loss = j.at("loss").get<double>();
-    if (!j.at("loss_scale").is_null())
-      m.lossScale = j.at("loss_scale").get<double>();
-    m.schedulerStep = j.at("scheduler").at("last_step").get<int64_t>();
-    m.optimizer = j.at("optimizer").at("type").get<std::string>();
-    m.stateNames =
-        j.at("optimizer").at("states").get<std::vector<std::string>>();
-    m.zeroStage = j.at("zero").at("stage").get<int64_t>();
-    m.dpSize = j.at("zero").at("dp_size").get<int64_t>();
-    std::string dtype = j.at("dtype").get<std::string>();
-    if (dtype != "float32" && dtype != "float64")
-      return Status::error(path + ": dtype '" + dtype +
-                           "' (expected float32 or float64)");
-    m.dtype = dtype == "float64" ? DType::F64 : DType::F32;
-    m.flatElements = j.at("flat_elements").get<int64_t>();
-    int64_t next = 0;
-    for (const ordered_json &p : j.at("params")) {
-      CheckpointParam cp;
-      cp.name = p.at("name").get<std::string>();
-      cp.dtype = m.dtype;
-      cp.shape = p.at("shape").get<std::vector<int64_t>>();
-      cp.flatOffset = p.at("flat_offset").get<int64_t>();
-      cp.numel = 1;
-      for (int64_t d : cp.shape)
-        cp.numel *= d;
-      if (cp.flatOffset != next)
-        return Status::error(path + ": param '" + cp.name +
-                             "' is not at the next flat offset");
-      next += cp.numel;
-      m.params.push_back(std::move(cp));
-    }
-    if (next != m.flatElements)
-      return Status::error(path + ": the params hold " + std::to_string(next) +
-                           " elements, flat_elements is " +
-                           std::to_string(m.flatElements));
-    for (const ordered_json &s : j.at("optimizer_shards")) {
-      CheckpointShard cs;
-      cs.file = s.at("file").get<std::string>();
-      cs.begin = s.at("flat").at(0).get<int64_t>();
-      cs.end = s.at("flat").at(1).get<int64_t>();
-      if (cs.file.find('/') != std::string::npos || cs.begin < 0 ||
-          cs.end < cs.begin || cs.end > m.flatElements)
-        return Status::error(path + ": bad optimizer shard '" + cs.file + "'");
-      m.shards.push_back(std::move(cs));
-    }
-  } catch (const nlohmann::json::exception &e) {
-    std::string what = e.what();
-    size_t close = what.find("] ");
-    if (close != std::string::npos)
-      what = what.substr(close + 2);
-    return Status::error(path + ": " + what);
+  std::string format = r.getString(j, "", "format");
+  if (r.ok() && format != kCheckpointFormat)
+    return Status::error(path + ": format '" + format +
+                         "', this runtime reads '" + kCheckpointFormat + "'");
+  m.tag = r.getString(j, "", "tag");
+  m.globalSteps = r.getInt(j, "", "global_steps", 0);
+  m.globalSamples = r.getInt(j, "", "global_samples", 0);
+  m.trainBatchSize = r.getInt(j, "", "train_batch_size", 0);
+  m.loss = r.getNumber(j, "", "loss", 0.0, /*required=*/true);
+  if (r.ok() && j.contains("loss_scale") && !j["loss_scale"].is_null())
+    m.lossScale = r.getNumber(j, "", "loss_scale", 0.0);
+  m.schedulerStep =
+      r.getInt(r.getObject(j, "", "scheduler"), "scheduler", "last_step", 0);
+  const nlohmann::json &optimizer = r.getObject(j, "", "optimizer");
+  m.optimizer = r.getString(optimizer, "optimizer", "type");
+  const nlohmann::json &states = r.getArray(optimizer, "optimizer", "states");
+  for (size_t i = 0; i < states.size() && r.ok(); ++i) {
+    if (!states[i].is_string())
+      r.fail("optimizer.states[" + std::to_string(i) + "]",
+             "expected a string, got " + states[i].dump());
+    else
+      m.stateNames.push_back(states[i].get<std::string>());
   }
+  const nlohmann::json &zero = r.getObject(j, "", "zero");
+  m.zeroStage = r.getInt(zero, "zero", "stage", 0);
+  m.dpSize = r.getInt(zero, "zero", "dp_size", 0);
+  std::string dtype = r.getString(j, "", "dtype");
+  if (r.ok() && dtype != "float32" && dtype != "float64")
+    return Status::error(path + ": dtype '" + dtype +
+                         "' (expected float32 or float64)");
+  m.dtype = dtype == "float64" ? DType::F64 : DType::F32;
+  m.flatElements = r.getInt(j, "", "flat_elements", 0);
+  if (r.ok() && m.flatElements < 0)
+    r.fail("flat_elements", "negative");
+  int64_t next = 0;
+  const nlohmann::json &params = r.getArray(j, "", "params");
+  for (size_t i = 0; i < params.size() && r.ok(); ++i) {
+    const std::string at = "params[" + std::to_string(i) + "]";
+    const nlohmann::json &p = params[i];
+    if (!p.is_object()) {
+      r.fail(at, "expected an object, got " + p.dump());
+      break;
+    }
+    CheckpointParam cp;
+    cp.name = r.getString(p, at, "name");
+    cp.dtype = m.dtype;
+    cp.shape = r.getShape(p, at);
+    cp.flatOffset = r.getInt(p, at, "flat_offset", 0);
+    cp.numel = 1;
+    for (int64_t d : cp.shape) {
+      // No real param has more elements than the flat space.
+      if (d > 0 && cp.numel > m.flatElements / d) {
+        r.fail(at + ".shape", "more elements than flat_elements");
+        break;
+      }
+      cp.numel *= d;
+    }
+    if (r.ok() && cp.flatOffset != next)
+      return Status::error(path + ": param '" + cp.name +
+                           "' is not at the next flat offset");
+    next += cp.numel;
+    m.params.push_back(std::move(cp));
+  }
+  if (r.ok() && next != m.flatElements)
+    return Status::error(path + ": the params hold " + std::to_string(next) +
+                         " elements, flat_elements is " +
+                         std::to_string(m.flatElements));
+  const nlohmann::json &shards = r.getArray(j, "", "optimizer_shards");
+  for (size_t i = 0; i < shards.size() && r.ok(); ++i) {
+    const std::string at = "optimizer_shards[" + std::to_string(i) + "]";
+    const nlohmann::json &sh = shards[i];
+    if (!sh.is_object()) {
+      r.fail(at, "expected an object, got " + sh.dump());
+      break;
+    }
+    CheckpointShard cs;
+    cs.file = r.getString(sh, at, "file");
+    const nlohmann::json &flat = r.getArray(sh, at, "flat");
+    if (r.ok() && flat.size() != 2)
+      r.fail(at + ".flat", "expected [begin, end], got " + flat.dump());
+    if (!r.ok())
+      break;
+    cs.begin = r.asInt(flat[0], at + ".flat", 0);
+    cs.end = r.asInt(flat[1], at + ".flat", 0);
+    if (r.ok() &&
+        (cs.file.empty() || cs.file.find('/') != std::string::npos ||
+         cs.begin < 0 || cs.end < cs.begin || cs.end > m.flatElements))
+      return Status::error(path + ": bad optimizer shard '" + cs.file + "'");
+    m.shards.push_back(std::move(cs));
+  }
+  if (!r.ok())
+    return r.take();
   return m;
 }
 

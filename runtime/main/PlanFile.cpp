@@ -3,6 +3,7 @@
 #include "runtime/main/PlanFile.h"
 
 #include "runtime/io/FileUtil.h"
+#include "runtime/io/JsonReader.h"
 #include "runtime/main/ScheduleFromJson.h"
 
 #include <nlohmann/json.hpp>
@@ -76,176 +77,11 @@ const PlanBuffer *Plan::loss() const {
 
 namespace {
 
-/// Reads typed values out of JSON objects; the first failure is kept and
-/// later reads become no-ops, so a parser can read many keys and check once.
-class Reader {
-public:
-  explicit Reader(std::string file) : file(std::move(file)) {}
-
-  bool ok() const { return status.ok(); }
-  Status take() { return std::move(status); }
-
-  void fail(const std::string &where, const std::string &what) {
-    if (status.ok())
-      status = Status::error(file + ": " + where + ": " + what);
-  }
-
-  /// The member `key` of `obj`; nullptr (and an error when `required`) when
-  /// absent.
-  const json *member(const json &obj, const std::string &at, const char *key,
-                     bool required) {
-    auto it = obj.find(key);
-    if (it == obj.end()) {
-      if (required)
-        fail(at.empty() ? key : at,
-             at.empty() ? std::string("missing")
-                        : std::string("missing key '") + key + "'");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  static std::string join(const std::string &at, const char *key) {
-    return at.empty() ? std::string(key) : at + "." + key;
-  }
-
-  int64_t getInt(const json &obj, const std::string &at, const char *key,
-                 int64_t def, bool required = true) {
-    const json *v = member(obj, at, key, required);
-    if (!v || !ok())
-      return def;
-    return asInt(*v, join(at, key), def);
-  }
-
-  int64_t asInt(const json &v, const std::string &where, int64_t def) {
-    if (v.is_number_integer())
-      return v.get<int64_t>();
-    if (v.is_number_float()) {
-      double d = v.get<double>();
-      if (std::floor(d) == d && std::fabs(d) < 9.0e18)
-        return static_cast<int64_t>(d);
-    }
-    fail(where, "expected an integer, got " + v.dump());
-    return def;
-  }
-
-  double getNumber(const json &obj, const std::string &at, const char *key,
-                   double def, bool required = false) {
-    const json *v = member(obj, at, key, required);
-    if (!v || !ok() || v->is_null())
-      return def;
-    if (!v->is_number()) {
-      fail(join(at, key), "expected a number, got " + v->dump());
-      return def;
-    }
-    return v->get<double>();
-  }
-
-  bool getBool(const json &obj, const std::string &at, const char *key,
-               bool def) {
-    const json *v = member(obj, at, key, false);
-    if (!v || !ok() || v->is_null())
-      return def;
-    if (!v->is_boolean()) {
-      fail(join(at, key), "expected true or false, got " + v->dump());
-      return def;
-    }
-    return v->get<bool>();
-  }
-
-  std::string getString(const json &obj, const std::string &at, const char *key,
-                        bool required = true) {
-    const json *v = member(obj, at, key, required);
-    if (!v || !ok())
-      return "";
-    if (!v->is_string()) {
-      fail(join(at, key), "expected a string, got " + v->dump());
-      return "";
-    }
-    return v->get<std::string>();
-  }
-
-  DType getDType(const json &obj, const std::string &at) {
-    std::string name = getString(obj, at, "dtype");
-    if (!ok())
-      return DType::F32;
-    static const std::map<std::string, DType> names = {
-        {"float32", DType::F32}, {"float64", DType::F64},
-        {"float16", DType::F16}, {"bfloat16", DType::BF16},
-        {"int64", DType::I64},   {"int32", DType::I32},
-        {"int16", DType::I16},   {"int8", DType::I8},
-        {"uint8", DType::U8},    {"bool", DType::Bool}};
-    auto it = names.find(name);
-    if (it == names.end()) {
-      fail(join(at, "dtype"),
-           "unknown dtype '" + name +
-               "' (known: float32 float64 float16 bfloat16 int64 int32 "
-               "int16 int8 uint8 bool)");
-      return DType::F32;
-    }
-    return it->second;
-  }
-
-  std::vector<int64_t> getShape(const json &obj, const std::string &at) {
-    std::vector<int64_t> shape;
-    const json *v = member(obj, at, "shape", true);
-    if (!v || !ok())
-      return shape;
-    std::string where = join(at, "shape");
-    if (!v->is_array()) {
-      fail(where, "expected an array of dimensions, got " + v->dump());
-      return shape;
-    }
-    for (const json &d : *v) {
-      int64_t dim = asInt(d, where, 0);
-      if (!ok())
-        return shape;
-      if (dim < 0) {
-        fail(where, "negative dimension " + std::to_string(dim));
-        return shape;
-      }
-      shape.push_back(dim);
-    }
-    return shape;
-  }
-
-  const json &getObject(const json &obj, const std::string &at,
-                        const char *key) {
-    static const json empty = json::object();
-    const json *v = member(obj, at, key, true);
-    if (!v || !ok())
-      return empty;
-    if (!v->is_object()) {
-      fail(join(at, key), "expected an object, got " + v->dump());
-      return empty;
-    }
-    return *v;
-  }
-
-  const json &getArray(const json &obj, const std::string &at,
-                       const char *key) {
-    static const json empty = json::array();
-    const json *v = member(obj, at, key, true);
-    if (!v || !ok())
-      return empty;
-    if (!v->is_array()) {
-      fail(join(at, key), "expected an array, got " + v->dump());
-      return empty;
-    }
-    return *v;
-  }
-
-  const std::string file;
-
-private:
-  Status status;
-};
-
 std::string indexed(const char *key, size_t i) {
   return std::string(key) + "[" + std::to_string(i) + "]";
 }
 
-void parseBuffers(Reader &r, const json &root, Plan &plan) {
+void parseBuffers(JsonReader &r, const json &root, Plan &plan) {
   const json &list = r.getArray(root, "", "buffers");
   std::set<std::pair<std::string, BufferRole>> seen;
   for (size_t i = 0; i < list.size() && r.ok(); ++i) {
@@ -305,7 +141,7 @@ void parseBuffers(Reader &r, const json &root, Plan &plan) {
   }
 }
 
-void parseKernels(Reader &r, const json &root, Plan &plan) {
+void parseKernels(JsonReader &r, const json &root, Plan &plan) {
   const json *list = r.member(root, "", "kernels", false);
   if (!list || list->is_null())
     return;
@@ -353,7 +189,7 @@ void parseKernels(Reader &r, const json &root, Plan &plan) {
   }
 }
 
-void parseOptimizer(Reader &r, const json &o, Plan &plan) {
+void parseOptimizer(JsonReader &r, const json &o, Plan &plan) {
   const std::string at = "optimizer";
   PlanOptimizer opt;
   std::string type = r.getString(o, at, "type");
@@ -403,7 +239,7 @@ void parseOptimizer(Reader &r, const json &o, Plan &plan) {
 }
 
 /// The checks that relate several parts of the plan.
-PlanRange parseRange(Reader &r, const json &v, const std::string &where) {
+PlanRange parseRange(JsonReader &r, const json &v, const std::string &where) {
   PlanRange range;
   if (!v.is_array() || v.size() != 2) {
     r.fail(where, "expected [begin, end], got " + v.dump());
@@ -417,7 +253,7 @@ PlanRange parseRange(Reader &r, const json &v, const std::string &where) {
 }
 
 /// "zero": the layout; checked against the params in checkConsistency.
-void parseZero(Reader &r, const json &z, Plan &plan) {
+void parseZero(JsonReader &r, const json &z, Plan &plan) {
   PlanZero zero;
   zero.stage = r.getInt(z, "zero", "stage", 0);
   zero.dpSize = r.getInt(z, "zero", "dp_size", 1);
@@ -514,7 +350,7 @@ void parseZero(Reader &r, const json &z, Plan &plan) {
 }
 
 /// "collectives": one step's sequence, checked against the layout.
-void parseCollectives(Reader &r, const json &list, Plan &plan) {
+void parseCollectives(JsonReader &r, const json &list, Plan &plan) {
   const PlanZero &zero = *plan.zero;
   for (size_t i = 0; r.ok() && i < list.size(); ++i) {
     std::string at = indexed("collectives", i);
@@ -578,7 +414,7 @@ void parseCollectives(Reader &r, const json &list, Plan &plan) {
   }
 }
 
-void parseMemory(Reader &r, const json &list, Plan &plan) {
+void parseMemory(JsonReader &r, const json &list, Plan &plan) {
   for (size_t i = 0; r.ok() && i < list.size(); ++i) {
     std::string at = indexed("memory", i);
     PlanMemory m;
@@ -606,7 +442,7 @@ PlanZero singleRankLayout(const Plan &plan) {
   return zero;
 }
 
-void checkConsistency(Reader &r, Plan &plan) {
+void checkConsistency(JsonReader &r, Plan &plan) {
   if (plan.worldSize < 1)
     return r.fail("world_size", "must be >= 1");
   if (plan.batch) {
@@ -696,22 +532,14 @@ void checkConsistency(Reader &r, Plan &plan) {
 } // namespace
 
 Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::exception &e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, ..." -> the
-    // part after the bracketed id.
-    size_t close = what.find("] ");
-    if (close != std::string::npos)
-      what = what.substr(close + 2);
-    return Status::error(path + ": not valid JSON: " + what);
-  }
+  Expected<json> parsed = parseJsonText(text, path);
+  if (!parsed)
+    return parsed.status();
+  json root = std::move(parsed).value();
   if (!root.is_object())
     return Status::error(path + ": expected a JSON object");
 
-  Reader r(path);
+  JsonReader r(path);
   Plan plan;
   plan.path = path;
   size_t slash = path.rfind('/');

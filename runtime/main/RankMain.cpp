@@ -28,9 +28,10 @@ int gRankLabel = -1;
 
 void printError(const std::string &message) {
   if (gRankLabel >= 0)
-    std::fprintf(stderr, "ds-rank %d: %s\n", gRankLabel, message.c_str());
+    std::fprintf(stderr, "ds-rank %d: error: %s\n", gRankLabel,
+                 message.c_str());
   else
-    std::fprintf(stderr, "ds-rank: %s\n", message.c_str());
+    std::fprintf(stderr, "ds-rank: error: %s\n", message.c_str());
   std::fflush(stderr);
 }
 

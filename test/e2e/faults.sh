@@ -81,7 +81,7 @@ timeout 60 tail --pid="$survivor" -f /dev/null
 wait "$survivor"
 code=$?
 elapsed=$(( $(date +%s) - start ))
-check "the survivor names the failed collective" "$work/peer.err" "ds-rank 0: collective #[0-9]* (.*) failed: .* failed on rank 0 of 2"
+check "the survivor names the failed collective" "$work/peer.err" "ds-rank 0: error: collective #[0-9]* (.*) failed: .* failed on rank 0 of 2"
 check "the survivor names the dead rank" "$work/peer.err" \
   "failed on rank 0 of 2: rank 1 is gone (its process ended or lost its connection)"
 if [ "$code" -ne 0 ] && [ "$elapsed" -le 30 ]; then

@@ -595,7 +595,8 @@ TEST(BatchTable, AllThreeGivenAreChecked) {
       "train_micro_batch_size_per_gpu": 2, "gradient_accumulation_steps": 1})",
                        4),
             "train_batch_size 10 != train_micro_batch_size_per_gpu 2 * "
-            "gradient_accumulation_steps 1 * data-parallel size 4");
+            "gradient_accumulation_steps 1 * data-parallel size 4 (all three "
+            "given)");
 }
 
 TEST(BatchTable, TbsAndMbs) {
@@ -609,13 +610,17 @@ TEST(BatchTable, TbsAndMbs) {
       "train_micro_batch_size_per_gpu": 2})",
                        4),
             "train_batch_size 10 != train_micro_batch_size_per_gpu 2 * "
-            "gradient_accumulation_steps 1 * data-parallel size 4");
+            "gradient_accumulation_steps 1 * data-parallel size 4 (given: "
+            "train_batch_size, train_micro_batch_size_per_gpu; derived: "
+            "gradient_accumulation_steps = 10 / (2 * 4), rounded down)");
   // MBS larger than TBS: GAS = 0.
   EXPECT_EQ(batchError(R"({"train_batch_size": 4,
       "train_micro_batch_size_per_gpu": 8})",
                        1),
             "train_batch_size 4 != train_micro_batch_size_per_gpu 8 * "
-            "gradient_accumulation_steps 0 * data-parallel size 1");
+            "gradient_accumulation_steps 0 * data-parallel size 1 (given: "
+            "train_batch_size, train_micro_batch_size_per_gpu; derived: "
+            "gradient_accumulation_steps = 4 / (8 * 1), rounded down)");
 }
 
 TEST(BatchTable, TbsAndGas) {
@@ -628,7 +633,9 @@ TEST(BatchTable, TbsAndGas) {
       batchError(
           R"({"train_batch_size": 10, "gradient_accumulation_steps": 2})", 4),
       "train_batch_size 10 != train_micro_batch_size_per_gpu 1 * "
-      "gradient_accumulation_steps 2 * data-parallel size 4");
+      "gradient_accumulation_steps 2 * data-parallel size 4 (given: "
+      "train_batch_size, gradient_accumulation_steps; derived: "
+      "train_micro_batch_size_per_gpu = 10 / (2 * 4), rounded down)");
 }
 
 TEST(BatchTable, MbsAndGas) {
@@ -647,10 +654,16 @@ TEST(BatchTable, TbsOnly) {
   EXPECT_EQ(s.gradAccumSteps, 1);
   EXPECT_EQ(batchError(R"({"train_batch_size": 10})", 4),
             "train_batch_size 10 != train_micro_batch_size_per_gpu 2 * "
-            "gradient_accumulation_steps 1 * data-parallel size 4");
+            "gradient_accumulation_steps 1 * data-parallel size 4 (given: "
+            "train_batch_size; derived: train_micro_batch_size_per_gpu = "
+            "10 / 4, rounded down; gradient_accumulation_steps 1 by "
+            "default)");
   EXPECT_EQ(batchError(R"({"train_batch_size": 2})", 4),
             "train_batch_size 2 != train_micro_batch_size_per_gpu 0 * "
-            "gradient_accumulation_steps 1 * data-parallel size 4");
+            "gradient_accumulation_steps 1 * data-parallel size 4 (given: "
+            "train_batch_size; derived: train_micro_batch_size_per_gpu = "
+            "2 / 4, rounded down; gradient_accumulation_steps 1 by "
+            "default)");
 }
 
 TEST(BatchTable, MbsOnly) {

@@ -827,7 +827,7 @@ TEST(RankMainEndToEnd, RankMainHelpAndUsage) {
   testing::internal::CaptureStderr();
   EXPECT_EQ(rankMain(3, const_cast<char **>(bad)), kExitUsage);
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
-            "ds-rank: unknown option '--stepz' (see --help)\n");
+            "ds-rank: error: unknown option '--stepz' (see --help)\n");
 }
 
 //===-- the collectives' worker thread ------------------------------------===//

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <new>
 #include <string>
 
 int main(int argc, char **argv) {
@@ -75,6 +76,10 @@ int main(int argc, char **argv) {
                    << "--help' for usage.\n";
       return 1;
     }
+  if (request.outputDir && request.outputDir->empty()) {
+    llvm::errs() << "error: -o: empty path; give the output directory\n";
+    return 1;
+  }
   if (!hostfile.empty())
     request.hostfilePath = hostfile;
   request.resources.numNodes = numNodes;
@@ -87,8 +92,16 @@ int main(int argc, char **argv) {
   // The module is printed only when the whole pipeline succeeded.
   std::string artefact;
   llvm::raw_string_ostream out(artefact);
-  if (llvm::Error err = dsc::driver::runCompile(request, out, llvm::errs())) {
-    llvm::errs() << "error: " << llvm::toString(std::move(err)) << "\n";
+  // Running out of memory unwinds like any failure, so the temporary output
+  // directory is removed on the way out.
+  try {
+    if (llvm::Error err = dsc::driver::runCompile(request, out, llvm::errs())) {
+      llvm::errs() << "error: " << llvm::toString(std::move(err)) << "\n";
+      return 1;
+    }
+  } catch (const std::bad_alloc &) {
+    llvm::errs() << "error: out of memory while compiling " << request.modelPath
+                 << "\n";
     return 1;
   }
   llvm::outs() << artefact;

@@ -7,20 +7,23 @@
 // ZeRO layout, every rank's memory by kind, the collective volume of a step
 // (with --collectives the whole ordered list), the kernel mix (with
 // --kernels every call site). Everything comes from the files; nothing is
-// recomputed. A missing or malformed file is one "ds-plan: error:" line and
-// exit code 1.
+// recomputed. A missing or malformed file (a wrong type included: the files
+// are read with the ranks' JsonReader, every value checked before anything
+// is printed) is one "ds-plan: error:" line and exit code 1.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/io/JsonReader.h"
+
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
+using dsc::runtime::JsonReader;
 using nlohmann::json;
 
 namespace {
@@ -28,17 +31,6 @@ namespace {
 int fail(const std::string &message, int code = 1) {
   std::cerr << "ds-plan: error: " << message << "\n";
   return code;
-}
-
-/// The JSON of `path`, or a message saying why not.
-std::string readJson(const std::string &path, json &out) {
-  std::ifstream in(path);
-  if (!in)
-    return path + ": cannot read (is the directory a ds-compile output?)";
-  out = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded() || !out.is_object())
-    return path + ": not valid JSON";
-  return "";
 }
 
 std::string bytesText(int64_t bytes) {
@@ -51,66 +43,182 @@ std::string bytesText(int64_t bytes) {
   return buf;
 }
 
-void printMemory(const json &plan) {
-  const json &memory = plan.value("memory", json::array());
-  if (memory.empty()) {
-    std::cout << "memory: predicted peak "
-              << bytesText(plan.value("predicted_peak_bytes", int64_t(0)))
-              << " bytes (arena " << plan.value("arena_bytes", int64_t(0))
-              << ")\n";
+std::string at(const char *key, size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
+}
+
+/// An element of an array that must be an object.
+const json &element(JsonReader &r, const json &list, const std::string &where,
+                    size_t i) {
+  static const json empty = json::object();
+  if (!r.ok() || list[i].is_object())
+    return r.ok() ? list[i] : empty;
+  r.fail(where, "expected an object, got " + list[i].dump());
+  return empty;
+}
+
+struct Collective {
+  int64_t seq, bytes, micro;
+  std::string op, group, payload, phase, range;
+};
+
+/// What ds-plan shows, read and type-checked in full before printing.
+struct PlanView {
+  std::string mode, masterAddr;
+  int64_t worldSize = 1, masterPort = 0;
+  std::map<std::string, int64_t> ranksPerHost;
+  bool hasBatch = false;
+  int64_t tbs = 0, mbs = 0, gas = 0, dp = 0;
+  bool hasOptimizer = false;
+  std::string optimizerType;
+  double lr = 0, clipping = 0;
+  bool hasZero = false;
+  int64_t stage = 0, zeroDp = 1, flatElements = 0, params = 0, whole = 0,
+          reduceBucket = 0, gatherBucket = 0;
+  std::vector<std::vector<int64_t>> memory; // per rank: 6 kinds
+  int64_t predictedPeak = 0, arena = 0;
+  bool hasCollectives = false;
+  std::vector<Collective> collectives;
+  int64_t collectiveBytes = 0;
+  std::vector<std::string> kernels;
+};
+
+void readPlan(JsonReader &r, const json &plan, PlanView &v) {
+  std::string format = r.getString(plan, "", "format");
+  if (r.ok() && format != "ds-compile plan 1")
+    r.fail("format", "not a ds-compile plan ('" + format + "')");
+  v.mode = r.getString(plan, "", "mode", false);
+  if (plan.contains("batch")) {
+    v.hasBatch = true;
+    const json &b = r.getObject(plan, "", "batch");
+    v.tbs = r.getInt(b, "batch", "train_batch_size", 0, false);
+    v.mbs = r.getInt(b, "batch", "micro_batch_size", 0, false);
+    v.gas = r.getInt(b, "batch", "gradient_accumulation_steps", 0, false);
+    v.dp = r.getInt(b, "batch", "dp_size", 0, false);
+  }
+  if (plan.contains("optimizer") && !plan["optimizer"].is_null()) {
+    v.hasOptimizer = true;
+    const json &o = r.getObject(plan, "", "optimizer");
+    v.optimizerType = r.getString(o, "optimizer", "type", false);
+    v.lr = r.getNumber(o, "optimizer", "lr", 0.0);
+    v.clipping = r.getNumber(plan, "", "gradient_clipping", 0.0);
+  }
+  if (plan.contains("zero")) {
+    v.hasZero = true;
+    const json &z = r.getObject(plan, "", "zero");
+    v.stage = r.getInt(z, "zero", "stage", 0, false);
+    v.zeroDp = r.getInt(z, "zero", "dp_size", 1, false);
+    v.flatElements = r.getInt(z, "zero", "flat_elements", 0, false);
+    v.reduceBucket = r.getInt(z, "zero", "reduce_bucket_elements", 0, false);
+    v.gatherBucket = r.getInt(z, "zero", "allgather_bucket_elements", 0, false);
+    const json &params = r.getArray(z, "zero", "params", false);
+    for (size_t i = 0; i < params.size() && r.ok(); ++i) {
+      std::string where = "zero." + at("params", i);
+      const json &p = element(r, params, where, i);
+      ++v.params;
+      v.whole += r.getBool(p, where, "whole", true) ? 1 : 0;
+    }
+  }
+  const json &memory = r.getArray(plan, "", "memory", false);
+  static const char *const kKinds[] = {"parameters",       "gradients",
+                                       "optimizer_states", "activations",
+                                       "workspace",        "total"};
+  for (size_t i = 0; i < memory.size() && r.ok(); ++i) {
+    std::string where = at("memory", i);
+    const json &m = element(r, memory, where, i);
+    std::vector<int64_t> row;
+    for (const char *kind : kKinds)
+      row.push_back(r.getInt(m, where, kind, 0, false));
+    v.memory.push_back(row);
+  }
+  v.predictedPeak = r.getInt(plan, "", "predicted_peak_bytes", 0, false);
+  v.arena = r.getInt(plan, "", "arena_bytes", 0, false);
+  if (plan.contains("collectives")) {
+    v.hasCollectives = true;
+    const json &list = r.getArray(plan, "", "collectives");
+    for (size_t i = 0; i < list.size() && r.ok(); ++i) {
+      std::string where = at("collectives", i);
+      const json &c = element(r, list, where, i);
+      Collective entry;
+      entry.seq = r.getInt(c, where, "seq", -1, false);
+      entry.bytes = r.getInt(c, where, "bytes", 0, false);
+      entry.micro = r.getInt(c, where, "micro", -1, false);
+      entry.op = r.getString(c, where, "op", false);
+      entry.group = r.getString(c, where, "group", false);
+      entry.payload = r.getString(c, where, "payload", false);
+      entry.phase = r.getString(c, where, "phase", false);
+      entry.range = r.getArray(c, where, "range", false).dump();
+      v.collectives.push_back(entry);
+    }
+    v.collectiveBytes =
+        r.getInt(plan, "", "collective_bytes_per_step", 0, false);
+  }
+  const json &kernels = r.getArray(plan, "", "kernels", false);
+  for (size_t i = 0; i < kernels.size() && r.ok(); ++i) {
+    std::string where = at("kernels", i);
+    v.kernels.push_back(
+        r.getString(element(r, kernels, where, i), where, "kernel", false));
+  }
+}
+
+void readLaunch(JsonReader &r, const json &launch, PlanView &v) {
+  v.worldSize = r.getInt(launch, "", "world_size", 1);
+  v.masterAddr = r.getString(launch, "", "master_addr", false);
+  v.masterPort = r.getInt(launch, "", "master_port", 0, false);
+  const json &ranks = r.getArray(launch, "", "ranks");
+  for (size_t i = 0; i < ranks.size() && r.ok(); ++i) {
+    std::string where = at("ranks", i);
+    ++v.ranksPerHost[r.getString(element(r, ranks, where, i), where, "host")];
+  }
+}
+
+void printMemory(const PlanView &v) {
+  if (v.memory.empty()) {
+    std::cout << "memory: predicted peak " << bytesText(v.predictedPeak)
+              << " bytes (arena " << v.arena << ")\n";
     return;
   }
   std::cout << "memory per rank (bytes, predicted; the rank prints what it "
                "measured):\n";
   std::printf("  %-5s %12s %12s %12s %12s %12s %12s\n", "rank", "parameters",
               "gradients", "optimizer", "activations", "workspace", "total");
-  for (size_t r = 0; r < memory.size(); ++r) {
-    const json &m = memory[r];
-    std::printf("  %-5zu %12lld %12lld %12lld %12lld %12lld %12lld\n", r,
-                static_cast<long long>(m.value("parameters", int64_t(0))),
-                static_cast<long long>(m.value("gradients", int64_t(0))),
-                static_cast<long long>(m.value("optimizer_states", int64_t(0))),
-                static_cast<long long>(m.value("activations", int64_t(0))),
-                static_cast<long long>(m.value("workspace", int64_t(0))),
-                static_cast<long long>(m.value("total", int64_t(0))));
+  for (size_t r = 0; r < v.memory.size(); ++r) {
+    std::printf("  %-5zu", r);
+    for (int64_t bytes : v.memory[r])
+      std::printf(" %12lld", static_cast<long long>(bytes));
+    std::printf("\n");
   }
 }
 
-void printCollectives(const json &plan, bool all) {
-  const json &list = plan.value("collectives", json::array());
+void printCollectives(const PlanView &v, bool all) {
   std::map<std::string, std::pair<int64_t, int64_t>> byKind;
-  for (const json &c : list) {
-    auto &entry = byKind[c.value("op", "?") + " " + c.value("payload", "?") +
-                         " (" + c.value("phase", "?") + ")"];
+  for (const Collective &c : v.collectives) {
+    auto &entry = byKind[c.op + " " + c.payload + " (" + c.phase + ")"];
     ++entry.first;
-    entry.second += c.value("bytes", int64_t(0));
+    entry.second += c.bytes;
   }
-  std::cout << "collectives per optimizer step: " << list.size() << ", "
-            << bytesText(plan.value("collective_bytes_per_step", int64_t(0)))
-            << " bytes per rank\n";
+  std::cout << "collectives per optimizer step: " << v.collectives.size()
+            << ", " << bytesText(v.collectiveBytes) << " bytes per rank\n";
   for (const auto &[kind, countBytes] : byKind)
     std::cout << "  " << countBytes.first << " x " << kind << ": "
               << countBytes.second << " bytes\n";
   if (!all)
     return;
-  for (const json &c : list) {
-    std::cout << "  #" << c.value("seq", -1) << " " << c.value("op", "?") << " "
-              << c.value("group", "?") << " " << c.value("payload", "?") << " "
-              << c.value("range", json::array()).dump() << " "
-              << c.value("bytes", int64_t(0)) << " bytes, "
-              << c.value("phase", "?");
-    if (c.value("micro", -1) >= 0)
-      std::cout << " " << c.value("micro", -1);
+  for (const Collective &c : v.collectives) {
+    std::cout << "  #" << c.seq << " " << c.op << " " << c.group << " "
+              << c.payload << " " << c.range << " " << c.bytes << " bytes, "
+              << c.phase;
+    if (c.micro >= 0)
+      std::cout << " " << c.micro;
     std::cout << "\n";
   }
 }
 
-void printKernels(const json &plan, bool all) {
-  const json &kernels = plan.value("kernels", json::array());
+void printKernels(const PlanView &v, bool all) {
   std::map<std::string, int64_t> counts;
-  for (const json &k : kernels)
-    ++counts[k.value("kernel", "?")];
-  std::cout << "kernels: " << kernels.size() << " calls per micro-step, "
+  for (const std::string &k : v.kernels)
+    ++counts[k];
+  std::cout << "kernels: " << v.kernels.size() << " calls per micro-step, "
             << counts.size() << " kinds\n";
   if (!all)
     return;
@@ -135,57 +243,44 @@ int main(int argc, char **argv) {
   } catch (const CLI::ParseError &e) {
     return fail(std::string(e.what()) + "; run 'ds-plan --help' for usage", 2);
   }
-  json plan, launch;
-  if (std::string err = readJson(dir + "/plan.json", plan); !err.empty())
-    return fail(err);
-  if (std::string err = readJson(dir + "/launch.json", launch); !err.empty())
-    return fail(err);
-  if (plan.value("format", "") != "ds-compile plan 1")
-    return fail(dir + "/plan.json: not a ds-compile plan (format '" +
-                plan.value("format", "") + "')");
+  PlanView view;
+  for (const char *name : {"plan.json", "launch.json"}) {
+    const std::string path = dir + "/" + name;
+    auto root = dsc::runtime::readJsonObjectFile(path);
+    if (!root)
+      return fail(root.message() + " (is " + dir + " a ds-compile output?)");
+    JsonReader r(path);
+    if (std::string(name) == "plan.json")
+      readPlan(r, *root, view);
+    else
+      readLaunch(r, *root, view);
+    if (!r.ok())
+      return fail(r.take().message());
+  }
 
-  int64_t world = launch.value("world_size", int64_t(1));
-  std::map<std::string, int64_t> perHost;
-  for (const json &r : launch.value("ranks", json::array()))
-    ++perHost[r.value("host", "?")];
-  std::cout << "plan: " << plan.value("mode", "?") << ", " << world
-            << " rank(s) on " << perHost.size() << " host(s):";
-  for (const auto &[host, n] : perHost)
+  std::cout << "plan: " << (view.mode.empty() ? "?" : view.mode) << ", "
+            << view.worldSize << " rank(s) on " << view.ranksPerHost.size()
+            << " host(s):";
+  for (const auto &[host, n] : view.ranksPerHost)
     std::cout << " " << host << " (" << n << ")";
-  std::cout << "; master " << launch.value("master_addr", "?") << ":"
-            << launch.value("master_port", 0) << "\n";
-  if (plan.contains("batch")) {
-    const json &b = plan["batch"];
-    std::cout << "batch: train_batch_size " << b.value("train_batch_size", 0)
-              << " = micro-batch " << b.value("micro_batch_size", 0)
-              << " x accumulation " << b.value("gradient_accumulation_steps", 0)
-              << " x data-parallel " << b.value("dp_size", 0) << "\n";
-  }
-  if (plan.contains("optimizer") && plan["optimizer"].is_object())
-    std::cout << "optimizer: " << plan["optimizer"].value("type", "?")
-              << ", lr " << plan["optimizer"].value("lr", 0.0)
-              << ", gradient clipping " << plan.value("gradient_clipping", 0.0)
-              << "\n";
-  if (plan.contains("zero")) {
-    const json &z = plan["zero"];
-    int64_t whole = 0, params = 0;
-    for (const json &p : z.value("params", json::array())) {
-      ++params;
-      whole += p.value("whole", true) ? 1 : 0;
-    }
-    std::cout << "zero: stage " << z.value("stage", 0) << " over "
-              << z.value("dp_size", 1) << " rank(s); "
-              << z.value("flat_elements", int64_t(0)) << " elements in "
-              << params << " params (" << whole
+  std::cout << "; master " << view.masterAddr << ":" << view.masterPort << "\n";
+  if (view.hasBatch)
+    std::cout << "batch: train_batch_size " << view.tbs << " = micro-batch "
+              << view.mbs << " x accumulation " << view.gas
+              << " x data-parallel " << view.dp << "\n";
+  if (view.hasOptimizer)
+    std::cout << "optimizer: " << view.optimizerType << ", lr " << view.lr
+              << ", gradient clipping " << view.clipping << "\n";
+  if (view.hasZero)
+    std::cout << "zero: stage " << view.stage << " over " << view.zeroDp
+              << " rank(s); " << view.flatElements << " elements in "
+              << view.params << " params (" << view.whole
               << " whole on every rank); reduce buckets of "
-              << z.value("reduce_bucket_elements", int64_t(0))
-              << ", all-gather buckets of "
-              << z.value("allgather_bucket_elements", int64_t(0))
-              << " elements\n";
-  }
-  printMemory(plan);
-  if (plan.contains("collectives"))
-    printCollectives(plan, collectives);
-  printKernels(plan, kernels);
+              << view.reduceBucket << ", all-gather buckets of "
+              << view.gatherBucket << " elements\n";
+  printMemory(view);
+  if (view.hasCollectives)
+    printCollectives(view, collectives);
+  printKernels(view, kernels);
   return 0;
 }

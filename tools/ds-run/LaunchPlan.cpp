@@ -2,6 +2,8 @@
 
 #include "tools/ds-run/LaunchPlan.h"
 
+#include "runtime/io/JsonReader.h"
+
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FileSystem.h"
@@ -139,14 +141,14 @@ std::string LaunchPlan::binaryPath(int rank) const {
 
 Expected<LaunchPlan> readLaunchPlan(StringRef outDir) {
   std::string file = (outDir + "/launch.json").str();
-  std::ifstream stream(file);
-  if (!stream)
+  if (!sys::fs::exists(file))
     return makeError(file + ": cannot read (is " + outDir +
                      " a ds-compile output?)");
-  nlohmann::json launch = nlohmann::json::parse(stream, nullptr, false);
-  if (launch.is_discarded() || !launch.is_object())
-    return makeError(file + ": not a ds-compile launch file (not a JSON "
-                            "object)");
+  dsc::runtime::Expected<nlohmann::json> parsed =
+      dsc::runtime::readJsonObjectFile(file);
+  if (!parsed)
+    return makeError(parsed.message() + " (not a ds-compile launch file)");
+  const nlohmann::json &launch = *parsed;
   SmallString<256> absOutDir(outDir);
   if (std::error_code ec = sys::fs::make_absolute(absOutDir))
     return makeError(outDir + ": " + ec.message());

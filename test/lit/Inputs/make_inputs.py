@@ -95,6 +95,63 @@ def relu_model(dims, elem_type=TensorProto.FLOAT, op="Relu"):
     return make_model(helper.make_graph([node], op.lower(), [x], [y]))
 
 
+def loss_model(nodes, inits, name, x_dims=("batch", 4), check=True):
+    """A training model: graph input x, initializers, a scalar loss."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_dims))
+    loss = helper.make_tensor_value_info("loss", TensorProto.FLOAT, [])
+    graph = helper.make_graph(nodes, name, [x], [loss], initializer=inits)
+    save(make_model(graph), name + ".onnx", check=check)
+
+
+def bad_models():
+    """Models a checker refuses or that would train wrongly unnoticed."""
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((4, 4)).astype(np.float32)
+    matmul = helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")
+    mean = helper.make_node("ReduceMean", ["y"], ["loss"], name="mean",
+                            keepdims=0)
+    # One bad element in a real weight: an error, not a constant.
+    for name, index, value in (("nan_weight", (1, 2), np.nan),
+                               ("inf_weight", (3, 0), -np.inf)):
+        bad = w.copy()
+        bad[index] = value
+        loss_model([matmul, mean], [numpy_helper.from_array(bad, "w")], name)
+    # An additive mask (0 and -inf) stays a constant beside a weight.
+    mask = np.array([0, -np.inf, 0, -np.inf], np.float32)
+    add = helper.make_node("Add", ["y", "mask"], ["z"], name="add_mask")
+    relu = helper.make_node("Relu", ["z"], ["r"], name="relu")
+    mean_r = helper.make_node("ReduceMean", ["r"], ["loss"], name="mean",
+                              keepdims=0)
+    loss_model([matmul, add, relu, mean_r],
+               [numpy_helper.from_array(w, "w"),
+                numpy_helper.from_array(mask, "mask")], "mask_constant")
+    # Structural rules (onnx.checker's): SSA, topological order, defined
+    # inputs, unique names.
+    inits = [numpy_helper.from_array(w, "w")]
+    twice = helper.make_node("Relu", ["x"], ["y"], name="relu_again")
+    loss_model([matmul, twice, mean], inits, "non_ssa", check=False)
+    loss_model([mean, matmul], inits, "unsorted", check=False)
+    ghost = helper.make_node("MatMul", ["x", "ghost"], ["y"], name="mm")
+    loss_model([ghost, mean], inits, "undefined_input", check=False)
+    loss_model([matmul, mean], inits + [numpy_helper.from_array(w, "w")],
+               "duplicate_initializer", check=False)
+    # Shape sub-graphs that fold to constants of terabytes.
+    shape = numpy_helper.from_array(np.array([1000000, 1000000], np.int64),
+                                    "shape")
+    fill = helper.make_node(
+        "ConstantOfShape", ["shape"], ["c"], name="fill",
+        value=numpy_helper.from_array(np.array([1.0], np.float32)))
+    mean_c = helper.make_node("ReduceMean", ["c"], ["loss"], name="mean",
+                              keepdims=0)
+    loss_model([fill, mean_c], [shape], "huge_constant_of_shape")
+    one = numpy_helper.from_array(np.array([1.0], np.float32), "one")
+    wide = numpy_helper.from_array(np.array([1 << 20, 1 << 19], np.int64),
+                                   "wide")
+    expand = helper.make_node("Expand", ["one", "wide"], ["c"],
+                              name="expand")
+    loss_model([expand, mean_c], [one, wide], "huge_expand")
+
+
 def main():
     save(add_model(), "add.onnx")
     mlp = mlp_model()
@@ -130,6 +187,7 @@ def main():
     save(relu_model(["batch"], TensorProto.STRING, op="Identity"),
          "string_input.onnx")
     save(add_model(opset=11), "old_opset.onnx")
+    bad_models()
 
 
 if __name__ == "__main__":
