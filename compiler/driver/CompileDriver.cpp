@@ -22,6 +22,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 
@@ -155,6 +156,10 @@ Error lowerToLLVM(mlir::ModuleOp module) {
   return runStage(pm, module, "code generation");
 }
 
+/// What ds-compile writes into an output directory.
+constexpr StringRef kOutputEntries[] = {"bin",       "weights",  "mlir",
+                                        "plan.json", "plan.txt", "launch.json"};
+
 /// Builds the output directory under a temporary name next to it and
 /// renames it into place at the end, so a failed compile leaves nothing.
 class OutputWriter {
@@ -177,10 +182,26 @@ public:
         status.type() != llvm::sys::fs::file_type::directory_file)
       return makeError(dir + " exists and is not a directory; refusing to "
                              "replace it (-o names the output directory)");
-    if (llvm::sys::fs::exists(dir) &&
-        !llvm::sys::fs::exists(dir + "/plan.json") && !isEmptyDir(dir))
-      return makeError(dir + " exists and is not a ds-compile output; "
-                             "refusing to overwrite it");
+    if (!llvm::sys::fs::exists(dir) || isEmptyDir(dir))
+      return Error::success();
+    // A ds-compile output holds only what ds-compile writes, and its
+    // plan.json says so; anything else in it would be lost.
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+         it.increment(ec)) {
+      StringRef name = llvm::sys::path::filename(it->path());
+      if (!llvm::is_contained(kOutputEntries, name))
+        return makeError(dir +
+                         " exists and is not a ds-compile output (it "
+                         "holds '" +
+                         name + "'); refusing to overwrite it");
+    }
+    auto plan = llvm::MemoryBuffer::getFile(dir + "/plan.json");
+    if (!plan ||
+        !(*plan)->getBuffer().contains("\"format\": \"ds-compile plan 1\""))
+      return makeError(dir + " exists and is not a ds-compile output (no "
+                             "ds-compile plan.json in it); refusing to "
+                             "overwrite it");
     return Error::success();
   }
 

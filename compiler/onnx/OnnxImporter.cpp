@@ -144,46 +144,50 @@ std::optional<std::vector<double>> floatValues(const TensorData &data) {
   return values;
 }
 
-/// An additive attention mask, as exporters write it: every element is 0 or
-/// one large negative value (-inf, or a value near the lowest float), and at
-/// least one element is that value. Nothing else with a non-finite or huge
-/// element is a mask: NaN never is, nor a tensor of varied values with one
-/// infinity in it.
-bool isAdditiveMask(ArrayRef<double> values) {
-  std::optional<double> masked;
+/// Values at or beyond this magnitude are float limits, never trained ones.
+constexpr double kLimitMagnitude = 1e30;
+
+/// An additive attention mask as exporters write it, or a tensor of bounds:
+/// every element is 0 or one value at the float limits (-inf, the lowest
+/// float, +inf ...), and at least one element is that value. Nothing else
+/// with such an element is: NaN never is, nor a tensor of varied values with
+/// one infinity in it.
+bool isLimitConstant(ArrayRef<double> values) {
+  std::optional<double> limit;
   for (double v : values) {
     if (v == 0.0)
       continue;
-    if (std::isnan(v) || v > -1e30)
+    if (std::isnan(v) || std::fabs(v) < kLimitMagnitude)
       return false;
-    if (masked && *masked != v)
+    if (limit && *limit != v)
       return false;
-    masked = v;
+    limit = v;
   }
-  return masked.has_value();
+  return limit.has_value();
 }
 
 /// Float initializers with more than one element are trained parameters,
-/// except additive masks: those are constants, like indices, shapes and
-/// scalars such as scales and epsilons.
+/// except masks and bounds (isLimitConstant): those are constants, like
+/// indices, shapes and scalars such as scales and epsilons.
 bool isParameter(const TensorData &data) {
   if (!isa<FloatType>(data.type.getElementType()) ||
       data.type.getNumElements() <= 1)
     return false;
   if (auto values = floatValues(data))
-    return !isAdditiveMask(*values);
+    return !isLimitConstant(*values);
   return true;
 }
 
-/// A parameter must start finite: training a NaN or an infinity only ever
-/// yields NaN. The error names the tensor and the first bad element.
+/// A parameter must start finite and trainable: a NaN or an infinity only
+/// ever trains to NaN, and 1e38 overflows in its first product. The error
+/// names the tensor and the first bad element.
 llvm::Error checkFiniteParameter(StringRef name, const TensorData &data) {
   auto values = floatValues(data);
   if (!values)
     return llvm::Error::success();
   for (size_t i = 0; i < values->size(); ++i) {
     double v = (*values)[i];
-    if (std::isfinite(v))
+    if (std::isfinite(v) && std::fabs(v) < kLimitMagnitude)
       continue;
     // The flat index as a multi-index, as a user indexes the tensor.
     SmallVector<int64_t> index(data.type.getRank());
@@ -196,12 +200,21 @@ llvm::Error checkFiniteParameter(StringRef name, const TensorData &data) {
     std::string at;
     for (int64_t x : index)
       at += (at.empty() ? "" : ", ") + std::to_string(x);
+    std::string value;
+    if (std::isnan(v)) {
+      value = "NaN";
+    } else if (std::isinf(v)) {
+      value = v > 0 ? "+inf" : "-inf";
+    } else {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", v);
+      value = text;
+    }
     return makeError("initializer '" + name + "' is a trainable weight, but " +
-                     "its element [" + at + "] is " +
-                     (std::isnan(v) ? "NaN"
-                      : v > 0       ? "+inf"
-                                    : "-inf") +
-                     "; a model must start with finite weights");
+                     "its element [" + at + "] is " + value +
+                     "; a model must start with finite weights below 1e30 "
+                     "in magnitude (masks and bounds hold only 0 and one "
+                     "such value)");
   }
   return llvm::Error::success();
 }

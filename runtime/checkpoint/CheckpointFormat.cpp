@@ -231,4 +231,50 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
   return Status::success();
 }
 
+Status verifyCheckpointFiles(const std::string &tagDir,
+                             const CheckpointMeta &meta) {
+  const std::string modelPath = tagDir + "/model.safetensors";
+  Expected<SafetensorsFile> model = SafetensorsFile::open(modelPath);
+  if (!model)
+    return model.status();
+  for (const CheckpointParam &p : meta.params) {
+    const SafetensorsTensor *t = model->find(p.name);
+    if (!t || t->shape != p.shape || t->dtype != p.dtype)
+      return Status::error(modelPath + ": no " +
+                           std::string(dtypeName(p.dtype)) + " tensor '" +
+                           p.name + "' of shape " + formatShape(p.shape) +
+                           " (as state.json lists it)");
+  }
+  std::vector<CheckpointShard> shards = meta.shards;
+  std::sort(shards.begin(), shards.end(),
+            [](const CheckpointShard &a, const CheckpointShard &b) {
+              return a.begin < b.begin;
+            });
+  int64_t covered = 0;
+  for (const CheckpointShard &s : shards) {
+    const std::string path = tagDir + "/" + s.file;
+    Expected<SafetensorsFile> file = SafetensorsFile::open(path);
+    if (!file)
+      return file.status();
+    for (const std::string &state : meta.stateNames) {
+      const SafetensorsTensor *t = file->find(state);
+      if (!t || t->dtype != meta.dtype || t->numel != s.end - s.begin)
+        return Status::error(path + ": no " +
+                             std::string(dtypeName(meta.dtype)) + " tensor '" +
+                             state + "' of " + std::to_string(s.end - s.begin) +
+                             " elements (as state.json lists it)");
+    }
+    if (s.begin > covered)
+      break;
+    covered = std::max(covered, s.end);
+  }
+  if (covered < meta.flatElements)
+    return Status::error(tagDir +
+                         "/state.json: no optimizer shard holds flat "
+                         "elements [" +
+                         std::to_string(covered) + ", " +
+                         std::to_string(meta.flatElements) + ")");
+  return Status::success();
+}
+
 } // namespace dsc::runtime

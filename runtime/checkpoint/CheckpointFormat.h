@@ -95,6 +95,13 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
                       char *out);
 
 /// Points DIR/latest at `tag` (written to a temporary name, renamed).
+/// Checks every file a checkpoint lists: model.safetensors holds each param
+/// with its shape and dtype, every optimizer shard is there and holds each
+/// state over its flat range, and the shards cover the flat space. The
+/// message names the first missing, short or wrong file.
+Status verifyCheckpointFiles(const std::string &tagDir,
+                             const CheckpointMeta &meta);
+
 Status writeLatest(const std::string &dir, const std::string &tag);
 
 } // namespace dsc::runtime

@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <set>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace dsc::runtime {
 namespace {
 
@@ -114,19 +117,38 @@ Expected<std::string> formatMetricsLine(const StepMetrics &m) {
 
 Expected<MetricsWriter> MetricsWriter::open(const std::string &path,
                                             bool append) {
-  std::FILE *f = std::fopen(path.c_str(), append ? "ae" : "we");
-  if (!f)
-    return Status::error(parentDirOf(path) + ": cannot create '" + path +
-                         "': " + errnoMessage(errno));
+  // The file is created at the first line, so a run that fails before its
+  // first step leaves no empty file (nor truncates an old one); what can be
+  // checked now is.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      return Status::error(path + ": exists and is not a regular file");
+    if (::access(path.c_str(), W_OK) != 0)
+      return Status::error(parentDirOf(path) + ": cannot write '" + path +
+                           "': " + errnoMessage(errno));
+  } else {
+    std::string dir = parentDirOf(path);
+    if (::access(dir.empty() ? "." : dir.c_str(), W_OK | X_OK) != 0)
+      return Status::error(dir + ": cannot create '" + path +
+                           "': " + errnoMessage(errno));
+  }
   MetricsWriter writer;
   writer.filePath = path;
-  writer.file.reset(f);
+  writer.appending = append;
   return writer;
 }
 
 Status MetricsWriter::write(const StepMetrics &m) {
-  if (!file)
+  if (closed)
     return Status::error(filePath + ": metrics file is closed");
+  if (!file) {
+    std::FILE *f = std::fopen(filePath.c_str(), appending ? "ae" : "we");
+    if (!f)
+      return Status::error(parentDirOf(filePath) + ": cannot create '" +
+                           filePath + "': " + errnoMessage(errno));
+    file.reset(f);
+  }
   Expected<std::string> line = formatMetricsLine(m);
   if (!line)
     return Status::error(filePath + ": " + line.message());
@@ -138,6 +160,7 @@ Status MetricsWriter::write(const StepMetrics &m) {
 }
 
 Status MetricsWriter::close() {
+  closed = true;
   if (!file)
     return Status::success();
   std::FILE *f = file.release();

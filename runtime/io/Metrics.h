@@ -62,9 +62,10 @@ Expected<std::string> formatMetricsLine(const StepMetrics &m);
 /// A JSON-lines file of StepMetrics.
 class MetricsWriter {
 public:
-  /// Creates (truncates) `path`, or appends to it when `append` (resuming
-  /// from a checkpoint). Error: "out/: cannot create 'out/metrics.jsonl':
-  /// Permission denied".
+  /// Writes `path`, created (truncated) at the first line, or appended to
+  /// when `append` (resuming from a checkpoint): a run that fails before its
+  /// first step leaves the file as it was. Error: "out/: cannot create
+  /// 'out/metrics.jsonl': Permission denied".
   static Expected<MetricsWriter> open(const std::string &path,
                                       bool append = false);
 
@@ -86,6 +87,8 @@ private:
   MetricsWriter() = default;
 
   std::string filePath;
+  bool appending = false;
+  bool closed = false;
   std::unique_ptr<std::FILE, FileCloser> file;
 };
 

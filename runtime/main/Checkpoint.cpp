@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,6 +116,97 @@ Status writeShard(ZeroOptimizer &zero, const CheckpointMeta &meta, int rank,
 
 } // namespace
 
+Status checkSameModel(const CheckpointMeta &meta, const RankState &state,
+                      const ZeroOptimizer &zero, const std::string &where) {
+  const Plan &plan = state.plan;
+  // The same params in the same flat order.
+  const std::vector<ZeroParam> &params = plan.zero->params;
+  if (meta.params.size() != params.size())
+    return Status::error(where + ": " + std::to_string(meta.params.size()) +
+                         " params, the plan has " +
+                         std::to_string(params.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ZeroParam &p = params[i];
+    const CheckpointParam &c = meta.params[i];
+    if (c.name != p.name || c.shape != p.shape || c.dtype != zero.elementType())
+      return Status::error(where + ": param " + std::to_string(i) + " is '" +
+                           c.name + "' " + formatShape(c.shape) +
+                           ", the plan's is '" + p.name + "' " +
+                           formatShape(p.shape));
+  }
+  const std::string optimizer =
+      std::string(optimizerKindName(plan.optimizer->kind));
+  if (meta.optimizer != optimizer ||
+      meta.stateNames != zero.optimizer().stateNames())
+    return Status::error(where + ": optimizer '" + meta.optimizer +
+                         "', the plan's is '" + optimizer + "'");
+  return Status::success();
+}
+
+CheckpointDirLock::~CheckpointDirLock() {
+  if (fd >= 0)
+    ::close(fd);
+}
+
+Expected<CheckpointDirLock> lockCheckpointDir(const std::string &dir,
+                                              const RankState &state,
+                                              const ZeroOptimizer &zero) {
+  if (Status s = ensureWritableDir(dir); !s.ok())
+    return s;
+  // An advisory lock the kernel drops when the process ends, however it
+  // ends; the file says who holds it.
+  const std::string path = dir + "/" + kCheckpointLockFile;
+  CheckpointDirLock lock;
+  lock.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock.fd < 0)
+    return Status::error(path + ": cannot open: " + errnoMessage(errno));
+  if (::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK)
+      return Status::error(path + ": cannot lock: " + errnoMessage(errno));
+    Expected<std::string> holder = readWholeFile(path);
+    std::string who = holder ? *holder : std::string();
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' '))
+      who.pop_back();
+    return Status::error(dir + ": another job is saving checkpoints here (" +
+                         (who.empty() ? std::string("a process") : who) +
+                         " holds " + path +
+                         "); give each job its own --save-dir");
+  }
+  char host[256] = "?";
+  ::gethostname(host, sizeof host - 1);
+  const std::string who =
+      "process " + std::to_string(::getpid()) + " on " + host + "\n";
+  if (::ftruncate(lock.fd, 0) != 0 ||
+      ::pwrite(lock.fd, who.data(), who.size(), 0) !=
+          static_cast<ssize_t>(who.size()))
+    return Status::error(path + ": cannot write: " + errnoMessage(errno));
+
+  // Checkpoints of another model or optimizer are never mixed with this
+  // job's: its tags would replace theirs one by one.
+  struct stat latest;
+  if (::stat((dir + "/latest").c_str(), &latest) != 0)
+    return lock;
+  const std::string refuse =
+      "; refusing to save this job's checkpoints beside them: give another "
+      "--save-dir";
+  Expected<std::string> tag = latestTag(dir);
+  if (!tag)
+    return Status::error(dir + " holds a checkpoint this job cannot read (" +
+                         tag.message() + ")" + refuse);
+  Expected<CheckpointMeta> meta = readCheckpointMeta(dir + "/" + *tag);
+  if (!meta)
+    return Status::error(dir + " holds a checkpoint this job cannot read (" +
+                         meta.message() + ")" + refuse);
+  if (Status s =
+          checkSameModel(*meta, state, zero, dir + "/" + *tag + "/state.json");
+      !s.ok())
+    return Status::error(dir +
+                         " holds checkpoints of another model or "
+                         "optimizer (" +
+                         s.message() + ")" + refuse);
+  return lock;
+}
+
 Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
                       const std::string &path) {
   Expected<std::vector<char>> flat = zero.gatherAllParams();
@@ -182,29 +275,15 @@ Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
     return meta.status();
   const Plan &plan = state.plan;
   const std::string where = tagDir + "/state.json";
-
-  // The same params in the same flat order.
-  const std::vector<ZeroParam> &params = plan.zero->params;
-  if (meta->params.size() != params.size())
-    return Status::error(where + ": " + std::to_string(meta->params.size()) +
-                         " params, the plan has " +
-                         std::to_string(params.size()));
-  for (size_t i = 0; i < params.size(); ++i) {
-    const ZeroParam &p = params[i];
-    const CheckpointParam &c = meta->params[i];
-    if (c.name != p.name || c.shape != p.shape || c.dtype != zero.elementType())
-      return Status::error(where + ": param " + std::to_string(i) + " is '" +
-                           c.name + "' " + formatShape(c.shape) +
-                           ", the plan's is '" + p.name + "' " +
-                           formatShape(p.shape));
-  }
-  const std::string optimizer =
-      std::string(optimizerKindName(plan.optimizer->kind));
-  if (meta->optimizer != optimizer ||
-      meta->stateNames != zero.optimizer().stateNames())
-    return Status::error(where + ": optimizer '" + meta->optimizer +
-                         "', the plan's is '" + optimizer + "'");
+  if (Status s = checkSameModel(*meta, state, zero, where); !s.ok())
+    return s;
   const int64_t tbs = plan.batch->trainBatchSize;
+  if (meta->trainBatchSize != tbs)
+    return Status::error(where + ": train_batch_size " +
+                         std::to_string(meta->trainBatchSize) +
+                         ", this plan's is " + std::to_string(tbs) +
+                         "; keep train_batch_size to continue at the same "
+                         "sample");
   if (meta->globalSamples != meta->globalSteps * tbs)
     return Status::error(
         where + ": " + std::to_string(meta->globalSamples) +

@@ -19,6 +19,7 @@
 #ifndef DSC_RUNTIME_MAIN_CHECKPOINT_H
 #define DSC_RUNTIME_MAIN_CHECKPOINT_H
 
+#include "runtime/checkpoint/CheckpointFormat.h"
 #include "runtime/comm/Communicator.h"
 #include "runtime/main/RankState.h"
 #include "runtime/main/ZeroOptimizer.h"
@@ -26,6 +27,33 @@
 #include <string>
 
 namespace dsc::runtime {
+
+/// The name of the lock file in a checkpoint directory.
+inline constexpr const char *kCheckpointLockFile = ".lock";
+
+/// Rank 0's hold on a checkpoint directory while its job saves there;
+/// released when the process ends, however it ends.
+class CheckpointDirLock {
+public:
+  CheckpointDirLock() = default;
+  CheckpointDirLock(CheckpointDirLock &&other) : fd(other.fd) { other.fd = -1; }
+  CheckpointDirLock &operator=(CheckpointDirLock &&) = delete;
+  ~CheckpointDirLock();
+
+  int fd = -1;
+};
+
+/// Takes DIR for this job's checkpoints (creating it): refused while another
+/// process holds it (the message names that process and its host), and when
+/// DIR's latest checkpoint is of another model or optimizer, or unreadable.
+Expected<CheckpointDirLock> lockCheckpointDir(const std::string &dir,
+                                              const RankState &state,
+                                              const ZeroOptimizer &zero);
+
+/// A checkpoint holds this plan's params (names, shapes, flat order, dtype)
+/// and optimizer states; `where` names the checkpoint in the message.
+Status checkSameModel(const CheckpointMeta &meta, const RankState &state,
+                      const ZeroOptimizer &zero, const std::string &where);
 
 /// Writes every param to `path` (rank 0 writes; every rank calls it:
 /// ZeRO-3 gathers the partitions first).

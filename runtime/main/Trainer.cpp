@@ -101,6 +101,20 @@ Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
   return Status::success();
 }
 
+/// Every rank learns whether rank 0 could prepare what it writes; rank 0
+/// keeps its own message, the others point to it.
+Status agreeWithLeader(Communicator &comm, const Status &leaderStatus) {
+  int64_t failed = leaderStatus.ok() ? 0 : 1;
+  if (Status s = comm.allReduce(&failed, 1, DType::I64, ReduceOp::Max); !s.ok())
+    return s;
+  if (!leaderStatus.ok())
+    return leaderStatus;
+  if (failed)
+    return Status::error("rank 0 cannot write the job's outputs (see its "
+                         "message)");
+  return Status::success();
+}
+
 double readScalar(const char *p, DType dtype) {
   if (dtype == DType::F64) {
     double d;
@@ -121,6 +135,10 @@ Status runTraining(RankState &state, const TrainOptions &options,
     return Status::error(plan.path + ": not a training plan");
   if (options.steps < 0)
     return Status::error("--steps must be >= 0");
+  if (options.steps == 0)
+    return Status::error("--steps 0: nothing to train; --steps is the "
+                         "optimizer step to stop after, counted from the "
+                         "start of training (default 1)");
   const PlanBatch &batch = *plan.batch;
   const int64_t gas = batch.gradAccumSteps;
 
@@ -128,19 +146,20 @@ Status runTraining(RankState &state, const TrainOptions &options,
   if (!options.saveDir.empty())
     if (Status s = ensureWritableDir(options.saveDir); !s.ok())
       return s;
-  // Rank 0 writes the metrics, the progress lines and the final params.
+  // Rank 0 writes the metrics, the progress lines, the checkpoints and the
+  // final params; every rank learns below whether it can.
   const bool leader = !options.comm || options.comm->rank() == 0;
-  if (!options.checkpointDir.empty() && leader)
-    if (Status s = ensureWritableDir(options.checkpointDir); !s.ok())
-      return s;
+  Status leaderReady;
   std::optional<MetricsWriter> metrics;
   if (!options.metricsPath.empty() && leader) {
-    if (Status s = ensureWritableDir(parentDirOf(options.metricsPath)); !s.ok())
-      return s;
-    Expected<MetricsWriter> w = MetricsWriter::open(options.metricsPath);
-    if (!w)
-      return w.status();
-    metrics.emplace(std::move(w).value());
+    leaderReady = ensureWritableDir(parentDirOf(options.metricsPath));
+    if (leaderReady.ok()) {
+      Expected<MetricsWriter> w = MetricsWriter::open(options.metricsPath);
+      if (w)
+        metrics.emplace(std::move(w).value());
+      else
+        leaderReady = w.status();
+    }
   }
 
   FeedLayout layout;
@@ -167,6 +186,18 @@ Status runTraining(RankState &state, const TrainOptions &options,
     return zero.status();
   if (Status st = zero->checkManifest(); !st.ok())
     return st;
+  // The checkpoint directory is this job's alone while it runs.
+  std::optional<CheckpointDirLock> lock;
+  if (!options.checkpointDir.empty() && leader && leaderReady.ok()) {
+    Expected<CheckpointDirLock> taken =
+        lockCheckpointDir(options.checkpointDir, state, *zero);
+    if (taken)
+      lock.emplace(std::move(taken).value());
+    else
+      leaderReady = taken.status();
+  }
+  if (Status st = agreeWithLeader(*comm, leaderReady); !st.ok())
+    return st;
   // Collectives the step calls (ZeRO-2's gradient buckets) go to it.
   state.ctx.collectives = static_cast<CollectiveRunner *>(&*zero);
   int64_t first = 0;
@@ -176,9 +207,17 @@ Status runTraining(RankState &state, const TrainOptions &options,
     if (!resumed)
       return resumed.status();
     first = *resumed;
+    if (first >= options.steps)
+      return Status::error("--steps " + std::to_string(options.steps) +
+                           " is not past the checkpoint's step " +
+                           std::to_string(first) + " (" + options.resumeDir +
+                           "): nothing to train; --steps counts " +
+                           "from the start of training, so --steps " +
+                           std::to_string(first + 1) + " trains one more step");
   }
 
   const PlanBuffer &lossBuf = *plan.loss();
+  int64_t divergedAt = 0;
   for (int64_t s = first; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
     double localLoss = 0.0;
@@ -199,6 +238,19 @@ Status runTraining(RankState &state, const TrainOptions &options,
       return reduced.status();
     const double loss = reduced->loss;
     const double norm = reduced->gradNorm;
+    // In fp32 nothing skips such a step: the run has diverged, and every
+    // later step trains on NaN. Said once, on rank 0, as it happens.
+    if (leader && !divergedAt &&
+        (!std::isfinite(loss) || !std::isfinite(norm))) {
+      divergedAt = s + 1;
+      std::fprintf(stderr,
+                   "ds-rank: warning: step %lld: the loss is %g and the "
+                   "gradient norm %g: the run has diverged (fp32 skips no "
+                   "step; the weights are no longer finite). Lower the "
+                   "learning rate, clip gradients or check the data.\n",
+                   static_cast<long long>(s + 1), loss, norm);
+      std::fflush(stderr);
+    }
 
     const PlanOptimizer &opt = *plan.optimizer;
     LrState lr = lrAt(plan.schedule, opt.lr, opt.beta1, s);
@@ -221,8 +273,10 @@ Status runTraining(RankState &state, const TrainOptions &options,
       if (Status st = metrics->write(sm); !st.ok())
         return st;
     }
+    // Every steps_per_print steps, and the last step (a run shorter than
+    // steps_per_print shows its loss too).
     if (options.log && leader && plan.stepsPerPrint > 0 &&
-        (s + 1) % plan.stepsPerPrint == 0) {
+        ((s + 1) % plan.stepsPerPrint == 0 || s + 1 == options.steps)) {
       ProgressLine line;
       line.rank = plan.rank;
       line.step = s + 1;

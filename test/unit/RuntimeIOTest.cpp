@@ -546,6 +546,31 @@ TEST(RuntimeIOMetrics, WriterWritesFlushedLines) {
                                "': No such file or directory");
 }
 
+TEST(RuntimeIOMetrics, WriterCreatesTheFileAtTheFirstLine) {
+  TempDir tmp;
+  // A run that fails before its first step leaves no empty file...
+  const std::string fresh = tmp / "fresh.jsonl";
+  {
+    Expected<MetricsWriter> w = MetricsWriter::open(fresh);
+    ASSERT_TRUE(w.ok()) << w.message();
+  }
+  struct stat st;
+  EXPECT_NE(::stat(fresh.c_str(), &st), 0);
+  // ... and leaves an earlier run's file as it was.
+  const std::string old = tmp / "old.jsonl";
+  writeFile(old, "{\"step\": 1}\n");
+  {
+    Expected<MetricsWriter> w = MetricsWriter::open(old);
+    ASSERT_TRUE(w.ok()) << w.message();
+    EXPECT_TRUE(w->close().ok());
+  }
+  EXPECT_EQ(readFile(old), "{\"step\": 1}\n");
+  // What can be checked up front is.
+  Expected<MetricsWriter> dir = MetricsWriter::open(tmp.path());
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.message(), tmp.path() + ": exists and is not a regular file");
+}
+
 TEST(RuntimeIOMetrics, ProgressLineMirrorsDeepSpeed) {
   ProgressLine p;
   p.rank = 0;

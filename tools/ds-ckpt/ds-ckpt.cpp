@@ -6,7 +6,8 @@
 //   ds-ckpt export-onnx DIR model.onnx [--tag T] -o trained.onnx
 //       the trained params written into a copy of the compiled model;
 //   ds-ckpt info DIR [--tag T]
-//       the step, loss, optimizer and layout of a checkpoint.
+//       the step, loss, optimizer and layout of a checkpoint, after checking
+//       every file it lists.
 // The tag defaults to DIR/latest. Every failure is one "ds-ckpt: error:"
 // line and exit code 1 (2 for usage), and writes nothing.
 //
@@ -31,6 +32,7 @@ int fail(const std::string &message, int code = 1) {
 
 /// A checkpoint's params, read and checked against its state.json.
 struct LoadedParams {
+  std::string tagDir;
   CheckpointMeta meta;
   std::vector<TensorToWrite> tensors;
   /// Keeps the tensors' data mapped.
@@ -48,6 +50,7 @@ Expected<LoadedParams> loadParams(const std::string &dir,
   }
   const std::string tagDir = dir + "/" + tag;
   LoadedParams out;
+  out.tagDir = tagDir;
   Expected<CheckpointMeta> meta = readCheckpointMeta(tagDir);
   if (!meta)
     return meta.status();
@@ -95,6 +98,14 @@ int main(int argc, char **argv) {
   info->add_option("dir", dir, "checkpoint directory")->required();
   info->add_option("--tag", tag, "checkpoint tag (default: latest)");
 
+  // CLI11 would only say that a subcommand is required.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    if (word != "consolidate" && word != "export-onnx" && word != "info")
+      return fail("unknown subcommand '" + word +
+                      "'; expected consolidate, export-onnx or info",
+                  2);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -109,6 +120,10 @@ int main(int argc, char **argv) {
   const CheckpointMeta &meta = params->meta;
 
   if (*info) {
+    // Every file the checkpoint lists is checked: a checkpoint that
+    // cannot be resumed is not reported as fine.
+    if (Status s = verifyCheckpointFiles(params->tagDir, meta); !s.ok())
+      return fail(s.message());
     std::cout << "tag " << meta.tag << ": " << meta.globalSteps
               << " optimizer steps, " << meta.globalSamples << " samples, loss "
               << meta.loss << "\n"

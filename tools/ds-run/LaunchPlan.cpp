@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <fstream>
 
 using namespace llvm;
@@ -85,8 +86,43 @@ Error checkNumbering(const nlohmann::json &ranks,
   return Error::success();
 }
 
+/// Every value parseLaunchJson reads has its type, checked up front with the
+/// ranks' reader, so a wrong one is named with its key.
+Error checkLaunchTypes(const nlohmann::json &launch) {
+  dsc::runtime::JsonReader r("launch.json");
+  r.getInt(launch, "", "world_size", 0);
+  r.getString(launch, "", "master_addr");
+  int64_t port = r.getInt(launch, "", "master_port", 0);
+  if (r.ok() && (port < 1 || port > 65535))
+    r.fail("master_port",
+           "expected a port in 1..65535, got " + std::to_string(port));
+  const nlohmann::json &ranks = r.getArray(launch, "", "ranks");
+  for (size_t i = 0; i < ranks.size() && r.ok(); ++i) {
+    const std::string at = "ranks[" + std::to_string(i) + "]";
+    if (!ranks[i].is_object()) {
+      r.fail(at, "expected an object, got " + ranks[i].dump());
+      break;
+    }
+    for (const char *key : {"rank", "slot", "local_rank", "local_size",
+                            "cross_rank", "cross_size"}) {
+      int64_t value = r.getInt(ranks[i], at, key, 0);
+      if (r.ok() && (value < 0 || value > (1 << 20)))
+        r.fail(at + "." + key, "out of range: " + std::to_string(value));
+    }
+    r.getString(ranks[i], at, "host");
+    r.getString(ranks[i], at, "binary");
+  }
+  if (r.ok())
+    return Error::success();
+  // "launch.json: " is said by the caller.
+  std::string message = r.take().message();
+  return makeError(StringRef(message).drop_front(strlen("launch.json: ")));
+}
+
 Expected<LaunchPlan> parseLaunchJson(const nlohmann::json &launch,
                                      StringRef absOutDir) {
+  if (Error error = checkLaunchTypes(launch))
+    return std::move(error);
   LaunchPlan plan;
   plan.outDir = absOutDir.str();
   const nlohmann::json &ranks = launch.at("ranks");

@@ -295,6 +295,17 @@ int main(int argc, char **argv) {
   if (!unresolved.empty())
     return 1;
 
+  // Local ranks' executables must be there (a partial copy of OUT would
+  // otherwise show up as exit code 127 of a rank).
+  if (kind == LauncherKind::Local)
+    for (const Command &command : launch->commands)
+      if (!llvm::sys::fs::can_execute(command.argv[0]))
+        return fail(command.argv[0] + ": " +
+                    (llvm::sys::fs::exists(command.argv[0]) ? "not executable"
+                                                            : "missing") +
+                    " (is " + options.outDir +
+                    " a complete ds-compile output?)");
+
   if (launch->openMpi) {
     std::ofstream file(launch->openMpi->hostfilePath);
     file << launch->openMpi->hostfileText;

@@ -112,7 +112,8 @@ def bad_models():
                             keepdims=0)
     # One bad element in a real weight: an error, not a constant.
     for name, index, value in (("nan_weight", (1, 2), np.nan),
-                               ("inf_weight", (3, 0), -np.inf)):
+                               ("inf_weight", (3, 0), -np.inf),
+                               ("huge_weight", (0, 1), 1e38)):
         bad = w.copy()
         bad[index] = value
         loss_model([matmul, mean], [numpy_helper.from_array(bad, "w")], name)
