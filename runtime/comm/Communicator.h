@@ -58,6 +58,13 @@ public:
   uint64_t payloadBytes() const { return payload; }
   uint64_t collectiveCount() const { return calls; }
 
+  /// Whether this rank's failure is a consequence of another's: a collective
+  /// failed because a rank is gone, or the ranks agreed that another rank
+  /// failed. The rank then says it stopped rather than failed, so the
+  /// launcher can name the rank whose failure came first.
+  bool peerFailed() const { return peerFailure; }
+  void notePeerFailure() { peerFailure = true; }
+
 protected:
   void count(uint64_t bytes) {
     payload += bytes;
@@ -72,6 +79,7 @@ protected:
 
 private:
   uint64_t payload = 0, calls = 0;
+  bool peerFailure = false;
 };
 
 /// A communicator of one rank (world size 1): every collective is a no-op

@@ -220,6 +220,8 @@ Status GlooCommunicator::run(const char *what, uint64_t bytes, Fn &&fn) {
   (void)catchGloo([&] { context->closeConnections(); });
   // Gloo names a socket; the store knows which rank's process is gone.
   std::string gone = store ? describeGoneRanks(*store, timeout) : "";
+  if (!gone.empty())
+    notePeerFailure();
   failure = std::string(what) + " failed on rank " + std::to_string(rank()) +
             " of " + std::to_string(size()) + ": " +
             (gone.empty() ? error : gone + "; gloo: " + error);

@@ -187,7 +187,10 @@ void NcclCommunicator::abortComm() {
 }
 
 std::string NcclCommunicator::goneRanks() {
-  return store ? describeGoneRanks(*store, timeout) : std::string();
+  std::string gone = store ? describeGoneRanks(*store, timeout) : std::string();
+  if (!gone.empty())
+    notePeerFailure();
+  return gone;
 }
 
 Status NcclCommunicator::connect(const WorldInfo &world,

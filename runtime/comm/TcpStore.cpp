@@ -51,6 +51,9 @@ constexpr milliseconds kConnectRetry(50);
 constexpr milliseconds kDoneTimeout(2000);
 
 const std::string kArrivedPrefix = "arrived/";
+/// The answer to HELLO: what tells a rendezvous from another service that
+/// happens to listen on MASTER_PORT.
+const std::string kHelloReply = "ds-compile rendezvous 1";
 
 void putU32(std::string &out, uint32_t v) {
   for (int i = 0; i < 4; ++i)
@@ -532,7 +535,7 @@ bool TcpStoreServer::handle(Conn &c, const std::string &body) {
     if (!r.u32(rank) || !r.atEnd() || rank > 0x7fffffffu)
       return false;
     c.rank = static_cast<int>(rank);
-    reply.push_back(1);
+    reply = kHelloReply;
     break;
   }
   case OpDone: {
@@ -680,6 +683,12 @@ Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
   std::string hello(1, static_cast<char>(OpHello));
   putU32(hello, static_cast<uint32_t>(world.rank));
   auto reply = store->roundTrip(hello, deadline);
+  if ((reply && *reply != kHelloReply) || (!reply && store->foreignReply))
+    return Status::error(
+        "rank " + std::to_string(world.rank) + ": something other than a " +
+        "ds-compile rendezvous answers on MASTER_ADDR:MASTER_PORT " +
+        store->masterEndpoint +
+        " (another service uses that port?); choose another --master_port");
   if (!reply)
     return reply.status();
   if (Status s = store->trySet(kArrivedPrefix + std::to_string(world.rank), {});
@@ -815,8 +824,10 @@ Expected<std::string> TcpStore::roundTrip(const std::string &request,
         uint32_t len = 0;
         for (int i = 0; i < 4; ++i)
           len |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
-        if (len > kMaxFrame)
+        if (len > kMaxFrame) {
+          foreignReply = true;
           return lost("reply frame of " + std::to_string(len) + " bytes");
+        }
         haveLength = true;
         want = 4 + len;
       }

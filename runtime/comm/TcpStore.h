@@ -135,6 +135,9 @@ private:
   std::mutex mutex;                       // one request at a time
   int fd = -1;
   std::string lostReason; // why the connection closed, once it has
+  /// A reply that no rendezvous sends (a frame past kMaxFrame): something
+  /// else answers on MASTER_PORT.
+  bool foreignReply = false;
 };
 
 /// "30 s", "1.5 s", "250 ms": durations as the messages print them.

@@ -41,8 +41,10 @@ Status agree(Communicator &comm, Status mine, const std::string &what) {
     return Status::error(what + ": " + s.message());
   if (!mine.ok())
     return Status::error(what + ": " + mine.message());
-  if (failed)
+  if (failed) {
+    comm.notePeerFailure();
     return Status::error(what + ": another rank failed (see its message)");
+  }
   return Status::success();
 }
 

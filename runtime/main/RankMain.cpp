@@ -26,14 +26,13 @@ namespace {
 /// Set to the rank in jobs of several ranks, so each error names its rank.
 int gRankLabel = -1;
 
-void printError(const std::string &message) {
-  if (gRankLabel >= 0)
-    std::fprintf(stderr, "ds-rank %d: error: %s\n", gRankLabel,
-                 message.c_str());
-  else
-    std::fprintf(stderr, "ds-rank: error: %s\n", message.c_str());
+void printReport(const std::string &message, bool stopped) {
+  std::string line = formatRankReport({gRankLabel, stopped, message}) + "\n";
+  std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
 }
+
+void printError(const std::string &message) { printReport(message, false); }
 
 /// How long a collective or the rendezvous may wait for the other ranks:
 /// DSC_COMM_TIMEOUT seconds, 120 by default.
@@ -274,6 +273,12 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
   }
   setErrorHandler(std::move(previous));
   if (!result.ok()) {
+    // Another rank's failure came first: say so, so that it is the one
+    // ds-run reports.
+    if (comm && comm->peerFailed()) {
+      printReport(result.message(), /*stopped=*/true);
+      return kExitStopped;
+    }
     printError(result.message());
     return 1;
   }

@@ -17,6 +17,7 @@
 #ifndef DSC_RUNTIME_MAIN_RANKMAIN_H
 #define DSC_RUNTIME_MAIN_RANKMAIN_H
 
+#include "runtime/io/RankReport.h"
 #include "runtime/io/Status.h"
 #include "runtime/main/RankState.h"
 
@@ -26,9 +27,6 @@
 #include <string>
 
 namespace dsc::runtime {
-
-/// The exit code of a usage error.
-inline constexpr int kExitUsage = 2;
 
 /// The command line. Each option takes one value, as `--opt VALUE` or
 /// `--opt=VALUE`, and may be given once.

@@ -109,9 +109,11 @@ Status agreeWithLeader(Communicator &comm, const Status &leaderStatus) {
     return s;
   if (!leaderStatus.ok())
     return leaderStatus;
-  if (failed)
+  if (failed) {
+    comm.notePeerFailure();
     return Status::error("rank 0 cannot write the job's outputs (see its "
                          "message)");
+  }
   return Status::success();
 }
 

@@ -4,10 +4,18 @@
 // and waited for with sigtimedwait, so that none is lost between checking
 // and waiting; children get the original mask back before exec.
 //
+// Each child's stderr is a pipe that a reader thread drains: ordinary lines
+// are passed on at once, a rank's report of its end ("ds-rank 1: error: ..."
+// or "ds-rank 1: stopped: ...") is held, numbered in the order events
+// arrive, and reported once at the end, naming the failure that came first.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tools/ds-run/ProcessGroup.h"
 
+#include "runtime/io/RankReport.h"
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -15,33 +23,57 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <poll.h>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 namespace dsc::run {
 namespace {
 
+using runtime::RankReport;
+
 /// How long stopped processes get to exit before SIGKILL.
 constexpr std::chrono::seconds kGracePeriod(10);
+/// How long the reader waits for the last output once every child ended
+/// (a grandchild may hold a pipe open).
+constexpr std::chrono::milliseconds kDrainTime(2000);
 
 struct Child {
   const Command *command;
   pid_t pid = -1;
   bool done = false;
+  int status = 0;
+  /// When its exit was seen, in the order of all events.
+  uint64_t exitSeq = 0;
+  /// The read end of its stderr pipe (the reader thread owns it).
+  int errFd = -1;
+};
+
+/// A rank's report, as it arrived.
+struct HeldReport {
+  size_t child;
+  uint64_t seq;
+  RankReport report;
 };
 
 void noteChild(int) {}
 
-/// fork + exec of `command`; the child restores `mask`. Returns the pid or
-/// -1 when fork fails.
-pid_t start(const Command &command, const sigset_t &mask) {
+/// fork + exec of `command` with stderr to `errFd`; the child restores
+/// `mask`. Returns the pid or -1 when fork fails.
+pid_t start(const Command &command, const sigset_t &mask, int errFd) {
   pid_t pid = fork();
   if (pid != 0)
     return pid;
   sigprocmask(SIG_SETMASK, &mask, nullptr);
+  if (errFd >= 0)
+    dup2(errFd, STDERR_FILENO);
   for (const auto &[name, value] : command.env)
     setenv(name.c_str(), value.c_str(), 1);
   std::vector<char *> argv;
@@ -49,7 +81,9 @@ pid_t start(const Command &command, const sigset_t &mask) {
     argv.push_back(const_cast<char *>(word.c_str()));
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());
-  std::perror(("ds-run: cannot start " + command.argv[0]).c_str());
+  std::string message = "ds-run: cannot start " + command.argv[0] + ": " +
+                        std::strerror(errno) + "\n";
+  (void)!write(STDERR_FILENO, message.data(), message.size());
   _exit(127);
 }
 
@@ -59,6 +93,159 @@ std::string describeExit(int status) {
     return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
            strsignal(WTERMSIG(status)) + ")";
   return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+int exitCodeOf(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Drains every child's stderr until all of them are closed or `stop` is
+/// set: plain lines go to this process's stderr as they come, reports are
+/// held in `reports`.
+class StderrReader {
+public:
+  StderrReader(std::vector<Child> &children, std::atomic<uint64_t> &seq)
+      : children(children), seq(seq), partial(children.size()) {}
+
+  void run() {
+    std::vector<pollfd> fds;
+    std::vector<size_t> owner;
+    for (size_t i = 0; i < children.size(); ++i)
+      if (children[i].errFd >= 0) {
+        fds.push_back({children[i].errFd, POLLIN, 0});
+        owner.push_back(i);
+      }
+    size_t open = fds.size();
+    char buf[4096];
+    while (open > 0 && !stop.load()) {
+      if (poll(fds.data(), fds.size(), 100) <= 0)
+        continue;
+      for (size_t k = 0; k < fds.size(); ++k) {
+        if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+          continue;
+        ssize_t n = read(fds[k].fd, buf, sizeof buf);
+        if (n > 0) {
+          take(owner[k], std::string_view(buf, static_cast<size_t>(n)));
+          continue;
+        }
+        if (n < 0 && errno == EINTR)
+          continue;
+        // End of the child's output: a last line without a newline counts.
+        if (!partial[owner[k]].empty())
+          line(owner[k], std::move(partial[owner[k]]));
+        close(fds[k].fd);
+        fds[k].fd = -1;
+        --open;
+      }
+    }
+    for (pollfd &p : fds)
+      if (p.fd >= 0)
+        close(p.fd);
+  }
+
+  std::vector<HeldReport> takeReports() {
+    std::lock_guard<std::mutex> guard(mutex);
+    return std::move(reports);
+  }
+
+  std::atomic<bool> stop{false};
+
+private:
+  void take(size_t child, std::string_view bytes) {
+    std::string &rest = partial[child];
+    rest.append(bytes);
+    size_t begin = 0, end;
+    while ((end = rest.find('\n', begin)) != std::string::npos) {
+      line(child, rest.substr(begin, end - begin));
+      begin = end + 1;
+    }
+    rest.erase(0, begin);
+  }
+
+  void line(size_t child, std::string text) {
+    if (std::optional<RankReport> report = runtime::parseRankReport(text)) {
+      std::lock_guard<std::mutex> guard(mutex);
+      reports.push_back({child, ++seq, std::move(*report)});
+      return;
+    }
+    text += '\n';
+    (void)!write(STDERR_FILENO, text.data(), text.size());
+  }
+
+  std::vector<Child> &children;
+  std::atomic<uint64_t> &seq;
+  std::vector<std::string> partial;
+  std::mutex mutex;
+  std::vector<HeldReport> reports;
+};
+
+/// Who a report is from: "rank 3", or the child's label when the line does
+/// not name a rank.
+std::string reporter(const HeldReport &held,
+                     const std::vector<Child> &children) {
+  if (held.report.rank >= 0)
+    return "rank " + std::to_string(held.report.rank);
+  return children[held.child].command->label;
+}
+
+/// A message shown beside the first failure must not read as a second one.
+std::string withoutErrorWord(std::string text) {
+  for (size_t at; (at = text.find("error:")) != std::string::npos;)
+    text.replace(at, 6, "error -");
+  return text;
+}
+
+/// Says once what ended the job: the failure that came first (the earliest
+/// "error:" report, or the earliest child that ended on its own without
+/// one), then what the others reported. Returns the job's exit code.
+int reportFailure(const std::vector<Child> &children,
+                  std::vector<HeldReport> reports, llvm::StringRef others,
+                  int fallbackCode) {
+  const HeldReport *firstReport = nullptr;
+  for (const HeldReport &held : reports)
+    if (!held.report.stopped && (!firstReport || held.seq < firstReport->seq))
+      firstReport = &held;
+  // A child that failed with neither an error report nor a "stopped" exit
+  // (killed, crashed, not started) is a failure of its own.
+  const Child *silent = nullptr;
+  for (size_t i = 0; i < children.size(); ++i) {
+    const Child &c = children[i];
+    bool failed = !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0;
+    bool reported = false;
+    for (const HeldReport &held : reports)
+      reported |= held.child == i;
+    bool stopped =
+        WIFEXITED(c.status) && WEXITSTATUS(c.status) == runtime::kExitStopped;
+    if (c.done && c.exitSeq && failed && !reported && !stopped &&
+        (!silent || c.exitSeq < silent->exitSeq))
+      silent = &c;
+  }
+  std::string first;
+  int code = fallbackCode;
+  const HeldReport *shown = nullptr;
+  if (firstReport && (!silent || firstReport->seq < silent->exitSeq)) {
+    shown = firstReport;
+    first = reporter(*firstReport, children) +
+            " failed first: " + firstReport->report.message;
+    const Child &c = children[firstReport->child];
+    if (c.done && exitCodeOf(c.status) != 0)
+      code = exitCodeOf(c.status);
+  } else if (silent) {
+    first = silent->command->label + " " + describeExit(silent->status);
+    code = exitCodeOf(silent->status);
+  }
+  if (!first.empty())
+    std::cerr << "ds-run: error: " << first << "; stopped the other "
+              << others.str() << "\n";
+  for (const HeldReport &held : reports) {
+    if (&held == shown)
+      continue;
+    std::cerr << "ds-run: " << reporter(held, children)
+              << (held.report.stopped ? " stopped after it: "
+                                      : " also failed: ")
+              << withoutErrorWord(held.report.message) << "\n";
+  }
+  return code;
 }
 
 } // namespace
@@ -75,7 +262,9 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
   sigprocmask(SIG_BLOCK, &watched, &original);
 
   std::vector<Child> children;
-  bool stopping = false;
+  children.reserve(commands.size());
+  std::atomic<uint64_t> seq{0};
+  bool stopping = false, failedFirst = false;
   int exitCode = 0;
   auto stopDeadline = std::chrono::steady_clock::now();
   auto stopAll = [&] {
@@ -87,16 +276,25 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
   };
 
   for (const Command &command : commands) {
-    pid_t pid = start(command, original);
+    int fds[2] = {-1, -1};
+    if (pipe2(fds, O_CLOEXEC) != 0)
+      fds[0] = fds[1] = -1; // the child keeps ds-run's stderr
+    pid_t pid = start(command, original, fds[1]);
+    if (fds[1] >= 0)
+      close(fds[1]);
     if (pid < 0) {
-      std::cerr << "ds-run: cannot start " << command.label << ": "
+      if (fds[0] >= 0)
+        close(fds[0]);
+      std::cerr << "ds-run: error: cannot start " << command.label << ": "
                 << std::strerror(errno) << "\n";
       exitCode = 1;
       stopAll();
       break;
     }
-    children.push_back({&command, pid});
+    children.push_back({&command, pid, false, 0, 0, fds[0]});
   }
+  StderrReader reader(children, seq);
+  std::thread readerThread([&] { reader.run(); });
 
   size_t running = children.size();
   while (running > 0) {
@@ -107,17 +305,15 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
         if (child.pid != pid || child.done)
           continue;
         child.done = true;
+        child.status = status;
         --running;
         bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        // Exits after the stop are the stop's doing, not failures.
         if (!failed || stopping)
           break;
-        exitCode =
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        std::cerr << "ds-run: " << child.command->label << " "
-                  << describeExit(status);
-        if (running > 0)
-          std::cerr << "; stopping the other " << others.str();
-        std::cerr << "\n";
+        child.exitSeq = ++seq;
+        failedFirst = true;
+        exitCode = exitCodeOf(status);
         stopAll();
       }
     }
@@ -144,6 +340,24 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
     stopAll();
   }
   sigprocmask(SIG_SETMASK, &original, nullptr);
+
+  // The children are gone; their last lines may still be in the pipes.
+  auto drainUntil = std::chrono::steady_clock::now() + kDrainTime;
+  std::thread stopper([&] {
+    while (std::chrono::steady_clock::now() < drainUntil && !reader.stop.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    reader.stop = true;
+  });
+  readerThread.join();
+  reader.stop = true;
+  stopper.join();
+
+  std::vector<HeldReport> reports = reader.takeReports();
+  if (failedFirst)
+    return reportFailure(children, std::move(reports), others, exitCode);
+  // A clean run or a stop ds-run was asked for: the reports as they came.
+  for (const HeldReport &held : reports)
+    std::cerr << runtime::formatRankReport(held.report) << "\n";
   return exitCode;
 }
 

@@ -19,13 +19,18 @@
 namespace dsc::run {
 
 /// Starts every command at once as a child of this process and waits for
-/// all of them. The first one to fail (non-zero exit or a signal) is named on
-/// stderr ("ds-run: rank 1 was killed by signal 9 (Killed); stopping the
-/// other ranks"); the others get SIGTERM and, if still running after a grace
-/// period, SIGKILL. SIGINT, SIGTERM and SIGHUP sent to ds-run stop them the
-/// same way (a second one kills them at once). Returns 0, the failing command's
-/// exit code, 128 + the signal that killed it, or 128 + the signal ds-run
-/// received. `others` names the commands in the message ("ranks", "nodes").
+/// all of them. When one fails (non-zero exit or a signal), the others get
+/// SIGTERM and, if still running after a grace period, SIGKILL. The ranks'
+/// reports of their end (runtime/io/RankReport.h) are held back and the
+/// failure that came first is said once: "ds-run: error: rank 0 failed
+/// first: <its message>; stopped the other ranks", or "ds-run: error: rank 1
+/// was killed by signal 9 (Killed); stopped the other ranks" for a rank that
+/// could not say; what the other ranks reported follows on lines of their
+/// own ("ds-run: rank 1 stopped after it: ..."). Other stderr lines pass
+/// through as they come. SIGINT, SIGTERM and SIGHUP sent to ds-run stop the
+/// children the same way (a second one kills them at once). Returns 0, the
+/// first failure's exit code (128 + the signal that killed it), or 128 + the
+/// signal ds-run received. `others` names the commands ("ranks", "nodes").
 int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others);
 
 } // namespace dsc::run

@@ -226,6 +226,19 @@ int main(int argc, char **argv) {
   } catch (const CLI::CallForHelp &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
+    // The rank's options given to ds-run itself: say where they go.
+    static const char *const kRankOptions[] = {
+        "--data",     "--steps",  "--metrics", "--save", "--save-every",
+        "--save-dir", "--resume", "--out",     "--plan"};
+    for (int i = 1; i < ownArgc; ++i) {
+      llvm::StringRef arg = llvm::StringRef(argv[i]).split('=').first;
+      if (ownArgc == argc && llvm::is_contained(kRankOptions, arg))
+        return fail(std::string(e.what()) + "; " + arg.str() +
+                        " is the rank's option: put the rank's options "
+                        "after '--', as in 'ds-run OUT -- --data DIR "
+                        "--steps N'",
+                    2);
+    }
     return fail(std::string(e.what()) + "; run 'ds-run --help' for usage", 2);
   }
 
