@@ -28,6 +28,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <unistd.h>
+
 using llvm::Error;
 using llvm::Expected;
 using llvm::SmallVector;
@@ -156,6 +161,44 @@ Error lowerToLLVM(mlir::ModuleOp module) {
   return runStage(pm, module, "code generation");
 }
 
+/// The temporary output directory while it exists, for the signal handler
+/// (static storage: a handler must not allocate).
+char gTempDir[4096];
+
+/// Removes `path` and everything below it with calls fit for a signal
+/// handler's last act (no allocation; the process ends right after).
+void removeTreeOnSignal(const char *path) {
+  if (DIR *dir = ::opendir(path)) {
+    while (dirent *entry = ::readdir(dir)) {
+      const char *name = entry->d_name;
+      if (!std::strcmp(name, ".") || !std::strcmp(name, ".."))
+        continue;
+      char child[sizeof gTempDir];
+      size_t length = std::strlen(path), nameLength = std::strlen(name);
+      if (length + 1 + nameLength >= sizeof child)
+        continue;
+      std::memcpy(child, path, length);
+      child[length] = '/';
+      std::memcpy(child + length + 1, name, nameLength + 1);
+      if (entry->d_type == DT_DIR)
+        removeTreeOnSignal(child);
+      else
+        ::unlink(child);
+    }
+    ::closedir(dir);
+  }
+  ::rmdir(path);
+}
+
+/// Ctrl-C, kill and crashes: the temporary directory goes, then the signal
+/// does what it would have done.
+void onFatalSignal(int sig) {
+  if (gTempDir[0])
+    removeTreeOnSignal(gTempDir);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 /// What ds-compile writes into an output directory.
 constexpr StringRef kOutputEntries[] = {"bin",       "weights",  "mlir",
                                         "plan.json", "plan.txt", "launch.json"};
@@ -169,6 +212,7 @@ public:
            std::to_string(llvm::sys::Process::getProcessId());
   }
   ~OutputWriter() {
+    gTempDir[0] = '\0';
     if (!committed)
       llvm::sys::fs::remove_directories(temp);
   }
@@ -208,6 +252,14 @@ public:
   Error begin() {
     if (Error err = checkReplaceable(dir))
       return err;
+    // Every exit path removes the temporary directory: errors and running
+    // out of memory through the destructor, signals through the handler.
+    if (temp.size() < sizeof gTempDir) {
+      std::memcpy(gTempDir, temp.c_str(), temp.size() + 1);
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS,
+                      SIGABRT, SIGFPE, SIGILL})
+        ::signal(sig, onFatalSignal);
+    }
     for (const char *sub : {"", "/bin", "/weights"})
       if (std::error_code ec = llvm::sys::fs::create_directories(temp + sub))
         return makeError("cannot create " + temp + sub + ": " + ec.message());
@@ -264,6 +316,7 @@ public:
         return makeError("cannot replace " + dir + ": " + ec.message());
     if (std::error_code ec = llvm::sys::fs::rename(temp, dir))
       return makeError("cannot create " + dir + ": " + ec.message());
+    gTempDir[0] = '\0';
     committed = true;
     return Error::success();
   }

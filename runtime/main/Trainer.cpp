@@ -245,12 +245,20 @@ Status runTraining(RankState &state, const TrainOptions &options,
     if (leader && !divergedAt &&
         (!std::isfinite(loss) || !std::isfinite(norm))) {
       divergedAt = s + 1;
+      auto shown = [](double v) {
+        if (std::isnan(v))
+          return std::string("NaN");
+        char text[32];
+        std::snprintf(text, sizeof text, "%g", v);
+        return std::string(text);
+      };
       std::fprintf(stderr,
-                   "ds-rank: warning: step %lld: the loss is %g and the "
-                   "gradient norm %g: the run has diverged (fp32 skips no "
+                   "ds-rank: warning: step %lld: the loss is %s and the "
+                   "gradient norm %s: the run has diverged (fp32 skips no "
                    "step; the weights are no longer finite). Lower the "
                    "learning rate, clip gradients or check the data.\n",
-                   static_cast<long long>(s + 1), loss, norm);
+                   static_cast<long long>(s + 1), shown(loss).c_str(),
+                   shown(norm).c_str());
       std::fflush(stderr);
     }
 
