@@ -480,6 +480,7 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
 
   onnx_import::ImportOptions options;
   options.batchSize = batch->microBatchSize;
+  options.batchedInputs = parsed->config.optimizer.has_value();
   for (const std::string &text : request.inputShapes) {
     auto shape = parseInputShape(text);
     if (!shape)

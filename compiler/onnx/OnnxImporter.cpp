@@ -79,8 +79,8 @@ Expected<RankedTensorType> bindInputType(MLIRContext &ctx,
                        llvm::Twine(given->second.size()) +
                        " dims, but the graph input has rank " +
                        llvm::Twine(dims.size()));
-    // Every rank feeds micro-batches along the first axis.
-    if (options.batchSize && !given->second.empty() &&
+    // Training feeds micro-batches along the first axis.
+    if (options.batchedInputs && options.batchSize && !given->second.empty() &&
         given->second[0] != *options.batchSize)
       return makeError("--input-shape " + name + " gives " +
                        llvm::Twine(given->second[0]) +

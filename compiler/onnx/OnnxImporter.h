@@ -5,7 +5,8 @@
 // signature (arg attribute `graph.input = "<onnx name>"`), then the float
 // initializers as parameters (`graph.param = "<onnx name>"`); results carry
 // `graph.output = "<onnx name>"`. Integer, boolean and single-element
-// initializers are constants.
+// initializers, masks and bounds are constants. The graph is checked against
+// ONNX's structural rules first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,8 +38,12 @@ struct ImportOptions {
   /// Binds the first dimension of every graph input (the micro-batch size).
   std::optional<int64_t> batchSize;
   /// Whole shapes given on the command line (`--input-shape ids=2x48`); they
-  /// take precedence over `batchSize`.
+  /// take precedence over `batchSize`, except that in training
+  /// (`batchedInputs`) their first dimension must be `batchSize`.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Every graph input is fed in micro-batches along its first axis
+  /// (training); inference may read an input whole.
+  bool batchedInputs = false;
 };
 
 /// A float initializer: a parameter of the model, in ONNX's little-endian
