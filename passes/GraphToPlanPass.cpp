@@ -118,10 +118,17 @@ LogicalResult ConvertGraphToPlanPass::convert(func::FuncOp func) {
   };
   for (BlockArgument arg : func.getArguments()) {
     unsigned i = arg.getArgNumber();
-    StringRef role =
-        func.getArgAttr(i, "graph.param") ? "plan.param" : "plan.input";
-    Attribute name = func.getArgAttr(i, role == "plan.param" ? "graph.param"
-                                                             : "graph.input");
+    // Params are trained; frozen initializers are read from the weights
+    // file like them but never change; inputs are fed.
+    StringRef role = "plan.input";
+    Attribute name = func.getArgAttr(i, "graph.input");
+    if (Attribute param = func.getArgAttr(i, "graph.param")) {
+      role = "plan.param";
+      name = param;
+    } else if (Attribute frozen = func.getArgAttr(i, "graph.frozen")) {
+      role = "plan.frozen";
+      name = frozen;
+    }
     if (!name)
       name = b.getStringAttr("arg" + std::to_string(i));
     buffers[arg] = persistent(func.getLoc(), arg.getType(), role, name);

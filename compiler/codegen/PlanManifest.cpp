@@ -117,9 +117,12 @@ std::vector<NamedBuffer> namedBuffers(func::FuncOp step) {
       out.push_back({"zero_partition", "param_shard",
                      view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
                      view.getType()});
-    for (StringRef role : {"input", "param", "output", "grad"})
+    for (StringRef role : {"input", "param", "output", "grad", "frozen"})
       if (auto name = view->getAttrOfType<StringAttr>(("plan." + role).str()))
-        out.push_back({name.getValue().str(), role.str(),
+        // The runtime loads a frozen initializer from the weights file as a
+        // constant buffer.
+        out.push_back({name.getValue().str(),
+                       role == "frozen" ? "constant" : role.str(),
                        view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
                        view.getType()});
   }
@@ -410,6 +413,8 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
   plan["ds_config"] = full;
   plan["steps_per_print"] = in.config.stepsPerPrint;
   plan["weights"] = runtime::rankWeightsFile(in.rank);
+  if (!in.ties.empty())
+    plan["ties"] = runtime::tiedCopiesToJson(in.ties);
   // Each rank loads its own file (ZeRO-3: only its partition).
   if (in.worldSize > 1) {
     ordered_json byRank = ordered_json::array();

@@ -11,6 +11,7 @@
 
 #include "compiler/config/DsConfig.h"
 #include "compiler/partition/ZeroPartition.h"
+#include "runtime/io/TiedCopies.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -28,6 +29,9 @@ struct ManifestInputs {
   bool training = false;
   /// The data-parallel layout (training); null for inference.
   const partition::ZeroPlan *zero = nullptr;
+  /// Initializers trained as another parameter (the importer's ties); the
+  /// ranks write them with the weights.
+  std::vector<runtime::TiedCopy> ties = {};
 };
 
 /// Describes the planned module (after plan-memory, before lowering to

@@ -50,9 +50,12 @@ Error makeError(const llvm::Twine &message) {
 void printSummary(llvm::raw_ostream &log, const topology::World &world,
                   int64_t dpSize, const config::BatchSizes &batch,
                   onnx_import::ImportedModel &model) {
-  int64_t elements = 0;
+  int64_t elements = 0, trained = 0;
   for (const onnx_import::Parameter &p : model.parameters)
-    elements += p.type.getNumElements();
+    if (p.frozen.empty()) {
+      elements += p.type.getNumElements();
+      ++trained;
+    }
   size_t ops = 0;
   model.module->walk([&](mlir::Operation *op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "graph")
@@ -63,8 +66,17 @@ void printSummary(llvm::raw_ostream &log, const topology::World &world,
       << "ds-compile: batch: train_batch_size " << batch.trainBatchSize
       << " = micro-batch " << batch.microBatchSize << " x accumulation "
       << batch.gradAccumSteps << " x data-parallel " << dpSize << "\n"
-      << "ds-compile: graph: " << ops << " ops, " << model.parameters.size()
-      << " parameters (" << elements << " elements)\n";
+      << "ds-compile: graph: " << ops << " ops, " << trained << " parameters ("
+      << elements << " elements)\n";
+  for (const onnx_import::Parameter &p : model.parameters)
+    if (!p.frozen.empty())
+      log << "ds-compile: frozen: '" << p.name << "' "
+          << p.type.getNumElements() << " elements, not trained: " << p.frozen
+          << "\n";
+  for (const runtime::TiedCopy &tie : model.ties)
+    log << "ds-compile: tied: '" << tie.name
+        << "' = " << (tie.transposed ? "transpose('" : "'") << tie.source
+        << (tie.transposed ? "')" : "'") << "\n";
 }
 
 /// Training differentiates the model's first output, which must be a float
@@ -481,6 +493,8 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   onnx_import::ImportOptions options;
   options.batchSize = batch->microBatchSize;
   options.batchedInputs = parsed->config.optimizer.has_value();
+  options.keepCopies = request.keepCopies;
+  options.freeze = request.freeze;
   for (const std::string &text : request.inputShapes) {
     auto shape = parseInputShape(text);
     if (!shape)
@@ -557,9 +571,14 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
       return planned.takeError();
     zero = std::move(*planned);
   }
-  codegen::ManifestInputs inputs{
-      parsed->config,         *batch, *dpSize, 0, world->worldSize(), training,
-      zero ? &*zero : nullptr};
+  codegen::ManifestInputs inputs{parsed->config,
+                                 *batch,
+                                 *dpSize,
+                                 0,
+                                 world->worldSize(),
+                                 training,
+                                 zero ? &*zero : nullptr,
+                                 model->ties};
   Expected<nlohmann::ordered_json> manifest =
       codegen::buildPlanManifest(*model->module, inputs);
   if (!manifest)

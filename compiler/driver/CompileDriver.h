@@ -32,6 +32,10 @@ struct CompileRequest {
   topology::ResourceRequest resources;
   /// `NAME=DIMS` as given on the command line.
   std::vector<std::string> inputShapes;
+  /// --keep-copies: train tied copies as parameters of their own.
+  bool keepCopies = false;
+  /// --freeze REGEX (repeatable): initializers not to train.
+  std::vector<std::string> freeze;
   std::optional<std::string> outputDir;
   EmitKind emit = EmitKind::Executables;
   /// Write the IR after every stage to OUT/mlir/.

@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/onnx/OnnxImporter.h"
+#include "compiler/onnx/FrozenInitializers.h"
 #include "compiler/onnx/GraphBuilder.h"
 #include "compiler/onnx/OnnxTensor.h"
+#include "compiler/onnx/TiedInitializers.h"
 
 #include "dialects/graph/GraphDialect.h"
 
@@ -20,6 +22,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -327,6 +330,8 @@ public:
 
 private:
   Expected<func::FuncOp> buildSignature(OpBuilder &b, GraphBuilder &gb);
+  /// Marks the parameters that are not trained (FrozenInitializers.h).
+  llvm::Error freezeParameters();
   llvm::Error convertNodes(GraphBuilder &gb);
 
   MLIRContext &ctx;
@@ -340,6 +345,50 @@ private:
   SmallVector<std::pair<std::string, TensorData>> constants;
 };
 
+llvm::Error ModelImporter::freezeParameters() {
+  std::vector<llvm::Regex> patterns;
+  for (const std::string &text : options.freeze) {
+    llvm::Regex regex(text);
+    std::string error;
+    if (!regex.isValid(error))
+      return makeError("--freeze '" + text + "': not a regular expression (" +
+                       error + ")");
+    patterns.push_back(std::move(regex));
+  }
+  std::vector<bool> matched(patterns.size(), false);
+  for (Parameter &p : result.parameters) {
+    if (std::optional<std::string> why = provenBuffer(p))
+      p.frozen = *why;
+    // A tie is one tensor: naming the copy freezes it too.
+    std::vector<StringRef> names = {p.name};
+    for (const runtime::TiedCopy &tie : result.ties)
+      if (tie.source == p.name)
+        names.push_back(tie.name);
+    for (size_t k = 0; k < patterns.size(); ++k)
+      for (StringRef name : names)
+        if (patterns[k].match(name)) {
+          matched[k] = true;
+          p.frozen = "--freeze '" + options.freeze[k] + "'";
+        }
+  }
+  std::string some;
+  for (size_t i = 0; i < result.parameters.size() && i < 5; ++i)
+    some += (i ? ", '" : "'") + result.parameters[i].name + "'";
+  for (size_t k = 0; k < patterns.size(); ++k)
+    if (!matched[k])
+      return makeError("--freeze '" + options.freeze[k] +
+                       "' matches no trainable initializer (the model's are " +
+                       some + (result.parameters.size() > 5 ? ", ..." : "") +
+                       ")");
+  if (!patterns.empty() &&
+      llvm::all_of(result.parameters,
+                   [](const Parameter &p) { return !p.frozen.empty(); }))
+    return makeError("--freeze freezes every trainable initializer, so "
+                     "nothing would train; compile without an optimizer "
+                     "for inference");
+  return llvm::Error::success();
+}
+
 Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
                                                      GraphBuilder &gb) {
   const onnx::GraphProto &graph = model.graph();
@@ -347,6 +396,8 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
   SmallVector<Type> argTypes;
   SmallVector<NamedAttribute> argAttrs;
   SmallVector<DictionaryAttr> argDicts;
+  // Per parameter: an initializer the exporter merged (isMergedConstant).
+  std::vector<bool> fromMergedConstant;
 
   for (const onnx::TensorProto &init : graph.initializer()) {
     initializerNames.insert(init.name());
@@ -361,15 +412,37 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
     if (llvm::Error err = checkFiniteParameter(init.name(), *data))
       return err;
     result.parameters.push_back({init.name(), data->type, data->bytes});
-    if (!isMergedConstant(*data))
+    bool merged = isMergedConstant(*data);
+    fromMergedConstant.push_back(merged);
+    if (!merged)
       continue;
     auto uses = initializerUses(graph, init.name());
     for (size_t k = 1; k < uses.size(); ++k) {
       std::string copy = untiedName(init.name(), k);
       gb.renameInput(uses[k].first, uses[k].second, copy);
       result.parameters.push_back({copy, data->type, data->bytes});
+      fromMergedConstant.push_back(true);
     }
   }
+  // Ties the exporter wrote as copies are one parameter again (merged
+  // constants are equal by construction, not ties).
+  std::vector<TieIndex> ties;
+  if (!options.keepCopies)
+    ties = findTiedInitializers(
+        result.parameters, [&](size_t i) { return !fromMergedConstant[i]; });
+  std::vector<bool> isCopy(result.parameters.size(), false);
+  for (const TieIndex &t : ties) {
+    isCopy[t.copy] = true;
+    result.ties.push_back({result.parameters[t.copy].name,
+                           result.parameters[t.source].name, t.transposed});
+  }
+  std::vector<Parameter> kept;
+  for (size_t i = 0; i < result.parameters.size(); ++i)
+    if (!isCopy[i])
+      kept.push_back(std::move(result.parameters[i]));
+  result.parameters = std::move(kept);
+  if (llvm::Error err = freezeParameters())
+    return std::move(err);
   SmallVector<std::string> inputNames;
   for (const onnx::ValueInfoProto &info : graph.input()) {
     if (initializerNames.contains(info.name()))
@@ -385,7 +458,8 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
   for (const Parameter &p : result.parameters) {
     argTypes.push_back(p.type);
     argDicts.push_back(b.getDictionaryAttr(
-        b.getNamedAttr("graph.param", b.getStringAttr(p.name))));
+        b.getNamedAttr(p.frozen.empty() ? "graph.param" : "graph.frozen",
+                       b.getStringAttr(p.name))));
   }
   for (const auto &name : options.inputShapes.keys())
     if (!llvm::is_contained(inputNames, name))
@@ -404,6 +478,20 @@ Expected<func::FuncOp> ModelImporter::buildSignature(OpBuilder &b,
               entry->getArgument(inputNames.size() + i));
   for (auto &[name, data] : constants)
     gb.define(name, gb.constant(toElementsAttr(data)));
+  // A tied copy reads its source, transposed where the exporter folded
+  // `weight.T`; autodiff then sums the gradients of every use.
+  for (const runtime::TiedCopy &tie : result.ties) {
+    Value source = gb.lookup(tie.source);
+    if (tie.transposed) {
+      auto type = cast<RankedTensorType>(source.getType());
+      auto transposedType = RankedTensorType::get(
+          {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+      source = graph::TransposeOp::create(
+          b, NameLoc::get(b.getStringAttr(tie.name)), transposedType, source,
+          b.getDenseI64ArrayAttr({1, 0}));
+    }
+    gb.define(tie.name, source);
+  }
   return func;
 }
 

@@ -13,6 +13,8 @@
 #ifndef DSC_COMPILER_ONNX_ONNXIMPORTER_H
 #define DSC_COMPILER_ONNX_ONNXIMPORTER_H
 
+#include "runtime/io/TiedCopies.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -44,6 +46,13 @@ struct ImportOptions {
   /// Every graph input is fed in micro-batches along its first axis
   /// (training); inference may read an input whole.
   bool batchedInputs = false;
+  /// Trains initializers that are exact copies or transposes of another as
+  /// independent parameters (--keep-copies) instead of restoring the tie.
+  bool keepCopies = false;
+  /// --freeze patterns: initializers whose names (or whose tied copies'
+  /// names) any of them matches (anywhere in the name, POSIX extended
+  /// syntax) are not trained. Each must match one; not all may be frozen.
+  std::vector<std::string> freeze;
 };
 
 /// A float initializer: a parameter of the model, in ONNX's little-endian
@@ -52,12 +61,19 @@ struct Parameter {
   std::string name;
   mlir::RankedTensorType type;
   std::vector<char> data;
+  /// Why it is not trained (FrozenInitializers.h, --freeze); empty when it
+  /// is. A frozen one is an argument of `@main` with `graph.frozen` in place
+  /// of `graph.param`.
+  std::string frozen;
 };
 
 struct ImportedModel {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   /// In the order of the parameters of `@main` that follow the graph inputs.
   std::vector<Parameter> parameters;
+  /// The ties restored (TiedInitializers.h), in initializer order: each copy
+  /// is not a parameter; the graph reads its source (transposed) instead.
+  std::vector<runtime::TiedCopy> ties;
 };
 
 /// Imports the model at `path`; external data files are read relative to its

@@ -28,7 +28,7 @@ import onnx
 from onnx import numpy_helper
 
 MODELS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
-NAMES = ["gpt2_tiny", "bert_tiny", "t5_tiny", "vit_tiny"]
+NAMES = ["gpt2_tiny", "bert_tiny", "bert_mlm_tiny", "t5_tiny", "vit_tiny"]
 TOL = 1e-4
 
 try:

@@ -18,7 +18,7 @@ if [ ${#args[@]} -eq 0 ]; then
 fi
 
 export PYTHONDONTWRITEBYTECODE=1
-for family in gpt2 bert t5 vit; do
+for family in gpt2 bert bert_mlm t5 vit; do
   nice "$py" "$here/export_$family.py" "${args[@]}"
 done
 nice "$py" "$here/check_models.py"

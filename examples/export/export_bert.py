@@ -29,10 +29,14 @@ class Bert(nn.Module):
         self.classifier = nn.Linear(D, CLASSES)
         self.register_buffer("pos", torch.arange(SEQ).unsqueeze(0), persistent=False)
 
-    def forward(self, ids, labels):
+    def encode(self, ids):
         x = self.emb_ln(self.word(ids) + self.position(self.pos))
         for layer in self.layers:
             x = layer(x)
+        return x
+
+    def forward(self, ids, labels):
+        x = self.encode(ids)
         pooled = torch.tanh(self.pooler(x[:, 0]))
         logits = self.classifier(pooled)
         return nn.functional.cross_entropy(logits, labels)

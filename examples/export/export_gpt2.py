@@ -24,9 +24,14 @@ class GPT2(nn.Module):
             common.PreNormBlock(D, HEADS, D_FF, "gelu_tanh", causal=True, max_len=SEQ)
             for _ in range(LAYERS))
         self.ln_f = nn.LayerNorm(D)
-        # untied on purpose: a tied head would be exported as two initializers
-        # (the constant-folded transpose), which a trainer would update separately.
+        # tied to the embedding, as Hugging Face's GPT-2: the exporter writes
+        # the head as a constant-folded transpose of wte.weight, which
+        # ds-compile trains as the same parameter again.
         self.lm_head = nn.Linear(D, VOCAB, bias=False)
+        self.lm_head.weight = self.wte.weight
+        # Hugging Face's initialisation of a tied embedding (std 0.02): with
+        # nn.Embedding's N(0, 1) the tied head's logits would start huge.
+        nn.init.normal_(self.wte.weight, std=0.02)
         self.register_buffer("pos", torch.arange(SEQ).unsqueeze(0), persistent=False)
 
     def forward(self, ids, labels):

@@ -59,7 +59,11 @@ class T5(nn.Module):
         self.enc_norm = common.RMSNorm(D)
         self.decoder = nn.ModuleList(DecoderLayer() for _ in range(LAYERS))
         self.dec_norm = common.RMSNorm(D)
-        self.lm_head = nn.Linear(D, VOCAB, bias=False)  # untied (see export_gpt2.py)
+        # tied to the shared embedding, as Hugging Face's T5 (which scales the
+        # decoder output by d^-0.5 before a tied head); the exporter writes
+        # the head as a transposed copy that ds-compile ties again.
+        self.lm_head = nn.Linear(D, VOCAB, bias=False)
+        self.lm_head.weight = self.shared.weight
         self.register_buffer("epos", torch.arange(ENC_SEQ).unsqueeze(0), persistent=False)
         self.register_buffer("dpos", torch.arange(DEC_SEQ).unsqueeze(0), persistent=False)
 
@@ -71,7 +75,7 @@ class T5(nn.Module):
         x = self.shared(decoder_input_ids) + self.dec_pos(self.dpos)
         for layer in self.decoder:
             x = layer(x, e)
-        logits = self.lm_head(self.dec_norm(x))
+        logits = self.lm_head(self.dec_norm(x) * D ** -0.5)
         return common.lm_loss(logits, labels)
 
 

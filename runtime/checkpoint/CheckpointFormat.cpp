@@ -83,12 +83,24 @@ Status writeCheckpointMeta(const std::string &tagDir, const CheckpointMeta &m) {
       {"flat_elements", m.flatElements},
       {"params", params},
       {"optimizer_shards", shards}};
+  if (!m.frozen.empty())
+    j["frozen"] = m.frozen;
+  if (!m.ties.empty())
+    j["ties"] = tiedCopiesToJson(m.ties);
   return writeText(tagDir + "/state.json", j.dump(1) + "\n");
 }
 
 Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir) {
   const std::string path = tagDir + "/state.json";
-  Expected<nlohmann::json> parsed = readJsonObjectFile(path);
+  Expected<std::string> text = readWholeFile(path);
+  if (!text)
+    return text.status();
+  return parseCheckpointMeta(*text, path);
+}
+
+Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
+                                             const std::string &path) {
+  Expected<nlohmann::json> parsed = parseJsonObjectText(text, path);
   if (!parsed)
     return parsed.status();
   const nlohmann::json &j = *parsed;
@@ -154,6 +166,13 @@ Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir) {
     if (r.ok() && cp.flatOffset != next)
       return Status::error(path + ": param '" + cp.name +
                            "' is not at the next flat offset");
+    // Each param fits in the flat space, their sum may overflow: keep
+    // next <= flat_elements.
+    if (r.ok() && cp.numel > m.flatElements - next)
+      return Status::error(path +
+                           ": the params hold more elements than "
+                           "flat_elements (" +
+                           std::to_string(m.flatElements) + ")");
     next += cp.numel;
     m.params.push_back(std::move(cp));
   }
@@ -184,6 +203,15 @@ Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir) {
       return Status::error(path + ": bad optimizer shard '" + cs.file + "'");
     m.shards.push_back(std::move(cs));
   }
+  const nlohmann::json &frozen = r.getArray(j, "", "frozen", false);
+  for (size_t i = 0; i < frozen.size() && r.ok(); ++i) {
+    if (!frozen[i].is_string())
+      r.fail("frozen[" + std::to_string(i) + "]",
+             "expected a string, got " + frozen[i].dump());
+    else
+      m.frozen.push_back(frozen[i].get<std::string>());
+  }
+  m.ties = readTiedCopies(r, j, "");
   if (!r.ok())
     return r.take();
   return m;

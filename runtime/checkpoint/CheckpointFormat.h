@@ -27,10 +27,12 @@
 
 #include "runtime/io/DType.h"
 #include "runtime/io/Status.h"
+#include "runtime/io/TiedCopies.h"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dsc::runtime {
@@ -74,6 +76,11 @@ struct CheckpointMeta {
   int64_t flatElements = 0;
   std::vector<CheckpointParam> params;
   std::vector<CheckpointShard> shards;
+  /// Frozen initializers (never trained), in model.safetensors after the
+  /// params.
+  std::vector<std::string> frozen;
+  /// Initializers that are a param, written in model.safetensors last.
+  std::vector<TiedCopy> ties;
 };
 
 /// "global_step<N>".
@@ -83,7 +90,11 @@ std::string checkpointTag(int64_t globalSteps);
 /// checkpoint directory (no 'latest')", a tag that is not a directory.
 Expected<std::string> latestTag(const std::string &dir);
 
+/// Reads and checks `tagDir`/state.json.
 Expected<CheckpointMeta> readCheckpointMeta(const std::string &tagDir);
+/// Checks the text of a state.json; `path` names it in messages.
+Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
+                                             const std::string &path);
 Status writeCheckpointMeta(const std::string &tagDir,
                            const CheckpointMeta &meta);
 

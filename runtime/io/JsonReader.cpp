@@ -64,15 +64,20 @@ Expected<json> parseJsonText(std::string_view text, const std::string &file) {
   return root;
 }
 
+Expected<json> parseJsonObjectText(std::string_view text,
+                                   const std::string &file) {
+  Expected<json> root = parseJsonText(text, file);
+  if (root && !root->is_object())
+    return Status::error(file + ": expected a JSON object, got " +
+                         std::string(root->type_name()));
+  return root;
+}
+
 Expected<json> readJsonObjectFile(const std::string &path) {
   Expected<std::string> text = readWholeFile(path);
   if (!text)
     return text.status();
-  Expected<json> root = parseJsonText(*text, path);
-  if (root && !root->is_object())
-    return Status::error(path + ": expected a JSON object, got " +
-                         std::string(root->type_name()));
-  return root;
+  return parseJsonObjectText(*text, path);
 }
 
 void JsonReader::fail(const std::string &where, const std::string &what) {

@@ -31,6 +31,10 @@ inline constexpr int kMaxJsonDepth = 64;
 Expected<nlohmann::json> parseJsonText(std::string_view text,
                                        const std::string &file);
 
+/// parseJsonText; the value must be an object.
+Expected<nlohmann::json> parseJsonObjectText(std::string_view text,
+                                             const std::string &file);
+
 /// Reads and parses `path`; the value must be an object.
 Expected<nlohmann::json> readJsonObjectFile(const std::string &path);
 

@@ -74,6 +74,10 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.flatElements = plan.zero->flatElements;
   for (const ZeroParam &p : plan.zero->params)
     m.params.push_back({p.name, m.dtype, p.shape, p.flatOffset, p.numel});
+  m.ties = plan.ties;
+  for (const PlanBuffer &b : plan.buffers)
+    if (b.role == BufferRole::Constant)
+      m.frozen.push_back(b.name);
   // Who wrote which states: stage 0 rank 0 alone; else every non-empty
   // partition.
   if (plan.zero->stage == 0) {
@@ -217,7 +221,7 @@ Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
   if (comm.rank() != 0)
     return Status::success();
   if (state.plan.zero->stage == 3)
-    return saveFlatParams(state.plan, flat->data(), path);
+    return saveFlatParams(state.plan, flat->data(), state.arena.data(), path);
   return saveParams(state.plan, state.arena.data(), path);
 }
 

@@ -288,15 +288,18 @@ void parseZero(JsonReader &r, const json &z, Plan &plan) {
   int64_t next = 0;
   for (size_t i = 0; i < zero.params.size(); ++i) {
     ZeroParam &zp = zero.params[i];
-    int64_t numel = 1;
-    for (int64_t d : zp.shape)
-      numel *= d;
-    if (zp.flatOffset != next || numel != zp.numel)
+    // A shape from "numel" alone may be negative; either may overflow.
+    std::optional<int64_t> numel = shapeNumel(zp.shape);
+    if (!numel)
+      return r.fail("zero." + indexed("params", i),
+                    "negative or too many elements");
+    if (zp.flatOffset != next || *numel != zp.numel)
       return r.fail("zero." + indexed("params", i),
                     "expected param '" + zp.name + "' of " +
-                        std::to_string(numel) + " elements at flat offset " +
+                        std::to_string(*numel) + " elements at flat offset " +
                         std::to_string(next));
-    next += zp.numel;
+    if (__builtin_add_overflow(next, zp.numel, &next))
+      return r.fail("zero.params", "more than 2^63 elements in all");
     zero.flatOffsets.push_back(zp.flatOffset);
     if (!zp.whole)
       continue;
@@ -314,9 +317,10 @@ void parseZero(JsonReader &r, const json &z, Plan &plan) {
                                      std::to_string(ps.size()) + " params");
   if (zero.stage == 3) {
     std::vector<size_t> shards = plan.buffersWithRole(BufferRole::ParamShard);
-    int64_t share = zero.dpSize > 0
-                        ? (zero.flatElements + zero.dpSize - 1) / zero.dpSize
-                        : 0;
+    // Rounded up without adding first: flat_elements may be near 2^63.
+    int64_t share = zero.dpSize > 0 ? zero.flatElements / zero.dpSize +
+                                          (zero.flatElements % zero.dpSize != 0)
+                                    : 0;
     if (shards.size() != 1 ||
         plan.buffers[shards[0]].numel < std::max<int64_t>(share, 1))
       return r.fail("buffers", "stage 3 needs one param_shard buffer of " +
@@ -398,18 +402,26 @@ void parseCollectives(JsonReader &r, const json &list, Plan &plan) {
     int64_t limit = scalar ? 1 : zero.flatElements;
     if (pc.range.end > limit)
       return r.fail(at + ".range", "outside the flat space");
-    if (pc.bytes != pc.range.size() * static_cast<int64_t>(dtypeSize(pc.dtype)))
+    // Products and sums of untrusted values are checked for overflow, which
+    // could make nonsense add up; a negative count would too.
+    int64_t bytes = 0;
+    if (__builtin_mul_overflow(pc.range.size(),
+                               static_cast<int64_t>(dtypeSize(pc.dtype)),
+                               &bytes) ||
+        pc.bytes != bytes)
       return r.fail(at + ".bytes", "does not match the range and dtype");
     if (pc.op != CollectiveOp::AllReduce) {
       int64_t sum = 0;
+      bool bad = static_cast<int64_t>(pc.counts.size()) != zero.dpSize;
       for (int64_t n : pc.counts)
-        sum += n;
-      if (static_cast<int64_t>(pc.counts.size()) != zero.dpSize ||
-          sum != pc.range.size())
+        bad = bad || n < 0 || __builtin_add_overflow(sum, n, &sum);
+      if (bad || sum != pc.range.size())
         return r.fail(at + ".counts",
                       "expected one count per rank, adding up to the range");
     }
-    plan.collectiveBytesPerStep += pc.bytes;
+    if (__builtin_add_overflow(plan.collectiveBytesPerStep, pc.bytes,
+                               &plan.collectiveBytesPerStep))
+      return r.fail(at + ".bytes", "more than 2^63 bytes a step in all");
     plan.collectives.push_back(std::move(pc));
   }
 }
@@ -429,17 +441,19 @@ void parseMemory(JsonReader &r, const json &list, Plan &plan) {
 }
 
 /// A training plan without "zero": one rank, stage 0, params in order.
-PlanZero singleRankLayout(const Plan &plan) {
+void singleRankLayout(JsonReader &r, Plan &plan) {
   PlanZero zero;
   for (size_t i : plan.buffersWithRole(BufferRole::Param)) {
     const PlanBuffer &b = plan.buffers[i];
     zero.params.push_back(
         {b.name, b.shape, b.numel, zero.flatElements, true, i});
     zero.flatOffsets.push_back(zero.flatElements);
-    zero.flatElements += b.numel;
+    // Each buffer fits in the arena, but they may overlap.
+    if (__builtin_add_overflow(zero.flatElements, b.numel, &zero.flatElements))
+      return r.fail("buffers", "the params hold more than 2^63 elements");
   }
   zero.partitions.push_back({0, zero.flatElements});
-  return zero;
+  plan.zero = std::move(zero);
 }
 
 void checkConsistency(JsonReader &r, Plan &plan) {
@@ -450,7 +464,11 @@ void checkConsistency(JsonReader &r, Plan &plan) {
     if (b.trainBatchSize <= 0 || b.microBatchSize <= 0 ||
         b.gradAccumSteps <= 0 || b.dpSize <= 0)
       return r.fail("batch", "every batch size must be > 0");
-    if (b.trainBatchSize != b.microBatchSize * b.gradAccumSteps * b.dpSize)
+    // Checked: a product that wrapped around could equal train_batch_size.
+    int64_t product = 0;
+    if (__builtin_mul_overflow(b.microBatchSize, b.gradAccumSteps, &product) ||
+        __builtin_mul_overflow(product, b.dpSize, &product) ||
+        b.trainBatchSize != product)
       return r.fail("batch", "train_batch_size != micro_batch_size * "
                              "gradient_accumulation_steps * dp_size (" +
                                  std::to_string(b.trainBatchSize) +
@@ -562,7 +580,8 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   plan.persistentBytes = r.getInt(root, "", "persistent_bytes", 0, false);
 
   const json *batch = r.member(root, "", "batch", plan.training);
-  if (batch && r.ok() && !batch->is_null()) {
+  // Training relies on the block; only inference may leave it null.
+  if (batch && r.ok() && (!batch->is_null() || plan.training)) {
     if (!batch->is_object()) {
       r.fail("batch", "expected an object, got " + batch->dump());
     } else {
@@ -623,6 +642,7 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
         plan.weightsByRank.push_back(weightsFile(
             (*byRank)[i], "weights_by_rank[" + std::to_string(i) + "]"));
   }
+  plan.ties = readTiedCopies(r, root, "");
   const json *peak = r.member(root, "", "predicted_peak_bytes", false);
   if (peak && r.ok() && !peak->is_null())
     plan.predictedPeakBytes = r.asInt(*peak, "predicted_peak_bytes", 0);
@@ -631,7 +651,7 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
     if (const json *zero = r.member(root, "", "zero", false); zero && r.ok())
       parseZero(r, *zero, plan);
     else if (r.ok())
-      plan.zero = singleRankLayout(plan);
+      singleRankLayout(r, plan);
     if (const json *list = r.member(root, "", "collectives", false);
         list && r.ok())
       parseCollectives(r, r.getArray(root, "", "collectives"), plan);

@@ -19,6 +19,7 @@
 #include "runtime/comm/CollectiveNames.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/Status.h"
+#include "runtime/io/TiedCopies.h"
 #include "runtime/schedule/LrSchedule.h"
 
 #include <cstddef>
@@ -195,6 +196,8 @@ struct Plan {
   std::string weightsPath;
   /// Several ranks: each rank's own weights file ("weights_by_rank").
   std::vector<std::string> weightsByRank;
+  /// Initializers trained as another param ("ties"); written with the params.
+  std::vector<TiedCopy> ties;
   /// The file rank `rank` loads at start.
   const std::string &weightsFor(int64_t rank) const {
     return rank >= 0 && static_cast<size_t>(rank) < weightsByRank.size()

@@ -53,6 +53,25 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
   return Status::success();
 }
 
+namespace {
+
+/// The frozen initializers (plan.json "constant" buffers, read from the
+/// weights file and never trained), then the tied copies, after `tensors`:
+/// what every writer of a model's weights adds to its params, in this order.
+Status writeWithFrozenAndTies(const Plan &plan, const char *arena,
+                              std::vector<TensorToWrite> tensors,
+                              const std::string &path) {
+  for (const PlanBuffer &b : plan.buffers)
+    if (b.role == BufferRole::Constant)
+      tensors.push_back({b.name, b.dtype, b.shape, arena + b.offset});
+  std::vector<std::vector<char>> transposed;
+  if (Status s = appendTiedCopies(tensors, plan.ties, transposed); !s.ok())
+    return Status::error(path + ": " + s.message());
+  return writeSafetensors(path, tensors, {{"format", "pt"}});
+}
+
+} // namespace
+
 Status saveParams(const Plan &plan, const char *arena,
                   const std::string &path) {
   std::vector<TensorToWrite> tensors;
@@ -66,7 +85,7 @@ Status saveParams(const Plan &plan, const char *arena,
     t.data = arena + b.offset;
     tensors.push_back(std::move(t));
   }
-  return writeSafetensors(path, tensors, {{"format", "pt"}});
+  return writeWithFrozenAndTies(plan, arena, std::move(tensors), path);
 }
 
 Status loadParamPartition(const Plan &plan, const std::string &path,
@@ -117,7 +136,7 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
   return Status::success();
 }
 
-Status saveFlatParams(const Plan &plan, const char *flat,
+Status saveFlatParams(const Plan &plan, const char *flat, const char *arena,
                       const std::string &path) {
   const PlanZero &zero = *plan.zero;
   const DType dtype = zero.shard ? plan.buffers[*zero.shard].dtype : DType::F32;
@@ -125,7 +144,7 @@ Status saveFlatParams(const Plan &plan, const char *flat,
   for (const ZeroParam &p : zero.params)
     tensors.push_back(
         {p.name, dtype, p.shape, flat + p.flatOffset * dtypeSize(dtype)});
-  return writeSafetensors(path, tensors, {{"format", "pt"}});
+  return writeWithFrozenAndTies(plan, arena, std::move(tensors), path);
 }
 
 } // namespace dsc::runtime

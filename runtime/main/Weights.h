@@ -27,7 +27,9 @@ namespace dsc::runtime {
 Status loadWeights(const Plan &plan, const std::string &weightsPath,
                    char *arena, bool paramsOnly = false);
 
-/// Writes every param of `arena` to `path` as safetensors (atomically).
+/// Writes every param of `arena` to `path` as safetensors (atomically), then
+/// the frozen initializers and the tied copies (TiedCopies.h): every
+/// initializer of the model that is not a constant of the graph.
 Status saveParams(const Plan &plan, const char *arena, const std::string &path);
 
 /// ZeRO-3: copies data-parallel rank `rank`'s partition of the params that
@@ -38,9 +40,9 @@ Status saveParams(const Plan &plan, const char *arena, const std::string &path);
 Status loadParamPartition(const Plan &plan, const std::string &path,
                           char *arena, int64_t rank);
 
-/// Writes every param to `path` from `flat`, the whole flat parameter space
-/// (plan.zero's params in order).
-Status saveFlatParams(const Plan &plan, const char *flat,
+/// As saveParams, the params from `flat`, the whole flat parameter space
+/// (plan.zero's params in order), the frozen initializers from `arena`.
+Status saveFlatParams(const Plan &plan, const char *flat, const char *arena,
                       const std::string &path);
 
 } // namespace dsc::runtime

@@ -101,7 +101,9 @@ int main(int argc, char **argv) {
   auto main = model->module->lookupSymbol<func::FuncOp>("main");
 
   std::vector<HostTensor> args;
-  std::vector<size_t> paramArgs;
+  // Trained args and their index in model->parameters (frozen ones are
+  // loaded but get no gradient).
+  std::vector<size_t> paramArgs, paramIndex;
   size_t nextParam = 0;
   for (BlockArgument arg : main.getArguments()) {
     unsigned i = arg.getArgNumber();
@@ -118,7 +120,10 @@ int main(int argc, char **argv) {
     const float *data = reinterpret_cast<const float *>(p.data.data());
     for (int64_t k = 0; k < t.numel(); ++k)
       t.f[k] = data[k];
-    paramArgs.push_back(args.size());
+    if (main.getArgAttr(i, "graph.param")) {
+      paramArgs.push_back(args.size());
+      paramIndex.push_back(nextParam - 1);
+    }
     args.push_back(std::move(t));
   }
 
@@ -161,7 +166,7 @@ int main(int argc, char **argv) {
     size_t firstGrad = results->size() - paramArgs.size();
     for (size_t p = 0; p < paramArgs.size(); ++p) {
       if (!frozen.empty() &&
-          llvm::Regex(frozen).match(model->parameters[p].name))
+          llvm::Regex(frozen).match(model->parameters[paramIndex[p]].name))
         continue;
       HostTensor &param = args[paramArgs[p]];
       const HostTensor &grad = (*results)[firstGrad + p];

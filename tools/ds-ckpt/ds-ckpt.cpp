@@ -37,6 +37,8 @@ struct LoadedParams {
   std::vector<TensorToWrite> tensors;
   /// Keeps the tensors' data mapped.
   std::optional<SafetensorsFile> file;
+  /// The transposed tied copies' bytes.
+  std::vector<std::vector<char>> transposed;
 };
 
 Expected<LoadedParams> loadParams(const std::string &dir,
@@ -69,6 +71,18 @@ Expected<LoadedParams> loadParams(const std::string &dir,
                            " (as state.json lists it)");
     out.tensors.push_back({p.name, p.dtype, p.shape, t->data});
   }
+  // Then the frozen initializers and the tied copies, as the ranks write
+  // them.
+  for (const std::string &name : out.meta.frozen) {
+    const SafetensorsTensor *t = out.file->find(name);
+    if (!t)
+      return Status::error(out.file->path() + ": no tensor '" + name +
+                           "' (a frozen initializer state.json lists)");
+    out.tensors.push_back({name, t->dtype, t->shape, t->data});
+  }
+  if (Status s = appendTiedCopies(out.tensors, out.meta.ties, out.transposed);
+      !s.ok())
+    return Status::error(tagDir + "/state.json: " + s.message());
   return out;
 }
 
@@ -141,8 +155,8 @@ int main(int argc, char **argv) {
     if (Status s = writeSafetensors(out, params->tensors, {{"format", "pt"}});
         !s.ok())
       return fail(s.message());
-    std::cout << "ds-ckpt: wrote " << out << " (" << meta.params.size()
-              << " params of " << meta.tag << ")\n";
+    std::cout << "ds-ckpt: wrote " << out << " (" << params->tensors.size()
+              << " tensors of " << meta.tag << ")\n";
     return 0;
   }
   if (meta.dtype != DType::F32)
@@ -155,6 +169,6 @@ int main(int argc, char **argv) {
           dsc::onnx_import::exportTrainedWeights(model, trained, out))
     return fail(llvm::toString(std::move(err)));
   std::cout << "ds-ckpt: wrote " << out << " (" << model << " with the "
-            << meta.params.size() << " params of " << meta.tag << ")\n";
+            << params->tensors.size() << " tensors of " << meta.tag << ")\n";
   return 0;
 }

@@ -44,6 +44,14 @@ int main(int argc, char **argv) {
                  "static shape of a graph input, NAME=D0xD1x... "
                  "(repeatable); default: the first dim is the micro-batch "
                  "size");
+  app.add_flag("--keep-copies", request.keepCopies,
+               "train initializers that are exact copies or transposes of "
+               "another (exported tied weights) as parameters of their own "
+               "instead of restoring the tie");
+  app.add_option("--freeze", request.freeze,
+                 "do not train the initializers whose names match this "
+                 "regular expression (repeatable); rotary position tables "
+                 "are frozen without it");
   app.add_option("-o,--output", request.outputDir,
                  "output directory: bin/rank_<r>, weights/, plan.json, "
                  "plan.txt, launch.json");

@@ -2,6 +2,7 @@
 
 #include "tools/ds-run/LaunchPlan.h"
 
+#include "runtime/io/FileUtil.h"
 #include "runtime/io/JsonReader.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -180,8 +181,17 @@ Expected<LaunchPlan> readLaunchPlan(StringRef outDir) {
   if (!sys::fs::exists(file))
     return makeError(file + ": cannot read (is " + outDir +
                      " a ds-compile output?)");
+  dsc::runtime::Expected<std::string> text = dsc::runtime::readWholeFile(file);
+  if (!text)
+    return makeError(text.message() + " (not a ds-compile launch file)");
+  return parseLaunchText(*text, outDir);
+}
+
+Expected<LaunchPlan> parseLaunchText(StringRef text, StringRef outDir) {
+  std::string file = (outDir + "/launch.json").str();
   dsc::runtime::Expected<nlohmann::json> parsed =
-      dsc::runtime::readJsonObjectFile(file);
+      dsc::runtime::parseJsonObjectText(
+          std::string_view(text.data(), text.size()), file);
   if (!parsed)
     return makeError(parsed.message() + " (not a ds-compile launch file)");
   const nlohmann::json &launch = *parsed;

@@ -38,6 +38,11 @@ struct LaunchPlan {
 /// `outDir` spells it.
 llvm::Expected<LaunchPlan> readLaunchPlan(llvm::StringRef outDir);
 
+/// readLaunchPlan with `text` as the contents of `outDir`/launch.json; reads
+/// no file.
+llvm::Expected<LaunchPlan> parseLaunchText(llvm::StringRef text,
+                                           llvm::StringRef outDir);
+
 /// The resource flags given at launch (DeepSpeed users pass them to the
 /// launcher) must select the world `plan` was compiled for: the hostfile
 /// (none: the local host) and `request` go through the same

@@ -153,6 +153,31 @@ def bad_models():
     loss_model([expand, mean_c], [one, wide], "huge_expand")
 
 
+def tied_model():
+    """Initializers that are exact copies or transposes of one weight, as
+    exporters write tied weights, beside a small copy that is no tie."""
+    rng = np.random.default_rng(2)
+    w = rng.standard_normal((64, 64)).astype(np.float32)
+    small = rng.standard_normal((8, 8)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "w"),
+             numpy_helper.from_array(w.copy(), "onnx::MatMul_copy"),
+             numpy_helper.from_array(np.ascontiguousarray(w.T), "onnx::MatMul_t"),
+             numpy_helper.from_array(small, "s"),
+             numpy_helper.from_array(small.copy(), "s_copy")]
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h1"], name="mm1"),
+             helper.make_node("MatMul", ["h1", "onnx::MatMul_copy"], ["h2"],
+                              name="mm2"),
+             helper.make_node("MatMul", ["h2", "onnx::MatMul_t"], ["h3"],
+                              name="mm3"),
+             helper.make_node("ReduceMean", ["h3"], ["m"], name="mean",
+                              keepdims=0),
+             helper.make_node("MatMul", ["s", "s_copy"], ["ss"], name="mm4"),
+             helper.make_node("ReduceMean", ["ss"], ["n"], name="mean2",
+                              keepdims=0),
+             helper.make_node("Add", ["m", "n"], ["loss"], name="add")]
+    loss_model(nodes, inits, "tied_copies", x_dims=("batch", 64))
+
+
 def main():
     save(add_model(), "add.onnx")
     mlp = mlp_model()
@@ -189,6 +214,7 @@ def main():
          "string_input.onnx")
     save(add_model(opset=11), "old_opset.onnx")
     bad_models()
+    tied_model()
 
 
 if __name__ == "__main__":
