@@ -14,12 +14,14 @@ p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("--size", choices=sorted(gpt2_sized.CONFIGS), required=True)
 p.add_argument("--out-dir", required=True)
 p.add_argument("--name", required=True)
+p.add_argument("--train-steps", type=int, default=0,
+               help="also write <name>_ref_train.json with N PyTorch AdamW steps")
 a = p.parse_args()
 
 export_gpt2, common = gpt2_sized.configure(a.size)
 import torch  # noqa: E402
 
 torch.manual_seed(common.SEED)
-args = argparse.Namespace(out_dir=a.out_dir, name=a.name, train_steps=0, lr=1e-3,
+args = argparse.Namespace(out_dir=a.out_dir, name=a.name, train_steps=a.train_steps, lr=1e-3,
                           gas=1, warmup=0)
 common.run(export_gpt2.GPT2(), export_gpt2.make_inputs(), args)

@@ -20,9 +20,15 @@ import export_gpt2  # noqa: E402
 CONFIGS = {
     # the bundled example, examples/models/gpt2_tiny.onnx
     "tiny": (256, 32, 64, 4, 2, 128, 4),
-    # the CPU anchor of /work/shared/reference/anchors.md: 4 layers, d 256, seq 128,
+    # the CPU anchor of ../shared/reference/anchors.md: 4 layers, d 256, seq 128,
     # batch 8, vocab 2048 (heads 4 = head dim 64 and FFN 4d are our choice)
     "anchor": (2048, 128, 256, 4, 4, 1024, 8),
+    # GPT-2 small's sizes (vocab padded to 50304), seq 256, batch 1: 124M
+    # parameters (the head is tied), past 2 GiB of rank memory
+    "small": (50304, 256, 768, 12, 12, 3072, 1),
+    # GPT-2 medium's widths (d 1024, 16 heads, 24 layers, FFN 4096) at seq 64:
+    # 354M parameters, for ZeRO-3 on 4 CPU ranks
+    "medium": (50304, 64, 1024, 16, 24, 4096, 1),
 }
 
 

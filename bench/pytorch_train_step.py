@@ -10,7 +10,7 @@ Prints the median over --steps timed steps after --warmup untimed ones, and a JS
 line for the driver script.
 
 Run with Debian's python (torch 1.13 over the system libblas.so.3, which must be
-OpenBLAS, see /work/shared/reference/anchors.md):
+OpenBLAS, see ../shared/reference/anchors.md):
   /usr/bin/python3 bench/pytorch_train_step.py --size tiny --threads 2
 """
 import argparse

@@ -140,9 +140,11 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                          "shift of a planned buffer");
         return signalPassFailure();
       }
-      // Arenas and buckets may pass 2 GiB: a shift that an i32 index
-      // cannot hold is an i64 constant.
-      LLVM::GEPArg index = *shift == static_cast<int32_t>(*shift)
+      // A GEP's constant index holds only kGEPConstantBitWidth (29) bits,
+      // silently wrapped beyond: any larger shift (a 128 MiB arena already
+      // has them) is an i64 constant operand.
+      const int64_t limit = int64_t(1) << (LLVM::kGEPConstantBitWidth - 1);
+      LLVM::GEPArg index = *shift > -limit && *shift < limit
                                ? LLVM::GEPArg(static_cast<int32_t>(*shift))
                                : LLVM::GEPArg(LLVM::ConstantOp::create(
                                                   b, view.getLoc(), i64, *shift)

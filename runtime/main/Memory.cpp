@@ -2,7 +2,7 @@
 
 #include "runtime/main/Memory.h"
 
-#include <cstring>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 namespace dsc::runtime {
@@ -10,19 +10,28 @@ namespace dsc::runtime {
 Expected<AlignedBuffer> AlignedBuffer::allocate(size_t bytes,
                                                 const std::string &what,
                                                 MemoryTracker *tracker) {
-  void *p = nullptr;
-  // posix_memalign needs no size multiple; ask for at least one byte so the
-  // block is a real, unique allocation.
-  if (posix_memalign(&p, kAlignment, bytes == 0 ? 1 : bytes) != 0 || !p)
+  // An anonymous mapping is zero and page aligned, and costs memory only
+  // where it is touched: a multi-GiB arena is not written once up front
+  // (memset would), and parts a rank never uses stay free. At least one
+  // byte, so that the block is a real, unique allocation.
+  const size_t length = bytes == 0 ? 1 : bytes;
+  void *p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
     return Status::error("cannot allocate " + std::to_string(bytes) +
                          " bytes for " + what);
-  std::memset(p, 0, bytes == 0 ? 1 : bytes);
   AlignedBuffer buf;
   buf.block.reset(static_cast<char *>(p));
+  buf.block.get_deleter().length = length;
   buf.length = bytes;
   if (tracker)
     tracker->add(bytes);
   return buf;
+}
+
+void UnmapBlock::operator()(char *p) const {
+  if (p)
+    ::munmap(p, length);
 }
 
 int64_t peakRssBytes() {

@@ -30,7 +30,14 @@ private:
   size_t total = 0;
 };
 
-/// A zeroed, 64-byte aligned heap block. Move-only.
+/// Unmaps an AlignedBuffer's block of `length` bytes.
+struct UnmapBlock {
+  size_t length = 0;
+  void operator()(char *p) const;
+};
+
+/// A zeroed, page-aligned block (an anonymous mapping: pages cost memory
+/// when first touched). Move-only.
 class AlignedBuffer {
 public:
   static constexpr size_t kAlignment = 64;
@@ -48,10 +55,7 @@ public:
   size_t size() const { return length; }
 
 private:
-  struct Free {
-    void operator()(char *p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> block;
+  std::unique_ptr<char, UnmapBlock> block;
   size_t length = 0;
 };
 

@@ -107,7 +107,7 @@ code1=$?
 wait "$first"
 code0=$?
 check "mismatched plans name the collective" "$work/mismatch0.err" \
-  "the ranks' plans disagree at collective #0: rank 0 runs all_reduce of 407552 bytes (boundary), rank 1 runs reduce_scatter of 407552 bytes (boundary)"
+  "the ranks' plans disagree at collective #0: rank 0 runs all_reduce of 342016 bytes (boundary), rank 1 runs reduce_scatter of 342016 bytes (boundary)"
 if [ "$code0" -eq 1 ] && [ "$code1" -eq 1 ]; then
   echo "ok: both ranks exit with code 1"
 else
