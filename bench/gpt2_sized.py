@@ -28,7 +28,7 @@ CONFIGS = {
     "small": (50304, 256, 768, 12, 12, 3072, 1),
     # GPT-2 medium's widths (d 1024, 16 heads, 24 layers, FFN 4096) at seq 64:
     # 354M parameters, for ZeRO-3 on 4 CPU ranks
-    "medium": (50304, 64, 1024, 16, 24, 4096, 1),
+    "medium": (50304, 64, 1024, 16, 24, 4096, 4),
 }
 
 

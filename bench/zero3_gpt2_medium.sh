@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): ZeRO-3 on 4 CPU ranks of a model of about 350M parameters,
 # the example GPT-2 at GPT-2 medium's widths (vocab 50304, d 1024, 16 heads, 24 layers,
-# FFN 4096, seq 64, batch 1 per rank). Exports it (Debian's torch), compiles it for 4
+# FFN 4096, seq 64, batch 1 per rank, 4 samples). Exports it (Debian's torch), compiles it for 4
 # ranks with ZeRO stage 3, trains STEPS steps and checks that every rank's measured
 # memory equals the plan's prediction. See bench/README.md.
 #
