@@ -900,13 +900,97 @@ std::string resolveZero(ZeroConfig &z) {
   return "";
 }
 
+/// The most atoms compiling a partition regex may copy: far more than a
+/// layer-name pattern needs. (regcomp grows its program one copy at a time,
+/// quadratic in the copies where realloc cannot grow in place.)
+constexpr uint64_t kMaxRegexCopies = 1 << 12;
+
+/// About how many atoms compiling `pattern` makes, at most `limit` + 1.
+/// llvm::Regex (POSIX regcomp) copies the atom of x{m,n} max(m, n) times,
+/// so nested bounds multiply: ((((a{1,255}){1,255}){1,255}){1,255}) would
+/// need 4 billion copies and many GB before isValid returns.
+uint64_t regexCopies(StringRef pattern, uint64_t limit) {
+  // Per open group: its size so far and the size of its last atom, which a
+  // bound repeats. Sizes saturate at limit + 1, so nothing overflows.
+  struct Group {
+    uint64_t size = 0;
+    uint64_t last = 0;
+  };
+  SmallVector<Group, 8> groups(1);
+  auto add = [&](uint64_t atom) {
+    groups.back().last = atom;
+    groups.back().size = std::min(groups.back().size + atom, limit + 1);
+  };
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+      add(1);
+    } else if (c == '[') {
+      // A bracket expression is one atom: skip to its `]`, which may be its
+      // first character and does not end [:class:], [.coll.] or [=equiv=].
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^')
+        ++j;
+      if (j < pattern.size() && pattern[j] == ']')
+        ++j;
+      while (j < pattern.size() && pattern[j] != ']') {
+        if (pattern[j] == '[' && j + 1 < pattern.size() &&
+            StringRef(":.=").contains(pattern[j + 1])) {
+          const char close[] = {pattern[j + 1], ']', '\0'};
+          size_t end = pattern.find(close, j + 2);
+          j = end == StringRef::npos ? pattern.size() : end + 2;
+        } else {
+          ++j;
+        }
+      }
+      i = j;
+      add(1);
+    } else if (c == '(') {
+      groups.emplace_back();
+    } else if (c == ')' && groups.size() > 1) {
+      add(groups.pop_back_val().size + 1);
+    } else if (c == '{') {
+      size_t close = pattern.find('}', i);
+      if (close == StringRef::npos) {
+        add(1);
+        continue;
+      }
+      // Bounds above 255 fail to compile before anything is copied.
+      uint64_t copies = 1;
+      SmallVector<StringRef, 2> bounds;
+      pattern.slice(i + 1, close).split(bounds, ',');
+      for (StringRef bound : bounds) {
+        unsigned n = 0;
+        if (!bound.getAsInteger(10, n))
+          copies = std::max<uint64_t>(copies, std::min(n, 255u) + 1);
+      }
+      Group &g = groups.back();
+      g.size = std::min(g.size + g.last * (copies - 1), limit + 1);
+      g.last = std::min(g.last * copies, limit + 1);
+      i = close;
+    } else if (!StringRef("|*+?^$").contains(c)) {
+      add(1);
+    }
+  }
+  uint64_t total = 0;
+  for (const Group &g : groups)
+    total = std::min(total + g.size, limit + 1);
+  return total;
+}
+
 std::string checkPipeline(const DsConfig &c) {
   StringRef method = c.pipeline.partitionMethod;
   if (method.starts_with_insensitive("type:")) {
+    StringRef pattern = method.drop_front(5);
+    if (regexCopies(pattern, kMaxRegexCopies) > kMaxRegexCopies)
+      return "pipeline.partition_method: regex '" + pattern.str() +
+             "' is too large: its repetitions make more than " +
+             std::to_string(kMaxRegexCopies) + " copies";
     std::string error;
-    if (!Regex(method.drop_front(5)).isValid(error))
-      return "pipeline.partition_method: bad regex '" +
-             method.drop_front(5).str() + "': " + error;
+    if (!Regex(pattern).isValid(error))
+      return "pipeline.partition_method: bad regex '" + pattern.str() +
+             "': " + error;
   } else if (!method.equals_insensitive("parameters") &&
              !method.equals_insensitive("uniform")) {
     return "pipeline.partition_method: expected parameters, uniform or "

@@ -3,6 +3,7 @@
 #include "compiler/config/DsConfig.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
 
@@ -173,7 +174,10 @@ Expected<int64_t> dataParallelSize(const DsConfig &config, int64_t worldSize) {
   int64_t pp = config.pipeline.stages.isAuto
                    ? 1
                    : std::max<int64_t>(config.pipeline.stages.value, 1);
-  if (worldSize <= 0 || worldSize % (tp * pp) != 0)
+  // tp and pp are the config's, unbounded: compared before multiplying, so
+  // their product cannot overflow (to 0, a division by zero).
+  if (worldSize <= 0 || tp > worldSize || pp > worldSize / tp ||
+      worldSize % (tp * pp) != 0)
     return makeError("world size " + Twine(worldSize) +
                      " is not a multiple of tensor_parallel.autotp_size " +
                      Twine(tp) + " * pipeline.stages " + Twine(pp));
@@ -207,6 +211,7 @@ Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
   // mismatch does not read as if the user had configured a derived 0.
   BatchSizes sizes{0, 0, 0};
   std::string how;
+  bool deriveTbs = false;
   if (tbs && mbs && gas) {
     sizes = {*tbs, *mbs, *gas};
     how = "all three given";
@@ -225,7 +230,8 @@ Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
            "), rounded down")
               .str();
   } else if (mbs && gas) {
-    sizes = {*mbs * *gas * dpSize, *mbs, *gas};
+    sizes = {0, *mbs, *gas};
+    deriveTbs = true;
   } else if (tbs) {
     sizes = {*tbs, *tbs / dpSize, 1};
     how = ("given: train_batch_size; derived: "
@@ -234,13 +240,24 @@ Expected<BatchSizes> resolveBatch(const DsConfig &config, int64_t dpSize) {
            ", rounded down; gradient_accumulation_steps 1 by default")
               .str();
   } else if (mbs) {
-    sizes = {*mbs * dpSize, *mbs, 1};
+    sizes = {0, *mbs, 1};
+    deriveTbs = true;
   } else {
     return makeError(
         "train_batch_size or train_micro_batch_size_per_gpu is required");
   }
-  if (sizes.trainBatchSize !=
-      sizes.microBatchSize * sizes.gradAccumSteps * dpSize)
+  // The config's values are unbounded: a product that wrapped around could
+  // pass the check below or become a negative batch size.
+  int64_t product = 0;
+  if (MulOverflow(sizes.microBatchSize, sizes.gradAccumSteps, product) ||
+      MulOverflow(product, dpSize, product))
+    return makeError(
+        "train_micro_batch_size_per_gpu " + Twine(sizes.microBatchSize) +
+        " * gradient_accumulation_steps " + Twine(sizes.gradAccumSteps) +
+        " * data-parallel size " + Twine(dpSize) + " does not fit in 64 bits");
+  if (deriveTbs)
+    sizes.trainBatchSize = product;
+  if (sizes.trainBatchSize != product)
     return makeError(
         "train_batch_size " + Twine(sizes.trainBatchSize) +
         " != train_micro_batch_size_per_gpu " + Twine(sizes.microBatchSize) +

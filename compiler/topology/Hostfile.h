@@ -16,6 +16,11 @@
 
 namespace dsc::topology {
 
+/// The most slots a hostfile may list in all. Each may become a rank: ds-run
+/// takes no launch.json with more ranks, and building such a world (before
+/// anything else checks its size) would take GBs.
+inline constexpr unsigned kMaxTotalSlots = 1u << 20;
+
 struct HostEntry {
   std::string name;
   int slots;
@@ -30,8 +35,10 @@ struct Hostfile {
 };
 
 /// Parses hostfile text. Blank lines and lines starting with `#` are skipped;
-/// text after `slots=<n>` (separated by whitespace) is ignored. Errors read
-/// `hostfile <path>: line <n>: ...` or `hostfile <path>: no hosts ...`.
+/// text after `slots=<n>` (separated by whitespace) is ignored. Host names
+/// must be printable ASCII, and the slots at most kMaxTotalSlots in all.
+/// Errors read `hostfile <path>: line <n>: ...` or `hostfile <path>: no
+/// hosts ...`.
 llvm::Expected<Hostfile> parseHostfile(llvm::StringRef text,
                                        llvm::StringRef path);
 

@@ -7,6 +7,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <set>
+#include <tuple>
 
 using namespace llvm;
 
@@ -39,7 +40,10 @@ Error applyFilter(std::vector<PoolHost> &pool, StringRef flag, StringRef spec,
   SmallVector<StringRef, 8> nodes;
   spec.split(nodes, '@');
   for (StringRef node : nodes) {
-    auto [name, slotList] = node.split(':');
+    // Not a structured binding: clang 14 (the fuzzing build) cannot capture
+    // one in the lambda below.
+    StringRef name, slotList;
+    std::tie(name, slotList) = node.split(':');
     if (name.empty() || (node.contains(':') && slotList.empty()) ||
         slotList.contains(':'))
       return makeError(flag + ": bad node '" + node + "' in '" + spec +

@@ -163,12 +163,14 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
       }
       cp.numel *= d;
     }
-    if (r.ok() && cp.flatOffset != next)
+    if (!r.ok())
+      break;
+    if (cp.flatOffset != next)
       return Status::error(path + ": param '" + cp.name +
                            "' is not at the next flat offset");
     // Each param fits in the flat space, their sum may overflow: keep
     // next <= flat_elements.
-    if (r.ok() && cp.numel > m.flatElements - next)
+    if (cp.numel > m.flatElements - next)
       return Status::error(path +
                            ": the params hold more elements than "
                            "flat_elements (" +

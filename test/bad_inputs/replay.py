@@ -153,6 +153,9 @@ CASES = [
     case("compile/config-unknown-optimizer", "{dsc} {mlp} --config {c}/cfg/unknown_optimizer.json -o {o}", "{o}", r"AdamX"),
     case("compile/config-batch-mismatch", "{dsc} {mlp} --config {c}/cfg/tbs5.json -o {o}", "{o}", r"\b5\b.*\b2\b|\b2\b.*\b5\b"),
     case("compile/config-batch-mismatch-3-ranks", "{dsc} {mlp} --config {c}/cfg/tbs4_mbs1.json --num_gpus 3 -o {o}", "{o}", r"\b4\b.*\b3\b|\b3\b.*\b4\b"),
+    case("compile/config-batch-overflow", "{dsc} {mlp} --config {c}/cfg/mbs_gas_overflow.json -o {o}", "{o}", r"64 bits|train_micro_batch_size_per_gpu"),
+    case("compile/config-parallel-degrees-overflow", "{dsc} {mlp} --config {c}/cfg/tp_pp_2pow32.json -o {o}", "{o}", r"autotp_size|stages"),
+    case("compile/config-partition-regex-too-large", "{dsc} {mlp} --config {c}/cfg/nested_regex.json -o {o}", "{o}", r"partition_method"),
     # --- ds-compile: hostfiles and resources ---------------------------
     case("compile/hostfile-missing", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/absent -o {o}", "{o}", r"absent"),
     case("compile/hostfile-empty", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/blank -o {o}", "{o}", r"no hosts|empty|blank"),
@@ -163,6 +166,8 @@ CASES = [
     case("compile/hostfile-duplicate-host", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/h_dup -o {o}", "{o}", r"twice|duplicate"),
     case("compile/hostfile-binary", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/binary -o {o}", "{o}", r"binary"),
     case("compile/hostfile-is-directory", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host -o {o}", "{o}", r"host"),
+    case("compile/hostfile-non-ascii-host", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/latin1_host -o {o}", "{o}", r"ascii|host name"),
+    case("compile/hostfile-too-many-slots", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/h_17x65536 -o {o}", "{o}", r"1048576|slots"),
     case("compile/include-unknown-host", "{dsc} {mlp} {mlpcfg} --hostfile {c}/host/two_slots --include nohost -o {o}", "{o}", r"nohost"),
     case("compile/num-gpus-0", "{dsc} {mlp} {mlpcfg} --num_gpus 0 -o {o}", "{o}", r"num_gpus"),
     case("compile/num-gpus-negative", "{dsc} {mlp} {mlpcfg} --num_gpus -1 -o {o}", "{o}", r"num_gpus"),
@@ -324,6 +329,7 @@ CASES = [
     case("ckpt/info-state-json-wrong-type", "{dck} info {c}/ck/state_wrong_type", None, r"global_steps|state\.json"),
     case("ckpt/info-state-json-deep", "{dck} info {c}/ck/state_deep", None, r"state\.json"),
     case("ckpt/info-state-json-negative-dim", "{dck} info {c}/ck/state_negative_dim", None, r"wte\.weight|shape|-64"),
+    case("ckpt/info-state-json-offsets-wrap", "{dck} info {c}/ck/state_offsets_wrap", None, r"flat_elements"),
     case("ckpt/info-shard-range-beyond-params", "{dck} info {c}/ck/shard_range", None, r"optim_states_0|shard"),
     case("ckpt/info-truncated-model", "{dck} info {c}/ck/model_truncated", None, r"model\.safetensors"),
     case("ckpt/info-missing-model", "{dck} info {c}/ck/model_missing", None, r"model\.safetensors"),
@@ -525,6 +531,10 @@ def build_configs(c):
         "unknown_optimizer.json": variant(optimizer={"type": "AdamX", "params": {"lr": 0.001}}),
         "tbs5.json": variant(train_batch_size=5),
         "tbs4_mbs1.json": variant(train_batch_size=4, train_micro_batch_size_per_gpu=1),
+        # 2^62 * 4 and 2^32 * 2^32 wrap around to 0 in 64 bits.
+        "mbs_gas_overflow.json": variant(train_micro_batch_size_per_gpu=2**62, gradient_accumulation_steps=4),
+        "tp_pp_2pow32.json": variant(tensor_parallel={"autotp_size": 2**32}, pipeline={"stages": 2**32}),
+        "nested_regex.json": variant(pipeline={"partition_method": "type:(((a{1,255}){1,255}){1,255}){1,255}"}),
     }
     for name, text in files.items():
         write(os.path.join(d, name), text)
@@ -533,7 +543,9 @@ def build_configs(c):
                        "h_negative": "localhost slots=-1\n",
                        "h_huge": "localhost slots=99999999999999999999\n",
                        "h_dup": "localhost slots=1\nlocalhost slots=1\n", "binary": b"\x00\xff\xfe\x01slots=\n",
-                       "two_slots": "localhost slots=2\n", "three_slots": "localhost slots=3\n"}.items():
+                       "two_slots": "localhost slots=2\n", "three_slots": "localhost slots=3\n",
+                       "latin1_host": b"w\xe9rker-0 slots=1\n",
+                       "h_17x65536": "".join("worker-%d slots=65536\n" % i for i in range(17))}.items():
         write(os.path.join(h, name), text)
 
 
@@ -799,6 +811,14 @@ def build_checkpoints(c, p):
     bad["flat_elements"] = offset
     bad["optimizer_shards"] = [{"file": s["file"], "flat": [0, max(offset, 0)]} for s in bad["optimizer_shards"]]
     write_json(os.path.join(ck("state_negative_dim"), "state.json"), bad)
+    # Params of 2^62 elements whose flat offsets wrap around in 64 bits and
+    # end at flat_elements (2^62).
+    big = 2 ** 62
+    wrap = {**state, "flat_elements": big,
+            "params": [{"name": "p%d" % i, "dtype": "float32", "shape": [big], "flat_offset": o}
+                       for i, o in enumerate([0, big, 2 * big, -big, 0])],
+            "optimizer_shards": [{"file": s["file"], "flat": [0, big]} for s in state["optimizer_shards"]]}
+    write_json(os.path.join(ck("state_offsets_wrap"), "state.json"), wrap)
     shards = json.loads(json.dumps(state["optimizer_shards"]))
     shards[0]["flat"] = [0, state["flat_elements"] * 1000]
     write_json(os.path.join(ck("shard_range"), "state.json"), {**state, "optimizer_shards": shards})

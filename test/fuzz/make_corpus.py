@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Rebuilds the importer fuzzer's seed corpus (test/fuzz/corpus/).
+"""Rebuilds the importer fuzzer's seed corpus (test/fuzz/corpus/). The
+readers' fuzzer has its own, made by make_reader_corpus.py.
 
 Run with Debian's python3 (python3-onnx, libonnx-testdata):
 

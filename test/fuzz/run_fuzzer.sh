@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Bounded run of the ONNX importer fuzzer on a copy of the seed corpus.
+# Bounded run of a libFuzzer target on a copy of its seed corpus.
 #
-#   test/fuzz/run_fuzzer.sh BUILD-FUZZ/bin/onnx-importer-fuzzer [libFuzzer args]
+#   test/fuzz/run_fuzzer.sh FUZZER-BINARY [CORPUS-DIR] [libFuzzer args]
 #
+# CORPUS-DIR defaults to test/fuzz/corpus (the ONNX importer's seeds). The
+# fuzzer runs in the work directory: name files in its options (-dict=...)
+# by absolute path.
 # FUZZ_SECONDS (default 60) bounds the run; FUZZ_WORKDIR keeps the work
 # directory (corpus copy, crash inputs) instead of a temporary one. Exits
 # non-zero when the fuzzer finds a crash, leak, timeout or OOM; the inputs
@@ -10,16 +13,26 @@
 set -u
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 FUZZER-BINARY [libFuzzer options...]" >&2
+  echo "usage: $0 FUZZER-BINARY [CORPUS-DIR] [libFuzzer options...]" >&2
   exit 2
 fi
 fuzzer=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 
 here=$(cd "$(dirname "$0")" && pwd)
+seeds=$here/corpus
+# libFuzzer options start with '-'; anything else first is the corpus.
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  seeds=$1
+  shift
+fi
+if [ ! -d "$seeds" ]; then
+  echo "$0: no corpus directory $seeds" >&2
+  exit 2
+fi
 workdir=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/dsc-fuzz.XXXXXX")}
 mkdir -p "$workdir/corpus" "$workdir/artifacts"
-cp "$here"/corpus/* "$workdir/corpus/"
+cp "$seeds"/* "$workdir/corpus/"
 
 echo "fuzzing for ${FUZZ_SECONDS:-60} s in $workdir"
 # Run from an empty directory so nothing is written into the source tree.

@@ -509,6 +509,12 @@ TEST(ConfigParse, InvalidConfigs) {
       {R"({"pipeline": {"partition_method": "type:[a"}})",
        "pipeline.partition_method: bad regex '[a': brackets ([ ]) not "
        "balanced"},
+      // Nested bounds multiply what regcomp copies: this one took minutes
+      // and many GB before the check.
+      {R"({"pipeline": {"partition_method":
+           "type:(((a{1,255}){1,255}){1,255}){1,255}"}})",
+       "pipeline.partition_method: regex '(((a{1,255}){1,255}){1,255}){1,255}' "
+       "is too large: its repetitions make more than 4096 copies"},
       {R"({"pipeline": {"stages": 2}, "zero_optimization": {"stage": 2}})",
        "zero_optimization.stage: ZeRO stage 2 cannot be combined with "
        "pipeline parallelism (pipeline.stages 2); use stage 0 or 1"},
@@ -689,6 +695,32 @@ TEST(BatchTable, GasOnlyOrNone) {
   EXPECT_EQ(s.trainBatchSize, 12);
 }
 
+// Products that do not fit in 64 bits are errors; wrapped around, they
+// passed the check or gave a nonsense batch size.
+TEST(BatchTable, Overflow) {
+  EXPECT_EQ(
+      batchError(R"({"train_micro_batch_size_per_gpu": 4611686018427387904,
+      "gradient_accumulation_steps": 4})",
+                 1),
+      "train_micro_batch_size_per_gpu 4611686018427387904 * "
+      "gradient_accumulation_steps 4 * data-parallel size 1 does not "
+      "fit in 64 bits");
+  EXPECT_EQ(
+      batchError(R"({"train_micro_batch_size_per_gpu": 4611686018427387904})",
+                 2),
+      "train_micro_batch_size_per_gpu 4611686018427387904 * "
+      "gradient_accumulation_steps 1 * data-parallel size 2 does not "
+      "fit in 64 bits");
+  // (2^62 + 1) * 4 wraps around to 4.
+  EXPECT_EQ(batchError(R"({"train_batch_size": 4,
+      "train_micro_batch_size_per_gpu": 4611686018427387905,
+      "gradient_accumulation_steps": 4})",
+                       1),
+            "train_micro_batch_size_per_gpu 4611686018427387905 * "
+            "gradient_accumulation_steps 4 * data-parallel size 1 does not "
+            "fit in 64 bits");
+}
+
 TEST(BatchTable, NonPositive) {
   DsConfig config;
   config.batch.trainMicroBatchSizePerGpu.value = 0;
@@ -726,4 +758,10 @@ TEST(DataParallelSize, DividesTheWorldByTensorAndPipelineDegrees) {
                4),
             "world size 4 is not a multiple of tensor_parallel.autotp_size 3 "
             "* pipeline.stages 1");
+  // 2^32 * 2^32 wrapped around to 0, and the world was divided by it.
+  EXPECT_EQ(dp(R"({"train_batch_size": 8, "pipeline": {"stages": 4294967296},
+                  "tensor_parallel": {"autotp_size": 4294967296}})",
+               8),
+            "world size 8 is not a multiple of tensor_parallel.autotp_size "
+            "4294967296 * pipeline.stages 4294967296");
 }

@@ -173,6 +173,21 @@ TEST(RankMainPlan, Errors) {
   EXPECT_EQ(expectPlanError(p),
             "out/plan.json: batch: train_batch_size != micro_batch_size * "
             "gradient_accumulation_steps * dp_size (4 != 2 * 1 * 1)");
+  // (2^62 + 1) * 4 wraps around to 4.
+  p = trainingPlan();
+  p["batch"]["micro_batch_size"] = (int64_t{1} << 62) + 1;
+  p["batch"]["gradient_accumulation_steps"] = 4;
+  p["batch"]["train_batch_size"] = 4;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: batch: train_batch_size != micro_batch_size * "
+            "gradient_accumulation_steps * dp_size (4 != "
+            "4611686018427387905 * 4 * 1)");
+  // Training needs the block: null passed as absent, and the step loop
+  // read an empty optional.
+  p = trainingPlan();
+  p["batch"] = nullptr;
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: batch: expected an object, got null");
   p = trainingPlan();
   p["optimizer"]["type"] = "adagrad";
   EXPECT_EQ(expectPlanError(p), "out/plan.json: optimizer.type: unknown "
@@ -275,6 +290,16 @@ TEST(RankMainPlan, DataParallelErrors) {
   EXPECT_EQ(expectPlanError(p),
             "out/plan.json: collectives[0].counts: expected one count per "
             "rank, adding up to the range");
+  // Negative counts could add up to the range.
+  p = dataParallelPlan();
+  p["collectives"][0]["counts"] = json::array({3, -1});
+  EXPECT_EQ(expectPlanError(p),
+            "out/plan.json: collectives[0].counts: expected one count per "
+            "rank, adding up to the range");
+  p = dataParallelPlan();
+  p["zero"]["params"][0]["numel"] = -2;
+  EXPECT_EQ(expectPlanError(p), "out/plan.json: zero.params[0]: negative or "
+                                "too many elements");
   p = dataParallelPlan();
   p["collectives"][0]["bytes"] = 4;
   EXPECT_EQ(expectPlanError(p), "out/plan.json: collectives[0].bytes: does "

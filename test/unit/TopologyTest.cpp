@@ -126,6 +126,21 @@ TEST(Hostfile, Errors) {
   EXPECT_EQ(hostfileError("# only\n\n  \n"),
             "hostfile hosts: no hosts (the file is empty or only has "
             "comments)");
+  // Written into launch.json, a name that is not UTF-8 made ds-compile
+  // abort (nlohmann's dump throws).
+  EXPECT_EQ(hostfileError("w\xe9rker-0 slots=1\n"),
+            "hostfile hosts: line 1: host name 'w\\E9rker-0' is not "
+            "printable ASCII");
+  EXPECT_EQ(hostfileError("worker\x01 slots=1\n"),
+            "hostfile hosts: line 1: host name 'worker\\01' is not "
+            "printable ASCII");
+  // Each slot becomes a rank: a world ds-run would refuse, and GBs to build.
+  std::string many;
+  for (int i = 0; i < 16; ++i)
+    many += "worker-" + std::to_string(i) + " slots=65536\n";
+  EXPECT_EQ(hostfileOk(many).hosts.size(), 16u);
+  EXPECT_EQ(hostfileError(many + "worker-16 slots=1\n"),
+            "hostfile hosts: line 17: more than 1048576 slots in all");
 }
 
 TEST(Hostfile, MissingFile) {
