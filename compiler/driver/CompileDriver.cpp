@@ -28,9 +28,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 using llvm::Error;
@@ -177,36 +179,57 @@ Error lowerToLLVM(mlir::ModuleOp module) {
 /// (static storage: a handler must not allocate).
 char gTempDir[4096];
 
-/// Removes `path` and everything below it with calls fit for a signal
-/// handler's last act (no allocation; the process ends right after).
-void removeTreeOnSignal(const char *path) {
-  if (DIR *dir = ::opendir(path)) {
-    while (dirent *entry = ::readdir(dir)) {
-      const char *name = entry->d_name;
+/// Removes the entries of directory `dir` (an open descriptor) and what is
+/// below them, with system calls only: a signal may arrive inside malloc, so
+/// the handler must not allocate (opendir does). Directories are recognised
+/// by unlinkat's EISDIR, not by d_type, which some file systems leave unset.
+void removeEntriesOnSignal(int dir) {
+  alignas(8) char entries[4096];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, entries, sizeof entries);
+    if (n <= 0)
+      return;
+    bool removed = false;
+    for (long at = 0; at < n;) {
+      // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+      unsigned short length;
+      std::memcpy(&length, entries + at + 16, sizeof length);
+      const char *name = entries + at + 19;
+      at += length;
       if (!std::strcmp(name, ".") || !std::strcmp(name, ".."))
         continue;
-      char child[sizeof gTempDir];
-      size_t length = std::strlen(path), nameLength = std::strlen(name);
-      if (length + 1 + nameLength >= sizeof child)
+      if (::unlinkat(dir, name, 0) == 0) {
+        removed = true;
         continue;
-      std::memcpy(child, path, length);
-      child[length] = '/';
-      std::memcpy(child + length + 1, name, nameLength + 1);
-      if (entry->d_type == DT_DIR)
-        removeTreeOnSignal(child);
-      else
-        ::unlink(child);
+      }
+      if (errno != EISDIR)
+        continue;
+      int child = ::openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (child < 0)
+        continue;
+      removeEntriesOnSignal(child);
+      ::close(child);
+      removed |= ::unlinkat(dir, name, AT_REMOVEDIR) == 0;
     }
-    ::closedir(dir);
+    // Removing entries shifts the directory's offsets: read it again from
+    // the start, as long as each pass removes something.
+    if (!removed)
+      return;
+    ::lseek(dir, 0, SEEK_SET);
   }
-  ::rmdir(path);
 }
 
 /// Ctrl-C, kill and crashes: the temporary directory goes, then the signal
 /// does what it would have done.
 void onFatalSignal(int sig) {
-  if (gTempDir[0])
-    removeTreeOnSignal(gTempDir);
+  if (gTempDir[0]) {
+    int dir = ::open(gTempDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      removeEntriesOnSignal(dir);
+      ::close(dir);
+    }
+    ::rmdir(gTempDir);
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }

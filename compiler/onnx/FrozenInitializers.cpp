@@ -4,31 +4,45 @@
 
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 namespace dsc::onnx_import {
 
 namespace {
 
-/// Whether `table` ([rows, cols], row-major) holds cos (or sin) of p * f_j,
-/// with f_j read from row 1.
-bool isRotary(const std::vector<double> &table, int64_t rows, int64_t cols,
-              bool sine) {
+/// Whether `table` ([rows, cols], row-major, float32) holds cos (or sin) of
+/// p * f_j in every column j.
+bool isRotary(const float *table, int64_t rows, int64_t cols, bool sine) {
   if (rows < 3 || cols < 1)
     return false;
+  // Row 0 (position 0) first: it rejects every other tensor at once.
+  for (int64_t j = 0; j < cols; ++j)
+    if (std::fabs(table[j] - (sine ? 0.0 : 1.0)) > 1e-6)
+      return false;
   double largest = 0.0;
   for (int64_t j = 0; j < cols; ++j) {
-    double first = table[j], second = table[cols + j];
-    if (std::fabs(first - (sine ? 0.0 : 1.0)) > 1e-6 || std::fabs(second) > 1.0)
+    auto at = [&](int64_t p) {
+      return static_cast<double>(table[p * cols + j]);
+    };
+    // f_j: asin is accurate at row 1 (sin f ~ f for low frequencies); acos
+    // is flat near 1, so a low frequency is read from the first row whose
+    // cosine is below 0.5 in magnitude (p * f is then in (pi/3, 2pi/3), so
+    // acos is single-valued there): row 1 alone loses it to float32.
+    int64_t from = sine ? 1 : rows - 1;
+    for (int64_t p = 1; !sine && p < rows; ++p)
+      if (std::fabs(at(p)) < 0.5) {
+        from = p;
+        break;
+      }
+    if (std::fabs(at(from)) > 1.0)
       return false;
-    // f_j from row 1; RoPE frequencies are at most 1 (sin is invertible).
-    double f = sine ? std::asin(second) : std::acos(second);
+    double f = (sine ? std::asin(at(from)) : std::acos(at(from))) /
+               static_cast<double>(from);
     largest = std::max(largest, f);
-    for (int64_t p = 2; p < rows; ++p) {
+    for (int64_t p = 1; p < rows; ++p) {
       double expected = sine ? std::sin(p * f) : std::cos(p * f);
       // float32 positions times frequencies lose about p * f * 2^-24.
       double tolerance = 1e-5 + 1e-6 * static_cast<double>(p);
-      if (std::fabs(table[p * cols + j] - expected) > tolerance)
+      if (std::fabs(at(p) - expected) > tolerance)
         return false;
     }
   }
@@ -47,13 +61,10 @@ std::optional<std::string> provenBuffer(const Parameter &p) {
       return std::nullopt;
   const int64_t rows = type.getDimSize(type.getRank() - 2);
   const int64_t cols = type.getDimSize(type.getRank() - 1);
-  std::vector<double> table(rows * cols);
   const float *data = reinterpret_cast<const float *>(p.data.data());
-  for (int64_t i = 0; i < rows * cols; ++i)
-    table[i] = data[i];
-  if (isRotary(table, rows, cols, /*sine=*/false))
+  if (isRotary(data, rows, cols, /*sine=*/false))
     return std::string("a rotary position table (cos of positions)");
-  if (isRotary(table, rows, cols, /*sine=*/true))
+  if (isRotary(data, rows, cols, /*sine=*/true))
     return std::string("a rotary position table (sin of positions)");
   return std::nullopt;
 }

@@ -22,8 +22,16 @@ std::string formatRankReport(const RankReport &report) {
 }
 
 std::optional<RankReport> parseRankReport(std::string_view line) {
-  if (line.substr(0, kPrefix.size()) != kPrefix)
-    return std::nullopt;
+  // pdsh prefixes each line with "<host>: ".
+  if (line.substr(0, kPrefix.size()) != kPrefix) {
+    size_t at = line.find(": ");
+    if (at == std::string_view::npos || at == 0 ||
+        line.substr(0, at).find(' ') != std::string_view::npos)
+      return std::nullopt;
+    line.remove_prefix(at + 2);
+    if (line.substr(0, kPrefix.size()) != kPrefix)
+      return std::nullopt;
+  }
   line.remove_prefix(kPrefix.size());
   RankReport report;
   if (!line.empty() && line.front() == ' ') {

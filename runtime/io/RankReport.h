@@ -34,7 +34,8 @@ struct RankReport {
 /// "ds-rank 1: error: <message>" / "ds-rank: stopped: <message>".
 std::string formatRankReport(const RankReport &report);
 
-/// The report a line of a rank's stderr holds, if it is one.
+/// The report a line of a rank's stderr holds, if it is one (also behind
+/// pdsh's "<host>: " prefix).
 std::optional<RankReport> parseRankReport(std::string_view line);
 
 } // namespace dsc::runtime

@@ -12,11 +12,12 @@ Expected<AlignedBuffer> AlignedBuffer::allocate(size_t bytes,
                                                 MemoryTracker *tracker) {
   // An anonymous mapping is zero and page aligned, and costs memory only
   // where it is touched: a multi-GiB arena is not written once up front
-  // (memset would), and parts a rank never uses stay free. At least one
-  // byte, so that the block is a real, unique allocation.
+  // (memset would). It is accounted for in full (no MAP_NORESERVE), so a
+  // rank that cannot have its memory fails here, not killed mid-step. At
+  // least one byte, so that the block is a real, unique allocation.
   const size_t length = bytes == 0 ? 1 : bytes;
   void *p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return Status::error("cannot allocate " + std::to_string(bytes) +
                          " bytes for " + what);

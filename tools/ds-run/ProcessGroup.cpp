@@ -44,14 +44,22 @@ constexpr std::chrono::seconds kGracePeriod(10);
 /// How long the reader waits for the last output once every child ended
 /// (a grandchild may hold a pipe open).
 constexpr std::chrono::milliseconds kDrainTime(2000);
+/// How long the others may go on after a rank stopped because of another's
+/// failure: the failing rank reports and ends on its own within it.
+constexpr std::chrono::seconds kReportGrace(2);
+/// Text without a newline held back at most (a report is one short line).
+constexpr size_t kMaxHeldLine = 64 * 1024;
 
 struct Child {
-  const Command *command;
+  const Command *command = nullptr;
   pid_t pid = -1;
   bool done = false;
   int status = 0;
-  /// When its exit was seen, in the order of all events.
+  /// When its failed exit was seen, in the order of all events (0: it did
+  /// not fail).
   uint64_t exitSeq = 0;
+  /// It ended of the SIGTERM or SIGKILL ds-run sent to stop the job.
+  bool stoppedByUs = false;
   /// The read end of its stderr pipe (the reader thread owns it).
   int errFd = -1;
 };
@@ -72,6 +80,7 @@ pid_t start(const Command &command, const sigset_t &mask, int errFd) {
   if (pid != 0)
     return pid;
   sigprocmask(SIG_SETMASK, &mask, nullptr);
+  signal(SIGPIPE, SIG_DFL); // ds-run ignores it; the ranks must not
   if (errFd >= 0)
     dup2(errFd, STDERR_FILENO);
   for (const auto &[name, value] : command.env)
@@ -160,6 +169,21 @@ private:
       begin = end + 1;
     }
     rest.erase(0, begin);
+    // Output without newlines (progress bars redrawn with \r) is passed on
+    // as it comes once it is long: only a report needs whole lines.
+    if (rest.size() > kMaxHeldLine) {
+      relay(rest);
+      rest.clear();
+    }
+  }
+
+  /// Passes text on to this process's stderr; once that is gone (a closed
+  /// pipe), nothing more is relayed, and the job goes on.
+  void relay(const std::string &text) {
+    if (relayGone)
+      return;
+    if (write(STDERR_FILENO, text.data(), text.size()) < 0 && errno == EPIPE)
+      relayGone = true;
   }
 
   void line(size_t child, std::string text) {
@@ -169,12 +193,13 @@ private:
       return;
     }
     text += '\n';
-    (void)!write(STDERR_FILENO, text.data(), text.size());
+    relay(text);
   }
 
   std::vector<Child> &children;
   std::atomic<uint64_t> &seq;
   std::vector<std::string> partial;
+  bool relayGone = false;
   std::mutex mutex;
   std::vector<HeldReport> reports;
 };
@@ -197,44 +222,63 @@ std::string withoutErrorWord(std::string text) {
 
 /// Says once what ended the job: the failure that came first (the earliest
 /// "error:" report, or the earliest child that ended on its own without
-/// one), then what the others reported. Returns the job's exit code.
+/// one), then what the others reported. With `forward` (a node's ds-run
+/// under a launcher's) the first failure goes up as a rank report, so the
+/// top ds-run says it. Returns the job's exit code.
 int reportFailure(const std::vector<Child> &children,
                   std::vector<HeldReport> reports, llvm::StringRef others,
-                  int fallbackCode) {
+                  int fallbackCode, bool forward) {
   const HeldReport *firstReport = nullptr;
   for (const HeldReport &held : reports)
     if (!held.report.stopped && (!firstReport || held.seq < firstReport->seq))
       firstReport = &held;
   // A child that failed with neither an error report nor a "stopped" exit
-  // (killed, crashed, not started) is a failure of its own.
+  // (killed from outside, crashed, not started) is a failure of its own.
   const Child *silent = nullptr;
   for (size_t i = 0; i < children.size(); ++i) {
     const Child &c = children[i];
-    bool failed = !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0;
     bool reported = false;
     for (const HeldReport &held : reports)
       reported |= held.child == i;
     bool stopped =
         WIFEXITED(c.status) && WEXITSTATUS(c.status) == runtime::kExitStopped;
-    if (c.done && c.exitSeq && failed && !reported && !stopped &&
+    if (c.exitSeq && !c.stoppedByUs && !reported && !stopped &&
         (!silent || c.exitSeq < silent->exitSeq))
       silent = &c;
   }
-  std::string first;
-  int code = fallbackCode;
+  // Nothing of its own: the earliest report of any kind, else the earliest
+  // failed exit, so that the failure is always said.
   const HeldReport *shown = nullptr;
-  if (firstReport && (!silent || firstReport->seq < silent->exitSeq)) {
+  if (firstReport && (!silent || firstReport->seq < silent->exitSeq))
     shown = firstReport;
-    first = reporter(*firstReport, children) +
-            " failed first: " + firstReport->report.message;
-    const Child &c = children[firstReport->child];
+  if (!shown && !silent) {
+    for (const HeldReport &held : reports)
+      if (!shown || held.seq < shown->seq)
+        shown = &held;
+    for (const Child &c : children)
+      if (!shown && c.exitSeq && (!silent || c.exitSeq < silent->exitSeq))
+        silent = &c;
+  }
+  int code = fallbackCode;
+  std::string first;
+  if (shown) {
+    first =
+        reporter(*shown, children) + " failed first: " + shown->report.message;
+    const Child &c = children[shown->child];
     if (c.done && exitCodeOf(c.status) != 0)
       code = exitCodeOf(c.status);
+    if (forward) {
+      RankReport up = shown->report;
+      up.stopped = false;
+      std::cerr << runtime::formatRankReport(up) << "\n";
+    }
   } else if (silent) {
     first = silent->command->label + " " + describeExit(silent->status);
     code = exitCodeOf(silent->status);
+    if (forward)
+      std::cerr << runtime::formatRankReport({-1, false, first}) << "\n";
   }
-  if (!first.empty())
+  if (!first.empty() && !forward)
     std::cerr << "ds-run: error: " << first << "; stopped the other "
               << others.str() << "\n";
   for (const HeldReport &held : reports) {
@@ -250,7 +294,8 @@ int reportFailure(const std::vector<Child> &children,
 
 } // namespace
 
-int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
+int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others,
+                bool forwardReports) {
   struct sigaction action {};
   action.sa_handler = noteChild;
   sigemptyset(&action.sa_mask);
@@ -266,6 +311,9 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
   std::atomic<uint64_t> seq{0};
   bool stopping = false, failedFirst = false;
   int exitCode = 0;
+  // When to stop the others after a rank stopped because of another's
+  // failure (kExitStopped) and that one has not ended yet.
+  std::optional<std::chrono::steady_clock::time_point> stopAt;
   auto stopDeadline = std::chrono::steady_clock::now();
   auto stopAll = [&] {
     stopping = true;
@@ -291,7 +339,11 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
       stopAll();
       break;
     }
-    children.push_back({&command, pid, false, 0, 0, fds[0]});
+    Child child;
+    child.command = &command;
+    child.pid = pid;
+    child.errFd = fds[0];
+    children.push_back(child);
   }
   StderrReader reader(children, seq);
   std::thread readerThread([&] { reader.run(); });
@@ -308,23 +360,41 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
         child.status = status;
         --running;
         bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-        // Exits after the stop are the stop's doing, not failures.
-        if (!failed || stopping)
+        if (!failed)
           break;
         child.exitSeq = ++seq;
+        // After the stop, a death by its signals is its doing.
+        child.stoppedByUs =
+            stopping && WIFSIGNALED(status) &&
+            (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL);
+        if (stopping)
+          break;
+        // A rank that stopped because another failed: that one is about to
+        // say why; it gets a moment to, before the stop would cut it off.
+        bool consequence =
+            WIFEXITED(status) && WEXITSTATUS(status) == runtime::kExitStopped;
+        if (!failedFirst || !consequence)
+          exitCode = exitCodeOf(status);
         failedFirst = true;
-        exitCode = exitCodeOf(status);
-        stopAll();
+        if (consequence && !stopAt) {
+          stopAt = std::chrono::steady_clock::now() + kReportGrace;
+          break;
+        }
+        if (!consequence)
+          stopAll();
       }
     }
     if (running == 0)
       break;
+    if (!stopping && stopAt && std::chrono::steady_clock::now() > *stopAt)
+      stopAll();
     // Processes that ignore SIGTERM are killed after the grace period.
     if (stopping && std::chrono::steady_clock::now() > stopDeadline)
       for (Child &child : children)
         if (!child.done)
           kill(child.pid, SIGKILL);
-    timespec wait{stopping ? 0 : 1, stopping ? 20'000'000 : 0};
+    bool soon = stopping || stopAt;
+    timespec wait{soon ? 0 : 1, soon ? 20'000'000 : 0};
     int sig = sigtimedwait(&watched, nullptr, &wait);
     if (sig <= 0 || sig == SIGCHLD)
       continue;
@@ -354,7 +424,8 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others) {
 
   std::vector<HeldReport> reports = reader.takeReports();
   if (failedFirst)
-    return reportFailure(children, std::move(reports), others, exitCode);
+    return reportFailure(children, std::move(reports), others, exitCode,
+                         forwardReports);
   // A clean run or a stop ds-run was asked for: the reports as they came.
   for (const HeldReport &held : reports)
     std::cerr << runtime::formatRankReport(held.report) << "\n";

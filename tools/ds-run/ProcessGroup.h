@@ -31,7 +31,10 @@ namespace dsc::run {
 /// children the same way (a second one kills them at once). Returns 0, the
 /// first failure's exit code (128 + the signal that killed it), or 128 + the
 /// signal ds-run received. `others` names the commands ("ranks", "nodes").
-int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others);
+/// With `forwardReports` (the ds-run of one node under ssh or pdsh) the first
+/// failure is printed as a rank report for the launching ds-run to read.
+int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others,
+                bool forwardReports = false);
 
 } // namespace dsc::run
 

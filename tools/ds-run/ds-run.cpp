@@ -28,6 +28,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -209,6 +210,9 @@ int printDryRun(const Launch &launch) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A closed stderr (ds-run ... 2>&1 | head) must not end the launcher while
+  // the ranks go on; the ranks get the default back (ProcessGroup.cpp).
+  signal(SIGPIPE, SIG_IGN);
   Options options;
   // Everything after "--" goes to the ranks.
   int ownArgc = argc;
@@ -326,5 +330,6 @@ int main(int argc, char **argv) {
       return fail(launch->openMpi->hostfilePath + ": cannot write mpirun's "
                                                   "hostfile");
   }
-  return runFailFast(launch->commands, launch->others);
+  return runFailFast(launch->commands, launch->others,
+                     /*forwardReports=*/options.nodeMode());
 }
