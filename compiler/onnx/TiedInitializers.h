@@ -1,5 +1,4 @@
-//===- TiedInitializers.h - Ties exporters wrote as copies -------*- C++
-//-*-===//
+//===- TiedInitializers.h - Ties exporters wrote as copies ------*- C++ -*-===//
 //
 // A PyTorch model whose LM head shares the embedding's weight (GPT-2, BERT's
 // MLM decoder, T5) is one parameter in PyTorch. The TorchScript exporter

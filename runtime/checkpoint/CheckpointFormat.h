@@ -105,7 +105,6 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
                       const std::string &state, int64_t begin, int64_t end,
                       char *out);
 
-/// Points DIR/latest at `tag` (written to a temporary name, renamed).
 /// Checks every file a checkpoint lists: model.safetensors holds each param
 /// with its shape and dtype, every optimizer shard is there and holds each
 /// state over its flat range, and the shards cover the flat space. The
@@ -113,6 +112,7 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
 Status verifyCheckpointFiles(const std::string &tagDir,
                              const CheckpointMeta &meta);
 
+/// Points DIR/latest at `tag` (written to a temporary name, renamed).
 Status writeLatest(const std::string &dir, const std::string &tag);
 
 } // namespace dsc::runtime

@@ -1,5 +1,4 @@
-//===- RankReport.cpp - How a rank reports its end
-//-------------------------===//
+//===- RankReport.cpp - How a rank reports its end ------------------------===//
 
 #include "runtime/io/RankReport.h"
 

@@ -1,5 +1,4 @@
-//===- TiedCopies.h - Initializers written as their tied source --*- C++
-//-*-===//
+//===- TiedCopies.h - Initializers written as their source ------*- C++ -*-===//
 //
 // ds-compile trains an initializer that is an exact copy or transpose of
 // another (an exported tied LM head) as that parameter (the importer's

@@ -643,6 +643,25 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
             (*byRank)[i], "weights_by_rank[" + std::to_string(i) + "]"));
   }
   plan.ties = readTiedCopies(r, root, "");
+  // A tie names a new tensor and a param or frozen buffer to write it from
+  // (checked now: --save would find out only after training).
+  for (size_t i = 0; i < plan.ties.size() && r.ok(); ++i) {
+    const TiedCopy &tie = plan.ties[i];
+    const std::string at = "ties[" + std::to_string(i) + "]";
+    const PlanBuffer *source = plan.find(tie.source, BufferRole::Param);
+    if (!source)
+      source = plan.find(tie.source, BufferRole::Constant);
+    bool taken = plan.find(tie.name, BufferRole::Param) ||
+                 plan.find(tie.name, BufferRole::Constant);
+    for (size_t k = 0; k < i; ++k)
+      taken |= plan.ties[k].name == tie.name;
+    if (!source)
+      r.fail(at, "source '" + tie.source + "' is no param or frozen buffer");
+    else if (taken)
+      r.fail(at, "'" + tie.name + "' is already a tensor of the plan");
+    else if (tie.transposed && source->shape.size() != 2)
+      r.fail(at, "source '" + tie.source + "' is not 2-D");
+  }
   const json *peak = r.member(root, "", "predicted_peak_bytes", false);
   if (peak && r.ok() && !peak->is_null())
     plan.predictedPeakBytes = r.asInt(*peak, "predicted_peak_bytes", 0);
