@@ -2,6 +2,8 @@
 
 #include "compiler/codegen/PlanManifest.h"
 
+#include "runtime/io/PlanFormat.h"
+
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
 #include "runtime/io/RankWeightsFormat.h"
@@ -363,7 +365,7 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
   if (!step)
     return makeError("the planned module has no @step");
   ordered_json plan;
-  plan["format"] = "ds-compile plan 1";
+  plan["format"] = runtime::kPlanFormat;
   plan["mode"] = in.training ? "training" : "inference";
   plan["rank"] = in.rank;
   plan["world_size"] = in.worldSize;

@@ -15,6 +15,7 @@
 #include "compiler/partition/ZeroPartition.h"
 #include "passes/Passes.h"
 #include "runtime/io/DType.h"
+#include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -276,8 +277,12 @@ public:
                          name + "'); refusing to overwrite it");
     }
     auto plan = llvm::MemoryBuffer::getFile(dir + "/plan.json");
-    if (!plan ||
-        !(*plan)->getBuffer().contains("\"format\": \"ds-compile plan 1\""))
+    auto json = plan ? nlohmann::json::parse((*plan)->getBuffer(), nullptr,
+                                             /*allow_exceptions=*/false)
+                     : nlohmann::json();
+    auto format = json.is_object() ? json.find("format") : json.end();
+    if (!json.is_object() || format == json.end() ||
+        *format != runtime::kPlanFormat)
       return makeError(dir + " exists and is not a ds-compile output (no "
                              "ds-compile plan.json in it); refusing to "
                              "overwrite it");

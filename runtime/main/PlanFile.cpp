@@ -456,7 +456,40 @@ void singleRankLayout(JsonReader &r, Plan &plan) {
   plan.zero = std::move(zero);
 }
 
+/// A tie names a new tensor and a param (a buffer, or a ZeRO-3 param that
+/// lives in the partitions) or frozen buffer to write it from; checked when
+/// the rank starts, since --save would find out only after training.
+void checkTies(JsonReader &r, const Plan &plan) {
+  auto shapeOf = [&](const std::string &name) -> const std::vector<int64_t> * {
+    for (BufferRole role : {BufferRole::Param, BufferRole::Constant})
+      if (const PlanBuffer *b = plan.find(name, role))
+        return &b->shape;
+    if (plan.zero)
+      for (const ZeroParam &p : plan.zero->params)
+        if (p.name == name)
+          return &p.shape;
+    return nullptr;
+  };
+  for (size_t i = 0; i < plan.ties.size() && r.ok(); ++i) {
+    const TiedCopy &tie = plan.ties[i];
+    const std::string at = "ties[" + std::to_string(i) + "]";
+    const std::vector<int64_t> *source = shapeOf(tie.source);
+    bool taken = shapeOf(tie.name) != nullptr;
+    for (size_t k = 0; k < i; ++k)
+      taken |= plan.ties[k].name == tie.name;
+    if (!source)
+      r.fail(at, "source '" + tie.source + "' is no param or frozen buffer");
+    else if (taken)
+      r.fail(at, "'" + tie.name + "' is already a tensor of the plan");
+    else if (tie.transposed && source->size() != 2)
+      r.fail(at, "source '" + tie.source + "' is not 2-D");
+  }
+}
+
 void checkConsistency(JsonReader &r, Plan &plan) {
+  checkTies(r, plan);
+  if (!r.ok())
+    return;
   if (plan.worldSize < 1)
     return r.fail("world_size", "must be >= 1");
   if (plan.batch) {
@@ -643,25 +676,6 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
             (*byRank)[i], "weights_by_rank[" + std::to_string(i) + "]"));
   }
   plan.ties = readTiedCopies(r, root, "");
-  // A tie names a new tensor and a param or frozen buffer to write it from
-  // (checked now: --save would find out only after training).
-  for (size_t i = 0; i < plan.ties.size() && r.ok(); ++i) {
-    const TiedCopy &tie = plan.ties[i];
-    const std::string at = "ties[" + std::to_string(i) + "]";
-    const PlanBuffer *source = plan.find(tie.source, BufferRole::Param);
-    if (!source)
-      source = plan.find(tie.source, BufferRole::Constant);
-    bool taken = plan.find(tie.name, BufferRole::Param) ||
-                 plan.find(tie.name, BufferRole::Constant);
-    for (size_t k = 0; k < i; ++k)
-      taken |= plan.ties[k].name == tie.name;
-    if (!source)
-      r.fail(at, "source '" + tie.source + "' is no param or frozen buffer");
-    else if (taken)
-      r.fail(at, "'" + tie.name + "' is already a tensor of the plan");
-    else if (tie.transposed && source->shape.size() != 2)
-      r.fail(at, "source '" + tie.source + "' is not 2-D");
-  }
   const json *peak = r.member(root, "", "predicted_peak_bytes", false);
   if (peak && r.ok() && !peak->is_null())
     plan.predictedPeakBytes = r.asInt(*peak, "predicted_peak_bytes", 0);

@@ -18,6 +18,7 @@
 
 #include "runtime/comm/CollectiveNames.h"
 #include "runtime/io/DType.h"
+#include "runtime/io/PlanFormat.h"
 #include "runtime/io/Status.h"
 #include "runtime/io/TiedCopies.h"
 #include "runtime/schedule/LrSchedule.h"
@@ -30,9 +31,6 @@
 #include <vector>
 
 namespace dsc::runtime {
-
-/// The value of "format" this runtime reads.
-inline constexpr const char *kPlanFormat = "ds-compile plan 1";
 
 /// ParamShard: ZeRO-3's partition of the flat parameter space.
 enum class BufferRole { Input, Param, Output, Grad, Constant, ParamShard };

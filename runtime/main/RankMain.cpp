@@ -5,6 +5,7 @@
 #include "runtime/comm/GlooCommunicator.h"
 #include "runtime/comm/WorldEnv.h"
 #include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/io/RankOptions.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
 
@@ -48,6 +49,13 @@ Expected<std::chrono::milliseconds> commTimeout() {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
+bool isRankOption(const std::string &name) {
+  for (const char *known : kRankOptionNames)
+    if (name == known)
+      return true;
+  return false;
+}
+
 } // namespace
 
 Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
@@ -67,6 +75,9 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
+    // runtime/io/RankOptions.h lists them (ds-run reads the list too).
+    if (!isRankOption(name))
+      return Status::error("unknown option '" + name + "' (see --help)");
     std::optional<std::string> *slot = nullptr;
     std::optional<int64_t> *number = nullptr;
     if (name == "--plan")

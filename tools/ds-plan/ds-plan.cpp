@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/io/JsonReader.h"
+#include "runtime/io/PlanFormat.h"
 
 #include <CLI/CLI.hpp>
 
@@ -85,7 +86,7 @@ struct PlanView {
 
 void readPlan(JsonReader &r, const json &plan, PlanView &v) {
   std::string format = r.getString(plan, "", "format");
-  if (r.ok() && format != "ds-compile plan 1")
+  if (r.ok() && format != dsc::runtime::kPlanFormat)
     r.fail("format", "not a ds-compile plan ('" + format + "')");
   v.mode = r.getString(plan, "", "mode", false);
   if (plan.contains("batch")) {

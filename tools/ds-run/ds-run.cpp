@@ -21,6 +21,8 @@
 #include "tools/ds-run/Preflight.h"
 #include "tools/ds-run/ProcessGroup.h"
 
+#include "runtime/io/RankOptions.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -231,12 +233,10 @@ int main(int argc, char **argv) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     // The rank's options given to ds-run itself: say where they go.
-    static const char *const kRankOptions[] = {
-        "--data",     "--steps",  "--metrics", "--save", "--save-every",
-        "--save-dir", "--resume", "--out",     "--plan"};
     for (int i = 1; i < ownArgc; ++i) {
       llvm::StringRef arg = llvm::StringRef(argv[i]).split('=').first;
-      if (ownArgc == argc && llvm::is_contained(kRankOptions, arg))
+      if (ownArgc == argc && arg != "--help" &&
+          llvm::is_contained(dsc::runtime::kRankOptionNames, arg))
         return fail(std::string(e.what()) + "; " + arg.str() +
                         " is the rank's option: put the rank's options "
                         "after '--', as in 'ds-run OUT -- --data DIR "
