@@ -75,4 +75,12 @@ Status appendTiedCopies(std::vector<TensorToWrite> &tensors,
   return Status::success();
 }
 
+Status appendFrozenAndTiedCopies(std::vector<TensorToWrite> &tensors,
+                                 const std::vector<TensorToWrite> &frozen,
+                                 const std::vector<TiedCopy> &ties,
+                                 std::vector<std::vector<char>> &storage) {
+  tensors.insert(tensors.end(), frozen.begin(), frozen.end());
+  return appendTiedCopies(tensors, ties, storage);
+}
+
 } // namespace dsc::runtime

@@ -45,6 +45,14 @@ Status appendTiedCopies(std::vector<TensorToWrite> &tensors,
                         const std::vector<TiedCopy> &ties,
                         std::vector<std::vector<char>> &storage);
 
+/// What every writer of a model's weights (--save, checkpoints, ds-ckpt)
+/// writes after the params in `tensors`, in this order: the frozen
+/// initializers, then the tied copies (made from either).
+Status appendFrozenAndTiedCopies(std::vector<TensorToWrite> &tensors,
+                                 const std::vector<TensorToWrite> &frozen,
+                                 const std::vector<TiedCopy> &ties,
+                                 std::vector<std::vector<char>> &storage);
+
 } // namespace dsc::runtime
 
 #endif // DSC_RUNTIME_IO_TIEDCOPIES_H

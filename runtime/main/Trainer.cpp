@@ -252,13 +252,15 @@ Status runTraining(RankState &state, const TrainOptions &options,
         std::snprintf(text, sizeof text, "%g", v);
         return std::string(text);
       };
+      // Rank 0 says it, labelled as every rank line of a job of several.
+      std::string who = plan.worldSize > 1 ? "ds-rank 0" : "ds-rank";
       std::fprintf(stderr,
-                   "ds-rank: warning: step %lld: the loss is %s and the "
+                   "%s: warning: step %lld: the loss is %s and the "
                    "gradient norm %s: the run has diverged (fp32 skips no "
                    "step; the weights are no longer finite). Lower the "
                    "learning rate, clip gradients or check the data.\n",
-                   static_cast<long long>(s + 1), shown(loss).c_str(),
-                   shown(norm).c_str());
+                   who.c_str(), static_cast<long long>(s + 1),
+                   shown(loss).c_str(), shown(norm).c_str());
       std::fflush(stderr);
     }
 

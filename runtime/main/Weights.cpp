@@ -61,11 +61,14 @@ namespace {
 Status writeWithFrozenAndTies(const Plan &plan, const char *arena,
                               std::vector<TensorToWrite> tensors,
                               const std::string &path) {
+  std::vector<TensorToWrite> frozen;
   for (const PlanBuffer &b : plan.buffers)
     if (b.role == BufferRole::Constant)
-      tensors.push_back({b.name, b.dtype, b.shape, arena + b.offset});
+      frozen.push_back({b.name, b.dtype, b.shape, arena + b.offset});
   std::vector<std::vector<char>> transposed;
-  if (Status s = appendTiedCopies(tensors, plan.ties, transposed); !s.ok())
+  if (Status s =
+          appendFrozenAndTiedCopies(tensors, frozen, plan.ties, transposed);
+      !s.ok())
     return Status::error(path + ": " + s.message());
   return writeSafetensors(path, tensors, {{"format", "pt"}});
 }

@@ -73,14 +73,16 @@ Expected<LoadedParams> loadParams(const std::string &dir,
   }
   // Then the frozen initializers and the tied copies, as the ranks write
   // them.
+  std::vector<TensorToWrite> frozen;
   for (const std::string &name : out.meta.frozen) {
     const SafetensorsTensor *t = out.file->find(name);
     if (!t)
       return Status::error(out.file->path() + ": no tensor '" + name +
                            "' (a frozen initializer state.json lists)");
-    out.tensors.push_back({name, t->dtype, t->shape, t->data});
+    frozen.push_back({name, t->dtype, t->shape, t->data});
   }
-  if (Status s = appendTiedCopies(out.tensors, out.meta.ties, out.transposed);
+  if (Status s = appendFrozenAndTiedCopies(out.tensors, frozen, out.meta.ties,
+                                           out.transposed);
       !s.ok())
     return Status::error(tagDir + "/state.json: " + s.message());
   return out;
