@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -28,6 +29,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef DSC_NPY_TEST_DATA
@@ -84,7 +86,39 @@ std::string dataPath(const std::string &name) {
   return std::string(DSC_NPY_TEST_DATA) + "/" + name;
 }
 
-bool isRoot() { return ::geteuid() == 0; }
+/// Runs `check` (it returns "" or what went wrong) as a user that
+/// permission bits stop: as root (CI), in a forked child that drops to
+/// nobody, in `dir` made world-writable for it; otherwise right here.
+std::string asUnprivileged(const std::string &dir,
+                           const std::function<std::string()> &check) {
+  if (::geteuid() != 0)
+    return check();
+  if (::chmod(dir.c_str(), 0777) != 0)
+    return "cannot open " + dir + " to nobody";
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string result = "cannot become nobody";
+    if (::setgid(65534) == 0 && ::setuid(65534) == 0)
+      result = check();
+    (void)!::write(fds[1], result.data(), result.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string result;
+  char buf[256];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    result.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return "the unprivileged child failed";
+  return result;
+}
 
 //===----------------------------------------------------------------------===//
 // .npy reading
@@ -421,16 +455,19 @@ TEST(RuntimeIONpy, WriterReplacesAndReportsErrors) {
 }
 
 TEST(RuntimeIONpy, WriterIntoReadOnlyDirectory) {
-  if (isRoot())
-    GTEST_SKIP() << "running as root: permission bits do not stop root, so "
-                    "a read-only directory cannot be tested";
   TempDir tmp;
   const std::string out = tmp / "out";
-  ASSERT_EQ(::mkdir(out.c_str(), 0500), 0);
-  const std::vector<float> one{1};
-  Status s = writeNpy(out + "/loss.npy", DType::F32, {1}, one.data());
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(),
+  EXPECT_EQ(asUnprivileged(tmp.path(),
+                           [&]() -> std::string {
+                             if (::mkdir(out.c_str(), 0500) != 0)
+                               return "mkdir failed";
+                             const std::vector<float> one{1};
+                             Status s = writeNpy(out + "/loss.npy", DType::F32,
+                                                 {1}, one.data());
+                             if (s.ok())
+                               return "wrote into a read-only directory";
+                             return s.message();
+                           }),
             out + "/: cannot create '" + out + "/loss.npy': Permission denied");
 }
 
@@ -627,21 +664,21 @@ TEST(RuntimeIOOutputDir, ReportsAFileInTheWay) {
 }
 
 TEST(RuntimeIOOutputDir, ReportsReadOnlyDirectories) {
-  if (isRoot())
-    GTEST_SKIP() << "running as root: permission bits do not stop root, so "
-                    "a read-only directory cannot be tested";
   TempDir tmp;
   const std::string ro = tmp / "ro";
-  ASSERT_EQ(::mkdir(ro.c_str(), 0500), 0);
-  Status s = ensureWritableDir(ro);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(),
-            ro + "/: not writable: cannot create a file in it: Permission "
-                 "denied");
-  s = ensureWritableDir(ro + "/sub");
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), ro + "/sub/: cannot create directory '" + ro +
-                             "/sub': Permission denied");
+  EXPECT_EQ(asUnprivileged(tmp.path(),
+                           [&]() -> std::string {
+                             if (::mkdir(ro.c_str(), 0500) != 0)
+                               return "mkdir failed";
+                             Status s = ensureWritableDir(ro);
+                             Status sub = ensureWritableDir(ro + "/sub");
+                             return s.message() + " | " + sub.message();
+                           }),
+            ro +
+                "/: not writable: cannot create a file in it: Permission "
+                "denied | " +
+                ro + "/sub/: cannot create directory '" + ro +
+                "/sub': Permission denied");
 }
 
 } // namespace
