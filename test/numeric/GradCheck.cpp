@@ -117,6 +117,14 @@ std::string check(func::FuncOp original, MLIRContext &ctx) {
     args.push_back(std::move(t));
   }
 
+  // A function may ask for its own step and tolerance (float32 inside).
+  auto setting = [&](StringRef name, double dflt) {
+    auto attr = forward->getAttrOfType<FloatAttr>(name);
+    return attr ? attr.getValueAsDouble() : dflt;
+  };
+  const double step = setting("gradcheck.eps", epsilon);
+  const double relative = setting("gradcheck.rtol", rtol);
+
   auto analytic = numeric::evaluate(differentiated, args);
   if (!analytic)
     return llvm::toString(analytic.takeError());
@@ -126,14 +134,14 @@ std::string check(func::FuncOp original, MLIRContext &ctx) {
     HostTensor &param = args[argIndex];
     for (size_t e = 0; e < param.f.size(); ++e) {
       double saved = param.f[e];
-      param.f[e] = saved + epsilon;
+      param.f[e] = saved + step;
       double plus = lossOf(forward, args);
-      param.f[e] = saved - epsilon;
+      param.f[e] = saved - step;
       double minus = lossOf(forward, args);
       param.f[e] = saved;
-      double numericGrad = (plus - minus) / (2 * epsilon);
+      double numericGrad = (plus - minus) / (2 * step);
       double diff = std::fabs(numericGrad - grad.f[e]);
-      if (!(diff <= atol + rtol * std::fabs(numericGrad)))
+      if (!(diff <= atol + relative * std::fabs(numericGrad)))
         return "argument " + std::to_string(argIndex) + " element " +
                std::to_string(e) + ": autodiff " + std::to_string(grad.f[e]) +
                ", finite difference " + std::to_string(numericGrad);

@@ -251,3 +251,12 @@ func.func @matmul_transposed_rhs_batch(%a: tensor<2x3x4xf64> {graph.param = "a"}
   %0 = graph.matmul %a, %b <{transpose_rhs = true}> : tensor<2x3x4xf64>, tensor<2x5x4xf64>
   return %0 : tensor<2x3x5xf64>
 }
+// Cast's rule casts the gradient back to the input's type. Through a float32
+// product the finite differences need a larger step (gradcheck.eps) and
+// float32's tolerance (gradcheck.rtol).
+func.func @cast_through_f32(%a: tensor<2x3xf64> {graph.param = "a"}) -> tensor<2x3xf64> attributes {gradcheck.eps = 1.0e-2 : f64, gradcheck.rtol = 1.0e-4 : f64} {
+  %0 = graph.cast %a : tensor<2x3xf64> -> tensor<2x3xf32>
+  %1 = graph.mul %0, %0 : tensor<2x3xf32>, tensor<2x3xf32>
+  %2 = graph.cast %1 : tensor<2x3xf32> -> tensor<2x3xf64>
+  return %2 : tensor<2x3xf64>
+}
