@@ -20,11 +20,13 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -367,6 +369,51 @@ TEST(TcpStore, PortInUse) {
   auto comm = createGlooCommunicator(worldOf(0, 2, port), milliseconds(500));
   EXPECT_EQ(comm.message(), expected);
   ::close(fd);
+}
+
+/// The local address of the socket listening on `port` (hex, as
+/// /proc/net/tcp shows it: "0100007F" is 127.0.0.1), or "" if none.
+std::string listeningAddress(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  char wanted[8];
+  std::snprintf(wanted, sizeof wanted, ":%04X", port);
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (state == "0A" && local.size() > 5 &&
+        local.substr(local.size() - 5) == wanted)
+      return local.substr(0, local.size() - 5);
+  }
+  return "";
+}
+
+TEST(TcpStore, ListensOnMasterAddrOnly) {
+  // A local job (MASTER_ADDR 127.0.0.1) is reachable from this host alone.
+  int port = freePort();
+  {
+    auto store = TcpStore::create(worldOf(0, 1, port), kTimeout);
+    ASSERT_TRUE(store.ok()) << store.message();
+    EXPECT_EQ(listeningAddress(port), "0100007F");
+  }
+  // Every interface only when asked.
+  ::setenv("DSC_RENDEZVOUS_ALL_INTERFACES", "1", 1);
+  port = freePort();
+  {
+    auto store = TcpStore::create(worldOf(0, 1, port), kTimeout);
+    ASSERT_TRUE(store.ok()) << store.message();
+    EXPECT_EQ(listeningAddress(port), "00000000");
+  }
+  ::unsetenv("DSC_RENDEZVOUS_ALL_INTERFACES");
+  // A MASTER_ADDR that is not this host's is one message saying so.
+  WorldInfo elsewhere = worldOf(0, 2, freePort());
+  elsewhere.masterAddr = "192.0.2.1"; // TEST-NET-1: never local
+  auto store = TcpStore::create(elsewhere, milliseconds(500));
+  EXPECT_NE(store.message().find("MASTER_ADDR 192.0.2.1 is not an address of "
+                                 "this host"),
+            std::string::npos)
+      << store.message();
 }
 
 TEST(TcpStore, MasterUnreachable) {
