@@ -137,24 +137,6 @@ Error checkParallelism(const config::DsConfig &config,
   return Error::success();
 }
 
-/// What ds-run needs: the world and, per rank, where and what to start.
-nlohmann::ordered_json launchJson(const topology::World &world) {
-  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
-  for (const topology::RankInfo &r : world.ranks)
-    ranks.push_back({{"rank", r.globalRank},
-                     {"host", r.host},
-                     {"slot", r.slot},
-                     {"local_rank", r.localRank},
-                     {"local_size", r.localSize},
-                     {"cross_rank", r.nodeRank},
-                     {"cross_size", r.numNodes},
-                     {"binary", "bin/rank_" + std::to_string(r.globalRank)}});
-  return {{"world_size", world.worldSize()},
-          {"master_addr", world.masterAddr},
-          {"master_port", world.masterPort},
-          {"ranks", ranks}};
-}
-
 /// Runs `pm` on `module`; a failure is one message, `stage` first, with
 /// the diagnostics the passes emitted.
 Error runStage(mlir::PassManager &pm, mlir::ModuleOp module, StringRef stage) {
@@ -630,9 +612,10 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   if (!object)
     return object.takeError();
   writer.dumpText("05-rank.ll", llvmIr);
-  if (Error err = writer.writeRank(
-          *object, manifest->dump(1), planText, launchJson(*world).dump(1),
-          model->parameters, zero ? &*zero : nullptr, world->worldSize()))
+  if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
+                                   topology::launchJson(*world).dump(1),
+                                   model->parameters, zero ? &*zero : nullptr,
+                                   world->worldSize()))
     return err;
   progress << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
            << (world->worldSize() > 1

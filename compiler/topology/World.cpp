@@ -39,4 +39,21 @@ Expected<World> buildWorld(const Hostfile *hostfile,
   return buildWorld(*nodes, /*localOnly=*/hostfile == nullptr);
 }
 
+nlohmann::ordered_json launchJson(const World &world) {
+  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
+  for (const RankInfo &r : world.ranks)
+    ranks.push_back({{"rank", r.globalRank},
+                     {"host", r.host},
+                     {"slot", r.slot},
+                     {"local_rank", r.localRank},
+                     {"local_size", r.localSize},
+                     {"cross_rank", r.nodeRank},
+                     {"cross_size", r.numNodes},
+                     {"binary", "bin/rank_" + std::to_string(r.globalRank)}});
+  return {{"world_size", world.worldSize()},
+          {"master_addr", world.masterAddr},
+          {"master_port", world.masterPort},
+          {"ranks", ranks}};
+}
+
 } // namespace dsc::topology

@@ -15,6 +15,8 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -63,6 +65,10 @@ World buildWorld(llvm::ArrayRef<HostSlots> nodes, bool localOnly);
 /// selectResources + buildWorld; `hostfile` may be null (local run).
 llvm::Expected<World> buildWorld(const Hostfile *hostfile,
                                  const ResourceRequest &request);
+
+/// OUT/launch.json, what ds-run needs: the world and, per rank, where and
+/// what to start.
+nlohmann::ordered_json launchJson(const World &world);
 
 } // namespace dsc::topology
 

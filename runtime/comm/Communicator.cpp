@@ -93,4 +93,22 @@ std::unique_ptr<Communicator> createSingleRankCommunicator() {
   return std::make_unique<SingleRankCommunicator>();
 }
 
+Status agreeOnFailure(Communicator &comm, const Status &mine,
+                      const std::string &prefix,
+                      const std::string &othersMessage) {
+  auto prefixed = [&](const Status &s) {
+    return prefix.empty() ? s : Status::error(prefix + s.message());
+  };
+  int64_t failed = mine.ok() ? 0 : 1;
+  if (Status s = comm.allReduce(&failed, 1, DType::I64, ReduceOp::Max); !s.ok())
+    return prefixed(s);
+  if (!mine.ok())
+    return prefixed(mine);
+  if (failed) {
+    comm.notePeerFailure();
+    return Status::error(othersMessage);
+  }
+  return Status::success();
+}
+
 } // namespace dsc::runtime

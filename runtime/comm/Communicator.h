@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace dsc::runtime {
@@ -81,6 +82,15 @@ private:
   uint64_t payload = 0, calls = 0;
   bool peerFailure = false;
 };
+
+/// Every rank learns whether any rank failed (an all-reduce of a failure
+/// flag), so that one rank's failure stops all of them with a message rather
+/// than a hang. A failing rank gets its own message back, the others
+/// `othersMessage` (and their failure is noted as a peer's); `prefix`, when
+/// given, goes before the failing rank's message and a failed all-reduce's.
+Status agreeOnFailure(Communicator &comm, const Status &mine,
+                      const std::string &prefix,
+                      const std::string &othersMessage);
 
 /// A communicator of one rank (world size 1): every collective is a no-op
 /// that still counts.

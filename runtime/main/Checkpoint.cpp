@@ -33,19 +33,10 @@ void removeFlatDir(const std::string &dir) {
   ::rmdir(dir.c_str());
 }
 
-/// Every rank learns whether any rank failed; a failure keeps its own
-/// message, the others name the failing phase.
-Status agree(Communicator &comm, Status mine, const std::string &what) {
-  int64_t failed = mine.ok() ? 0 : 1;
-  if (Status s = comm.allReduce(&failed, 1, DType::I64, ReduceOp::Max); !s.ok())
-    return Status::error(what + ": " + s.message());
-  if (!mine.ok())
-    return Status::error(what + ": " + mine.message());
-  if (failed) {
-    comm.notePeerFailure();
-    return Status::error(what + ": another rank failed (see its message)");
-  }
-  return Status::success();
+/// The ranks agree on each phase of a save; messages name the phase `what`.
+Status agree(Communicator &comm, const Status &mine, const std::string &what) {
+  return agreeOnFailure(comm, mine, what + ": ",
+                        what + ": another rank failed (see its message)");
 }
 
 Status copyFile(const std::string &from, const std::string &to) {

@@ -101,22 +101,6 @@ Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
   return Status::success();
 }
 
-/// Every rank learns whether rank 0 could prepare what it writes; rank 0
-/// keeps its own message, the others point to it.
-Status agreeWithLeader(Communicator &comm, const Status &leaderStatus) {
-  int64_t failed = leaderStatus.ok() ? 0 : 1;
-  if (Status s = comm.allReduce(&failed, 1, DType::I64, ReduceOp::Max); !s.ok())
-    return s;
-  if (!leaderStatus.ok())
-    return leaderStatus;
-  if (failed) {
-    comm.notePeerFailure();
-    return Status::error("rank 0 cannot write the job's outputs (see its "
-                         "message)");
-  }
-  return Status::success();
-}
-
 double readScalar(const char *p, DType dtype) {
   if (dtype == DType::F64) {
     double d;
@@ -198,7 +182,11 @@ Status runTraining(RankState &state, const TrainOptions &options,
     else
       leaderReady = taken.status();
   }
-  if (Status st = agreeWithLeader(*comm, leaderReady); !st.ok())
+  // Every rank learns whether rank 0 could prepare what it writes.
+  if (Status st = agreeOnFailure(
+          *comm, leaderReady, "",
+          "rank 0 cannot write the job's outputs (see its message)");
+      !st.ok())
     return st;
   // Collectives the step calls (ZeRO-2's gradient buckets) go to it.
   state.ctx.collectives = static_cast<CollectiveRunner *>(&*zero);

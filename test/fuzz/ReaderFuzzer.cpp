@@ -99,26 +99,6 @@ void fuzzConfig(llvm::StringRef text) {
   FUZZ_CHECK(config::toJson(again->config).dump() == written);
 }
 
-/// What ds-compile writes to OUT/launch.json for `world` (CompileDriver's
-/// launchJson), to read it back as ds-run does.
-std::string launchJsonText(const topology::World &world) {
-  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
-  for (const topology::RankInfo &r : world.ranks)
-    ranks.push_back({{"rank", r.globalRank},
-                     {"host", r.host},
-                     {"slot", r.slot},
-                     {"local_rank", r.localRank},
-                     {"local_size", r.localSize},
-                     {"cross_rank", r.nodeRank},
-                     {"cross_size", r.numNodes},
-                     {"binary", "bin/rank_" + std::to_string(r.globalRank)}});
-  nlohmann::ordered_json launch = {{"world_size", world.worldSize()},
-                                   {"master_addr", world.masterAddr},
-                                   {"master_port", world.masterPort},
-                                   {"ranks", ranks}};
-  return launch.dump(1);
-}
-
 void checkWorld(const topology::World &world) {
   FUZZ_CHECK(world.worldSize() >= 1 && world.numNodes() >= 1);
   int rank = 0;
@@ -137,7 +117,7 @@ void checkWorld(const topology::World &world) {
   if (world.worldSize() > kRoundTripRanks)
     return;
   llvm::Expected<run::LaunchPlan> plan =
-      run::parseLaunchText(launchJsonText(world), "/fuzz-out");
+      run::parseLaunchText(topology::launchJson(world).dump(1), "/fuzz-out");
   if (!plan) {
     std::fprintf(stderr, "ds-run rejects the launch.json of a world: %s\n",
                  llvm::toString(plan.takeError()).c_str());
