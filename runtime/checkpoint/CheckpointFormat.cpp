@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sys/stat.h>
 
 namespace dsc::runtime {
@@ -121,14 +122,7 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
       r.getInt(r.getObject(j, "", "scheduler"), "scheduler", "last_step", 0);
   const nlohmann::json &optimizer = r.getObject(j, "", "optimizer");
   m.optimizer = r.getString(optimizer, "optimizer", "type");
-  const nlohmann::json &states = r.getArray(optimizer, "optimizer", "states");
-  for (size_t i = 0; i < states.size() && r.ok(); ++i) {
-    if (!states[i].is_string())
-      r.fail("optimizer.states[" + std::to_string(i) + "]",
-             "expected a string, got " + states[i].dump());
-    else
-      m.stateNames.push_back(states[i].get<std::string>());
-  }
+  m.stateNames = r.getStrings(optimizer, "optimizer", "states");
   const nlohmann::json &zero = r.getObject(j, "", "zero");
   m.zeroStage = r.getInt(zero, "zero", "stage", 0);
   m.dpSize = r.getInt(zero, "zero", "dp_size", 0);
@@ -144,11 +138,7 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
   const nlohmann::json &params = r.getArray(j, "", "params");
   for (size_t i = 0; i < params.size() && r.ok(); ++i) {
     const std::string at = "params[" + std::to_string(i) + "]";
-    const nlohmann::json &p = params[i];
-    if (!p.is_object()) {
-      r.fail(at, "expected an object, got " + p.dump());
-      break;
-    }
+    const nlohmann::json &p = r.element(params, i, at);
     CheckpointParam cp;
     cp.name = r.getString(p, at, "name");
     cp.dtype = m.dtype;
@@ -185,11 +175,7 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
   const nlohmann::json &shards = r.getArray(j, "", "optimizer_shards");
   for (size_t i = 0; i < shards.size() && r.ok(); ++i) {
     const std::string at = "optimizer_shards[" + std::to_string(i) + "]";
-    const nlohmann::json &sh = shards[i];
-    if (!sh.is_object()) {
-      r.fail(at, "expected an object, got " + sh.dump());
-      break;
-    }
+    const nlohmann::json &sh = r.element(shards, i, at);
     CheckpointShard cs;
     cs.file = r.getString(sh, at, "file");
     const nlohmann::json &flat = r.getArray(sh, at, "flat");
@@ -205,26 +191,26 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
       return Status::error(path + ": bad optimizer shard '" + cs.file + "'");
     m.shards.push_back(std::move(cs));
   }
-  const nlohmann::json &frozen = r.getArray(j, "", "frozen", false);
-  for (size_t i = 0; i < frozen.size() && r.ok(); ++i) {
-    if (!frozen[i].is_string())
-      r.fail("frozen[" + std::to_string(i) + "]",
-             "expected a string, got " + frozen[i].dump());
-    else
-      m.frozen.push_back(frozen[i].get<std::string>());
-  }
+  m.frozen = r.getStrings(j, "", "frozen", /*required=*/false);
   m.ties = readTiedCopies(r, j, "");
   if (!r.ok())
     return r.take();
   return m;
 }
 
-Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
-                      const std::string &state, int64_t begin, int64_t end,
-                      char *out) {
+namespace {
+
+/// Walks the shards that hold flat elements [begin, end) of optimizer state
+/// `state`, in flat order, checking each shard's tensor; `use` gets each
+/// overlap [lo, hi) and the tensor. Errors: a shard missing, cut short or
+/// without the tensor, and elements no shard holds.
+Status forEachShardOf(
+    const std::string &tagDir, const CheckpointMeta &meta,
+    const std::string &state, int64_t begin, int64_t end,
+    const std::function<void(int64_t lo, int64_t hi, const CheckpointShard &,
+                             const SafetensorsTensor &)> &use) {
   const size_t elem = dtypeSize(meta.dtype);
   int64_t covered = begin;
-  // Shards in flat order; each fills its overlap with [begin, end).
   std::vector<CheckpointShard> shards = meta.shards;
   std::sort(shards.begin(), shards.end(),
             [](const CheckpointShard &a, const CheckpointShard &b) {
@@ -249,9 +235,7 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
       return Status::error(path + ": tensor '" + state + "' is not " +
                            std::to_string(s.end - s.begin) + " " +
                            std::string(dtypeName(meta.dtype)) + " elements");
-    std::memcpy(out + (lo - begin) * elem,
-                static_cast<const char *>(t->data) + (lo - s.begin) * elem,
-                (hi - lo) * elem);
+    use(lo, hi, s, *t);
     covered = std::max(covered, hi);
   }
   if (covered < end)
@@ -261,49 +245,37 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
   return Status::success();
 }
 
-Status verifyCheckpointFiles(const std::string &tagDir,
+} // namespace
+
+Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
+                      const std::string &state, int64_t begin, int64_t end,
+                      char *out) {
+  const size_t elem = dtypeSize(meta.dtype);
+  return forEachShardOf(tagDir, meta, state, begin, end,
+                        [&](int64_t lo, int64_t hi, const CheckpointShard &s,
+                            const SafetensorsTensor &t) {
+                          std::memcpy(out + (lo - begin) * elem,
+                                      static_cast<const char *>(t.data) +
+                                          (lo - s.begin) * elem,
+                                      (hi - lo) * elem);
+                        });
+}
+
+Status verifyOptimizerShards(const std::string &tagDir,
                              const CheckpointMeta &meta) {
-  const std::string modelPath = tagDir + "/model.safetensors";
-  Expected<SafetensorsFile> model = SafetensorsFile::open(modelPath);
-  if (!model)
-    return model.status();
-  for (const CheckpointParam &p : meta.params) {
-    const SafetensorsTensor *t = model->find(p.name);
-    if (!t || t->shape != p.shape || t->dtype != p.dtype)
-      return Status::error(modelPath + ": no " +
-                           std::string(dtypeName(p.dtype)) + " tensor '" +
-                           p.name + "' of shape " + formatShape(p.shape) +
-                           " (as state.json lists it)");
-  }
-  std::vector<CheckpointShard> shards = meta.shards;
-  std::sort(shards.begin(), shards.end(),
-            [](const CheckpointShard &a, const CheckpointShard &b) {
-              return a.begin < b.begin;
-            });
-  int64_t covered = 0;
-  for (const CheckpointShard &s : shards) {
-    const std::string path = tagDir + "/" + s.file;
-    Expected<SafetensorsFile> file = SafetensorsFile::open(path);
-    if (!file)
+  // Every listed file, also for an optimizer without states (SGD without
+  // momentum), then each state's tensors and coverage.
+  for (const CheckpointShard &s : meta.shards)
+    if (Expected<SafetensorsFile> file =
+            SafetensorsFile::open(tagDir + "/" + s.file);
+        !file)
       return file.status();
-    for (const std::string &state : meta.stateNames) {
-      const SafetensorsTensor *t = file->find(state);
-      if (!t || t->dtype != meta.dtype || t->numel != s.end - s.begin)
-        return Status::error(path + ": no " +
-                             std::string(dtypeName(meta.dtype)) + " tensor '" +
-                             state + "' of " + std::to_string(s.end - s.begin) +
-                             " elements (as state.json lists it)");
-    }
-    if (s.begin > covered)
-      break;
-    covered = std::max(covered, s.end);
-  }
-  if (covered < meta.flatElements)
-    return Status::error(tagDir +
-                         "/state.json: no optimizer shard holds flat "
-                         "elements [" +
-                         std::to_string(covered) + ", " +
-                         std::to_string(meta.flatElements) + ")");
+  for (const std::string &state : meta.stateNames)
+    if (Status s = forEachShardOf(tagDir, meta, state, 0, meta.flatElements,
+                                  [](int64_t, int64_t, const CheckpointShard &,
+                                     const SafetensorsTensor &) {});
+        !s.ok())
+      return s;
   return Status::success();
 }
 

@@ -105,11 +105,10 @@ Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
                       const std::string &state, int64_t begin, int64_t end,
                       char *out);
 
-/// Checks every file a checkpoint lists: model.safetensors holds each param
-/// with its shape and dtype, every optimizer shard is there and holds each
-/// state over its flat range, and the shards cover the flat space. The
-/// message names the first missing, short or wrong file.
-Status verifyCheckpointFiles(const std::string &tagDir,
+/// Checks every optimizer shard state.json lists: each is there, whole, and
+/// holds each state over its flat range, and together they cover the flat
+/// space (readStateRange's checks, reading no data).
+Status verifyOptimizerShards(const std::string &tagDir,
                              const CheckpointMeta &meta);
 
 /// Points DIR/latest at `tag` (written to a temporary name, renamed).

@@ -211,28 +211,57 @@ const JsonReader::json &JsonReader::getObject(const json &obj,
                                               const std::string &at,
                                               const char *key, bool required) {
   static const json empty = json::object();
-  const json *v = member(obj, at, key, required);
-  if (!v || !ok())
-    return empty;
-  if (!v->is_object()) {
-    fail(join(at, key), "expected an object, got " + v->dump());
-    return empty;
-  }
-  return *v;
+  return getContainer(obj, at, key, required, &json::is_object, "an object",
+                      empty);
 }
 
 const JsonReader::json &JsonReader::getArray(const json &obj,
                                              const std::string &at,
                                              const char *key, bool required) {
   static const json empty = json::array();
+  return getContainer(obj, at, key, required, &json::is_array, "an array",
+                      empty);
+}
+
+const JsonReader::json &JsonReader::getContainer(
+    const json &obj, const std::string &at, const char *key, bool required,
+    bool (json::*is)() const noexcept, const char *noun, const json &empty) {
   const json *v = member(obj, at, key, required);
   if (!v || !ok())
     return empty;
-  if (!v->is_array()) {
-    fail(join(at, key), "expected an array, got " + v->dump());
+  if (!((*v).*is)()) {
+    fail(join(at, key), std::string("expected ") + noun + ", got " + v->dump());
     return empty;
   }
   return *v;
+}
+
+const JsonReader::json &JsonReader::element(const json &list, size_t i,
+                                            const std::string &where) {
+  static const json empty = json::object();
+  if (!ok())
+    return empty;
+  if (!list[i].is_object()) {
+    fail(where, "expected an object, got " + list[i].dump());
+    return empty;
+  }
+  return list[i];
+}
+
+std::vector<std::string> JsonReader::getStrings(const json &obj,
+                                                const std::string &at,
+                                                const char *key,
+                                                bool required) {
+  std::vector<std::string> out;
+  const json &list = getArray(obj, at, key, required);
+  for (size_t i = 0; i < list.size() && ok(); ++i) {
+    if (!list[i].is_string())
+      fail(join(at, key) + "[" + std::to_string(i) + "]",
+           "expected a string, got " + list[i].dump());
+    else
+      out.push_back(list[i].get<std::string>());
+  }
+  return out;
 }
 
 } // namespace dsc::runtime

@@ -76,10 +76,23 @@ public:
                         bool required = true);
   const json &getArray(const json &obj, const std::string &at, const char *key,
                        bool required = true);
+  /// Element `i` of `list`, which must be an object (`where` names it); an
+  /// empty one, and an error, otherwise.
+  const json &element(const json &list, size_t i, const std::string &where);
+  /// A member that is an array of strings.
+  std::vector<std::string> getStrings(const json &obj, const std::string &at,
+                                      const char *key, bool required = true);
 
   const std::string file;
 
 private:
+  /// getObject and getArray: a member that `is` of its kind (`noun`), or
+  /// `empty`.
+  const json &getContainer(const json &obj, const std::string &at,
+                           const char *key, bool required,
+                           bool (json::*is)() const noexcept, const char *noun,
+                           const json &empty);
+
   Status status;
 };
 

@@ -22,14 +22,11 @@ std::vector<TiedCopy> readTiedCopies(JsonReader &r, const nlohmann::json &obj,
   const std::string where = JsonReader::join(at, "ties");
   for (size_t i = 0; i < list.size() && r.ok(); ++i) {
     const std::string item = where + "[" + std::to_string(i) + "]";
-    if (!list[i].is_object()) {
-      r.fail(item, "expected an object, got " + list[i].dump());
-      break;
-    }
+    const nlohmann::json &entry = r.element(list, i, item);
     TiedCopy tie;
-    tie.name = r.getString(list[i], item, "name");
-    tie.source = r.getString(list[i], item, "source");
-    tie.transposed = r.getBool(list[i], item, "transposed", false);
+    tie.name = r.getString(entry, item, "name");
+    tie.source = r.getString(entry, item, "source");
+    tie.transposed = r.getBool(entry, item, "transposed", false);
     if (r.ok() && (tie.name.empty() || tie.name == tie.source))
       r.fail(item, "a tie names a copy and another tensor, its source");
     ties.push_back(std::move(tie));

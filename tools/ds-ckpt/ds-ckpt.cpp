@@ -136,9 +136,10 @@ int main(int argc, char **argv) {
   const CheckpointMeta &meta = params->meta;
 
   if (*info) {
-    // Every file the checkpoint lists is checked: a checkpoint that
-    // cannot be resumed is not reported as fine.
-    if (Status s = verifyCheckpointFiles(params->tagDir, meta); !s.ok())
+    // Every file the checkpoint lists is checked (loadParams has checked
+    // model.safetensors): a checkpoint that cannot be resumed is not
+    // reported as fine.
+    if (Status s = verifyOptimizerShards(params->tagDir, meta); !s.ok())
       return fail(s.message());
     std::cout << "tag " << meta.tag << ": " << meta.globalSteps
               << " optimizer steps, " << meta.globalSamples << " samples, loss "

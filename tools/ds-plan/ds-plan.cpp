@@ -48,16 +48,6 @@ std::string at(const char *key, size_t i) {
   return std::string(key) + "[" + std::to_string(i) + "]";
 }
 
-/// An element of an array that must be an object.
-const json &element(JsonReader &r, const json &list, const std::string &where,
-                    size_t i) {
-  static const json empty = json::object();
-  if (!r.ok() || list[i].is_object())
-    return r.ok() ? list[i] : empty;
-  r.fail(where, "expected an object, got " + list[i].dump());
-  return empty;
-}
-
 struct Collective {
   int64_t seq, bytes, micro;
   std::string op, group, payload, phase, range;
@@ -115,7 +105,7 @@ void readPlan(JsonReader &r, const json &plan, PlanView &v) {
     const json &params = r.getArray(z, "zero", "params", false);
     for (size_t i = 0; i < params.size() && r.ok(); ++i) {
       std::string where = "zero." + at("params", i);
-      const json &p = element(r, params, where, i);
+      const json &p = r.element(params, i, where);
       ++v.params;
       v.whole += r.getBool(p, where, "whole", true) ? 1 : 0;
     }
@@ -126,7 +116,7 @@ void readPlan(JsonReader &r, const json &plan, PlanView &v) {
                                        "workspace",        "total"};
   for (size_t i = 0; i < memory.size() && r.ok(); ++i) {
     std::string where = at("memory", i);
-    const json &m = element(r, memory, where, i);
+    const json &m = r.element(memory, i, where);
     std::vector<int64_t> row;
     for (const char *kind : kKinds)
       row.push_back(r.getInt(m, where, kind, 0, false));
@@ -139,7 +129,7 @@ void readPlan(JsonReader &r, const json &plan, PlanView &v) {
     const json &list = r.getArray(plan, "", "collectives");
     for (size_t i = 0; i < list.size() && r.ok(); ++i) {
       std::string where = at("collectives", i);
-      const json &c = element(r, list, where, i);
+      const json &c = r.element(list, i, where);
       Collective entry;
       entry.seq = r.getInt(c, where, "seq", -1, false);
       entry.bytes = r.getInt(c, where, "bytes", 0, false);
@@ -158,7 +148,7 @@ void readPlan(JsonReader &r, const json &plan, PlanView &v) {
   for (size_t i = 0; i < kernels.size() && r.ok(); ++i) {
     std::string where = at("kernels", i);
     v.kernels.push_back(
-        r.getString(element(r, kernels, where, i), where, "kernel", false));
+        r.getString(r.element(kernels, i, where), where, "kernel", false));
   }
 }
 
@@ -169,7 +159,7 @@ void readLaunch(JsonReader &r, const json &launch, PlanView &v) {
   const json &ranks = r.getArray(launch, "", "ranks");
   for (size_t i = 0; i < ranks.size() && r.ok(); ++i) {
     std::string where = at("ranks", i);
-    ++v.ranksPerHost[r.getString(element(r, ranks, where, i), where, "host")];
+    ++v.ranksPerHost[r.getString(r.element(ranks, i, where), where, "host")];
   }
 }
 

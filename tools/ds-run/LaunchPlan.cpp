@@ -100,18 +100,15 @@ Error checkLaunchTypes(const nlohmann::json &launch) {
   const nlohmann::json &ranks = r.getArray(launch, "", "ranks");
   for (size_t i = 0; i < ranks.size() && r.ok(); ++i) {
     const std::string at = "ranks[" + std::to_string(i) + "]";
-    if (!ranks[i].is_object()) {
-      r.fail(at, "expected an object, got " + ranks[i].dump());
-      break;
-    }
+    const nlohmann::json &entry = r.element(ranks, i, at);
     for (const char *key : {"rank", "slot", "local_rank", "local_size",
                             "cross_rank", "cross_size"}) {
-      int64_t value = r.getInt(ranks[i], at, key, 0);
+      int64_t value = r.getInt(entry, at, key, 0);
       if (r.ok() && (value < 0 || value > (1 << 20)))
         r.fail(at + "." + key, "out of range: " + std::to_string(value));
     }
-    r.getString(ranks[i], at, "host");
-    r.getString(ranks[i], at, "binary");
+    r.getString(entry, at, "host");
+    r.getString(entry, at, "binary");
   }
   if (r.ok())
     return Error::success();
