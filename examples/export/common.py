@@ -179,11 +179,22 @@ def parse_args(name, description):
                    help="gradient accumulation steps: the batch of %d is cut into K equal micro-batches" % BATCH)
     p.add_argument("--warmup", type=int, default=0,
                    help="linear warmup steps W (DeepSpeed WarmupLR: lr = lr*t/W for t<W, t from 0)")
+    p.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw",
+                   help="the reference's optimizer (torch.optim.AdamW or SGD, as DeepSpeed's "
+                        "AdamW and SGD types)")
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD only")
+    p.add_argument("--clip", type=float, default=0.0,
+                   help="gradient_clipping: the global norm is clipped to this (0: off)")
+    p.add_argument("--ref-suffix", default="",
+                   help="writes <name>_ref_train<SUFFIX>.json (and its .safetensors)")
     args = p.parse_args()
     if args.gas < 1 or BATCH % args.gas:
         p.error("--gas must divide the batch size %d" % BATCH)
     if args.train_steps < 0 or args.warmup < 0:
         p.error("--train-steps and --warmup must be >= 0")
+    if args.optimizer != "sgd" and args.momentum:
+        p.error("--momentum is SGD's")
     return args
 
 
@@ -268,10 +279,13 @@ def run(model, inputs, args):
           % (name, n_params(model), ref["loss_forward"], onnx_path, os.path.getsize(onnx_path)))
 
     if args.train_steps > 0:
-        train_ref = train_reference(model, inputs, args)
-        _write_json(os.path.join(out, name + "_ref_train.json"), train_ref)
-        print("%s: %d AdamW steps, losses %s" % (name, args.train_steps,
-                                                 " ".join("%.4f" % l for l in train_ref["losses"])))
+        stem = os.path.join(out, name + "_ref_train" + args.ref_suffix)
+        train_ref, weights = train_reference(model, inputs, args)
+        weights = weights_by_initializer(onnx_path, model, weights)
+        _write_json(stem + ".json", train_ref)
+        write_safetensors(stem + ".safetensors", weights)
+        print("%s: %d %s steps, losses %s" % (name, args.train_steps, args.optimizer,
+                                              " ".join("%.4f" % l for l in train_ref["losses"])))
     return ref["loss_forward"]
 
 
@@ -283,23 +297,31 @@ def warmup_lr(step, max_lr, warmup):
 
 
 def train_reference(model, inputs, args):
-    """N AdamW steps over the saved batch, starting from the exported weights.
+    """N optimizer steps over the saved batch, starting from the exported weights.
 
     Each step cuts the batch into `gas` equal consecutive micro-batches; each
     micro-batch's loss is scaled by 1/gas before backward (DeepSpeed gradient
     accumulation), and the step's reported loss is the sum of the scaled losses,
     i.e. the mean over the step's global batch (all micro-batches are the same
     size and every label counts, so this equals the loss of the whole batch).
-    The reported loss is the one computed before that step's update.
+    The reported loss is the one computed before that step's update; the
+    gradient norm is the global L2 norm of the step's gradients before
+    clipping (what DeepSpeed reports). Returns the JSON object and the final
+    weights by parameter name (a tied parameter once, under its first name).
     """
     K = args.gas
     micro = BATCH // K
     model = copy.deepcopy(model)
     model.eval()  # no dropout in these models; eval only to mirror the exported graph
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8,
-                            weight_decay=0.0)
+    params = [p for p in model.parameters()]
+    if args.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum,
+                              weight_decay=args.weight_decay)
     tin = _to_torch(inputs)
-    losses, lrs = [], []
+    losses, lrs, norms = [], [], []
     for step in range(args.train_steps):
         lr = warmup_lr(step, args.lr, args.warmup)
         for g in opt.param_groups:
@@ -311,19 +333,31 @@ def train_reference(model, inputs, args):
             loss = model(**mb) / K
             loss.backward()
             total += loss.item()
+        grads = [p.grad for p in params if p.grad is not None]
+        # In float64 so that the reference's own rounding stays far below
+        # the tolerances the tests set.
+        norm = math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
+        if args.clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, args.clip)
         opt.step()
         losses.append(float(np.float32(total)))
         lrs.append(lr)
-    return {
+        norms.append(norm)
+    # Parameters the loss does not use (a pooler an MLM loss skips) get no
+    # gradient, are not in the exported graph and are left out.
+    weights = {name: p.detach().numpy().copy() for name, p in model.named_parameters()
+               if p.grad is not None}
+    ref = {
         "losses": losses,
+        "grad_norms": norms,
         "lr": lrs,
+        "weights": os.path.basename(args.name + "_ref_train" + args.ref_suffix + ".safetensors"),
         "config": {
             "steps": args.train_steps,
-            "optimizer": "AdamW",
+            "optimizer": "AdamW" if args.optimizer == "adamw" else "SGD",
             "lr": args.lr,
-            "betas": [0.9, 0.999],
-            "eps": 1e-8,
-            "weight_decay": 0.0,
+            "weight_decay": args.weight_decay,
+            "gradient_clipping": args.clip,
             "gradient_accumulation_steps": K,
             "train_batch_size": BATCH,
             "train_micro_batch_size_per_gpu": micro,
@@ -332,9 +366,71 @@ def train_reference(model, inputs, args):
                                       "warmup_num_steps": args.warmup, "warmup_type": "linear"}}
                           if args.warmup > 0 else None),
             "loss_reported": "before the step's update; sum over micro-batches of loss/K",
+            "grad_norm_reported": "global L2 norm before clipping",
             "torch": torch.__version__,
         },
     }
+    if args.optimizer == "adamw":
+        ref["config"].update({"betas": [0.9, 0.999], "eps": 1e-8})
+    else:
+        ref["config"]["momentum"] = args.momentum
+    return ref, weights
+
+
+def weights_by_initializer(onnx_path, model, final):
+    """The final weights under the ONNX file's initializer names.
+
+    The TorchScript exporter writes a Linear's weight as a constant-folded
+    transpose (`onnx::MatMul_12`) and a tied head as a second initializer, so
+    each float initializer is matched by its exported value to the parameter
+    it holds as is or transposed; it is given that parameter's final value,
+    transposed alike (a tied copy gets the trained tensor too). Initializers
+    no parameter produced (buffers) are left out.
+    """
+    import onnx
+    from onnx import numpy_helper
+    start = {name: p.detach().numpy() for name, p in model.named_parameters()
+             if name in final}
+    out, used = {}, set()
+    for init in onnx.load(onnx_path).graph.initializer:
+        value = numpy_helper.to_array(init)
+        if value.dtype != np.float32:
+            continue
+        # By name first: equal values (every LayerNorm weight is all ones)
+        # cannot tell parameters apart; a folded or tied copy has no
+        # parameter's name and a random value only one parameter holds.
+        named = [(init.name, start[init.name])] if init.name in start else start.items()
+        for name, p in named:
+            if value.shape == p.shape and np.array_equal(value, p):
+                out[init.name] = final[name]
+            elif p.ndim == 2 and value.shape == p.T.shape and np.array_equal(value, p.T):
+                out[init.name] = np.ascontiguousarray(final[name].T)
+            else:
+                continue
+            used.add(name)
+            break
+    missing = sorted(set(start) - used)
+    if missing:
+        raise SystemExit("no initializer of %s holds the parameters %s" % (onnx_path, missing))
+    return out
+
+
+def write_safetensors(path, tensors):
+    """float32 tensors by name in the safetensors format (sorted names)."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        data = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
 
 
 def _write_json(path, obj):

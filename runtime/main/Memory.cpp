@@ -2,19 +2,82 @@
 
 #include "runtime/main/Memory.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace dsc::runtime {
+
+namespace {
+
+size_t pageSize() {
+  static const size_t size = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+/// The bytes of [base, base + length) on resident pages; `base` is page
+/// aligned (a mapping's start).
+size_t residentBytesOf(const char *base, size_t length) {
+  const size_t page = pageSize();
+  // mincore fills one byte per page: ask in windows of kWindow pages so that
+  // a multi-GiB block needs no multi-MiB vector.
+  constexpr size_t kWindow = 1 << 16;
+  unsigned char flags[kWindow];
+  size_t resident = 0;
+  for (size_t first = 0; first * page < length; first += kWindow) {
+    const size_t begin = first * page;
+    const size_t span = std::min(length - begin, kWindow * page);
+    if (::mincore(const_cast<char *>(base + begin), span, flags) != 0)
+      return resident; // Not a mapping of ours any more: count nothing more.
+    const size_t pages = (span + page - 1) / page;
+    for (size_t i = 0; i < pages; ++i)
+      if (flags[i] & 1)
+        resident += std::min(page, span - i * page);
+  }
+  return resident;
+}
+
+} // namespace
+
+void MemoryTracker::add(const char *base, size_t bytes) {
+  live[base] = bytes;
+  allocated += bytes;
+}
+
+void MemoryTracker::remove(const char *base) {
+  auto it = live.find(base);
+  if (it == live.end())
+    return;
+  allocated -= it->second;
+  live.erase(it);
+}
+
+size_t MemoryTracker::residentBytes() const {
+  size_t total = 0;
+  for (const auto &[base, bytes] : live)
+    total += residentBytesOf(base, bytes);
+  return total;
+}
+
+void MemoryTracker::sample() {
+  peakResident = std::max(peakResident, residentBytes());
+  peakSampled = std::max(peakSampled, allocated);
+  lastRss = currentRssBytes();
+  if (sampled++ == 1)
+    firstRss = lastRss;
+}
 
 Expected<AlignedBuffer> AlignedBuffer::allocate(size_t bytes,
                                                 const std::string &what,
                                                 MemoryTracker *tracker) {
   // An anonymous mapping is zero and page aligned, and costs memory only
   // where it is touched: a multi-GiB arena is not written once up front
-  // (memset would). It is accounted for in full (no MAP_NORESERVE), so a
-  // rank that cannot have its memory fails here, not killed mid-step. At
-  // least one byte, so that the block is a real, unique allocation.
+  // (memset would), and the tracker can see which bytes the run used. It is
+  // accounted for in full (no MAP_NORESERVE), so a rank that cannot have its
+  // memory fails here, not killed mid-step. At least one byte, so that the
+  // block is a real, unique allocation.
   const size_t length = bytes == 0 ? 1 : bytes;
   void *p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -24,15 +87,19 @@ Expected<AlignedBuffer> AlignedBuffer::allocate(size_t bytes,
   AlignedBuffer buf;
   buf.block.reset(static_cast<char *>(p));
   buf.block.get_deleter().length = length;
+  buf.block.get_deleter().tracker = tracker;
   buf.length = bytes;
   if (tracker)
-    tracker->add(bytes);
+    tracker->add(buf.block.get(), bytes);
   return buf;
 }
 
 void UnmapBlock::operator()(char *p) const {
-  if (p)
-    ::munmap(p, length);
+  if (!p)
+    return;
+  if (tracker)
+    tracker->remove(p);
+  ::munmap(p, length);
 }
 
 int64_t peakRssBytes() {
@@ -40,6 +107,17 @@ int64_t peakRssBytes() {
   if (getrusage(RUSAGE_SELF, &usage) != 0)
     return 0;
   return static_cast<int64_t>(usage.ru_maxrss) * 1024; // Linux: KiB.
+}
+
+int64_t currentRssBytes() {
+  long pages = 0, resident = 0;
+  std::FILE *f = std::fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0;
+  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  std::fclose(f);
+  return static_cast<int64_t>(resident) * static_cast<int64_t>(pageSize());
 }
 
 } // namespace dsc::runtime

@@ -1,9 +1,12 @@
 //===- Memory.h - The rank's tracked allocations ---------------*- C++ -*-===//
 //
 // Everything big the runtime allocates -- the arena, the gradient
-// accumulators, the optimizer states -- goes through AlignedBuffer and is
-// counted by a MemoryTracker, so that the rank can print the bytes it
-// measured next to the compiler's predicted_peak_bytes.
+// accumulators, the optimizer states -- is an AlignedBuffer registered with a
+// MemoryTracker. The tracker measures what the blocks really occupy: the
+// bytes on their resident pages (mincore), sampled while they are alive, so
+// that the rank can print a measured figure next to the compiler's
+// prediction. A planner that reserves bytes no kernel ever touches, or a
+// runtime that allocates past the plan, shows as a difference.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,25 +17,58 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 
 namespace dsc::runtime {
 
-/// Bytes the runtime holds; only grows (nothing is freed before exit).
+/// The live blocks of a rank and the most of them ever found resident.
+/// Outlives every buffer registered with it.
 class MemoryTracker {
 public:
-  void add(size_t bytes) { total += bytes; }
-  size_t bytes() const { return total; }
+  MemoryTracker() = default;
+  MemoryTracker(const MemoryTracker &) = delete;
+  MemoryTracker &operator=(const MemoryTracker &) = delete;
+
+  void add(const char *base, size_t bytes);
+  void remove(const char *base);
+
+  /// Bytes of the live blocks (what was asked for).
+  size_t bytes() const { return allocated; }
+  size_t blocks() const { return live.size(); }
+  /// Bytes of the live blocks that lie on resident pages now: a page that
+  /// was never touched costs nothing and is not counted; a block's last
+  /// page counts only up to the block's end.
+  size_t residentBytes() const;
+  /// Takes residentBytes() and keeps the largest seen, and the process's
+  /// RSS. Call it where every block is alive and a step has run (the end of
+  /// each step).
+  void sample();
+  size_t peakResidentBytes() const { return peakResident; }
+  /// The most bytes() seen by sample(): what the blocks measured were.
+  size_t peakSampledBytes() const { return peakSampled; }
+  int samples() const { return sampled; }
+  /// The process's RSS at the last sample minus at the second: what the
+  /// steps after the second kept (a leak per step shows here). From the
+  /// second: the first steps' one-time allocations (stdio buffers, the
+  /// allocator's pools) are not a leak.
+  int64_t rssGrowth() const { return lastRss - firstRss; }
 
 private:
-  size_t total = 0;
+  std::map<const char *, size_t> live;
+  size_t allocated = 0;
+  size_t peakResident = 0;
+  size_t peakSampled = 0;
+  int sampled = 0;
+  int64_t firstRss = 0;
+  int64_t lastRss = 0;
 };
 
-/// Unmaps an AlignedBuffer's block of `length` bytes.
+/// Unmaps an AlignedBuffer's block of `length` bytes and unregisters it.
 struct UnmapBlock {
   size_t length = 0;
+  MemoryTracker *tracker = nullptr;
   void operator()(char *p) const;
 };
 
@@ -44,9 +80,9 @@ public:
 
   AlignedBuffer() = default;
 
-  /// Allocates `bytes` (0 is allowed: a valid, unique, empty block) and adds
-  /// them to `tracker` when given. Error: "cannot allocate 7943488 bytes for
-  /// the arena".
+  /// Allocates `bytes` (0 is allowed: a valid, unique, empty block) and
+  /// registers them with `tracker` when given. Error: "cannot allocate
+  /// 7943488 bytes for the arena".
   static Expected<AlignedBuffer> allocate(size_t bytes, const std::string &what,
                                           MemoryTracker *tracker = nullptr);
 
@@ -61,6 +97,8 @@ private:
 
 /// The process's peak resident set size in bytes (getrusage), 0 if unknown.
 int64_t peakRssBytes();
+/// The process's resident set size now (/proc/self/statm), 0 if unknown.
+int64_t currentRssBytes();
 
 } // namespace dsc::runtime
 

@@ -307,11 +307,25 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
         who.c_str(),
         static_cast<long long>(state.plan.collectiveBytesPerStep * stepsRun),
         static_cast<unsigned long long>(collectiveBytes));
+  // Measured: the bytes of the plan's blocks on resident pages at the end of
+  // a step; "of A allocated" says when the run left some of them untouched.
+  const MemoryTracker &memory = state.memory;
+  std::string allocated =
+      memory.peakResidentBytes() == memory.peakSampledBytes()
+          ? std::string()
+          : " of " + std::to_string(memory.peakSampledBytes()) + " allocated";
+  std::string growth =
+      memory.samples() > 2
+          ? " (RSS grew " + std::to_string(memory.rssGrowth()) +
+                " bytes over the " + std::to_string(memory.samples() - 2) +
+                " steps after the second)"
+          : std::string();
   std::fprintf(out,
-               "%s: memory: predicted %s, measured %zu bytes, peak RSS "
-               "%lld bytes\n",
-               who.c_str(), predicted.c_str(), state.memory.bytes(),
-               static_cast<long long>(peakRssBytes()));
+               "%s: memory: predicted %s, measured %zu bytes%s, peak RSS "
+               "%lld bytes%s\n",
+               who.c_str(), predicted.c_str(), memory.peakResidentBytes(),
+               allocated.c_str(), static_cast<long long>(peakRssBytes()),
+               growth.c_str());
   std::fflush(out);
   return 0;
 }

@@ -256,6 +256,8 @@ Status runTraining(RankState &state, const TrainOptions &options,
     LrState lr = lrAt(plan.schedule, opt.lr, opt.beta1, s);
     if (Status st = zero->update(lr, s + 1); !st.ok())
       return st;
+    // Every block is alive and the step has touched what it uses.
+    state.memory.sample();
 
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -327,6 +329,7 @@ Status runInference(RankState &state, const InferenceOptions &options,
     return s;
   state.ctx.step = 0;
   step(&state.ctx, state.arena.data());
+  state.memory.sample();
   for (size_t i : plan.buffersWithRole(BufferRole::Output)) {
     const PlanBuffer &b = plan.buffers[i];
     if (Status s = writeNpy(outputFileName(options.outDir, b.name), b.dtype,

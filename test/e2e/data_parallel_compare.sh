@@ -2,14 +2,16 @@
 # Data parallelism against one rank: for each rank count N, train the model
 # on one rank accumulating N micro-batches (gradient_accumulation_steps = N),
 # then on N CPU ranks (ds-run, Gloo) with each ZeRO stage; every step's loss
-# must match the one-rank run's within RTOL. The plan's collective bytes
+# and gradient norm (before clipping), and the final weights, must match the
+# one-rank run's within TOLERANCES = LOSS_RTOL:NORM_RTOL:WEIGHTS_RTOL
+# (compare_training.py). The plan's collective bytes
 # must equal what each rank ran, each rank's measured memory its predicted
 # memory, and its model states (params, gradients, optimizer states) the
 # ZeRO table of deepspeed.md (fp32): stage 0 16 Psi, stage 1
 # 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N, stage 3 16 Psi / N bytes
 # (Psi / N: the rank's partition exactly; stage 3's partition buffer holds
 # ceil(Psi / N) elements on every rank, plus the params it keeps whole).
-#   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS RTOL WORK_DIR \
+#   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS TOLERANCES WORK_DIR \
 #     PORT "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
 # needs its batch size). With DP_GAS=G in the environment every rank
@@ -23,9 +25,10 @@
 # input names, their samples repeated until they hold the global batch of
 # the largest rank count (RANKS micro-batches of MBS samples).
 set -euo pipefail
-bin=$1 model=$2 data=$3 steps=$4 mbs=$5 rtol=$6 work=$7 port=$8 ranks=$9
+bin=$1 model=$2 data=$3 steps=$4 mbs=$5 tolerances=$6 work=$7 port=$8 ranks=$9
 stages=${10} prefix=${11:-}
 here=$(cd "$(dirname "$0")" && pwd)
+IFS=: read -r loss_rtol norm_rtol weights_rtol <<< "$tolerances"
 rm -rf "$work" && mkdir -p "$work"
 gas=${DP_GAS:-1}
 persist=${DP_PERSIST:-0}
@@ -52,16 +55,19 @@ for n in $ranks; do
   config $((n * gas)) 0 "$ref.json"
   "$bin/ds-compile" "$model" --config "$ref.json" -o "$ref" > /dev/null
   "$bin/ds-run" "$ref" -- --data "$data" --steps "$steps" \
-    --metrics "$ref/metrics.jsonl" > /dev/null
+    --metrics "$ref/metrics.jsonl" --save "$ref/final" > /dev/null
   for stage in $stages; do
     run=$work/zero${stage}_ranks$n
     config "$gas" "$stage" "$run.json"
     "$bin/ds-compile" "$model" --config "$run.json" --num_gpus "$n" -o "$run" > /dev/null
     echo "== ZeRO stage $stage on $n ranks (gradient_accumulation_steps $gas) vs one rank with gradient_accumulation_steps $((n * gas))"
     "$bin/ds-run" --master_port "$port" "$run" -- --data "$data" \
-      --steps "$steps" --metrics "$run/metrics.jsonl" > "$run/log.txt"
+      --steps "$steps" --metrics "$run/metrics.jsonl" --save "$run/final" \
+      > "$run/log.txt"
     port=$((port + 1))
-    python3 "$here/compare_losses.py" "$run/metrics.jsonl" "$ref/metrics.jsonl" "$rtol"
+    python3 "$here/compare_training.py" "$run/metrics.jsonl" "$ref/metrics.jsonl" \
+      --loss-rtol "$loss_rtol" --norm-rtol "$norm_rtol" \
+      --weights "$run/final/model.safetensors" "$ref/final/model.safetensors" --weights-rtol "$weights_rtol"
     # Every rank ran exactly the plan's collective bytes.
     if grep "collectives:" "$run/log.txt" | awk '{ if ($5 != $8) bad = 1 } END { exit bad }'; then
       echo "collective bytes: every rank ran the planned bytes"
@@ -70,7 +76,11 @@ for n in $ranks; do
       echo "collective bytes differ from the plan"
       exit 1
     fi
-    if grep "memory:" "$run/log.txt" | awk '{ if ($5 != $8) bad = 1 } END { exit bad }'; then
+    # Measured: the bytes of the rank's blocks on resident pages (mincore)
+    # at the end of each step; " of A allocated" would say that the run
+    # left some allocated bytes untouched.
+    if grep "memory:" "$run/log.txt" |
+      awk '{ if ($5 != $8 || $0 ~ / allocated/) bad = 1 } END { exit bad }'; then
       echo "memory: every rank measured its predicted bytes"
     else
       grep "memory:" "$run/log.txt"

@@ -50,6 +50,11 @@ llvm::cl::opt<double> lr("lr", llvm::cl::init(1e-3));
 llvm::cl::opt<std::string> expectPath("expect",
                                       llvm::cl::desc("reference losses"));
 llvm::cl::opt<double> rtol("rtol", llvm::cl::init(1e-4));
+llvm::cl::opt<double>
+    normRtol("norm-rtol",
+             llvm::cl::desc("also compare each step's gradient norm with the "
+                            "reference's grad_norms (0: not compared)"),
+             llvm::cl::init(0.0));
 llvm::cl::opt<std::string>
     prefix("prefix", llvm::cl::desc("input files are DIR/<prefix><name>.npy"));
 llvm::cl::opt<std::string>
@@ -127,7 +132,7 @@ int main(int argc, char **argv) {
     args.push_back(std::move(t));
   }
 
-  std::vector<double> expected;
+  std::vector<double> expected, expectedNorms;
   if (!expectPath.empty()) {
     auto file = llvm::MemoryBuffer::getFile(expectPath);
     if (!file)
@@ -137,6 +142,11 @@ int main(int argc, char **argv) {
     if (json.is_discarded() || !json.contains("losses"))
       return fail(expectPath + ": no losses");
     expected = json["losses"].get<std::vector<double>>();
+    if (normRtol > 0.0) {
+      if (!json.contains("grad_norms"))
+        return fail(expectPath + ": --norm-rtol, but no grad_norms");
+      expectedNorms = json["grad_norms"].get<std::vector<double>>();
+    }
   }
 
   std::vector<std::vector<double>> m(paramArgs.size()), v(paramArgs.size());
@@ -152,18 +162,39 @@ int main(int argc, char **argv) {
     if (!results)
       return fail(llvm::toString(results.takeError()));
     double loss = (*results)[0].f[0];
+    bool stepBad = false;
     llvm::outs() << "step " << step << " loss " << llvm::format("%.7f", loss);
     if (static_cast<size_t>(step) <= expected.size()) {
       double ref = expected[step - 1];
       double rel = std::fabs(loss - ref) / std::fabs(ref);
       bool ok = rel <= rtol;
-      mismatches += !ok;
+      stepBad |= !ok;
       llvm::outs() << " reference " << llvm::format("%.7f", ref)
                    << " relative error " << llvm::format("%.2e", rel)
                    << (ok ? "" : " MISMATCH");
     }
-    llvm::outs() << "\n";
     size_t firstGrad = results->size() - paramArgs.size();
+    // The global norm of the gradients of every trained param.
+    double normSq = 0.0;
+    for (size_t p = 0; p < paramArgs.size(); ++p) {
+      if (!frozen.empty() &&
+          llvm::Regex(frozen).match(model->parameters[paramIndex[p]].name))
+        continue;
+      for (double g : (*results)[firstGrad + p].f)
+        normSq += g * g;
+    }
+    if (static_cast<size_t>(step) <= expectedNorms.size()) {
+      double norm = std::sqrt(normSq), ref = expectedNorms[step - 1];
+      double rel = std::fabs(norm - ref) / std::fabs(ref);
+      bool ok = rel <= normRtol;
+      stepBad |= !ok;
+      llvm::outs() << "; grad_norm " << llvm::format("%.7f", norm)
+                   << " reference " << llvm::format("%.7f", ref)
+                   << " relative error " << llvm::format("%.2e", rel)
+                   << (ok ? "" : " MISMATCH");
+    }
+    mismatches += stepBad;
+    llvm::outs() << "\n";
     for (size_t p = 0; p < paramArgs.size(); ++p) {
       if (!frozen.empty() &&
           llvm::Regex(frozen).match(model->parameters[paramIndex[p]].name))

@@ -48,6 +48,8 @@ TEST(Arena, BuffersPast4GiBKeepTheirOffsets) {
   ASSERT_TRUE(arena.ok()) << arena.message();
   EXPECT_EQ(arena->size(), 6 * kGiB + 12);
   EXPECT_EQ(tracker.bytes(), 6 * kGiB + 12);
+  EXPECT_EQ(tracker.blocks(), 1u);
+  EXPECT_EQ(tracker.residentBytes(), 0u);
   // Zeroed, and usable at its far end: a kernel reads 4 floats at 4.5 GiB
   // and writes them at 6 GiB (offsets that 32 bits would wrap).
   char *base = arena->data();
@@ -60,8 +62,21 @@ TEST(Arena, BuffersPast4GiBKeepTheirOffsets) {
   EXPECT_EQ(out[0], 0.0f);
   EXPECT_EQ(out[1], 2.0f);
   EXPECT_EQ(out[3], 3.25f);
-  // Only the touched pages became resident.
+  // Only the touched pages became resident, and the tracker measures them:
+  // the page at 4.5 GiB, the one before 6 GiB and the first 12 bytes of the
+  // last (more where transparent huge pages back the block: 2 MiB each).
   EXPECT_LT(residentBytes() - before, int64_t(64) << 20);
+  const size_t touched = tracker.residentBytes();
+  EXPECT_GE(touched, 2 * 4096u + 12);
+  EXPECT_LE(touched, 3 * (size_t(2) << 20));
+  tracker.sample();
+  EXPECT_EQ(tracker.peakResidentBytes(), touched);
+  EXPECT_EQ(tracker.peakSampledBytes(), 6 * kGiB + 12);
+  // Freed blocks leave the tracker.
+  *arena = AlignedBuffer();
+  EXPECT_EQ(tracker.bytes(), 0u);
+  EXPECT_EQ(tracker.blocks(), 0u);
+  EXPECT_EQ(tracker.residentBytes(), 0u);
 }
 
 TEST(Arena, SafetensorsTensorsPast4GiBAreFound) {
