@@ -8,6 +8,7 @@
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/Weights.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <dirent.h>
@@ -31,6 +32,48 @@ void removeFlatDir(const std::string &dir) {
     ::closedir(d);
   }
   ::rmdir(dir.c_str());
+}
+
+/// True when `name` is `prefix` followed by one or more digits and `suffix`
+/// (`global_step4.tmp` for "global_step", ".tmp").
+bool isNumbered(const std::string &name, const std::string &prefix,
+                const std::string &suffix) {
+  if (name.size() <= prefix.size() + suffix.size() ||
+      name.compare(0, prefix.size(), prefix) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  for (size_t i = prefix.size(); i < name.size() - suffix.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(name[i])) && name[i] != '.')
+      return false;
+  return true;
+}
+
+/// Removes what a save killed before publishing left in `dir`: the tag
+/// directory it was writing (`global_stepN.tmp`) and the temporary of an
+/// atomic write of `latest` (`latest.tmp.PID.N`). Only under the lock, so
+/// no live save owns them; only these names, so nothing of the user's goes.
+void removeInterruptedSaves(const std::string &dir) {
+  std::vector<std::string> stale;
+  if (DIR *d = ::opendir(dir.c_str())) {
+    while (dirent *e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (isNumbered(name, "global_step", ".tmp") ||
+          isNumbered(name, "latest.tmp.", ""))
+        stale.push_back(name);
+    }
+    ::closedir(d);
+  }
+  for (const std::string &name : stale) {
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      removeFlatDir(path);
+    else
+      ::unlink(path.c_str());
+    std::fprintf(stderr,
+                 "ds-rank 0: note: removed %s, left by an interrupted save\n",
+                 path.c_str());
+  }
 }
 
 /// The ranks agree on each phase of a save; messages name the phase `what`.
@@ -177,6 +220,7 @@ Expected<CheckpointDirLock> lockCheckpointDir(const std::string &dir,
       ::pwrite(lock.fd, who.data(), who.size(), 0) !=
           static_cast<ssize_t>(who.size()))
     return Status::error(path + ": cannot write: " + errnoMessage(errno));
+  removeInterruptedSaves(dir);
 
   // Checkpoints of another model or optimizer are never mixed with this
   // job's: its tags would replace theirs one by one.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checkpoints of a data-parallel job (ZeRO 0, 1, 2 and 3; stage 3 with the
 # default persistence threshold, so small params stay whole):
-#  - kill-and-resume: a run killed after its checkpoint at step 3 resumes and
-#    its steps 4-6 equal the uninterrupted run's bit for bit;
+#  - kill-and-resume: a run killed while it publishes its checkpoint of step
+#    4 (before the directory's rename, or before `latest`'s) resumes from
+#    step 2 and its steps 3-6 equal the uninterrupted run's bit for bit;
 #  - a checkpoint written by 4 ranks continues on 2 ranks (accumulating 2
 #    micro-batches, the same global batch) within RTOL of the 4-rank run;
 #  - `ds-ckpt consolidate` equals the weights of one rank trained the same
@@ -36,37 +37,57 @@ run() { # OUT ARGS...
   port=$((port + 1))
 }
 
+# The checkpoint's two publishing renames, killed just before each (the
+# fault injector below, LD_PRELOADed into the ranks, SIGKILLs rank 0 when it
+# renames onto the path named): the directory of step 4, and `latest`
+# pointing at it. Either way `latest` must still name step 2, complete, and
+# a resume into the same directory must train steps 3-6 bit for bit as the
+# uninterrupted run did, then publish its own step 4 and 6 over the debris.
+inject=$(cd "$bin/.." && pwd)/lib/libdsc_kill_at_rename.so
+[ -f "$inject" ] || { echo "no fault injector at $inject"; exit 1; }
 for stage in 0 1 2 3; do
   config $stage 1 "$work/z$stage.json"
   compile "$work/z$stage.json" 2 "$work/z${stage}_2"
   run "$work/z${stage}_2" --steps 6 --metrics "$work/full$stage.jsonl"
-  # Killed after its checkpoint at step 3: the ranks run on until killed.
-  "$bin/ds-run" --master_port "$port" "$work/z${stage}_2" -- --data "$data" \
-    --steps 1000000 --save-every 3 --save-dir "$work/ck$stage" > /dev/null 2>&1 &
-  launcher=$!
-  port=$((port + 1))
-  for _ in $(seq 300); do [ -e "$work/ck$stage/latest" ] && break; sleep 0.05; done
-  pkill -9 -P "$launcher" || true
-  wait "$launcher" || true
-  tag=$(cat "$work/ck$stage/latest")
-  steps=${tag#global_step}
-  # Keep only the first checkpoint (step 3) so the comparison is fixed.
-  if [ "$steps" != 3 ]; then
-    echo global_step3 > "$work/ck$stage/latest"
-  fi
-  run "$work/z${stage}_2" --steps 6 --resume "$work/ck$stage" --metrics "$work/resumed$stage.jsonl"
-  # Compare the losses, grad norms and lrs exactly (samples_per_s differ).
-  python3 - "$work/full$stage.jsonl" "$work/resumed$stage.jsonl" <<'PY'
+  for fault in dir latest; do
+    ck=$work/ck${stage}_$fault
+    if [ $fault = dir ]; then at=$ck/global_step4; else at="$ck/latest#2"; fi
+    echo "== ZeRO stage $stage: killed before the rename onto ${at#$work/}"
+    status=0
+    LD_PRELOAD=$inject DSC_KILL_AT_RENAME=$at "$bin/ds-run" --master_port "$port" \
+      "$work/z${stage}_2" -- --data "$data" --steps 6 --save-every 2 --save-dir "$ck" \
+      > "$ck.log" 2>&1 || status=$?
+    port=$((port + 1))
+    grep -q "KillAtRename: SIGKILL before rename" "$ck.log" ||
+      { cat "$ck.log"; echo "FAILED: the fault was not injected"; exit 1; }
+    [ "$status" -ne 0 ] || { echo "FAILED: ds-run exited 0 after a rank was killed"; exit 1; }
+    [ "$(cat "$ck/latest")" = global_step2 ] ||
+      { echo "FAILED: latest is '$(cat "$ck/latest")', not global_step2"; exit 1; }
+    if [ $fault = dir ]; then
+      [ -d "$ck/global_step4.tmp" ] && [ ! -e "$ck/global_step4" ] ||
+        { ls "$ck"; echo "FAILED: expected global_step4.tmp only"; exit 1; }
+    else
+      [ -f "$ck/global_step4/state.json" ] ||
+        { ls "$ck"; echo "FAILED: global_step4 was not published"; exit 1; }
+    fi
+    "$bin/ds-ckpt" info "$ck" > /dev/null
+    run "$work/z${stage}_2" --steps 6 --resume "$ck" --save-every 2 --save-dir "$ck" \
+      --metrics "$work/resumed${stage}_$fault.jsonl"
+    [ "$(cat "$ck/latest")" = global_step6 ] && [ -z "$(ls -d "$ck"/*.tmp* 2> /dev/null)" ] ||
+      { ls "$ck"; echo "FAILED: the resumed run left $(cat "$ck/latest") and debris"; exit 1; }
+    # Compare the losses, grad norms and lrs exactly (samples_per_s differ).
+    python3 - "$work/full$stage.jsonl" "$work/resumed${stage}_$fault.jsonl" <<'PY'
 import json, sys
-full = [json.loads(l) for l in open(sys.argv[1])][3:]
+full = [json.loads(l) for l in open(sys.argv[1])][2:]
 resumed = [json.loads(l) for l in open(sys.argv[2])]
 keys = ("step", "loss", "lr", "grad_norm")
 bad = [(f, r) for f, r in zip(full, resumed) if any(f[k] != r[k] for k in keys)]
-if len(full) != 3 or len(resumed) != 3 or bad:
+if len(full) != 4 or len(resumed) != 4 or bad:
     print("FAILED: resumed steps differ:", bad or (len(full), len(resumed)))
     sys.exit(1)
-print("ok: steps 4-6 after the resume equal the uninterrupted run's bit for bit")
+print("ok: steps 3-6 after the resume equal the uninterrupted run's bit for bit")
 PY
+  done
 done
 
 # 4 ranks' checkpoint continued on 2 ranks with 2 micro-batches each.

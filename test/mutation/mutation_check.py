@@ -69,6 +69,14 @@ MUTATIONS = [
         "new": "  const T negStepSize = static_cast<T>(-(p.lr / 1.0));",
         "tests": TRAIN,
     },
+    {
+        "name": "checkpoint-latest-first",
+        "what": "a save points `latest` at its tag before the tag is renamed into place",
+        "file": "runtime/main/Checkpoint.cpp",
+        "old": "    removeFlatDir(final);\n",
+        "new": "    removeFlatDir(final);\n    (void)writeLatest(dir, meta.tag);\n",
+        "tests": "e2e-checkpoint-gpt2-tiny$",
+    },
 ]
 
 
