@@ -2,6 +2,8 @@
 
 #include "runtime/comm/TcpStore.h"
 
+#include "runtime/comm/RendezvousSocket.h"
+
 #include <gloo/common/error.h>
 
 #include <algorithm>
@@ -266,91 +268,22 @@ private:
 
 Expected<std::unique_ptr<TcpStoreServer>>
 TcpStoreServer::start(const WorldInfo &world) {
-  std::string where = "MASTER_PORT " + std::to_string(world.masterPort) +
-                      " on " + world.masterAddr;
   // It listens where the job needs it, on MASTER_ADDR (loopback for a local
   // job): whoever can reach another interface of this host cannot reach
   // the rendezvous. DSC_RENDEZVOUS_ALL_INTERFACES=1 listens on every
-  // address of MASTER_ADDR's family instead, as PyTorch's store does.
+  // address of MASTER_ADDR's family instead, as PyTorch's store does. A
+  // socket ds-run opened for a --master_port 0 job is taken as it is.
   const char *all = std::getenv("DSC_RENDEZVOUS_ALL_INTERFACES");
   const bool everywhere = all && std::string(all) == "1";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo *found = nullptr;
-  if (int rc = ::getaddrinfo(world.masterAddr.c_str(), nullptr, &hints, &found))
-    return Status::error("rank 0: cannot resolve MASTER_ADDR " +
-                         world.masterAddr + " (" + ::gai_strerror(rc) + ")");
-
+  const char *handed = std::getenv(kRendezvousFdVariable);
+  Expected<ListeningSocket> socket =
+      handed ? adoptRendezvousSocket(handed, world.masterPort)
+             : listenForRendezvous("rank 0", world.masterAddr, world.masterPort,
+                                   everywhere);
+  if (!socket)
+    return socket.status();
   std::unique_ptr<TcpStoreServer> server(new TcpStoreServer);
-  int fd = -1, err = 0;
-  const char *call = "bind";
-  // MASTER_ADDR's addresses in the resolver's order (localhost: ::1, then
-  // 127.0.0.1), the first one this host has.
-  for (addrinfo *a = found; a && fd < 0;
-       a = everywhere ? nullptr : a->ai_next) {
-    int s =
-        ::socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0) {
-      err = errno;
-      call = "socket";
-      continue;
-    }
-    int one = 1, zero = 0;
-    ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_storage addr{};
-    socklen_t len = static_cast<socklen_t>(a->ai_addrlen);
-    std::memcpy(&addr, a->ai_addr, a->ai_addrlen);
-    if (a->ai_family == AF_INET6) {
-      auto *a6 = reinterpret_cast<sockaddr_in6 *>(&addr);
-      if (everywhere) {
-        // Dual stack: IPv4 clients reach it too.
-        ::setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-        a6->sin6_addr = in6addr_any;
-      }
-      a6->sin6_port = htons(static_cast<uint16_t>(world.masterPort));
-    } else {
-      auto *a4 = reinterpret_cast<sockaddr_in *>(&addr);
-      if (everywhere)
-        a4->sin_addr.s_addr = htonl(INADDR_ANY);
-      a4->sin_port = htons(static_cast<uint16_t>(world.masterPort));
-    }
-    if (::bind(s, reinterpret_cast<sockaddr *>(&addr), len) == 0) {
-      fd = s;
-      break;
-    }
-    err = errno;
-    call = "bind";
-    ::close(s);
-    // A port in use is the answer whichever address comes next.
-    if (err == EADDRINUSE)
-      break;
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) {
-    if (err == EADDRINUSE)
-      return Status::error(where + " is in use (" + errnoText(call, err) +
-                           "); choose another with --master_port");
-    if (err == EADDRNOTAVAIL)
-      return Status::error(
-          "rank 0: MASTER_ADDR " + world.masterAddr +
-          " is not an address of this host, so the rendezvous cannot listen "
-          "there (" +
-          errnoText(call, err) +
-          "); rank 0 must run on MASTER_ADDR's host, or set "
-          "DSC_RENDEZVOUS_ALL_INTERFACES=1");
-    return Status::error("rank 0: cannot listen on " + where + " (" +
-                         errnoText(call, err) + ")");
-  }
-  server->listenFd = fd;
-  if (::listen(fd, SOMAXCONN) != 0) {
-    int err = errno;
-    if (err == EADDRINUSE)
-      return Status::error(where + " is in use (" + errnoText("listen", err) +
-                           "); choose another with --master_port");
-    return Status::error("rank 0: cannot listen on " + where + " (" +
-                         errnoText("listen", err) + ")");
-  }
+  server->listenFd = socket->fd;
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) != 0)
     return Status::error("rank 0: cannot start the rendezvous server (" +

@@ -9,11 +9,11 @@
 #  - `ds-ckpt consolidate` equals the weights of one rank trained the same
 #    steps (within RTOL), and `ds-ckpt export-onnx` gives a model whose loss
 #    is the next step's loss of the run.
-#   checkpoint_resume.sh BIN_DIR MODEL DATA_DIR MBS RTOL WORK_DIR PORT [PREFIX]
+#   checkpoint_resume.sh BIN_DIR MODEL DATA_DIR MBS RTOL WORK_DIR [PREFIX]
 # MBS is train_micro_batch_size_per_gpu; the inputs are DATA_DIR/<PREFIX>
 # <input>.npy, repeated to hold the global batch of 4 ranks.
 set -euo pipefail
-bin=$1 model=$2 data=$3 mbs=$4 rtol=$5 work=$6 port=$7 prefix=${8:-}
+bin=$1 model=$2 data=$3 mbs=$4 rtol=$5 work=$6 prefix=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 "$here/prepare_data.sh" "$data" "$work/data" $((4 * mbs)) "$prefix"
@@ -33,8 +33,7 @@ compile() { # CONFIG RANKS OUT
 run() { # OUT ARGS...
   local out=$1
   shift
-  "$bin/ds-run" --master_port "$port" "$out" -- --data "$data" "$@" > /dev/null
-  port=$((port + 1))
+  "$bin/ds-run" --master_port 0 "$out" -- --data "$data" "$@" > /dev/null
 }
 
 # The checkpoint's two publishing renames, killed just before each (the
@@ -54,10 +53,9 @@ for stage in 0 1 2 3; do
     if [ $fault = dir ]; then at=$ck/global_step4; else at="$ck/latest#2"; fi
     echo "== ZeRO stage $stage: killed before the rename onto ${at#$work/}"
     status=0
-    LD_PRELOAD=$inject DSC_KILL_AT_RENAME=$at "$bin/ds-run" --master_port "$port" \
+    LD_PRELOAD=$inject DSC_KILL_AT_RENAME=$at "$bin/ds-run" --master_port 0 \
       "$work/z${stage}_2" -- --data "$data" --steps 6 --save-every 2 --save-dir "$ck" \
       > "$ck.log" 2>&1 || status=$?
-    port=$((port + 1))
     grep -q "KillAtRename: SIGKILL before rename" "$ck.log" ||
       { cat "$ck.log"; echo "FAILED: the fault was not injected"; exit 1; }
     [ "$status" -ne 0 ] || { echo "FAILED: ds-run exited 0 after a rank was killed"; exit 1; }

@@ -12,7 +12,7 @@
 # (Psi / N: the rank's partition exactly; stage 3's partition buffer holds
 # ceil(Psi / N) elements on every rank, plus the params it keeps whole).
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS TOLERANCES WORK_DIR \
-#     PORT "RANKS..." "STAGES..." [PREFIX]
+#     "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
 # needs its batch size). With DP_GAS=G in the environment every rank
 # accumulates G micro-batches (the one-rank run then accumulates RANKS * G);
@@ -20,13 +20,13 @@
 # keeps no param whole); DP_REUSE=D sets stage3_max_reuse_distance (default
 # DeepSpeed's 1e9: each param stays gathered between its uses; 0 gathers it
 # again for each cluster of uses, forward and backward).
-# PORT is the first MASTER_PORT used (one per run). With PREFIX, the data
+# Every job runs on a port ds-run picks (--master_port 0). With PREFIX, the data
 # files are DATA_DIR/<PREFIX><input>.npy. The inputs are copied under their
 # input names, their samples repeated until they hold the global batch of
 # the largest rank count (RANKS micro-batches of MBS samples).
 set -euo pipefail
-bin=$1 model=$2 data=$3 steps=$4 mbs=$5 tolerances=$6 work=$7 port=$8 ranks=$9
-stages=${10} prefix=${11:-}
+bin=$1 model=$2 data=$3 steps=$4 mbs=$5 tolerances=$6 work=$7 ranks=$8
+stages=$9 prefix=${10:-}
 here=$(cd "$(dirname "$0")" && pwd)
 IFS=: read -r loss_rtol norm_rtol weights_rtol <<< "$tolerances"
 rm -rf "$work" && mkdir -p "$work"
@@ -61,10 +61,9 @@ for n in $ranks; do
     config "$gas" "$stage" "$run.json"
     "$bin/ds-compile" "$model" --config "$run.json" --num_gpus "$n" -o "$run" > /dev/null
     echo "== ZeRO stage $stage on $n ranks (gradient_accumulation_steps $gas) vs one rank with gradient_accumulation_steps $((n * gas))"
-    "$bin/ds-run" --master_port "$port" "$run" -- --data "$data" \
+    "$bin/ds-run" --master_port 0 "$run" -- --data "$data" \
       --steps "$steps" --metrics "$run/metrics.jsonl" --save "$run/final" \
       > "$run/log.txt"
-    port=$((port + 1))
     python3 "$here/compare_training.py" "$run/metrics.jsonl" "$ref/metrics.jsonl" \
       --loss-rtol "$loss_rtol" --norm-rtol "$norm_rtol" \
       --weights "$run/final/model.safetensors" "$ref/final/model.safetensors" --weights-rtol "$weights_rtol"

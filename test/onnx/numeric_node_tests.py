@@ -14,8 +14,10 @@ its known failures (test/onnx/known_failures.txt), this driver
      class (float / signed int / unsigned int / bool), floats with
      numpy.allclose(rtol=1e-4, atol=1e-5, equal_nan=True), the rest exactly.
 
-The known failures of this run (--known-failures, `test_name  # reason`)
-are expected to fail; a listed test that passes is an error. The run prints
+The known failures of this run (--known-failures, `test_name | failure
+message fragment | reason`) are expected to fail with a message containing
+the fragment; a listed test that passes, or fails otherwise, is an error, and
+with --expect-passed N so is any other number of passing tests. The run prints
 one line per unexpected result (FAIL, UNEXPECTED PASS), one per known
 failure (XFAIL, with its reason) and ends with `K known failures` and
 `N passed, M failed` (M = unexpected failures + unexpected passes); the exit
@@ -44,16 +46,22 @@ INFERENCE_CONFIG = {"train_micro_batch_size_per_gpu": 1}
 
 
 def read_known(path):
-    """`test_name  # reason` lines (as onnx-node-tests reads them)."""
+    """name -> (message fragment, reason) of `test_name | failure message
+    fragment | reason` lines (as onnx-node-tests reads them; `#` starts a
+    comment line)."""
     known = {}
     if not path:
         return known
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            name, _, reason = line.partition("#")
-            name = name.strip()
-            if name:
-                known[name] = reason.strip()
+        for n, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            fields = [x.strip() for x in line.split("|", 2)]
+            if len(fields) != 3 or not fields[0] or not fields[1]:
+                raise SystemExit("%s:%d: error: expected 'test_name | failure "
+                                 "message fragment | reason'" % (path, n))
+            known[fields[0]] = (fields[1], fields[2])
     return known
 
 
@@ -250,7 +258,9 @@ def main():
     ap.add_argument("--data", required=True,
                     help="ONNX node test directory (.../data/node)")
     ap.add_argument("--known-failures",
-                    help="this run's known failures: test_name  # reason")
+                    help="this run's known failures: test_name | message | reason")
+    ap.add_argument("--expect-passed", type=int,
+                    help="the number of tests that must pass (pinned)")
     ap.add_argument("--shape-known-failures",
                     help="onnx-node-tests' known failures (skipped); default: "
                     "known_failures.txt next to this script")
@@ -315,7 +325,7 @@ def main():
         seen.add(test.name)
         for k, v in timings.items():
             totals[k] += v
-        reason = known.get(test.name)
+        fragment, reason = known.get(test.name, (None, None))
         if outcome == "N":
             na += 1
             if args.verbose:
@@ -333,7 +343,12 @@ def main():
                 if args.verbose:
                     print("PASS %s" % test.name)
         else:
-            if reason is not None:
+            if reason is not None and fragment not in message:
+                # Known to fail, but not like this.
+                failed += 1
+                print("FAIL %s: %s (a known failure, but its message should "
+                      "contain '%s')" % (test.name, message, fragment))
+            elif reason is not None:
                 xfail += 1
                 if args.verbose:
                     print("XFAIL %s: %s (known: %s)" % (test.name, message,
@@ -373,6 +388,10 @@ def main():
     if xpass:
         print("%d unexpectedly passing" % xpass)
     total_failed = failed + xpass
+    if args.expect_passed is not None and not args.filter and passed != args.expect_passed:
+        total_failed += 1
+        print("PASS COUNT %d tests passed, but %d are pinned (--expect-passed): "
+              "a test that stopped passing, or new passes to pin" % (passed, args.expect_passed))
     print("%d passed, %d failed" % (passed, total_failed))
     return 0 if total_failed == 0 else 1
 

@@ -312,13 +312,14 @@ TEST(WorldEnv, ProcessEnvironmentReadsGetenv) {
 
 TEST(TcpStore, SetGetWaitAcrossRanks) {
   int port = freePort();
-  Latch set;
+  Latch set, asking;
   std::thread rank0([&] {
     auto store = TcpStore::create(worldOf(0, 2, port), kTimeout);
     ASSERT_TRUE(store.ok()) << store.message();
     ASSERT_TRUE((*store)->trySet("greeting", {'h', 'i', '\0', '!'}).ok());
     set.open();
-    std::this_thread::sleep_for(milliseconds(50));
+    // "late" is set once rank 1 is about to ask for it.
+    asking.waitOpen();
     (*store)->set("late", {'x'});
     // Rank 0's destructor keeps serving until rank 1 has let go.
   });
@@ -330,6 +331,7 @@ TEST(TcpStore, SetGetWaitAcrossRanks) {
     ASSERT_TRUE(value.ok()) << value.message();
     EXPECT_EQ(*value, (std::vector<char>{'h', 'i', '\0', '!'}));
     // Gloo's interface waits for a key that comes later.
+    asking.open();
     EXPECT_EQ((*store)->get("late"), std::vector<char>{'x'});
     auto start = Clock::now();
     Status missing =
@@ -481,8 +483,8 @@ TEST(TcpStore, RanksThatLeaveNormallyAreNotGone) {
   auto store = TcpStore::create(worldOf(0, 3, port), kTimeout);
   ASSERT_TRUE(store.ok()) << store.message();
   left.waitOpen();
-  // Time for the server to see both closes, which are clean ones.
-  std::this_thread::sleep_for(milliseconds(100));
+  // Whether or not the server has seen the closes yet, they are clean ones:
+  // nobody is gone.
   auto start = Clock::now();
   auto gone = (*store)->goneRanks(milliseconds(200));
   ASSERT_TRUE(gone.ok()) << gone.message();
@@ -666,12 +668,17 @@ TEST(GlooCommunicator, Broadcast) {
 TEST(GlooCommunicator, BarrierWaitsForEveryRank) {
   std::mutex mutex;
   Clock::time_point lastArrival{}, firstDeparture = Clock::time_point::max();
+  std::atomic<int> arrived{0};
   onRanks(4, [&](Communicator &comm) {
-    std::this_thread::sleep_for(milliseconds(30 * comm.rank()));
+    // Rank 3 arrives last, after the three others have.
+    if (comm.rank() == 3)
+      while (arrived.load() < 3)
+        std::this_thread::yield();
     {
       std::lock_guard<std::mutex> lock(mutex);
       lastArrival = std::max(lastArrival, Clock::now());
     }
+    ++arrived;
     ASSERT_TRUE(comm.barrier().ok());
     std::lock_guard<std::mutex> lock(mutex);
     firstDeparture = std::min(firstDeparture, Clock::now());

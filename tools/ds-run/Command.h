@@ -26,6 +26,11 @@ struct Command {
   std::vector<std::string> argv;
   /// NAME=value pairs set on top of ds-run's own environment.
   std::vector<std::pair<std::string, std::string>> env;
+  /// A descriptor of ds-run's (all close-on-exec) this process alone
+  /// inherits, or -1: the rendezvous socket ds-run opened for rank 0 of a
+  /// --master_port 0 job. ProcessGroup closes ds-run's copy once the process
+  /// has started.
+  int inheritFd = -1;
 
   /// `env NAME='value' ... 'argv0' 'arg'...`: every word single-quoted, so
   /// the line can be pasted into a shell.

@@ -83,6 +83,8 @@ pid_t start(const Command &command, const sigset_t &mask, int errFd) {
   signal(SIGPIPE, SIG_DFL); // ds-run ignores it; the ranks must not
   if (errFd >= 0)
     dup2(errFd, STDERR_FILENO);
+  if (command.inheritFd >= 0)
+    fcntl(command.inheritFd, F_SETFD, 0); // in this child only
   for (const auto &[name, value] : command.env)
     setenv(name.c_str(), value.c_str(), 1);
   std::vector<char *> argv;
@@ -330,6 +332,10 @@ int runFailFast(llvm::ArrayRef<Command> commands, llvm::StringRef others,
     pid_t pid = start(command, original, fds[1]);
     if (fds[1] >= 0)
       close(fds[1]);
+    // The process owns the socket now: with ds-run's copy closed, a client
+    // of a dead rank 0 is refused instead of queued.
+    if (command.inheritFd >= 0)
+      close(command.inheritFd);
     if (pid < 0) {
       if (fds[0] >= 0)
         close(fds[0]);

@@ -21,6 +21,7 @@
 #include "tools/ds-run/Preflight.h"
 #include "tools/ds-run/ProcessGroup.h"
 
+#include "runtime/comm/RendezvousSocket.h"
 #include "runtime/io/RankOptions.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -31,6 +32,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -88,8 +90,10 @@ void addOptions(CLI::App &app, Options &options) {
   app.add_option("--master_addr", options.masterAddr,
                  "the rendezvous address (default: launch.json's)");
   app.add_option("--master_port", options.masterPort,
-                 "the rendezvous port (default: launch.json's, 29500)")
-      ->check(CLI::Range(1, 65535));
+                 "the rendezvous port (default: launch.json's, 29500); 0: a "
+                 "free port ds-run picks and hands to rank 0 (every rank on "
+                 "this host)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--launcher", options.launcher,
                  "how to start the ranks (default: local for one node or "
                  "this machine only, else pdsh when installed, else ssh)")
@@ -288,9 +292,39 @@ int main(int argc, char **argv) {
       makeSettings(options, *plan, argv[0]);
   if (!settings)
     return fail(settings.takeError());
+  // --master_port 0: a port the kernel picks, held open from the pick to
+  // rank 0, so that no other job can take it in between.
+  std::optional<dsc::runtime::ListeningSocket> handed;
+  if (settings->masterPort == 0 && !options.dryRun) {
+    if (kind != LauncherKind::Local || (node && world.numNodes() > 1))
+      return fail("--master_port 0 (a free port picked at launch) needs "
+                  "every rank on this host, started by this ds-run; the "
+                  "ranks of other nodes must know the port in advance: give "
+                  "one",
+                  2);
+    const char *all = std::getenv("DSC_RENDEZVOUS_ALL_INTERFACES");
+    dsc::runtime::Expected<dsc::runtime::ListeningSocket> socket =
+        dsc::runtime::listenForRendezvous("ds-run", settings->masterAddr, 0,
+                                          all && std::string(all) == "1");
+    if (!socket)
+      return fail(socket.message());
+    settings->masterPort = socket->port;
+    handed = *socket;
+  }
   llvm::Expected<Launch> launch = buildLaunch(kind, *plan, *settings, node);
   if (!launch)
     return fail(launch.takeError());
+  if (handed) {
+    auto rank0 = llvm::find_if(launch->commands, [](const Command &c) {
+      return llvm::is_contained(
+          c.env, std::pair<std::string, std::string>("RANK", "0"));
+    });
+    if (rank0 == launch->commands.end())
+      return fail("--master_port 0: rank 0 is not started here");
+    rank0->inheritFd = handed->fd;
+    rank0->env.push_back(
+        {dsc::runtime::kRendezvousFdVariable, std::to_string(handed->fd)});
+  }
 
   // Checks that need no network: the launcher's program must be installed;
   // every host it reaches and the master must resolve. A dry run only warns
@@ -307,8 +341,12 @@ int main(int argc, char **argv) {
   for (const std::string &message : unresolved)
     std::cerr << "ds-run: " << (options.dryRun ? "warning: " : "error: ")
               << message << "\n";
-  if (options.dryRun)
+  if (options.dryRun) {
+    if (settings->masterPort == 0)
+      std::cout << "# --master_port 0: ds-run picks a free port when the job "
+                   "starts and hands its socket to rank 0\n";
     return printDryRun(*launch);
+  }
   if (!unresolved.empty())
     return 1;
 
