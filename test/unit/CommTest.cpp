@@ -493,7 +493,9 @@ TEST(TcpStore, RanksThatLeaveNormallyAreNotGone) {
   // Everyone has left: rank 0's destructor does not wait.
   start = Clock::now();
   store.value().reset();
-  EXPECT_LT(Clock::now() - start, milliseconds(500));
+  // Half the 5 s it would wait for a rank still there: room for a loaded
+  // machine, none for a wait.
+  EXPECT_LT(Clock::now() - start, milliseconds(2500));
   for (std::thread &t : threads)
     t.join();
 }
@@ -523,7 +525,9 @@ TEST(TcpStore, RanksWhoseProcessEndsAreGone) {
   EXPECT_EQ(gone, (std::vector<int>{1, 2}));
   start = Clock::now();
   store.value().reset();
-  EXPECT_LT(Clock::now() - start, milliseconds(500));
+  // Half the 5 s it would wait for a rank still there: room for a loaded
+  // machine, none for a wait.
+  EXPECT_LT(Clock::now() - start, milliseconds(2500));
 }
 
 TEST(TcpStore, PortIsReusableRightAfterAJob) {
@@ -946,7 +950,7 @@ TEST(GlooCommunicator, SurvivorsNameTheRendezvousHostWhenItDies) {
   // Leaving does not wait for the dead host.
   start = Clock::now();
   comm.value().reset();
-  EXPECT_LT(Clock::now() - start, milliseconds(500));
+  EXPECT_LT(Clock::now() - start, milliseconds(2500));
 }
 
 } // namespace
