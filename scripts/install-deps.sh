@@ -10,7 +10,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libgloo-dev libopenblas-dev libgtest-dev
-  python3-onnx python3-numpy libonnx-testdata
+  python3-onnx python3-numpy python3-psutil libonnx-testdata
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch)

@@ -9,7 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
-ctest --test-dir "$build" --output-on-failure -j "${DSC_JOBS:-2}"
+# Every test has a timeout: its own TIMEOUT, else 900 s.
+ctest --test-dir "$build" --output-on-failure --timeout 900 -j "${DSC_JOBS:-2}"
 if [ "${DSC_MUTATIONS:-1}" != 0 ]; then
   python3 "$root/test/mutation/mutation_check.py" --build "$build"
 fi

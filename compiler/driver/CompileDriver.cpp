@@ -14,6 +14,7 @@
 #include "compiler/codegen/RankLinker.h"
 #include "compiler/partition/ZeroPartition.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
@@ -154,7 +155,7 @@ Error runStage(mlir::PassManager &pm, mlir::ModuleOp module, StringRef stage) {
 /// The planned step as LLVM dialect: address arithmetic and runtime calls.
 Error lowerToLLVM(mlir::ModuleOp module) {
   mlir::PassManager pm(module.getContext());
-  pm.addPass(passes::createConvertPlanToLLVM());
+  passes::buildToLLVMPipeline(pm);
   return runStage(pm, module, "code generation");
 }
 
@@ -364,77 +365,42 @@ private:
   bool committed = false;
 };
 
-/// The graph to the partitioned step: the gradients (training), the kernels
-/// on buffers, micro-step accumulation, and ZeRO's collectives in the step
-/// and around the optimizer, stated with shard ops.
-Error partitionStep(mlir::ModuleOp module, bool training,
-                    const config::DsConfig &config, int64_t dpSize,
-                    int64_t gradAccumSteps) {
-  mlir::PassManager pm(module.getContext());
-  if (training)
-    pm.addPass(passes::createAutodiff());
-  pm.addPass(mlir::createCanonicalizerPass());
-  pm.addPass(mlir::createCSEPass());
-  pm.addPass(passes::createConvertGraphToPlan());
-  // Stages 0 and 1 accumulate micro-steps in the gradient buffers.
-  if (training &&
-      partition::stepAccumulatesGradients(config.zero.stage, gradAccumSteps))
-    pm.addPass(passes::createAccumulateGradients());
-  // ZeRO-2 and 3 reduce gradient buckets inside the step; ZeRO-3 also
-  // gathers each partitioned param before its uses.
-  if (training && config.zero.stage >= 2) {
-    passes::ZeroReduceGradientsOptions options;
-    options.dpSize = dpSize;
-    options.bucketElements = config.zero.reduceBucketSize.value;
-    pm.addPass(passes::createZeroReduceGradients(options));
-  }
-  if (training && config.zero.stage == 3) {
-    passes::ZeroPartitionParamsOptions options;
-    options.dpSize = dpSize;
-    options.persistenceThreshold =
-        config.zero.stage3ParamPersistenceThreshold.value;
-    options.maxReuseDistance = config.zero.stage3MaxReuseDistance;
-    options.maxLiveParameters = config.zero.stage3MaxLiveParameters;
-    pm.addPass(passes::createZeroPartitionParams(options));
-  }
-  // Several ranks exchange gradients, the norm, the loss and params outside
-  // the step too.
-  if (training && dpSize > 1) {
-    passes::ZeroBoundaryExchangeOptions options;
-    options.dpSize = dpSize;
-    options.stage = config.zero.stage;
-    options.reduceBucketElements = config.zero.reduceBucketSize.value;
-    options.allgatherBucketElements = config.zero.allgatherBucketSize;
-    pm.addPass(passes::createZeroBoundaryExchange(options));
-  }
-  return runStage(pm, module, "partitioning");
+/// The step pipelines' options from ds_config and the world (options are
+/// not copyable: filled in place).
+void fillStepOptions(passes::StepPipelineOptions &options, bool training,
+                     const config::DsConfig &config, int64_t dpSize,
+                     int64_t gradAccumSteps) {
+  options.training = training;
+  options.dpSize = dpSize;
+  options.gradAccumSteps = gradAccumSteps;
+  options.zeroStage = config.zero.stage;
+  options.reduceBucketElements = config.zero.reduceBucketSize.value;
+  options.allgatherBucketElements = config.zero.allgatherBucketSize;
+  options.persistenceThreshold =
+      config.zero.stage3ParamPersistenceThreshold.value;
+  options.maxReuseDistance = config.zero.stage3MaxReuseDistance;
+  options.maxLiveParameters = config.zero.stage3MaxLiveParameters;
+  options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
 }
 
-/// The stages from the imported graph to the planned rank program: the
-/// gradients (training), the kernels on buffers, the partitioning stage
-/// (ZeRO's collectives as shard ops; `afterPartition` sees the module then),
-/// the plan collectives and the buffers' placement.
+/// The stages from the imported graph to the planned rank program
+/// (passes/Pipelines.h): the partitioning stage (`afterPartition` sees the
+/// module then), then the plan collectives and the buffers' placement.
 Error buildPlan(mlir::ModuleOp module, bool training,
                 const config::DsConfig &config, int64_t dpSize,
                 int64_t gradAccumSteps,
                 llvm::function_ref<void(mlir::ModuleOp)> afterPartition = {}) {
-  if (Error err =
-          partitionStep(module, training, config, dpSize, gradAccumSteps))
+  passes::StepPipelineOptions options;
+  fillStepOptions(options, training, config, dpSize, gradAccumSteps);
+  mlir::PassManager partition(module.getContext());
+  passes::buildPartitionPipeline(partition, options);
+  if (Error err = runStage(partition, module, "partitioning"))
     return err;
   if (afterPartition)
     afterPartition(module);
-  mlir::PassManager pm(module.getContext());
-  // The partitioning stage's shard collectives become plan collectives;
-  // then ZeRO-3's gathers may be issued ahead.
-  if (training)
-    pm.addPass(passes::createConvertShardToPlan());
-  if (training && config.zero.stage == 3) {
-    passes::ZeroPrefetchParamsOptions options;
-    options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
-    pm.addPass(passes::createZeroPrefetchParams(options));
-  }
-  pm.addNestedPass<mlir::func::FuncOp>(passes::createPlanMemory());
-  return runStage(pm, module, "planning");
+  mlir::PassManager planning(module.getContext());
+  passes::buildPlanningPipeline(planning, options);
+  return runStage(planning, module, "planning");
 }
 
 } // namespace

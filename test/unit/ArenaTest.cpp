@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/io/DataFeeder.h"
+#include "runtime/io/Npy.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/Memory.h"
 
@@ -18,8 +20,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 using namespace dsc::runtime;
 
@@ -114,4 +118,48 @@ TEST(Arena, SafetensorsTensorsPast4GiBAreFound) {
   EXPECT_EQ(data[2], 3.5f);
   EXPECT_EQ(file->find("big")->numel, static_cast<int64_t>(big / 4));
   ::unlink(path.c_str());
+}
+
+TEST(Arena, NpySamplesPast4GiBAreFed) {
+  // A sparse 5 GiB .npy of 1310720 samples of 1024 floats: the sample at
+  // 4.5 GiB alone is written, and the feeder copies it out as the
+  // micro-batch of the step that reads it.
+  const char *tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp ? tmp : "/tmp") + "/arena_npy_XXXXXX";
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/x.npy";
+  const int64_t samples = 1310720, width = 1024;
+  Expected<std::string> header = npyHeader(DType::F32, {samples, width});
+  ASSERT_TRUE(header.ok()) << header.message();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, header->data(), header->size(), 0),
+            static_cast<ssize_t>(header->size()));
+  const uint64_t dataBytes = uint64_t(samples) * width * 4;
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(header->size() + dataBytes)), 0);
+  const int64_t row = 1179648; // 4.5 GiB into the data
+  std::vector<float> sample(width);
+  for (int64_t i = 0; i < width; ++i)
+    sample[i] = static_cast<float>(i) - 0.5f;
+  const off_t at =
+      static_cast<off_t>(header->size() + uint64_t(row) * width * 4);
+  ASSERT_GT(static_cast<uint64_t>(at), 4 * kGiB);
+  ASSERT_EQ(::pwrite(fd, sample.data(), width * 4, at),
+            static_cast<ssize_t>(width * 4));
+  ::close(fd);
+
+  FeedLayout layout; // one sample a step: step s reads row s
+  Expected<DataFeeder> feeder =
+      DataFeeder::open(dir, {{"x", DType::F32, {width}}}, layout);
+  ASSERT_TRUE(feeder.ok()) << feeder.message();
+  EXPECT_EQ(feeder->numSamples(), samples);
+  std::vector<float> got(width, 1.0f);
+  ASSERT_TRUE(feeder->copyMicroBatch(row, 0, 0, got.data()).ok());
+  EXPECT_EQ(got, sample);
+  // Past the end, the file wraps around: step N + row reads the same row.
+  std::vector<float> again(width, 1.0f);
+  ASSERT_TRUE(feeder->copyMicroBatch(samples + row, 0, 0, again.data()).ok());
+  EXPECT_EQ(again, sample);
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
 }

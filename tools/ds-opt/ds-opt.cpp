@@ -2,13 +2,16 @@
 //
 // The opt driver of ds-compile: registers the project's dialects and passes,
 // plus the upstream dialects the pipeline uses (func, arith, tensor, shard,
-// bufferization), so each stage can be run alone in lit tests.
+// bufferization), so each stage can be run alone in lit tests, and the
+// pipelines of passes/Pipelines.h (dsc-partition, dsc-planning, dsc-to-llvm,
+// dsc-compile), so ds-compile's stages can be replayed on any IR.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/graph/GraphDialect.h"
 #include "dialects/plan/PlanDialect.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -28,6 +31,7 @@ int main(int argc, char **argv) {
                   mlir::memref::MemRefDialect,
                   mlir::bufferization::BufferizationDialect>();
   dsc::passes::registerDscPasses();
+  dsc::passes::registerDscPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -1,0 +1,93 @@
+//===- Pipelines.cpp - ds-compile's pass pipelines ------------------------===//
+
+#include "passes/Pipelines.h"
+
+#include "compiler/partition/ZeroPartition.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace dsc::passes {
+
+void buildPartitionPipeline(mlir::OpPassManager &pm,
+                            const StepPipelineOptions &options) {
+  const bool training = options.training;
+  if (training)
+    pm.addPass(createAutodiff());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(createConvertGraphToPlan());
+  // Stages 0 and 1 accumulate micro-steps in the gradient buffers.
+  if (training && partition::stepAccumulatesGradients(options.zeroStage,
+                                                      options.gradAccumSteps))
+    pm.addPass(createAccumulateGradients());
+  // ZeRO-2 and 3 reduce gradient buckets inside the step; ZeRO-3 also
+  // gathers each partitioned param before its uses.
+  if (training && options.zeroStage >= 2) {
+    ZeroReduceGradientsOptions reduce;
+    reduce.dpSize = options.dpSize;
+    reduce.bucketElements = options.reduceBucketElements;
+    pm.addPass(createZeroReduceGradients(reduce));
+  }
+  if (training && options.zeroStage == 3) {
+    ZeroPartitionParamsOptions partition;
+    partition.dpSize = options.dpSize;
+    partition.persistenceThreshold = options.persistenceThreshold;
+    partition.maxReuseDistance = options.maxReuseDistance;
+    partition.maxLiveParameters = options.maxLiveParameters;
+    pm.addPass(createZeroPartitionParams(partition));
+  }
+  // Several ranks exchange gradients, the norm, the loss and params outside
+  // the step too.
+  if (training && options.dpSize > 1) {
+    ZeroBoundaryExchangeOptions exchange;
+    exchange.dpSize = options.dpSize;
+    exchange.stage = options.zeroStage;
+    exchange.reduceBucketElements = options.reduceBucketElements;
+    exchange.allgatherBucketElements = options.allgatherBucketElements;
+    pm.addPass(createZeroBoundaryExchange(exchange));
+  }
+}
+
+void buildPlanningPipeline(mlir::OpPassManager &pm,
+                           const StepPipelineOptions &options) {
+  // The partitioning stage's shard collectives become plan collectives;
+  // then ZeRO-3's gathers may be issued ahead.
+  if (options.training)
+    pm.addPass(createConvertShardToPlan());
+  if (options.training && options.zeroStage == 3) {
+    ZeroPrefetchParamsOptions prefetch;
+    prefetch.prefetchElements = options.prefetchElements;
+    pm.addPass(createZeroPrefetchParams(prefetch));
+  }
+  pm.addNestedPass<mlir::func::FuncOp>(createPlanMemory());
+}
+
+void buildToLLVMPipeline(mlir::OpPassManager &pm) {
+  pm.addPass(createConvertPlanToLLVM());
+}
+
+void registerDscPipelines() {
+  mlir::PassPipelineRegistration<StepPipelineOptions>(
+      "dsc-partition",
+      "ds-compile's partitioning stage: graph -> the partitioned step",
+      buildPartitionPipeline);
+  mlir::PassPipelineRegistration<StepPipelineOptions>(
+      "dsc-planning",
+      "ds-compile's planning stage: shard ops -> plan collectives and arena "
+      "offsets",
+      buildPlanningPipeline);
+  mlir::PassPipelineRegistration<>(
+      "dsc-to-llvm", "ds-compile's code generation stage: plan -> LLVM dialect",
+      buildToLLVMPipeline);
+  mlir::PassPipelineRegistration<StepPipelineOptions>(
+      "dsc-compile", "ds-compile's whole pipeline: graph -> LLVM dialect",
+      [](mlir::OpPassManager &pm, const StepPipelineOptions &options) {
+        buildPartitionPipeline(pm, options);
+        buildPlanningPipeline(pm, options);
+        buildToLLVMPipeline(pm);
+      });
+}
+
+} // namespace dsc::passes
