@@ -54,8 +54,8 @@ struct Options {
   std::string dataDir;
   std::string knownFailuresPath;
   std::string filter;
-  /// The number of tests that must pass; -1: not pinned.
-  int expectPassed = -1;
+  /// The file listing the tests that must pass (pinned); empty: not pinned.
+  std::string expectedPassesPath;
   bool verbose = false;
   bool fork = true;
   unsigned timeoutSeconds = 120;
@@ -70,7 +70,7 @@ struct Result {
 
 void printUsage(llvm::raw_ostream &os, const char *argv0) {
   os << "usage: " << argv0
-     << " --data DIR [--known-failures FILE] [--expect-passed N]\n"
+     << " --data DIR [--known-failures FILE] [--expected-passes FILE]\n"
         "       [--filter SUBSTR] [-v] [--no-fork] [--timeout SECONDS]\n"
         "Runs the ONNX backend node tests under DIR through the importer.\n";
 }
@@ -94,17 +94,9 @@ bool parseArgs(int argc, char **argv, Options &opts) {
       }
       return false;
     };
-    std::string timeout, expectPassed;
-    if (value("--expect-passed", expectPassed)) {
-      if (!llvm::to_integer(expectPassed, opts.expectPassed) ||
-          opts.expectPassed < 0) {
-        llvm::errs() << "error: bad --expect-passed value '" << expectPassed
-                     << "'\n";
-        return false;
-      }
-      continue;
-    }
+    std::string timeout;
     if (value("--data", opts.dataDir) ||
+        value("--expected-passes", opts.expectedPassesPath) ||
         value("--known-failures", opts.knownFailuresPath) ||
         value("--filter", opts.filter))
       continue;
@@ -167,6 +159,25 @@ bool readKnownFailures(llvm::StringRef filePath,
       return false;
     }
     known[fields[0].trim()] = {fields[1].trim().str(), fields[2].trim().str()};
+  }
+  return true;
+}
+
+/// Reads test names, one per line (`#` starts a comment line); false when
+/// the file cannot be read.
+bool readNames(llvm::StringRef filePath, llvm::StringSet<> &names) {
+  auto buffer = llvm::MemoryBuffer::getFile(filePath, /*IsText=*/true);
+  if (!buffer) {
+    llvm::errs() << "error: cannot read '" << filePath
+                 << "': " << buffer.getError().message() << "\n";
+    return false;
+  }
+  llvm::SmallVector<llvm::StringRef> lines;
+  (*buffer)->getBuffer().split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    line = line.trim();
+    if (!line.empty() && !line.starts_with("#"))
+      names.insert(line);
   }
   return true;
 }
@@ -487,9 +498,13 @@ int main(int argc, char **argv) {
   }
   llvm::sort(tests);
 
+  llvm::StringSet<> expectedPasses;
+  if (!opts.expectedPassesPath.empty() &&
+      !readNames(opts.expectedPassesPath, expectedPasses))
+    return 2;
   unsigned passed = 0, failed = 0, expectedFailures = 0, unexpectedPasses = 0,
            notApplicable = 0;
-  llvm::StringSet<> seen;
+  llvm::StringSet<> seen, passedNames;
   for (const std::string &testDir : tests) {
     std::string name = path::filename(testDir).str();
     seen.insert(name);
@@ -520,6 +535,7 @@ int main(int argc, char **argv) {
                      << "); remove it from the known failures\n";
       } else {
         ++passed;
+        passedNames.insert(name);
         if (opts.verbose)
           llvm::outs() << "PASS " << name << "\n";
       }
@@ -563,13 +579,25 @@ int main(int argc, char **argv) {
   llvm::outs() << expectedFailures << " known failures\n";
   if (unexpectedPasses)
     llvm::outs() << unexpectedPasses << " unexpectedly passing\n";
-  if (opts.expectPassed >= 0 && opts.filter.empty() &&
-      passed != static_cast<unsigned>(opts.expectPassed)) {
-    ++totalFailed;
-    llvm::outs() << "PASS COUNT " << passed << " tests passed, but "
-                 << opts.expectPassed
-                 << " are pinned (--expect-passed): a test that stopped "
-                    "passing, or new passes to pin\n";
+  // The passing tests are pinned: one that stops passing (even by becoming
+  // not applicable) or starts is a change the list must record.
+  if (!opts.expectedPassesPath.empty() && opts.filter.empty()) {
+    std::vector<std::string> lost, gained;
+    for (const auto &entry : expectedPasses)
+      if (!passedNames.contains(entry.getKey()))
+        lost.push_back(entry.getKey().str());
+    for (const auto &entry : passedNames)
+      if (!expectedPasses.contains(entry.getKey()))
+        gained.push_back(entry.getKey().str());
+    llvm::sort(lost);
+    llvm::sort(gained);
+    for (const std::string &name : lost)
+      llvm::outs() << "PASS LIST " << name << " is pinned in "
+                   << opts.expectedPassesPath << " but did not pass\n";
+    for (const std::string &name : gained)
+      llvm::outs() << "PASS LIST " << name << " passed but is not in "
+                   << opts.expectedPassesPath << ": add it\n";
+    totalFailed += lost.size() + gained.size();
   }
   llvm::outs() << passed << " passed, " << totalFailed << " failed\n";
   return totalFailed == 0 ? 0 : 1;

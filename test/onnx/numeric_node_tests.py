@@ -17,7 +17,7 @@ its known failures (test/onnx/known_failures.txt), this driver
 The known failures of this run (--known-failures, `test_name | failure
 message fragment | reason`) are expected to fail with a message containing
 the fragment; a listed test that passes, or fails otherwise, is an error, and
-with --expect-passed N so is any other number of passing tests. The run prints
+with --expected-passes FILE so is any other set of passing tests. The run prints
 one line per unexpected result (FAIL, UNEXPECTED PASS), one per known
 failure (XFAIL, with its reason) and ends with `K known failures` and
 `N passed, M failed` (M = unexpected failures + unexpected passes); the exit
@@ -259,8 +259,8 @@ def main():
                     help="ONNX node test directory (.../data/node)")
     ap.add_argument("--known-failures",
                     help="this run's known failures: test_name | message | reason")
-    ap.add_argument("--expect-passed", type=int,
-                    help="the number of tests that must pass (pinned)")
+    ap.add_argument("--expected-passes",
+                    help="the file listing the tests that must pass (pinned)")
     ap.add_argument("--shape-known-failures",
                     help="onnx-node-tests' known failures (skipped); default: "
                     "known_failures.txt next to this script")
@@ -317,6 +317,7 @@ def main():
     todo = [t for t in tests if t.name not in shape_known]
 
     passed = failed = xfail = xpass = na = 0
+    passed_names = set()
     totals = {"compile": 0.0, "run": 0.0}
     start = time.monotonic()
 
@@ -340,6 +341,7 @@ def main():
                       "the known failures" % (test.name, reason))
             else:
                 passed += 1
+                passed_names.add(test.name)
                 if args.verbose:
                     print("PASS %s" % test.name)
         else:
@@ -388,10 +390,14 @@ def main():
     if xpass:
         print("%d unexpectedly passing" % xpass)
     total_failed = failed + xpass
-    if args.expect_passed is not None and not args.filter and passed != args.expect_passed:
-        total_failed += 1
-        print("PASS COUNT %d tests passed, but %d are pinned (--expect-passed): "
-              "a test that stopped passing, or new passes to pin" % (passed, args.expect_passed))
+    if args.expected_passes and not args.filter:
+        with open(args.expected_passes, encoding="utf-8") as f:
+            pinned = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+        for name in sorted(pinned - passed_names):
+            print("PASS LIST %s is pinned in %s but did not pass" % (name, args.expected_passes))
+        for name in sorted(passed_names - pinned):
+            print("PASS LIST %s passed but is not in %s: add it" % (name, args.expected_passes))
+        total_failed += len(pinned ^ passed_names)
     print("%d passed, %d failed" % (passed, total_failed))
     return 0 if total_failed == 0 else 1
 
