@@ -2,8 +2,9 @@
  *
  * The one header both sides share. The generated object defines dsc_step
  * functions (straight-line calls of dsrt_kernel on buffers at static arena
- * offsets); the runtime owns main, the arena, data, weights and logging, and
- * implements dsrt_kernel by dispatching on the kernel's name.
+ * offsets) and constants the rank needs (dsc_schedule); the runtime owns
+ * main, the arena, data, weights and logging, and implements dsrt_kernel by
+ * dispatching on the kernel's name.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -71,6 +72,45 @@ void dsrt_collective_at(dsrt_ctx *ctx, int32_t index, void *const *data);
 /* Blocks until the index-th collective of the step, started asynchronously
  * ("async" in plan.json: a prefetched ZeRO-3 gather), has finished. */
 void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
+
+/* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's
+ * defaults applied once, in the compiler): the object defines it as the
+ * constant dsc_schedule, so the rank needs no plan.json for it. Its fields,
+ * in order, as X(name) for an int64_t and F(name) for a double: every field
+ * is 8 bytes, so the struct the compiler emits and this one agree. */
+#define DSRT_LR_SCHEDULE_FIELDS(X, F)                                         \
+  X(kind) /* 0 constant, 1 WarmupLR, 2 WarmupDecayLR, 3 WarmupCosineLR,       \
+             4 OneCycle */                                                    \
+  F(warmup_min_lr)                                                            \
+  X(has_warmup_max_lr) /* 0: the optimizer's lr */                           \
+  F(warmup_max_lr)                                                            \
+  X(warmup_num_steps)                                                         \
+  X(warmup_type) /* 0 log, 1 linear */                                        \
+  X(total_num_steps)                                                          \
+  F(warmup_min_ratio)                                                         \
+  F(cos_min_ratio)                                                            \
+  F(cycle_min_lr)                                                             \
+  F(cycle_max_lr)                                                             \
+  X(cycle_first_step_size)                                                    \
+  X(has_cycle_second_step_size) /* 0: cycle_first_step_size */               \
+  X(cycle_second_step_size)                                                   \
+  X(decay_step_size)                                                          \
+  F(decay_lr_rate)                                                            \
+  X(cycle_momentum)                                                           \
+  F(cycle_min_mom)                                                            \
+  F(cycle_max_mom)                                                            \
+  F(decay_mom_rate)
+
+#define DSRT_INT_FIELD(name) int64_t name;
+#define DSRT_DOUBLE_FIELD(name) double name;
+typedef struct dsrt_lr_schedule {
+  DSRT_LR_SCHEDULE_FIELDS(DSRT_INT_FIELD, DSRT_DOUBLE_FIELD)
+} dsrt_lr_schedule;
+#undef DSRT_INT_FIELD
+#undef DSRT_DOUBLE_FIELD
+
+/* Defined by the generated object. */
+extern const dsrt_lr_schedule dsc_schedule;
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,6 @@
 
 #include "runtime/io/FileUtil.h"
 #include "runtime/io/JsonReader.h"
-#include "runtime/main/ScheduleFromJson.h"
 
 #include <nlohmann/json.hpp>
 
@@ -636,16 +635,6 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
     const json &opt = r.getObject(root, "", "optimizer");
     if (r.ok())
       parseOptimizer(r, opt, plan);
-  }
-  if (r.ok()) {
-    auto it = root.find("scheduler");
-    if (it != root.end() && plan.training) {
-      Expected<ScheduleSpec> spec =
-          scheduleSpecFromJson(*it, path + ": scheduler");
-      if (!spec)
-        return spec.status();
-      plan.schedule = *spec;
-    }
   }
   plan.gradientClipping =
       r.getNumber(root, "", "gradient_clipping", 0.0, false);

@@ -186,7 +186,8 @@ struct Plan {
   std::vector<PlanKernel> kernels;
   /// Present exactly in training.
   std::optional<PlanOptimizer> optimizer;
-  /// ScheduleKind::Constant when "scheduler" is null or absent.
+  /// Not read from plan.json (its "scheduler" block is a report): the rank
+  /// sets it from its object's dsc_schedule. ScheduleKind::Constant until.
   ScheduleSpec schedule;
   double gradientClipping = 0.0;
   int64_t stepsPerPrint = 10;

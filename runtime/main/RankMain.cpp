@@ -8,6 +8,7 @@
 #include "runtime/io/RankOptions.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
+#include "runtime/schedule/ScheduleAbi.h"
 
 #include <cctype>
 #include <cerrno>
@@ -164,7 +165,7 @@ std::string defaultPlanPath() {
   return dir + "/../plan.json";
 }
 
-int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
+int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
   std::string planPath = args.plan ? *args.plan : defaultPlanPath();
   if (planPath.empty()) {
     printError("cannot find the executable's directory (/proc/self/exe); "
@@ -176,6 +177,10 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     printError(plan.message());
     return 1;
   }
+  // The schedule comes from the object, resolved by the compiler; plan.json
+  // only reports it.
+  if (plan->training && program.schedule)
+    plan->schedule = scheduleFromAbi(*program.schedule);
   // The job's ranks: from the launcher's environment.
   Expected<WorldInfo> world = worldFromEnvironment();
   if (!world) {
@@ -275,12 +280,12 @@ int runRank(const RankArgs &args, StepFunction step, std::FILE *out) {
     options.checkpointDir = args.saveDir.value_or("");
     options.resumeDir = args.resume.value_or("");
     options.log = out;
-    result = runTraining(state, options, step);
+    result = runTraining(state, options, program.step);
   } else {
     InferenceOptions options;
     options.dataDir = args.data.value_or("");
     options.outDir = args.out.value_or("");
-    result = runInference(state, options, step);
+    result = runInference(state, options, program.step);
   }
   setErrorHandler(std::move(previous));
   if (!result.ok()) {
@@ -341,7 +346,7 @@ int rankMain(int argc, char **argv) {
     std::fputs(rankUsage(program).c_str(), stdout);
     return 0;
   }
-  return runRank(*args, &dsc_step);
+  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule));
 }
 
 } // namespace dsc::runtime

@@ -56,10 +56,12 @@ std::string rankUsage(const std::string &program);
 /// <dir of /proc/self/exe>/../plan.json; empty if the link cannot be read.
 std::string defaultPlanPath();
 
-/// Everything after argument parsing, with `step` as the generated step
-/// (tests pass their own). Progress and the memory line go to `out`.
-/// Returns the exit code; errors are printed to stderr.
-int runRank(const RankArgs &args, StepFunction step, std::FILE *out = stdout);
+/// Everything after argument parsing, with `program` as the generated
+/// object's step and constants (tests pass their own). Progress and the
+/// memory line go to `out`. Returns the exit code; errors are printed to
+/// stderr.
+int runRank(const RankArgs &args, const RankProgram &program,
+            std::FILE *out = stdout);
 
 /// The rank executable's main, calling the generated dsc_step.
 int rankMain(int argc, char **argv);

@@ -23,6 +23,16 @@ namespace dsc::runtime {
 /// The generated step: `void dsc_step(dsrt_ctx *ctx, char *arena)`.
 using StepFunction = void (*)(dsrt_ctx *, char *);
 
+/// What the rank takes from its generated object: the step, and the
+/// constants the compiler resolved (the learning-rate schedule; null: a
+/// constant lr). Tests pass their own.
+struct RankProgram {
+  RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr)
+      : step(step), schedule(schedule) {}
+  StepFunction step;
+  const dsrt_lr_schedule *schedule;
+};
+
 struct RankState {
   /// Allocates the arena and builds the kernel table for `plan`.
   static Expected<std::unique_ptr<RankState>> create(Plan plan);

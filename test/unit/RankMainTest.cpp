@@ -16,8 +16,8 @@
 #include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/PlanFile.h"
 #include "runtime/main/RankState.h"
-#include "runtime/main/ScheduleFromJson.h"
 #include "runtime/main/Weights.h"
+#include "runtime/schedule/ScheduleAbi.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -330,86 +330,59 @@ TEST(RankMainPlan, DataParallelErrors) {
 
 //===-- scheduler ---------------------------------------------------------===//
 
-TEST(RankMainSchedule, ConvertsDeepSpeedParams) {
-  Expected<ScheduleSpec> none = scheduleSpecFromJson(json(), "s");
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->kind, ScheduleKind::Constant);
-
-  Expected<ScheduleSpec> warm = scheduleSpecFromJson(
-      json::parse(
-          R"({"type": "WarmupDecayLR", "params": {"warmup_min_lr": 0.0001,
-        "warmup_max_lr": 0.01, "warmup_num_steps": 10, "warmup_type": "linear",
-        "total_num_steps": 100}})"),
-      "s");
-  ASSERT_TRUE(warm.ok()) << warm.message();
-  EXPECT_EQ(warm->kind, ScheduleKind::WarmupDecayLR);
-  EXPECT_DOUBLE_EQ(warm->warmupMinLr, 1e-4);
-  EXPECT_EQ(warm->warmupMaxLr, 0.01);
-  EXPECT_EQ(warm->warmupNumSteps, 10);
-  EXPECT_EQ(warm->warmupType, WarmupCurve::Linear);
-  EXPECT_EQ(warm->totalNumSteps, 100);
-  // Linear warmup: t = 5 of 10 is half way.
-  EXPECT_NEAR(lrAt(*warm, 0.5, 0.9, 5).lr, 1e-4 + (0.01 - 1e-4) * 0.5, 1e-12);
-
-  Expected<ScheduleSpec> cycle = scheduleSpecFromJson(
-      json::parse(R"({"type": "OneCycle", "params": {"cycle_min_lr": 0.001,
-        "cycle_max_lr": 0.01, "cycle_first_step_size": 4,
-        "cycle_second_step_size": 6.0, "cycle_momentum": false}})"),
-      "s");
-  ASSERT_TRUE(cycle.ok()) << cycle.message();
-  EXPECT_EQ(cycle->kind, ScheduleKind::OneCycle);
-  EXPECT_EQ(cycle->cycleFirstStepSize, 4);
-  EXPECT_EQ(cycle->cycleSecondStepSize, 6);
-  EXPECT_FALSE(cycle->cycleMomentum);
-
-  Expected<ScheduleSpec> cosine = scheduleSpecFromJson(
-      json::parse(
-          R"({"type": "WarmupCosineLR", "params": {"total_num_steps": 50,
-        "warmup_min_ratio": 0.1, "cos_min_ratio": 0.01}})"),
-      "s");
-  ASSERT_TRUE(cosine.ok()) << cosine.message();
-  EXPECT_EQ(cosine->totalNumSteps, 50);
-  EXPECT_DOUBLE_EQ(cosine->warmupMinRatio, 0.1);
-  EXPECT_DOUBLE_EQ(cosine->cosMinRatio, 0.01);
-  EXPECT_EQ(cosine->warmupNumSteps, 1000);
-
-  // "auto" (left to the runtime) and null mean the default.
-  Expected<ScheduleSpec> autos = scheduleSpecFromJson(
-      json::parse(R"({"type": "WarmupLR", "params": {"warmup_max_lr": "auto",
-        "warmup_num_steps": "auto", "warmup_min_lr": null}})"),
-      "s");
-  ASSERT_TRUE(autos.ok()) << autos.message();
-  EXPECT_FALSE(autos->warmupMaxLr.has_value());
-  EXPECT_EQ(autos->warmupNumSteps, 1000);
-  EXPECT_EQ(lrAt(*autos, 0.02, 0.9, 5000).lr, 0.02);
-}
-
-TEST(RankMainSchedule, Errors) {
-  auto err = [](const char *text) {
-    Expected<ScheduleSpec> s =
-        scheduleSpecFromJson(json::parse(text), "p: scheduler");
-    EXPECT_FALSE(s.ok());
-    return s.message();
-  };
-  EXPECT_EQ(err(R"({"type": "StepLR"})"),
-            "p: scheduler.type: unknown scheduler 'StepLR' (known: WarmupLR, "
-            "WarmupDecayLR, WarmupCosineLR, OneCycle)");
-  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_steps": 3}})"),
-            "p: scheduler.params: unknown key 'warmup_steps' for WarmupLR");
-  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_num_steps": "x"}})"),
-            "p: scheduler.params.warmup_num_steps: expected an integer, got "
-            "\"x\"");
-  EXPECT_EQ(err(R"({"type": "WarmupDecayLR", "params": {}})"),
-            "p: scheduler.params: WarmupDecayLR needs total_num_steps");
-  EXPECT_EQ(
-      err(R"({"type": "WarmupDecayLR", "params": {"total_num_steps": "auto"}})"),
-      "p: scheduler.params: WarmupDecayLR needs total_num_steps");
-  EXPECT_EQ(err(R"({"type": "WarmupLR", "params": {"warmup_type": "cos"}})"),
-            "p: scheduler.params.warmup_type: expected \"log\" or "
-            "\"linear\", got \"cos\"");
-  EXPECT_EQ(err(R"({"type": "OneCycle", "params": {"cycle_max_lr": 1}})"),
-            "p: scheduler.params: OneCycle needs cycle_min_lr and "
-            "cycle_max_lr");
+// The schedule reaches the rank as the object's dsc_schedule: the mapping
+// both ways keeps every field (ScheduleSpec <-> dsrt_lr_schedule).
+TEST(RankMainSchedule, AbiKeepsEveryField) {
+  ScheduleSpec spec;
+  spec.kind = ScheduleKind::OneCycle;
+  spec.warmupMinLr = 1e-4;
+  spec.warmupMaxLr = 0.02;
+  spec.warmupNumSteps = 7;
+  spec.warmupType = WarmupCurve::Linear;
+  spec.totalNumSteps = 99;
+  spec.warmupMinRatio = 0.1;
+  spec.cosMinRatio = 0.01;
+  spec.cycleMinLr = 0.001;
+  spec.cycleMaxLr = 0.01;
+  spec.cycleFirstStepSize = 4;
+  spec.cycleSecondStepSize = 6;
+  spec.decayStepSize = 3;
+  spec.decayLrRate = 0.5;
+  spec.cycleMomentum = false;
+  spec.cycleMinMom = 0.7;
+  spec.cycleMaxMom = 0.95;
+  spec.decayMomRate = 0.25;
+  ScheduleSpec back = scheduleFromAbi(scheduleToAbi(spec));
+  EXPECT_EQ(back.kind, spec.kind);
+  EXPECT_EQ(back.warmupMinLr, spec.warmupMinLr);
+  EXPECT_EQ(back.warmupMaxLr, spec.warmupMaxLr);
+  EXPECT_EQ(back.warmupNumSteps, spec.warmupNumSteps);
+  EXPECT_EQ(back.warmupType, spec.warmupType);
+  EXPECT_EQ(back.totalNumSteps, spec.totalNumSteps);
+  EXPECT_EQ(back.warmupMinRatio, spec.warmupMinRatio);
+  EXPECT_EQ(back.cosMinRatio, spec.cosMinRatio);
+  EXPECT_EQ(back.cycleMinLr, spec.cycleMinLr);
+  EXPECT_EQ(back.cycleMaxLr, spec.cycleMaxLr);
+  EXPECT_EQ(back.cycleFirstStepSize, spec.cycleFirstStepSize);
+  EXPECT_EQ(back.cycleSecondStepSize, spec.cycleSecondStepSize);
+  EXPECT_EQ(back.decayStepSize, spec.decayStepSize);
+  EXPECT_EQ(back.decayLrRate, spec.decayLrRate);
+  EXPECT_EQ(back.cycleMomentum, spec.cycleMomentum);
+  EXPECT_EQ(back.cycleMinMom, spec.cycleMinMom);
+  EXPECT_EQ(back.cycleMaxMom, spec.cycleMaxMom);
+  EXPECT_EQ(back.decayMomRate, spec.decayMomRate);
+  // Absent optionals stay absent; every kind survives.
+  ScheduleSpec plain;
+  for (ScheduleKind kind :
+       {ScheduleKind::Constant, ScheduleKind::WarmupLR,
+        ScheduleKind::WarmupDecayLR, ScheduleKind::WarmupCosineLR,
+        ScheduleKind::OneCycle}) {
+    plain.kind = kind;
+    ScheduleSpec round = scheduleFromAbi(scheduleToAbi(plain));
+    EXPECT_EQ(round.kind, kind);
+    EXPECT_FALSE(round.warmupMaxLr.has_value());
+    EXPECT_FALSE(round.cycleSecondStepSize.has_value());
+  }
 }
 
 //===-- kernel table ------------------------------------------------------===//
@@ -615,6 +588,10 @@ constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
 /// zero.accumulate_gradients) instead of writing it.
 bool gAccumulate = false;
 
+// rankMain (in the library) refers to the object's constants too; this
+// test binary has no generated object: a constant lr.
+extern "C" const dsrt_lr_schedule dsc_schedule = {};
+
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *x = reinterpret_cast<float *>(arena + kX);
   float *w = reinterpret_cast<float *>(arena + kW);
@@ -720,9 +697,18 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
                    {"gradient_accumulation_steps", 2},
                    {"dp_size", 1}};
   plan["optimizer"] = {{"type", "adamw"}, {"lr", 0.01}};
+  // The schedule comes from the object (here: this test's), not from
+  // plan.json, whose "scheduler" block only reports it: a different one
+  // there changes nothing.
   plan["scheduler"] = json::parse(R"({"type": "WarmupLR", "params":
-      {"warmup_min_lr": 0, "warmup_max_lr": 0.01, "warmup_num_steps": 4,
-       "warmup_type": "linear"}})");
+      {"warmup_min_lr": 0.5, "warmup_max_lr": 0.9, "warmup_num_steps": 9}})");
+  ScheduleSpec warmup;
+  warmup.kind = ScheduleKind::WarmupLR;
+  warmup.warmupMinLr = 0.0;
+  warmup.warmupMaxLr = 0.01;
+  warmup.warmupNumSteps = 4;
+  warmup.warmupType = WarmupCurve::Linear;
+  const dsrt_lr_schedule schedule = scheduleToAbi(warmup);
   plan["gradient_clipping"] = 1.0;
   // The step adds up the micro-steps' gradients (accumulate-gradients).
   plan["zero"] = json::parse(R"({"stage": 0, "dp_size": 1, "flat_elements": 2,
@@ -737,7 +723,7 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   args.metrics = dir.path + "/metrics.jsonl";
   std::FILE *out = std::tmpfile();
   gAccumulate = true;
-  ASSERT_EQ(runRank(args, &dsc_step, out), 0);
+  ASSERT_EQ(runRank(args, RankProgram(&dsc_step, &schedule), out), 0);
   gAccumulate = false;
   std::fclose(out);
   // Without the flag the plan is refused: its step would overwrite.
