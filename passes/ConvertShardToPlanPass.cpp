@@ -292,8 +292,9 @@ LogicalResult lowerAllGather(shard::AllGatherOp op) {
     return unlowerable(op, "its result is not written into a buffer");
   OpBuilder b(write);
   auto lowered = plan::AllGatherOp::create(
-      b, op.getLoc(), input, write.getDest(), op.getGridAttr(),
-      b.getDenseI64ArrayAttr(pieces->counts), b.getDenseI64ArrayAttr(*starts));
+      b, op.getLoc(), /*token=*/Type(), input, write.getDest(),
+      op.getGridAttr(), b.getDenseI64ArrayAttr(pieces->counts),
+      b.getDenseI64ArrayAttr(*starts));
   keepAttributes(op, lowered);
   write.erase();
   return success();

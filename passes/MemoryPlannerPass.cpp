@@ -8,8 +8,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-
 #include "passes/PlanStep.h"
+
+#include "dialects/plan/PlanOps.h"
 
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
@@ -48,7 +49,9 @@ int64_t lastUse(Value value, const llvm::DenseMap<Operation *, int64_t> &pos) {
     if (!top)
       continue;
     last = std::max(last, pos.lookup(top));
-    if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+    // Through a view, and through an asynchronous collective's token: its
+    // output is written until the plan.wait that consumes the token.
+    if (isa<ViewLikeOpInterface>(user) || isa<plan::AllGatherOp>(user))
       for (Value result : user->getResults())
         last = std::max(last, lastUse(result, pos));
   }

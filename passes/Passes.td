@@ -206,8 +206,9 @@ def ZeroPrefetchParams : Pass<"zero-prefetch-params", "mlir::ModuleOp"> {
     On the lowered plan (after convert-shard-to-plan): a parameter gather
     (`plan.all_gather` tagged `plan.flat_range`) of at most
     `prefetch-elements` elements moves up to right after the previous
-    gather and becomes `plan.async`, with a `plan.wait` on its buffer where
-    it stood, so it runs while the previous cluster computes
+    gather and becomes asynchronous (it returns a `!plan.token`), with a
+    `plan.wait` on the token where it stood, so it runs while the previous
+    cluster computes
     (stage3_prefetch_bucket_size; 0 turns prefetch off).
   }];
   let options = [

@@ -123,7 +123,7 @@ void ConvertPlanToLLVMPass::runOnOperation() {
     return success();
   };
   int32_t index = 0, collectiveIndex = 0;
-  llvm::DenseMap<Value, int32_t> filledBy;
+  llvm::DenseMap<Operation *, int32_t> collectiveIndexOf;
   for (Operation &op : step.getBody().front()) {
     if (auto view = dyn_cast<memref::ViewOp>(op)) {
       // A buffer of the arena (plan.offset), or a view into one (a ZeRO
@@ -164,16 +164,16 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                    op)) {
       if (failed(storeAddresses(&op)))
         return signalPassFailure();
-      // A later plan.wait on the output refers to this collective.
-      filledBy[op.getOperand(op.getNumOperands() - 1)] = collectiveIndex;
+      // A later plan.wait on its token refers to this collective.
+      collectiveIndexOf[&op] = collectiveIndex;
       Value id =
           LLVM::ConstantOp::create(b, op.getLoc(), i32, collectiveIndex++);
       LLVM::CallOp::create(b, op.getLoc(), collectiveAt,
                            ValueRange{context, id, addresses});
     } else if (auto wait = dyn_cast<plan::WaitOp>(op)) {
-      auto it = filledBy.find(wait.getBuffer());
-      if (it == filledBy.end()) {
-        wait.emitOpError("waits for a buffer no earlier collective fills");
+      auto it = collectiveIndexOf.find(wait.getCollective());
+      if (it == collectiveIndexOf.end()) {
+        wait.emitOpError("waits for a collective the step has not issued");
         return signalPassFailure();
       }
       Value id = LLVM::ConstantOp::create(b, op.getLoc(), i32, it->second);

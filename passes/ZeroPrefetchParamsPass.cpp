@@ -57,12 +57,18 @@ void ZeroPrefetchParamsPass::runOnOperation() {
                     "so it cannot be issued ahead");
       return signalPassFailure();
     }
+    // The same gather, asynchronous: it returns a token the wait consumes.
     Operation *use = g->getNextNode();
-    b.setInsertionPoint(use);
-    plan::WaitOp::create(b, g.getLoc(), g.getOutput());
     alloc->moveAfter(gathers[i - 1]);
-    g->moveAfter(alloc);
-    g->setAttr("plan.async", b.getUnitAttr());
+    b.setInsertionPointAfter(alloc);
+    auto issued = plan::AllGatherOp::create(
+        b, g.getLoc(), plan::TokenType::get(b.getContext()), g.getInput(),
+        g.getOutput(), g.getGroupAttr(), g.getCountsAttr(), g.getOffsetsAttr());
+    issued->setDiscardableAttrs(g->getDiscardableAttrDictionary());
+    b.setInsertionPoint(use);
+    plan::WaitOp::create(b, g.getLoc(), issued.getToken());
+    g.erase();
+    gathers[i] = issued; // the next gather is issued after this one
   }
 }
 

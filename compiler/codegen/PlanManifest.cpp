@@ -345,7 +345,7 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
                          "range it fills (plan.flat_range)");
       in.inStep.push_back({partition::CollectiveKind::AllGather,
                            {range[0], range[1]},
-                           ag->hasAttr("plan.async")});
+                           /*async=*/ag.getToken() != nullptr});
     }
   }
   if (auto boundary =

@@ -22,6 +22,7 @@ def Plan_Dialect : Dialect {
     the rank's peak memory is known before it runs.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let useDefaultTypePrinterParser = 1;
 }
 
 #endif // DSC_PLAN_DIALECT

@@ -172,5 +172,17 @@ LogicalResult RecvOp::verifySymbolUses(SymbolTableCollection &symbols) {
   return group ? checkIndex(*this, "peer", getPeer(), group) : failure();
 }
 
+AllGatherOp WaitOp::getCollective() {
+  return getToken().getDefiningOp<AllGatherOp>();
+}
+
+LogicalResult WaitOp::verify() {
+  if (!getCollective())
+    return emitOpError("waits for a token no all_gather returned");
+  if (!getToken().hasOneUse())
+    return emitOpError("waits for a token that another wait consumes too");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/plan/PlanOps.cpp.inc"

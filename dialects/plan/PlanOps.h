@@ -9,6 +9,9 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/plan/PlanTypes.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/plan/PlanOps.h.inc"
 

@@ -4,6 +4,7 @@
 #define DSC_PLAN_OPS
 
 include "dialects/plan/PlanDialect.td"
+include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -12,6 +13,16 @@ class Plan_Op<string mnemonic, list<Trait> traits = []>
     : Op<Plan_Dialect, mnemonic, traits>;
 
 def Plan_Buffer : StaticShapeMemRefOf<[AnyFloat, AnySignlessInteger, AnyUnsignedInteger]>;
+
+def Plan_TokenType : TypeDef<Plan_Dialect, "Token"> {
+  let mnemonic = "token";
+  let summary = "the completion of a collective issued asynchronously";
+  let description = [{
+    An asynchronous collective (a ZeRO-3 gather issued ahead of its use)
+    returns a token; `plan.wait` consumes it where the result is needed. The
+    pairing is an SSA edge, so no pass has to find it through the buffer.
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Groups
@@ -50,8 +61,9 @@ def Plan_KernelOp : Plan_Op<"kernel", [AttrSizedOperandSegments]> {
         outs(%c : memref<4x16xf32>)
     ```
   }];
-  let arguments = (ins StrAttr:$callee, Variadic<Plan_Buffer>:$ins,
-                   Variadic<Plan_Buffer>:$outs);
+  let arguments = (ins StrAttr:$callee,
+                   Arg<Variadic<Plan_Buffer>, "", [MemRead]>:$ins,
+                   Arg<Variadic<Plan_Buffer>, "", [MemWrite]>:$outs);
   let assemblyFormat = [{
     $callee (`ins` `(` $ins^ `:` type($ins) `)`)?
     `outs` `(` $outs `:` type($outs) `)` attr-dict
@@ -84,8 +96,8 @@ def Plan_AllReduceOp : Plan_CollectiveOp<"all_reduce"> {
     plan.all_reduce %g on @dp {reduction = "sum"} : memref<1024xf32>
     ```
   }];
-  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
-                   Plan_ReductionAttr:$reduction);
+  let arguments = (ins Arg<Plan_Buffer, "", [MemRead, MemWrite]>:$buffer,
+                   FlatSymbolRefAttr:$group, Plan_ReductionAttr:$reduction);
   let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
   let extraClassDeclaration = commonExtraClassDeclaration;
 }
@@ -108,7 +120,8 @@ def Plan_ReduceScatterOp : Plan_CollectiveOp<"reduce_scatter"> {
     plan.reduce_scatter %b, %b on @dp {counts = array<i64: 4, 3, 3>} : memref<10xf32>, memref<10xf32>
     ```
   }];
-  let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
+  let arguments = (ins Arg<Plan_Buffer, "", [MemRead]>:$input,
+                   Arg<Plan_Buffer, "", [MemWrite]>:$output,
                    FlatSymbolRefAttr:$group, Plan_ReductionAttr:$reduction,
                    OptionalAttr<DenseI64ArrayAttr>:$counts);
   let assemblyFormat = [{
@@ -128,34 +141,51 @@ def Plan_AllGatherOp : Plan_CollectiveOp<"all_gather"> {
     is their concatenation: a ZeRO-3 parameter gathered from the ranks'
     partitions of the flat parameter space.
 
+    With a `!plan.token` result the gather is asynchronous: it runs while
+    the step goes on, and `output` may be read only after the `plan.wait`
+    that consumes the token.
+
     ```mlir
     plan.all_gather %shard, %full on @dp : memref<256xf32>, memref<1024xf32>
     plan.all_gather %shard, %w on @dp {counts = array<i64: 4, 4>, offsets = array<i64: 0, 0>} : memref<6xf32>, memref<8xf32>
+    %t = plan.all_gather %shard, %w on @dp : memref<4xf32>, memref<8xf32> -> !plan.token
     ```
   }];
-  let arguments = (ins Plan_Buffer:$input, Plan_Buffer:$output,
+  let arguments = (ins Arg<Plan_Buffer, "", [MemRead]>:$input,
+                   Arg<Plan_Buffer, "", [MemWrite]>:$output,
                    FlatSymbolRefAttr:$group,
                    OptionalAttr<DenseI64ArrayAttr>:$counts,
                    OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs Optional<Plan_TokenType>:$token);
   let assemblyFormat = [{
     $input `,` $output `on` $group attr-dict `:` type($input) `,` type($output)
+    (`->` type($token)^)?
   }];
   let extraClassDeclaration = commonExtraClassDeclaration;
 }
 
-def Plan_WaitOp : Plan_Op<"wait"> {
-  let summary = "waits until the collective filling a buffer is done";
+// Waiting makes the collective's output readable: a write as far as the
+// ops around it are concerned.
+def Plan_WaitOp : Plan_Op<"wait", [MemoryEffects<[MemWrite]>]> {
+  let summary = "waits until an asynchronous collective is done";
   let description = [{
-    A collective marked `plan.async` (a ZeRO-3 parameter gather issued ahead
-    of its use: prefetch) runs while the step goes on; `plan.wait` on its
-    output, placed before the first use, blocks until it has finished.
+    An asynchronous collective (a ZeRO-3 parameter gather issued ahead of its
+    use: prefetch) runs while the step goes on; `plan.wait` on its token,
+    placed before the first use of its output, blocks until it has finished.
+    The collective's output is what the wait makes readable.
 
     ```mlir
-    plan.wait %w : memref<8xf32>
+    %t = plan.all_gather %shard, %w on @dp : memref<4xf32>, memref<8xf32> -> !plan.token
+    plan.wait %t
     ```
   }];
-  let arguments = (ins Plan_Buffer:$buffer);
-  let assemblyFormat = "$buffer attr-dict `:` type($buffer)";
+  let arguments = (ins Plan_TokenType:$token);
+  let assemblyFormat = "$token attr-dict";
+  let extraClassDeclaration = [{
+    /// The collective whose completion this waits for.
+    AllGatherOp getCollective();
+  }];
+  let hasVerifier = 1;
 }
 
 def Plan_BroadcastOp : Plan_CollectiveOp<"broadcast"> {
@@ -167,8 +197,8 @@ def Plan_BroadcastOp : Plan_CollectiveOp<"broadcast"> {
     plan.broadcast %w on @dp {root = 0 : i64} : memref<1024xf32>
     ```
   }];
-  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
-                   I64Attr:$root);
+  let arguments = (ins Arg<Plan_Buffer, "", [MemRead, MemWrite]>:$buffer,
+                   FlatSymbolRefAttr:$group, I64Attr:$root);
   let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
   let extraClassDeclaration = commonExtraClassDeclaration;
 }
@@ -184,8 +214,9 @@ class Plan_PointToPointOp<string mnemonic, string what>
     plan.}] # mnemonic # [{ %act on @pp {peer = 1 : i64} : memref<2x48x96xf32>
     ```
   }];
-  let arguments = (ins Plan_Buffer:$buffer, FlatSymbolRefAttr:$group,
-                   I64Attr:$peer);
+  // Conservatively both: a send reads, a receive writes.
+  let arguments = (ins Arg<Plan_Buffer, "", [MemRead, MemWrite]>:$buffer,
+                   FlatSymbolRefAttr:$group, I64Attr:$peer);
   let assemblyFormat = "$buffer `on` $group attr-dict `:` type($buffer)";
   let extraClassDeclaration = commonExtraClassDeclaration;
 }

@@ -44,3 +44,26 @@ func.func @through_view() {
   plan.kernel "use_f32" ins(%flat : memref<16xf32>) outs(%b : memref<16xf32>)
   return
 }
+
+// -----
+
+// An asynchronous gather writes its output until the wait on its token: the
+// output stays alive until then even when nothing reads it in between, so
+// %x, allocated meanwhile, does not share its bytes (64-byte aligned; without
+// the token's wait as a use the two would overlap in an arena of 128).
+// CHECK-LABEL: func.func @async_gather
+// CHECK-SAME: attributes {plan.arena_size = 192 : i64, plan.persistent_bytes = 64 : i64}
+// CHECK: {plan.offset = 0 : i64, plan.persistent} : memref<192xi8> to memref<4xf32>
+// CHECK: {plan.offset = 64 : i64} : memref<192xi8> to memref<8xf32>
+// CHECK: {plan.offset = 128 : i64} : memref<192xi8> to memref<8xf32>
+plan.group @dp ranks [0, 1]
+func.func @async_gather() {
+  %s = memref.alloc() {plan.persistent} : memref<4xf32>
+  %w = memref.alloc() : memref<8xf32>
+  %t = plan.all_gather %s, %w on @dp : memref<4xf32>, memref<8xf32> -> !plan.token
+  %x = memref.alloc() : memref<8xf32>
+  plan.kernel "fill_f32" outs(%x : memref<8xf32>)
+  plan.kernel "consume_f32" ins(%x : memref<8xf32>) outs(%s : memref<4xf32>)
+  plan.wait %t
+  return
+}

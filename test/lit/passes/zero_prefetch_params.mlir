@@ -3,18 +3,19 @@
 // RUN: ds-opt %s -split-input-file -zero-prefetch-params="prefetch-elements=8" -verify-diagnostics | ds-opt -pass-pipeline='builtin.module(func.func(plan-memory),convert-plan-to-llvm)' | FileCheck %s --check-prefix=LLVM
 // passes/ZeroPrefetchParamsPass.cpp: ZeRO-3 prefetch. w is gathered twice
 // (two clusters of uses); the second gather is issued right after the first,
-// runs while the first cluster computes (plan.async), and is waited for where
-// it stood; its copy then lives from the first gather on.
+// runs while the first cluster computes (it returns a !plan.token), and is
+// waited for, on that token, where it stood; its copy then lives from the
+// first gather on.
 
 // CHECK-LABEL: func.func @step
 // CHECK: plan.all_gather %[[S:.*]], %[[A:[^ ]*]] on @dp {counts = array<i64: 5, 3>, offsets = array<i64: 0, 0>, plan.flat_range
 // CHECK-NEXT: %[[B:.*]] = memref.alloc() : memref<8xf32>
-// CHECK-NEXT: plan.all_gather %[[S]], %[[B]] on @dp {{{.*}}plan.async
+// CHECK-NEXT: %[[T:.*]] = plan.all_gather %[[S]], %[[B]] on @dp {{{.*}}plan.flat_range = array<i64: 0, 8>} : memref<5xf32>, memref<8xf32> -> !plan.token
 // CHECK-NEXT: plan.kernel "relu_f32" ins(%[[A]] : memref<8xf32>)
-// CHECK: plan.wait %[[B]] : memref<8xf32>
+// CHECK: plan.wait %[[T]]
 // CHECK-NEXT: plan.kernel "neg_f32" ins(%[[B]] : memref<8xf32>)
 // A gather larger than the prefetch budget stays where it is.
-// SMALL-NOT: plan.async
+// SMALL-NOT: !plan.token
 // SMALL-NOT: plan.wait
 // The wait becomes a runtime call on the collective it waits for.
 // LLVM: llvm.func @dsrt_collective_wait(!llvm.ptr, i32)

@@ -156,3 +156,23 @@ func.func @bad_recv_peer(%a: memref<8xf32>) {
   plan.recv %a on @pp {peer = 2 : i64} : memref<8xf32>
   return
 }
+
+// -----
+
+// A wait pairs with the asynchronous gather that returned its token.
+func.func @wait_without_gather(%t: !plan.token) {
+  // expected-error @+1 {{waits for a token no all_gather returned}}
+  plan.wait %t
+  return
+}
+
+// -----
+
+plan.group @dp ranks [0, 1]
+func.func @waited_twice(%s: memref<4xf32>, %w: memref<8xf32>) {
+  %t = plan.all_gather %s, %w on @dp : memref<4xf32>, memref<8xf32> -> !plan.token
+  // expected-error @+1 {{waits for a token that another wait consumes too}}
+  plan.wait %t
+  plan.wait %t
+  return
+}

@@ -27,6 +27,11 @@ func.func @step(%w: memref<8x8xf32>, %g: memref<1024xf32>, %shard: memref<256xf3
   // Uneven pieces from each rank's partition (a ZeRO-3 parameter).
   // CHECK: plan.all_gather %{{.*}}, %{{.*}} on @dp {counts = array<i64: 256, 256, 256, 256>, offsets = array<i64: 0, 0, 0, 0>} : memref<256xf32>, memref<1024xf32>
   plan.all_gather %shard, %g on @dp {counts = array<i64: 256, 256, 256, 256>, offsets = array<i64: 0, 0, 0, 0>} : memref<256xf32>, memref<1024xf32>
+  // An asynchronous gather returns a token; the wait consumes it.
+  // CHECK: %[[T:.*]] = plan.all_gather %{{.*}}, %{{.*}} on @dp : memref<256xf32>, memref<1024xf32> -> !plan.token
+  // CHECK-NEXT: plan.wait %[[T]]
+  %t = plan.all_gather %shard, %g on @dp : memref<256xf32>, memref<1024xf32> -> !plan.token
+  plan.wait %t
   // CHECK: plan.broadcast %{{.*}} on @dp {root = 0 : i64} : memref<1024xf32>
   plan.broadcast %g on @dp {root = 0 : i64} : memref<1024xf32>
   // CHECK: plan.send %{{.*}} on @pp {peer = 1 : i64} : memref<2x48x96xf32>
