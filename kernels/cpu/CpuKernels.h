@@ -15,6 +15,8 @@
 #define DSC_KERNELS_CPU_CPUKERNELS_H
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace dsc::kernels::cpu {
 
@@ -257,6 +259,11 @@ int gatherElementsGrad(const int64_t *indices, Shape indicesShape, const T *dy,
                        int axis, T *dIn, Shape inShape);
 
 enum class ScatterReduction { None, Add, Mul, Max, Min };
+/// The ONNX spelling ("none", "add", "mul", "max", "min"); nullopt for any
+/// other. One decoder for the runtime and the reference interpreter.
+std::optional<ScatterReduction> parseScatterReduction(std::string_view name);
+inline constexpr const char *kScatterReductionNames =
+    "'none', 'add', 'mul', 'max' or 'min'";
 
 /// out = copy of `in` (may alias it) with the slices addressed by the last
 /// axis of `indices` replaced by (or combined with) `updates`, applied in
@@ -267,6 +274,10 @@ int scatterND(const T *in, Shape inShape, const int64_t *indices,
               T *out);
 
 enum class PadMode { Constant, Reflect, Edge, Wrap };
+/// "constant", "reflect", "edge", "wrap"; nullopt for any other.
+std::optional<PadMode> parsePadMode(std::string_view name);
+inline constexpr const char *kPadModeNames =
+    "'constant', 'reflect', 'edge' or 'wrap'";
 
 /// `pads` = [before_0..before_{r-1}, after_0..after_{r-1}]; negative amounts
 /// crop. The output has in_d + before_d + after_d along each axis.
@@ -290,6 +301,9 @@ void trilu(const T *in, Shape shape, int64_t k, bool upper, T *out);
 //===----------------------------------------------------------------------===//
 
 enum class LossReduction { None, Sum, Mean };
+/// "none", "sum", "mean"; nullopt for any other.
+std::optional<LossReduction> parseLossReduction(std::string_view name);
+inline constexpr const char *kLossReductionNames = "'mean', 'sum' or 'none'";
 
 /// The ignore_index attribute: absent unless `enabled`.
 struct IgnoreIndex {

@@ -133,19 +133,12 @@ template <typename T> int runGatherElementsGrad(const Call &c) {
 void prepareScatterND(Prepared &p, AttrReader &attrs,
                       const dsrt_kernel_desc &) {
   std::string reduction = attrs.str("reduction", "none");
-  if (reduction == "none")
-    p.scatter = k::ScatterReduction::None;
-  else if (reduction == "add")
-    p.scatter = k::ScatterReduction::Add;
-  else if (reduction == "mul")
-    p.scatter = k::ScatterReduction::Mul;
-  else if (reduction == "max")
-    p.scatter = k::ScatterReduction::Max;
-  else if (reduction == "min")
-    p.scatter = k::ScatterReduction::Min;
+  if (std::optional<k::ScatterReduction> r =
+          k::parseScatterReduction(reduction))
+    p.scatter = *r;
   else
-    attrs.fail("attribute 'reduction' is '" + reduction +
-               "', expected 'none', 'add', 'mul', 'max' or 'min'");
+    attrs.fail("attribute 'reduction' is '" + reduction + "', expected " +
+               k::kScatterReductionNames);
 }
 
 template <typename T> int runScatterND(const Call &c) {
@@ -157,17 +150,11 @@ template <typename T> int runScatterND(const Call &c) {
 void preparePadMode(Prepared &p, AttrReader &attrs, int rank) {
   p.pads = attrs.i64s("pads", 2 * int64_t(rank));
   std::string mode = attrs.str("mode", "constant");
-  if (mode == "constant")
-    p.padMode = k::PadMode::Constant;
-  else if (mode == "reflect")
-    p.padMode = k::PadMode::Reflect;
-  else if (mode == "edge")
-    p.padMode = k::PadMode::Edge;
-  else if (mode == "wrap")
-    p.padMode = k::PadMode::Wrap;
+  if (std::optional<k::PadMode> m = k::parsePadMode(mode))
+    p.padMode = *m;
   else
-    attrs.fail("attribute 'mode' is '" + mode +
-               "', expected 'constant', 'reflect', 'edge' or 'wrap'");
+    attrs.fail("attribute 'mode' is '" + mode + "', expected " +
+               k::kPadModeNames);
 }
 
 void preparePad(Prepared &p, AttrReader &attrs, const dsrt_kernel_desc &desc) {

@@ -143,15 +143,11 @@ template <typename T> int runConv(const Call &c) {
 
 void prepareLoss(Prepared &p, AttrReader &attrs, const dsrt_kernel_desc &) {
   std::string reduction = attrs.str("reduction", "mean");
-  if (reduction == "mean")
-    p.reduction = k::LossReduction::Mean;
-  else if (reduction == "sum")
-    p.reduction = k::LossReduction::Sum;
-  else if (reduction == "none")
-    p.reduction = k::LossReduction::None;
+  if (std::optional<k::LossReduction> r = k::parseLossReduction(reduction))
+    p.reduction = *r;
   else
-    attrs.fail("attribute 'reduction' is '" + reduction +
-               "', expected 'mean', 'sum' or 'none'");
+    attrs.fail("attribute 'reduction' is '" + reduction + "', expected " +
+               k::kLossReductionNames);
   if (std::optional<int64_t> ignore = attrs.optI64("ignore_index")) {
     p.ignore.enabled = true;
     p.ignore.value = *ignore;

@@ -103,18 +103,28 @@ HostTensor fromAttr(DenseElementsAttr attr) {
   return t;
 }
 
+// The modes are decoded as the runtime decodes them (kernels/cpu); a name
+// neither knows stops the interpreter, as it stops the rank, instead of
+// falling back to a default.
 k::PadMode padMode(StringRef mode) {
-  return llvm::StringSwitch<k::PadMode>(mode)
-      .Case("reflect", k::PadMode::Reflect)
-      .Case("edge", k::PadMode::Edge)
-      .Case("wrap", k::PadMode::Wrap)
-      .Default(k::PadMode::Constant);
+  if (std::optional<k::PadMode> m = k::parsePadMode(mode))
+    return *m;
+  llvm::report_fatal_error("graph interpreter: pad mode '" + mode +
+                           "' is not " + k::kPadModeNames);
 }
 
 k::LossReduction lossReduction(StringRef r) {
-  return r == "none"  ? k::LossReduction::None
-         : r == "sum" ? k::LossReduction::Sum
-                      : k::LossReduction::Mean;
+  if (std::optional<k::LossReduction> m = k::parseLossReduction(r))
+    return *m;
+  llvm::report_fatal_error("graph interpreter: loss reduction '" + r +
+                           "' is not " + k::kLossReductionNames);
+}
+
+k::ScatterReduction scatterReduction(StringRef r) {
+  if (std::optional<k::ScatterReduction> m = k::parseScatterReduction(r))
+    return *m;
+  llvm::report_fatal_error("graph interpreter: scatter reduction '" + r +
+                           "' is not " + k::kScatterReductionNames);
 }
 
 k::IgnoreIndex ignoreIndex(std::optional<int64_t> value) {
@@ -405,13 +415,7 @@ Error Interpreter::evalDataMovement(Operation *op, bool &handled) {
       .Case([&](ScatterNDOp s) -> Error {
         const HostTensor &in = get(s.getInput()), &idx = get(s.getIndices()),
                          &upd = get(s.getUpdates());
-        auto reduction =
-            llvm::StringSwitch<k::ScatterReduction>(s.getReduction())
-                .Case("add", k::ScatterReduction::Add)
-                .Case("mul", k::ScatterReduction::Mul)
-                .Case("max", k::ScatterReduction::Max)
-                .Case("min", k::ScatterReduction::Min)
-                .Default(k::ScatterReduction::None);
+        k::ScatterReduction reduction = scatterReduction(s.getReduction());
         int status = 0;
         withData(out, [&](auto &data) {
           using T = typename std::decay_t<decltype(data)>::value_type;

@@ -544,3 +544,24 @@ TEST(CpuKernelsMatMul, TransposedOperandsEqualExplicitTransposes) {
 }
 
 } // namespace
+
+// One decoder per enum attribute serves the runtime and the interpreter:
+// every ONNX spelling maps, anything else is refused (never a default).
+TEST(CpuKernelsModes, NamesDecodeOnceAndUnknownOnesAreRefused) {
+  EXPECT_EQ(parsePadMode("constant"), PadMode::Constant);
+  EXPECT_EQ(parsePadMode("reflect"), PadMode::Reflect);
+  EXPECT_EQ(parsePadMode("edge"), PadMode::Edge);
+  EXPECT_EQ(parsePadMode("wrap"), PadMode::Wrap);
+  EXPECT_EQ(parsePadMode("Reflect"), std::nullopt);
+  EXPECT_EQ(parsePadMode(""), std::nullopt);
+  EXPECT_EQ(parseScatterReduction("none"), ScatterReduction::None);
+  EXPECT_EQ(parseScatterReduction("add"), ScatterReduction::Add);
+  EXPECT_EQ(parseScatterReduction("mul"), ScatterReduction::Mul);
+  EXPECT_EQ(parseScatterReduction("max"), ScatterReduction::Max);
+  EXPECT_EQ(parseScatterReduction("min"), ScatterReduction::Min);
+  EXPECT_EQ(parseScatterReduction("sum"), std::nullopt);
+  EXPECT_EQ(parseLossReduction("none"), LossReduction::None);
+  EXPECT_EQ(parseLossReduction("sum"), LossReduction::Sum);
+  EXPECT_EQ(parseLossReduction("mean"), LossReduction::Mean);
+  EXPECT_EQ(parseLossReduction("avg"), std::nullopt);
+}
