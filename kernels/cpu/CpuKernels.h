@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace dsc::kernels::cpu {
 
@@ -59,18 +60,23 @@ const char *lastKernelErrorDetail();
 
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Min, Max };
 enum class CompareOp { Equal, Less, LessEqual, Greater, GreaterEqual };
+/// The unary kernels of UnaryOps.def, in its order.
 enum class UnaryOp {
-  Neg,
-  Abs,
-  Sqrt,
-  Reciprocal,
-  Exp,
-  Log,
-  Tanh,
-  Sigmoid,
-  Relu,
-  Erf
+#define DSC_UNARY_OP(Enum, name, integers) Enum,
+#include "kernels/cpu/UnaryOps.def"
 };
+
+/// A unary kernel's declaration (UnaryOps.def): its name (the graph op's
+/// mnemonic and the runtime kernel's) and whether integers have it.
+struct UnaryOpInfo {
+  UnaryOp op;
+  std::string_view name;
+  bool integers;
+};
+/// Every unary kernel, in UnaryOps.def's order.
+const std::vector<UnaryOpInfo> &unaryOps();
+/// The unary kernel called `name`; nullopt for any other name.
+std::optional<UnaryOp> parseUnaryOp(std::string_view name);
 
 /// out = lhs op rhs with NumPy broadcasting; `outShape` is the broadcast
 /// shape. Integer division truncates toward zero; an integer division by zero

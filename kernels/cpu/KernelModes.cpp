@@ -1,14 +1,30 @@
 //===- KernelModes.cpp - The kernels' enum attributes from their names ----===//
 //
-// Attributes such as a pad's mode arrive as their ONNX spelling. Each is
-// decoded here, once, for the runtime's dispatch and the reference
-// interpreter alike, so the two cannot disagree on a name.
+// Attributes such as a pad's mode arrive as their ONNX spelling, and unary
+// kernels by their name. Each is decoded here, once, for the runtime's
+// dispatch and the reference interpreter alike, so the two cannot disagree
+// on a name.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cpu/CpuKernels.h"
 
 namespace dsc::kernels::cpu {
+
+const std::vector<UnaryOpInfo> &unaryOps() {
+  static const std::vector<UnaryOpInfo> ops = {
+#define DSC_UNARY_OP(Enum, name, integers) {UnaryOp::Enum, name, integers},
+#include "kernels/cpu/UnaryOps.def"
+  };
+  return ops;
+}
+
+std::optional<UnaryOp> parseUnaryOp(std::string_view name) {
+  for (const UnaryOpInfo &info : unaryOps())
+    if (info.name == name)
+      return info.op;
+  return std::nullopt;
+}
 
 std::optional<ScatterReduction> parseScatterReduction(std::string_view name) {
   if (name == "none")

@@ -90,15 +90,6 @@ void registerElementwiseKernels(Registry &r) {
       {"less_equal", k::CompareOp::LessEqual},
       {"greater", k::CompareOp::Greater},
       {"greater_equal", k::CompareOp::GreaterEqual}};
-  static const std::pair<const char *, k::UnaryOp> intUnaries[] = {
-      {"neg", k::UnaryOp::Neg},
-      {"abs", k::UnaryOp::Abs},
-      {"relu", k::UnaryOp::Relu}};
-  static const std::pair<const char *, k::UnaryOp> floatUnaries[] = {
-      {"sqrt", k::UnaryOp::Sqrt}, {"reciprocal", k::UnaryOp::Reciprocal},
-      {"exp", k::UnaryOp::Exp},   {"log", k::UnaryOp::Log},
-      {"tanh", k::UnaryOp::Tanh}, {"sigmoid", k::UnaryOp::Sigmoid},
-      {"erf", k::UnaryOp::Erf}};
 
   forEachType(NumberTypes(), [&](auto *tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -106,8 +97,11 @@ void registerElementwiseKernels(Registry &r) {
       add<T>(r, name, {runBinary<T>, nullptr, "TT", "T", 2, 0, 0, int(op)});
     for (auto [name, op] : compares)
       add<T>(r, name, {runCompare<T>, nullptr, "TT", "B", 2, 0, 0, int(op)});
-    for (auto [name, op] : intUnaries)
-      add<T>(r, name, {runUnary<T>, nullptr, "T", "T", 1, 0, 0, int(op)});
+    // The unary kernels of kernels/cpu/UnaryOps.def that integers have.
+    for (const k::UnaryOpInfo &u : k::unaryOps())
+      if (u.integers)
+        add<T>(r, std::string(u.name),
+               {runUnary<T>, nullptr, "T", "T", 1, 0, 0, int(u.op)});
   });
   forEachType(AllTypes(), [&](auto *tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
@@ -115,8 +109,10 @@ void registerElementwiseKernels(Registry &r) {
   });
   forEachType(FloatTypes(), [&](auto *tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
-    for (auto [name, op] : floatUnaries)
-      add<T>(r, name, {runUnary<T>, nullptr, "T", "T", 1, 0, 0, int(op)});
+    for (const k::UnaryOpInfo &u : k::unaryOps())
+      if (!u.integers)
+        add<T>(r, std::string(u.name),
+               {runUnary<T>, nullptr, "T", "T", 1, 0, 0, int(u.op)});
     add<T>(r, "is_nan", {runIsNan<T>, nullptr, "T", "B", 1});
     add<T>(r, "gelu", {runGelu<T>, prepareGelu, "T", "T", 1});
     add<T>(r, "gelu_grad", {runGeluGrad<T>, prepareGelu, "TT", "T", 2});

@@ -253,19 +253,12 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
     values[op->getResult(0)] = std::move(out);
     return Error::success();
   }
-  auto unaryKind =
-      llvm::TypeSwitch<Operation *, std::optional<k::UnaryOp>>(op)
-          .Case([](NegOp) { return k::UnaryOp::Neg; })
-          .Case([](AbsOp) { return k::UnaryOp::Abs; })
-          .Case([](SqrtOp) { return k::UnaryOp::Sqrt; })
-          .Case([](ReciprocalOp) { return k::UnaryOp::Reciprocal; })
-          .Case([](ExpOp) { return k::UnaryOp::Exp; })
-          .Case([](LogOp) { return k::UnaryOp::Log; })
-          .Case([](TanhOp) { return k::UnaryOp::Tanh; })
-          .Case([](SigmoidOp) { return k::UnaryOp::Sigmoid; })
-          .Case([](ReluOp) { return k::UnaryOp::Relu; })
-          .Case([](ErfOp) { return k::UnaryOp::Erf; })
-          .Default([](Operation *) { return std::nullopt; });
+  // A unary kernel by the graph op's name (kernels/cpu/UnaryOps.def), as
+  // the compiler names the kernel the runtime dispatches.
+  std::optional<k::UnaryOp> unaryKind =
+      op->getNumOperands() == 1 && op->getNumResults() == 1
+          ? k::parseUnaryOp(op->getName().stripDialect().str())
+          : std::nullopt;
   if (unaryKind) {
     HostTensor out = get(op->getOperand(0));
     if (out.kind == HostTensor::Kind::Float)

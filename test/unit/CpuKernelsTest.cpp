@@ -565,3 +565,16 @@ TEST(CpuKernelsModes, NamesDecodeOnceAndUnknownOnesAreRefused) {
   EXPECT_EQ(parseLossReduction("mean"), LossReduction::Mean);
   EXPECT_EQ(parseLossReduction("avg"), std::nullopt);
 }
+
+// UnaryOps.def is the one list of unary kernels: every entry decodes back to
+// itself by name, names are distinct, and other names are not unary kernels.
+TEST(CpuKernelsModes, UnaryKernelsComeFromOneList) {
+  ASSERT_EQ(unaryOps().size(), 10u);
+  for (const UnaryOpInfo &u : unaryOps())
+    EXPECT_EQ(parseUnaryOp(u.name), u.op) << u.name;
+  EXPECT_EQ(parseUnaryOp("sqrt"), UnaryOp::Sqrt);
+  EXPECT_EQ(parseUnaryOp("log_softmax"), std::nullopt);
+  EXPECT_EQ(parseUnaryOp("Sqrt"), std::nullopt);
+  EXPECT_FALSE(unaryOps()[static_cast<int>(UnaryOp::Sqrt)].integers);
+  EXPECT_TRUE(unaryOps()[static_cast<int>(UnaryOp::Neg)].integers);
+}
