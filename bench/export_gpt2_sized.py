@@ -22,6 +22,7 @@ export_gpt2, common = gpt2_sized.configure(a.size)
 import torch  # noqa: E402
 
 torch.manual_seed(common.SEED)
-args = argparse.Namespace(out_dir=a.out_dir, name=a.name, train_steps=a.train_steps, lr=1e-3,
-                          gas=1, warmup=0)
+# The exporters' own defaults (AdamW, lr 1e-3, no accumulation or warmup).
+args = common.parse_args(a.name, __doc__, ["--out-dir", a.out_dir, "--name", a.name,
+                                           "--train-steps", str(a.train_steps)])
 common.run(export_gpt2.GPT2(), export_gpt2.make_inputs(), args)

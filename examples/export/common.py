@@ -168,7 +168,8 @@ def n_params(model):
 # command line
 # --------------------------------------------------------------------------
 
-def parse_args(name, description):
+def parse_args(name, description, argv=None):
+    """The exporters' command line (argv: sys.argv[1:] when None)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--out-dir", default=DEFAULT_OUT, help="default: examples/models")
     p.add_argument("--name", default=name, help="file stem (default %(default)s)")
@@ -188,7 +189,7 @@ def parse_args(name, description):
                    help="gradient_clipping: the global norm is clipped to this (0: off)")
     p.add_argument("--ref-suffix", default="",
                    help="writes <name>_ref_train<SUFFIX>.json (and its .safetensors)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.gas < 1 or BATCH % args.gas:
         p.error("--gas must divide the batch size %d" % BATCH)
     if args.train_steps < 0 or args.warmup < 0:
