@@ -23,6 +23,12 @@ def Plan_Dialect : Dialect {
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
   let useDefaultTypePrinterParser = 1;
+  // The plan.* attributes the passes put on memrefs, collectives, functions
+  // and arguments (plan.offset, plan.param, plan.flat_range, ...) are
+  // declared in PlanAttributes.cpp and checked wherever they appear.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 #endif // DSC_PLAN_DIALECT

@@ -176,3 +176,59 @@ func.func @waited_twice(%s: memref<4xf32>, %w: memref<8xf32>) {
   plan.wait %t
   return
 }
+
+// -----
+
+// The plan.* attributes are declared (dialects/plan/PlanAttributes.cpp) and
+// verified wherever they appear: a misspelt name,
+func.func @misspelt() {
+  // expected-error @+1 {{'plan.ofset' is not a plan attribute (known: plan.offset, plan.persistent,}}
+  %a = memref.alloc() {plan.ofset = 0 : i64} : memref<4xf32>
+  return
+}
+
+// -----
+
+// a negative offset,
+func.func @negative_offset() {
+  // expected-error @+1 {{'plan.offset' must be >= 0, got -64 : i64}}
+  %a = memref.alloc() {plan.offset = -64 : i64} : memref<4xf32>
+  return
+}
+
+// -----
+
+// a param named by a number,
+func.func @param_not_a_name() {
+  // expected-error @+1 {{'plan.param' must be a string (a tensor's name), got 3 : i64}}
+  %a = memref.alloc() {plan.param = 3 : i64} : memref<4xf32>
+  return
+}
+
+// -----
+
+// a backwards flat range,
+plan.group @dp ranks [0, 1]
+func.func @backwards_range(%s: memref<4xf32>, %w: memref<8xf32>) {
+  // expected-error @+1 {{'plan.flat_range' must satisfy 0 <= begin <= end, got array<i64: 8, 0>}}
+  plan.all_gather %s, %w on @dp {plan.flat_range = array<i64: 8, 0>} : memref<4xf32>, memref<8xf32>
+  return
+}
+
+// -----
+
+// a phase the runtime does not have,
+plan.group @dp ranks [0, 1]
+func.func @unknown_phase(%g: memref<8xf32>) {
+  // expected-error @+1 {{'plan.phase' must be one of 'in_step', 'boundary', 'after_optimizer', got "later"}}
+  plan.all_reduce %g on @dp {plan.phase = "later"} : memref<8xf32>
+  return
+}
+
+// -----
+
+// and an argument's flat space that is not one.
+// expected-error @+1 {{argument 0: 'plan.flat' must be one of 'gradients', 'parameters', 'grad_norm_squared', 'loss', got "grads"}}
+func.func @unknown_flat(%g: memref<8xf32> {plan.flat = "grads"}) {
+  return
+}
