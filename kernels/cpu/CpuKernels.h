@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dsc::kernels::cpu {
@@ -58,8 +59,21 @@ const char *lastKernelErrorDetail();
 // Elementwise (Elementwise.cpp)
 //===----------------------------------------------------------------------===//
 
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Min, Max };
-enum class CompareOp { Equal, Less, LessEqual, Greater, GreaterEqual };
+/// The binary and comparison kernels of BinaryOps.def, in its order.
+enum class BinaryOp {
+#define DSC_BINARY_OP(Enum, name) Enum,
+#include "kernels/cpu/BinaryOps.def"
+};
+enum class CompareOp {
+#define DSC_COMPARE_OP(Enum, name) Enum,
+#include "kernels/cpu/BinaryOps.def"
+};
+/// The kernel called `name` (BinaryOps.def); nullopt for any other name.
+std::optional<BinaryOp> parseBinaryOp(std::string_view name);
+std::optional<CompareOp> parseCompareOp(std::string_view name);
+/// Every binary / comparison kernel with its name, in BinaryOps.def's order.
+const std::vector<std::pair<BinaryOp, std::string_view>> &binaryOps();
+const std::vector<std::pair<CompareOp, std::string_view>> &compareOps();
 /// The unary kernels of UnaryOps.def, in its order.
 enum class UnaryOp {
 #define DSC_UNARY_OP(Enum, name, integers) Enum,

@@ -26,6 +26,42 @@ std::optional<UnaryOp> parseUnaryOp(std::string_view name) {
   return std::nullopt;
 }
 
+const std::vector<std::pair<BinaryOp, std::string_view>> &binaryOps() {
+  static const std::vector<std::pair<BinaryOp, std::string_view>> ops = {
+#define DSC_BINARY_OP(Enum, name) {BinaryOp::Enum, name},
+#include "kernels/cpu/BinaryOps.def"
+  };
+  return ops;
+}
+
+const std::vector<std::pair<CompareOp, std::string_view>> &compareOps() {
+  static const std::vector<std::pair<CompareOp, std::string_view>> ops = {
+#define DSC_COMPARE_OP(Enum, name) {CompareOp::Enum, name},
+#include "kernels/cpu/BinaryOps.def"
+  };
+  return ops;
+}
+
+namespace {
+template <typename Op>
+std::optional<Op>
+byName(const std::vector<std::pair<Op, std::string_view>> &ops,
+       std::string_view name) {
+  for (const auto &[op, opName] : ops)
+    if (opName == name)
+      return op;
+  return std::nullopt;
+}
+} // namespace
+
+std::optional<BinaryOp> parseBinaryOp(std::string_view name) {
+  return byName(binaryOps(), name);
+}
+
+std::optional<CompareOp> parseCompareOp(std::string_view name) {
+  return byName(compareOps(), name);
+}
+
 std::optional<ScatterReduction> parseScatterReduction(std::string_view name) {
   if (name == "none")
     return ScatterReduction::None;

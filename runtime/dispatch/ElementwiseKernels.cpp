@@ -79,25 +79,17 @@ int runCopy(const Call &c) {
 } // namespace
 
 void registerElementwiseKernels(Registry &r) {
-  static const std::pair<const char *, k::BinaryOp> binaries[] = {
-      {"add", k::BinaryOp::Add}, {"sub", k::BinaryOp::Sub},
-      {"mul", k::BinaryOp::Mul}, {"div", k::BinaryOp::Div},
-      {"pow", k::BinaryOp::Pow}, {"min", k::BinaryOp::Min},
-      {"max", k::BinaryOp::Max}};
-  static const std::pair<const char *, k::CompareOp> compares[] = {
-      {"equal", k::CompareOp::Equal},
-      {"less", k::CompareOp::Less},
-      {"less_equal", k::CompareOp::LessEqual},
-      {"greater", k::CompareOp::Greater},
-      {"greater_equal", k::CompareOp::GreaterEqual}};
 
   forEachType(NumberTypes(), [&](auto *tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
-    for (auto [name, op] : binaries)
-      add<T>(r, name, {runBinary<T>, nullptr, "TT", "T", 2, 0, 0, int(op)});
-    for (auto [name, op] : compares)
-      add<T>(r, name, {runCompare<T>, nullptr, "TT", "B", 2, 0, 0, int(op)});
-    // The unary kernels of kernels/cpu/UnaryOps.def that integers have.
+    // The kernels of kernels/cpu/BinaryOps.def and UnaryOps.def.
+    for (auto [op, name] : k::binaryOps())
+      add<T>(r, std::string(name),
+             {runBinary<T>, nullptr, "TT", "T", 2, 0, 0, int(op)});
+    for (auto [op, name] : k::compareOps())
+      add<T>(r, std::string(name),
+             {runCompare<T>, nullptr, "TT", "B", 2, 0, 0, int(op)});
+    // Integers have only some unary kernels.
     for (const k::UnaryOpInfo &u : k::unaryOps())
       if (u.integers)
         add<T>(r, std::string(u.name),

@@ -211,16 +211,13 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
     values[c.getResult()] = fromAttr(cast<DenseElementsAttr>(c.getValue()));
     return Error::success();
   }
-  auto binaryKind =
-      llvm::TypeSwitch<Operation *, std::optional<k::BinaryOp>>(op)
-          .Case([](AddOp) { return k::BinaryOp::Add; })
-          .Case([](SubOp) { return k::BinaryOp::Sub; })
-          .Case([](MulOp) { return k::BinaryOp::Mul; })
-          .Case([](DivOp) { return k::BinaryOp::Div; })
-          .Case([](PowOp) { return k::BinaryOp::Pow; })
-          .Case([](MinOp) { return k::BinaryOp::Min; })
-          .Case([](MaxOp) { return k::BinaryOp::Max; })
-          .Default([](Operation *) { return std::nullopt; });
+  // Elementwise kernels by the graph op's name (kernels/cpu/BinaryOps.def,
+  // UnaryOps.def), as the compiler names the kernels the runtime runs.
+  const std::string opName = op->getName().stripDialect().str();
+  const bool binaryShape =
+      op->getNumOperands() == 2 && op->getNumResults() == 1;
+  std::optional<k::BinaryOp> binaryKind =
+      binaryShape ? k::parseBinaryOp(opName) : std::nullopt;
   if (binaryKind) {
     const HostTensor &a = get(op->getOperand(0)), &b = get(op->getOperand(1));
     HostTensor out = resultOf(op->getResult(0));
@@ -233,14 +230,8 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
     values[op->getResult(0)] = std::move(out);
     return Error::success();
   }
-  auto compareKind =
-      llvm::TypeSwitch<Operation *, std::optional<k::CompareOp>>(op)
-          .Case([](EqualOp) { return k::CompareOp::Equal; })
-          .Case([](LessOp) { return k::CompareOp::Less; })
-          .Case([](LessEqualOp) { return k::CompareOp::LessEqual; })
-          .Case([](GreaterOp) { return k::CompareOp::Greater; })
-          .Case([](GreaterEqualOp) { return k::CompareOp::GreaterEqual; })
-          .Default([](Operation *) { return std::nullopt; });
+  std::optional<k::CompareOp> compareKind =
+      binaryShape ? k::parseCompareOp(opName) : std::nullopt;
   if (compareKind) {
     const HostTensor &a = get(op->getOperand(0)), &b = get(op->getOperand(1));
     HostTensor out = resultOf(op->getResult(0));
@@ -253,11 +244,9 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
     values[op->getResult(0)] = std::move(out);
     return Error::success();
   }
-  // A unary kernel by the graph op's name (kernels/cpu/UnaryOps.def), as
-  // the compiler names the kernel the runtime dispatches.
   std::optional<k::UnaryOp> unaryKind =
       op->getNumOperands() == 1 && op->getNumResults() == 1
-          ? k::parseUnaryOp(op->getName().stripDialect().str())
+          ? k::parseUnaryOp(opName)
           : std::nullopt;
   if (unaryKind) {
     HostTensor out = get(op->getOperand(0));

@@ -578,3 +578,17 @@ TEST(CpuKernelsModes, UnaryKernelsComeFromOneList) {
   EXPECT_FALSE(unaryOps()[static_cast<int>(UnaryOp::Sqrt)].integers);
   EXPECT_TRUE(unaryOps()[static_cast<int>(UnaryOp::Neg)].integers);
 }
+
+// BinaryOps.def likewise: every binary and comparison kernel by its name.
+TEST(CpuKernelsModes, BinaryKernelsComeFromOneList) {
+  ASSERT_EQ(binaryOps().size(), 7u);
+  ASSERT_EQ(compareOps().size(), 5u);
+  for (auto [op, name] : binaryOps())
+    EXPECT_EQ(parseBinaryOp(name), op) << name;
+  for (auto [op, name] : compareOps())
+    EXPECT_EQ(parseCompareOp(name), op) << name;
+  EXPECT_EQ(parseBinaryOp("pow"), BinaryOp::Pow);
+  EXPECT_EQ(parseCompareOp("less_equal"), CompareOp::LessEqual);
+  EXPECT_EQ(parseBinaryOp("equal"), std::nullopt);
+  EXPECT_EQ(parseCompareOp("add"), std::nullopt);
+}
