@@ -11,9 +11,8 @@
 
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/codegen/PlanManifest.h"
+#include "compiler/codegen/RankConstants.h"
 #include "compiler/codegen/RankLinker.h"
-#include "compiler/codegen/ScheduleGlobal.h"
-#include "compiler/config/ScheduleSpecFromConfig.h"
 #include "compiler/partition/ZeroPartition.h"
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
@@ -576,8 +575,7 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
     return err;
   writer.dump("04-llvm.mlir", *model->module);
   // What the rank reads from its own object rather than from plan.json.
-  codegen::addScheduleGlobal(*model->module,
-                             config::scheduleSpecFrom(parsed->config));
+  codegen::addRankConstants(*model->module, parsed->config);
   std::string llvmIr;
   Expected<std::string> object = codegen::emitObject(*model->module, &llvmIr);
   if (!object)

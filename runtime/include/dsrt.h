@@ -2,9 +2,9 @@
  *
  * The one header both sides share. The generated object defines dsc_step
  * functions (straight-line calls of dsrt_kernel on buffers at static arena
- * offsets) and constants the rank needs (dsc_schedule); the runtime owns
- * main, the arena, data, weights and logging, and implements dsrt_kernel by
- * dispatching on the kernel's name.
+ * offsets) and constants the rank needs (dsc_schedule, dsc_optimizer); the
+ * runtime owns main, the arena, data, weights and logging, and implements
+ * dsrt_kernel by dispatching on the kernel's name.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -109,8 +109,36 @@ typedef struct dsrt_lr_schedule {
 #undef DSRT_INT_FIELD
 #undef DSRT_DOUBLE_FIELD
 
+/* The optimizer of ds_config, resolved by ds-compile (DeepSpeed's defaults
+ * applied), with gradient_clipping: the object's constant dsc_optimizer.
+ * X(name) is an int64_t, F(name) a double. */
+#define DSRT_OPTIMIZER_FIELDS(X, F)                                           \
+  X(kind) /* 0 Adam, 1 AdamW, 2 SGD, 3 Lamb */                                \
+  F(lr)                                                                       \
+  F(beta1)                                                                    \
+  F(beta2)                                                                    \
+  F(eps)                                                                      \
+  F(weight_decay)                                                             \
+  X(adam_w_mode) /* decoupled weight decay (always for AdamW) */              \
+  X(bias_correction)                                                          \
+  F(momentum) /* SGD */                                                       \
+  X(nesterov)                                                                 \
+  F(dampening)                                                                \
+  F(max_coeff) /* Lamb's trust-ratio clamp */                                 \
+  F(min_coeff)                                                                \
+  F(gradient_clipping) /* the global norm's limit; 0: off */
+
+#define DSRT_INT_FIELD(name) int64_t name;
+#define DSRT_DOUBLE_FIELD(name) double name;
+typedef struct dsrt_optimizer {
+  DSRT_OPTIMIZER_FIELDS(DSRT_INT_FIELD, DSRT_DOUBLE_FIELD)
+} dsrt_optimizer;
+#undef DSRT_INT_FIELD
+#undef DSRT_DOUBLE_FIELD
+
 /* Defined by the generated object. */
 extern const dsrt_lr_schedule dsc_schedule;
+extern const dsrt_optimizer dsc_optimizer;
 
 #ifdef __cplusplus
 }

@@ -188,55 +188,6 @@ void parseKernels(JsonReader &r, const json &root, Plan &plan) {
   }
 }
 
-void parseOptimizer(JsonReader &r, const json &o, Plan &plan) {
-  const std::string at = "optimizer";
-  PlanOptimizer opt;
-  std::string type = r.getString(o, at, "type");
-  if (!r.ok())
-    return;
-  std::string lower;
-  for (char c : type)
-    lower.push_back(
-        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (lower == "adam")
-    opt.kind = OptimizerKind::Adam;
-  else if (lower == "adamw")
-    opt.kind = OptimizerKind::AdamW;
-  else if (lower == "sgd")
-    opt.kind = OptimizerKind::Sgd;
-  else if (lower == "lamb")
-    opt.kind = OptimizerKind::Lamb;
-  else
-    return r.fail(at + ".type", "unknown optimizer '" + type +
-                                    "' (known: adam, adamw, sgd, lamb)");
-  opt.lr = r.getNumber(o, at, "lr", opt.lr);
-  const json *betas = r.member(o, at, "betas", false);
-  if (betas && r.ok() && !betas->is_null()) {
-    if (!betas->is_array() || betas->size() != 2 || !(*betas)[0].is_number() ||
-        !(*betas)[1].is_number())
-      return r.fail(at + ".betas",
-                    "expected two numbers, got " + betas->dump());
-    opt.beta1 = (*betas)[0].get<double>();
-    opt.beta2 = (*betas)[1].get<double>();
-  }
-  opt.eps = r.getNumber(o, at, "eps", opt.eps);
-  opt.weightDecay = r.getNumber(o, at, "weight_decay", opt.weightDecay);
-  opt.adamWMode = r.getBool(o, at, "adam_w_mode", true);
-  if (opt.kind == OptimizerKind::AdamW)
-    opt.adamWMode = true;
-  opt.biasCorrection = r.getBool(o, at, "bias_correction", true);
-  opt.momentum = r.getNumber(o, at, "momentum", opt.momentum);
-  opt.nesterov = r.getBool(o, at, "nesterov", opt.nesterov);
-  opt.dampening = r.getNumber(o, at, "dampening", opt.dampening);
-  opt.maxCoeff = r.getNumber(o, at, "max_coeff", opt.maxCoeff);
-  opt.minCoeff = r.getNumber(o, at, "min_coeff", opt.minCoeff);
-  if (!r.ok())
-    return;
-  if (!(opt.lr >= 0.0) || !std::isfinite(opt.lr))
-    return r.fail(at + ".lr", "must be a finite number >= 0");
-  plan.optimizer = opt;
-}
-
 /// The checks that relate several parts of the plan.
 PlanRange parseRange(JsonReader &r, const json &v, const std::string &where) {
   PlanRange range;
@@ -631,15 +582,6 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   if (r.ok())
     parseKernels(r, root, plan);
 
-  if (r.ok() && plan.training) {
-    const json &opt = r.getObject(root, "", "optimizer");
-    if (r.ok())
-      parseOptimizer(r, opt, plan);
-  }
-  plan.gradientClipping =
-      r.getNumber(root, "", "gradient_clipping", 0.0, false);
-  if (r.ok() && !(plan.gradientClipping >= 0.0))
-    r.fail("gradient_clipping", "must be >= 0");
   plan.stepsPerPrint = r.getInt(root, "", "steps_per_print", 10, false);
   // A weights file name, resolved against the plan's directory.
   auto weightsFile = [&](const json &name, const std::string &key) {

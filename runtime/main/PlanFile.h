@@ -81,7 +81,8 @@ enum class OptimizerKind { Adam, AdamW, Sgd, Lamb };
 /// "adam", "adamw", "sgd", "lamb".
 std::string_view optimizerKindName(OptimizerKind kind);
 
-/// The "optimizer" block with DeepSpeed's defaults for absent keys.
+/// The optimizer, as the compiler resolved it (DeepSpeed's defaults
+/// applied): the rank takes it from its object's dsc_optimizer.
 struct PlanOptimizer {
   OptimizerKind kind = OptimizerKind::AdamW;
   double lr = 1e-3;
@@ -184,7 +185,9 @@ struct Plan {
   std::optional<PlanBatch> batch;
   std::vector<PlanBuffer> buffers;
   std::vector<PlanKernel> kernels;
-  /// Present exactly in training.
+  /// Not read from plan.json (its "optimizer" block is a report): a
+  /// training rank sets it, and gradientClipping, from its object's
+  /// dsc_optimizer.
   std::optional<PlanOptimizer> optimizer;
   /// Not read from plan.json (its "scheduler" block is a report): the rank
   /// sets it from its object's dsc_schedule. ScheduleKind::Constant until.

@@ -6,6 +6,7 @@
 #include "runtime/comm/WorldEnv.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/RankOptions.h"
+#include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
 #include "runtime/schedule/ScheduleAbi.h"
@@ -177,10 +178,24 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     printError(plan.message());
     return 1;
   }
-  // The schedule comes from the object, resolved by the compiler; plan.json
-  // only reports it.
-  if (plan->training && program.schedule)
-    plan->schedule = scheduleFromAbi(*program.schedule);
+  // The schedule and the optimizer come from the object, resolved by the
+  // compiler; plan.json only reports them.
+  if (plan->training) {
+    if (program.schedule)
+      plan->schedule = scheduleFromAbi(*program.schedule);
+    if (!program.optimizer) {
+      printError("this rank program has no optimizer constants "
+                 "(dsc_optimizer): compile the model again with ds-compile");
+      return 1;
+    }
+    Expected<PlanOptimizer> optimizer = optimizerFromAbi(*program.optimizer);
+    if (!optimizer) {
+      printError(optimizer.message());
+      return 1;
+    }
+    plan->optimizer = *optimizer;
+    plan->gradientClipping = program.optimizer->gradient_clipping;
+  }
   // The job's ranks: from the launcher's environment.
   Expected<WorldInfo> world = worldFromEnvironment();
   if (!world) {
@@ -346,7 +361,7 @@ int rankMain(int argc, char **argv) {
     std::fputs(rankUsage(program).c_str(), stdout);
     return 0;
   }
-  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule));
+  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer));
 }
 
 } // namespace dsc::runtime

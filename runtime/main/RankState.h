@@ -24,13 +24,16 @@ namespace dsc::runtime {
 using StepFunction = void (*)(dsrt_ctx *, char *);
 
 /// What the rank takes from its generated object: the step, and the
-/// constants the compiler resolved (the learning-rate schedule; null: a
-/// constant lr). Tests pass their own.
+/// constants the compiler resolved: the learning-rate schedule (null: a
+/// constant lr) and the optimizer with gradient clipping (training needs
+/// it). Tests pass their own.
 struct RankProgram {
-  RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr)
-      : step(step), schedule(schedule) {}
+  RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr,
+              const dsrt_optimizer *optimizer = nullptr)
+      : step(step), schedule(schedule), optimizer(optimizer) {}
   StepFunction step;
   const dsrt_lr_schedule *schedule;
+  const dsrt_optimizer *optimizer;
 };
 
 struct RankState {

@@ -13,6 +13,7 @@
 #include "runtime/io/Npy.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/KernelTable.h"
+#include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/PlanFile.h"
 #include "runtime/main/RankState.h"
@@ -114,9 +115,10 @@ TEST(RankMainPlan, ParsesAGoodPlan) {
   ASSERT_EQ(plan->kernels.size(), 1u);
   EXPECT_EQ(plan->kernels[0].operands.size(), 3u);
   EXPECT_EQ(plan->kernels[0].attrsJson, "{}");
-  ASSERT_TRUE(plan->optimizer.has_value());
-  EXPECT_EQ(plan->optimizer->kind, OptimizerKind::Sgd);
-  EXPECT_DOUBLE_EQ(plan->optimizer->lr, 0.1);
+  // The optimizer, clipping and schedule come from the rank's object
+  // (dsc_optimizer, dsc_schedule); plan.json's blocks are reports.
+  EXPECT_FALSE(plan->optimizer.has_value());
+  EXPECT_EQ(plan->gradientClipping, 0.0);
   EXPECT_EQ(plan->schedule.kind, ScheduleKind::Constant);
   EXPECT_EQ(plan->stepsPerPrint, 2);
   EXPECT_EQ(plan->weightsPath, "out/weights/rank_0.safetensors");
@@ -188,14 +190,6 @@ TEST(RankMainPlan, Errors) {
   p["batch"] = nullptr;
   EXPECT_EQ(expectPlanError(p),
             "out/plan.json: batch: expected an object, got null");
-  p = trainingPlan();
-  p["optimizer"]["type"] = "adagrad";
-  EXPECT_EQ(expectPlanError(p), "out/plan.json: optimizer.type: unknown "
-                                "optimizer 'adagrad' (known: adam, adamw, "
-                                "sgd, lamb)");
-  p = trainingPlan();
-  p.erase("optimizer");
-  EXPECT_EQ(expectPlanError(p), "out/plan.json: optimizer: missing");
   p = trainingPlan();
   p["kernels"][0]["num_inputs"] = 1;
   EXPECT_EQ(expectPlanError(p), "out/plan.json: kernels[0].buffers: 3 "
@@ -589,8 +583,21 @@ constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
 bool gAccumulate = false;
 
 // rankMain (in the library) refers to the object's constants too; this
-// test binary has no generated object: a constant lr.
+// test binary has no generated object: a constant lr, and zeros.
 extern "C" const dsrt_lr_schedule dsc_schedule = {};
+extern "C" const dsrt_optimizer dsc_optimizer = {};
+
+/// The optimizer constants of trainingPlan()'s rank: SGD, lr 0.1, no
+/// clipping (what its object would hold).
+const dsrt_optimizer &sgdConstants() {
+  static const dsrt_optimizer abi = [] {
+    PlanOptimizer sgd;
+    sgd.kind = OptimizerKind::Sgd;
+    sgd.lr = 0.1;
+    return optimizerToAbi(sgd, 0.0);
+  }();
+  return abi;
+}
 
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *x = reinterpret_cast<float *>(arena + kX);
@@ -646,7 +653,8 @@ TEST(RankMainEndToEnd, TrainsThreeSgdSteps) {
   args.metrics = dir.path + "/logs/metrics.jsonl";
   args.save = dir.path + "/saved";
   std::FILE *out = std::tmpfile();
-  ASSERT_EQ(runRank(args, &dsc_step, out), 0);
+  ASSERT_EQ(
+      runRank(args, RankProgram(&dsc_step, nullptr, &sgdConstants()), out), 0);
   std::rewind(out);
   std::string printed;
   for (int c; (c = std::fgetc(out)) != EOF;)
@@ -696,7 +704,9 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
                    {"micro_batch_size", 2},
                    {"gradient_accumulation_steps", 2},
                    {"dp_size", 1}};
-  plan["optimizer"] = {{"type", "adamw"}, {"lr", 0.01}};
+  // plan.json's optimizer and clipping are reports too: the rank trains
+  // with its object's (AdamW, lr 0.01, clipping 1.0 below).
+  plan["optimizer"] = {{"type", "sgd"}, {"lr", 5.0}};
   // The schedule comes from the object (here: this test's), not from
   // plan.json, whose "scheduler" block only reports it: a different one
   // there changes nothing.
@@ -709,7 +719,11 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   warmup.warmupNumSteps = 4;
   warmup.warmupType = WarmupCurve::Linear;
   const dsrt_lr_schedule schedule = scheduleToAbi(warmup);
-  plan["gradient_clipping"] = 1.0;
+  plan["gradient_clipping"] = 0.0;
+  PlanOptimizer adamw;
+  adamw.kind = OptimizerKind::AdamW;
+  adamw.lr = 0.01;
+  const dsrt_optimizer optimizer = optimizerToAbi(adamw, 1.0);
   // The step adds up the micro-steps' gradients (accumulate-gradients).
   plan["zero"] = json::parse(R"({"stage": 0, "dp_size": 1, "flat_elements": 2,
       "staging_elements": 0, "accumulate_gradients": true,
@@ -723,7 +737,8 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   args.metrics = dir.path + "/metrics.jsonl";
   std::FILE *out = std::tmpfile();
   gAccumulate = true;
-  ASSERT_EQ(runRank(args, RankProgram(&dsc_step, &schedule), out), 0);
+  ASSERT_EQ(runRank(args, RankProgram(&dsc_step, &schedule, &optimizer), out),
+            0);
   gAccumulate = false;
   std::fclose(out);
   // Without the flag the plan is refused: its step would overwrite.
@@ -732,7 +747,9 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   RankArgs refusedArgs = args;
   refusedArgs.metrics = dir.path + "/refused.jsonl";
   std::FILE *refused = std::tmpfile();
-  EXPECT_EQ(runRank(refusedArgs, &dsc_step, refused), 1);
+  EXPECT_EQ(runRank(refusedArgs, RankProgram(&dsc_step, &schedule, &optimizer),
+                    refused),
+            1);
   std::fclose(refused);
   std::vector<json> m = readMetrics(dir.path + "/metrics.jsonl");
   ASSERT_EQ(m.size(), 2u);
@@ -751,27 +768,32 @@ TEST(RankMainEndToEnd, ReportsRunErrors) {
   writeTrainingRun(dir.path, trainingPlan());
   RankArgs args;
   args.plan = dir.path + "/plan.json";
+  const RankProgram sgd(&dsc_step, nullptr, &sgdConstants());
   std::FILE *out = std::tmpfile();
+  // A training program without its optimizer constants.
+  args.data = dir.path + "/data";
+  EXPECT_EQ(runRank(args, RankProgram(&dsc_step), out), 1);
+  args.data.reset();
   // No --data although the plan has inputs.
-  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  EXPECT_EQ(runRank(args, sgd, out), 1);
   // Too few samples: TBS 4 > the 4 rows? make TBS bigger than the file.
   json big = trainingPlan();
   big["batch"]["train_batch_size"] = 6;
   big["batch"]["gradient_accumulation_steps"] = 3;
   writeText(dir.path + "/plan.json", big.dump());
   args.data = dir.path + "/data";
-  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  EXPECT_EQ(runRank(args, sgd, out), 1);
   // --out on a training plan is a usage error.
   writeText(dir.path + "/plan.json", trainingPlan().dump());
   args.out = dir.path + "/o";
-  EXPECT_EQ(runRank(args, &dsc_step, out), kExitUsage);
+  EXPECT_EQ(runRank(args, sgd, out), kExitUsage);
   args.out.reset();
   // A corrupt weights file.
   writeText(dir.path + "/weights/rank_0.safetensors", "xx");
-  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  EXPECT_EQ(runRank(args, sgd, out), 1);
   // A missing plan.
   args.plan = dir.path + "/nope.json";
-  EXPECT_EQ(runRank(args, &dsc_step, out), 1);
+  EXPECT_EQ(runRank(args, sgd, out), 1);
   std::fclose(out);
 }
 
