@@ -115,7 +115,6 @@ JSON_SEEDS = {
 DICT_SOURCES = [
     "compiler/config/ConfigSchema.cpp",
     "runtime/main/PlanFile.cpp",
-    "runtime/main/ScheduleFromJson.cpp",
     "runtime/comm/CollectiveNames.h",
     "runtime/checkpoint/CheckpointFormat.cpp",
     "runtime/io/JsonReader.cpp",
