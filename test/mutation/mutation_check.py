@@ -70,6 +70,14 @@ MUTATIONS = [
         "tests": TRAIN,
     },
     {
+        "name": "memory-bookkeeping",
+        "what": "measured memory is the allocated sizes again, not resident pages",
+        "file": "runtime/main/Memory.cpp",
+        "old": "    total += residentBytesOf(base, bytes);",
+        "new": "    total += bytes;",
+        "tests": "^lit$",
+    },
+    {
         "name": "checkpoint-latest-first",
         "what": "a save points `latest` at its tag before the tag is renamed into place",
         "file": "runtime/main/Checkpoint.cpp",
