@@ -2,6 +2,8 @@
 
 #include "runtime/comm/RendezvousSocket.h"
 
+#include "runtime/io/FileUtil.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,10 +16,6 @@
 namespace dsc::runtime {
 
 namespace {
-
-std::string errnoText(const char *call, int err) {
-  return std::string(call) + ": " + std::strerror(err);
-}
 
 /// The port `fd` is bound to; 0 when it cannot be read.
 int boundPort(int fd) {

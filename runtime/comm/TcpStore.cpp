@@ -3,6 +3,7 @@
 #include "runtime/comm/TcpStore.h"
 
 #include "runtime/comm/RendezvousSocket.h"
+#include "runtime/io/FileUtil.h"
 
 #include <gloo/common/error.h>
 
@@ -111,10 +112,6 @@ std::string frame(const std::string &body) {
   std::string out;
   putU32(out, static_cast<uint32_t>(body.size()));
   return out + body;
-}
-
-std::string errnoText(const char *call, int err) {
-  return std::string(call) + ": " + std::strerror(err);
 }
 
 /// Milliseconds from now to `deadline`, at least 0, rounded up so that a

@@ -26,6 +26,10 @@ std::string errnoMessage(int err) {
     return result == 0 ? std::string(buf) : "error " + std::to_string(err);
 }
 
+std::string errnoText(const char *call, int err) {
+  return std::string(call) + ": " + errnoMessage(err);
+}
+
 Expected<std::string> readWholeFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

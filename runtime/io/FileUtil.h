@@ -70,6 +70,8 @@ std::string parentDirOf(const std::string &path);
 
 /// strerror(err) without the thread-safety trouble.
 std::string errnoMessage(int err);
+/// "bind: Address already in use": the failed call and errnoMessage(err).
+std::string errnoText(const char *call, int err);
 
 } // namespace dsc::runtime
 
