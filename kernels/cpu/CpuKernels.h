@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace dsc::kernels::cpu {
@@ -72,8 +71,13 @@ enum class CompareOp {
 std::optional<BinaryOp> parseBinaryOp(std::string_view name);
 std::optional<CompareOp> parseCompareOp(std::string_view name);
 /// Every binary / comparison kernel with its name, in BinaryOps.def's order.
-const std::vector<std::pair<BinaryOp, std::string_view>> &binaryOps();
-const std::vector<std::pair<CompareOp, std::string_view>> &compareOps();
+/// A kernel of a .def list: its selector and its name.
+template <typename Op> struct NamedKernel {
+  Op op;
+  std::string_view name;
+};
+const std::vector<NamedKernel<BinaryOp>> &binaryOps();
+const std::vector<NamedKernel<CompareOp>> &compareOps();
 /// The unary kernels of UnaryOps.def, in its order.
 enum class UnaryOp {
 #define DSC_UNARY_OP(Enum, name, integers) Enum,

@@ -11,6 +11,19 @@
 
 namespace dsc::kernels::cpu {
 
+namespace {
+/// The selector of the entry of `ops` called `name` (entries have `op` and
+/// `name`), or nullopt.
+template <typename Entry>
+auto byName(const std::vector<Entry> &ops, std::string_view name)
+    -> std::optional<decltype(Entry::op)> {
+  for (const Entry &entry : ops)
+    if (entry.name == name)
+      return entry.op;
+  return std::nullopt;
+}
+} // namespace
+
 const std::vector<UnaryOpInfo> &unaryOps() {
   static const std::vector<UnaryOpInfo> ops = {
 #define DSC_UNARY_OP(Enum, name, integers) {UnaryOp::Enum, name, integers},
@@ -19,40 +32,25 @@ const std::vector<UnaryOpInfo> &unaryOps() {
   return ops;
 }
 
-std::optional<UnaryOp> parseUnaryOp(std::string_view name) {
-  for (const UnaryOpInfo &info : unaryOps())
-    if (info.name == name)
-      return info.op;
-  return std::nullopt;
-}
-
-const std::vector<std::pair<BinaryOp, std::string_view>> &binaryOps() {
-  static const std::vector<std::pair<BinaryOp, std::string_view>> ops = {
+const std::vector<NamedKernel<BinaryOp>> &binaryOps() {
+  static const std::vector<NamedKernel<BinaryOp>> ops = {
 #define DSC_BINARY_OP(Enum, name) {BinaryOp::Enum, name},
 #include "kernels/cpu/BinaryOps.def"
   };
   return ops;
 }
 
-const std::vector<std::pair<CompareOp, std::string_view>> &compareOps() {
-  static const std::vector<std::pair<CompareOp, std::string_view>> ops = {
+const std::vector<NamedKernel<CompareOp>> &compareOps() {
+  static const std::vector<NamedKernel<CompareOp>> ops = {
 #define DSC_COMPARE_OP(Enum, name) {CompareOp::Enum, name},
 #include "kernels/cpu/BinaryOps.def"
   };
   return ops;
 }
 
-namespace {
-template <typename Op>
-std::optional<Op>
-byName(const std::vector<std::pair<Op, std::string_view>> &ops,
-       std::string_view name) {
-  for (const auto &[op, opName] : ops)
-    if (opName == name)
-      return op;
-  return std::nullopt;
+std::optional<UnaryOp> parseUnaryOp(std::string_view name) {
+  return byName(unaryOps(), name);
 }
-} // namespace
 
 std::optional<BinaryOp> parseBinaryOp(std::string_view name) {
   return byName(binaryOps(), name);
