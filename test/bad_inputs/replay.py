@@ -71,6 +71,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "test", "helpers"))
+from with_free_port import free_port  # noqa: E402  (the tests' one free-port helper)
 CASE_TIMEOUT = 20  # seconds; a case that runs longer is a hang
 FIXTURE_TIMEOUT = 120
 HASH_LIMIT = 1 << 20  # files below this size are compared by content
@@ -568,12 +570,6 @@ def run_fixture(cmd, env, cwd):
     if proc.returncode != 0:
         raise FixtureError("fixture command failed (%d): %s\n%s" % (
             proc.returncode, " ".join(shlex.quote(a) for a in cmd), proc.stdout.decode(errors="replace")))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_fixtures(p, env):
