@@ -78,27 +78,27 @@ void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
  * constant dsc_schedule, so the rank needs no plan.json for it. Its fields,
  * in order, as X(name) for an int64_t and F(name) for a double: every field
  * is 8 bytes, so the struct the compiler emits and this one agree. */
-#define DSRT_LR_SCHEDULE_FIELDS(X, F)                                         \
-  X(kind) /* 0 constant, 1 WarmupLR, 2 WarmupDecayLR, 3 WarmupCosineLR,       \
-             4 OneCycle */                                                    \
-  F(warmup_min_lr)                                                            \
-  X(has_warmup_max_lr) /* 0: the optimizer's lr */                           \
-  F(warmup_max_lr)                                                            \
-  X(warmup_num_steps)                                                         \
-  X(warmup_type) /* 0 log, 1 linear */                                        \
-  X(total_num_steps)                                                          \
-  F(warmup_min_ratio)                                                         \
-  F(cos_min_ratio)                                                            \
-  F(cycle_min_lr)                                                             \
-  F(cycle_max_lr)                                                             \
-  X(cycle_first_step_size)                                                    \
-  X(has_cycle_second_step_size) /* 0: cycle_first_step_size */               \
-  X(cycle_second_step_size)                                                   \
-  X(decay_step_size)                                                          \
-  F(decay_lr_rate)                                                            \
-  X(cycle_momentum)                                                           \
-  F(cycle_min_mom)                                                            \
-  F(cycle_max_mom)                                                            \
+#define DSRT_LR_SCHEDULE_FIELDS(X, F)                                          \
+  X(kind) /* 0 constant, 1 WarmupLR, 2 WarmupDecayLR, 3 WarmupCosineLR,        \
+             4 OneCycle */                                                     \
+  F(warmup_min_lr)                                                             \
+  X(has_warmup_max_lr) /* 0: the optimizer's lr */                             \
+  F(warmup_max_lr)                                                             \
+  X(warmup_num_steps)                                                          \
+  X(warmup_type) /* 0 log, 1 linear */                                         \
+  X(total_num_steps)                                                           \
+  F(warmup_min_ratio)                                                          \
+  F(cos_min_ratio)                                                             \
+  F(cycle_min_lr)                                                              \
+  F(cycle_max_lr)                                                              \
+  X(cycle_first_step_size)                                                     \
+  X(has_cycle_second_step_size) /* 0: cycle_first_step_size */                 \
+  X(cycle_second_step_size)                                                    \
+  X(decay_step_size)                                                           \
+  F(decay_lr_rate)                                                             \
+  X(cycle_momentum)                                                            \
+  F(cycle_min_mom)                                                             \
+  F(cycle_max_mom)                                                             \
   F(decay_mom_rate)
 
 #define DSRT_INT_FIELD(name) int64_t name;
@@ -112,20 +112,20 @@ typedef struct dsrt_lr_schedule {
 /* The optimizer of ds_config, resolved by ds-compile (DeepSpeed's defaults
  * applied), with gradient_clipping: the object's constant dsc_optimizer.
  * X(name) is an int64_t, F(name) a double. */
-#define DSRT_OPTIMIZER_FIELDS(X, F)                                           \
-  X(kind) /* 0 Adam, 1 AdamW, 2 SGD, 3 Lamb */                                \
-  F(lr)                                                                       \
-  F(beta1)                                                                    \
-  F(beta2)                                                                    \
-  F(eps)                                                                      \
-  F(weight_decay)                                                             \
-  X(adam_w_mode) /* decoupled weight decay (always for AdamW) */              \
-  X(bias_correction)                                                          \
-  F(momentum) /* SGD */                                                       \
-  X(nesterov)                                                                 \
-  F(dampening)                                                                \
-  F(max_coeff) /* Lamb's trust-ratio clamp */                                 \
-  F(min_coeff)                                                                \
+#define DSRT_OPTIMIZER_FIELDS(X, F)                                            \
+  X(kind) /* 0 Adam, 1 AdamW, 2 SGD, 3 Lamb */                                 \
+  F(lr)                                                                        \
+  F(beta1)                                                                     \
+  F(beta2)                                                                     \
+  F(eps)                                                                       \
+  F(weight_decay)                                                              \
+  X(adam_w_mode) /* decoupled weight decay (always for AdamW) */               \
+  X(bias_correction)                                                           \
+  F(momentum) /* SGD */                                                        \
+  X(nesterov)                                                                  \
+  F(dampening)                                                                 \
+  F(max_coeff) /* Lamb's trust-ratio clamp */                                  \
+  F(min_coeff)                                                                 \
   F(gradient_clipping) /* the global norm's limit; 0: off */
 
 #define DSRT_INT_FIELD(name) int64_t name;

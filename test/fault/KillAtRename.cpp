@@ -40,8 +40,7 @@ bool shouldDie(const char *to) {
 } // namespace
 
 extern "C" int rename(const char *from, const char *to) {
-  static RenameFn real =
-      reinterpret_cast<RenameFn>(dlsym(RTLD_NEXT, "rename"));
+  static RenameFn real = reinterpret_cast<RenameFn>(dlsym(RTLD_NEXT, "rename"));
   if (shouldDie(to)) {
     // Said on stderr so that a test log shows where the process died.
     fprintf(stderr, "KillAtRename: SIGKILL before rename('%s', '%s')\n", from,
