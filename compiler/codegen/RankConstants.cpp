@@ -17,6 +17,24 @@ namespace dsc::codegen {
 
 namespace {
 
+/// A constant global `name`: the array `values`.
+template <typename T>
+void addArray(mlir::ModuleOp module, llvm::StringRef name,
+              llvm::ArrayRef<T> values, int64_t alignment) {
+  mlir::OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  mlir::Type element = b.getIntegerType(sizeof(T) * 8);
+  auto init = mlir::DenseElementsAttr::get(
+      mlir::RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                  element),
+      values);
+  mlir::LLVM::GlobalOp::create(
+      b, module.getLoc(),
+      mlir::LLVM::LLVMArrayType::get(element, values.size()),
+      /*isConstant=*/true, mlir::LLVM::Linkage::External, name, init,
+      alignment);
+}
+
 /// A constant global `name` holding `bytes` (a multiple of 8) as i64 words.
 template <typename Struct>
 void addConstant(mlir::ModuleOp module, llvm::StringRef name,
@@ -25,16 +43,7 @@ void addConstant(mlir::ModuleOp module, llvm::StringRef name,
                 "rank constants hold 8-byte fields only");
   llvm::SmallVector<int64_t> words(sizeof(Struct) / sizeof(int64_t));
   std::memcpy(words.data(), &value, sizeof(Struct));
-  mlir::OpBuilder b(module.getContext());
-  b.setInsertionPointToEnd(module.getBody());
-  mlir::Type i64 = b.getI64Type();
-  auto init = mlir::DenseElementsAttr::get(
-      mlir::RankedTensorType::get({static_cast<int64_t>(words.size())}, i64),
-      llvm::ArrayRef<int64_t>(words));
-  mlir::LLVM::GlobalOp::create(
-      b, module.getLoc(), mlir::LLVM::LLVMArrayType::get(i64, words.size()),
-      /*isConstant=*/true, mlir::LLVM::Linkage::External, name, init,
-      /*alignment=*/8);
+  addArray(module, name, llvm::ArrayRef<int64_t>(words), /*alignment=*/8);
 }
 
 } // namespace
@@ -76,10 +85,23 @@ dsrt_optimizer optimizerConstant(const config::DsConfig &config) {
   return abi;
 }
 
-void addRankConstants(mlir::ModuleOp module, const config::DsConfig &config) {
+void addRankConstants(mlir::ModuleOp module, const config::DsConfig &config,
+                      llvm::ArrayRef<uint8_t> plan) {
   addConstant(module, "dsc_schedule",
               runtime::scheduleToAbi(config::scheduleSpecFrom(config)));
   addConstant(module, "dsc_optimizer", optimizerConstant(config));
+  // The words of the plan's encoding are read with memcpy: no alignment.
+  addArray(module, "dsc_plan",
+           llvm::ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(plan.data()),
+                                  plan.size()),
+           /*alignment=*/8);
+  mlir::OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  mlir::LLVM::GlobalOp::create(
+      b, module.getLoc(), b.getI64Type(), /*isConstant=*/true,
+      mlir::LLVM::Linkage::External, "dsc_plan_bytes",
+      b.getI64IntegerAttr(static_cast<int64_t>(plan.size())),
+      /*alignment=*/8);
 }
 
 } // namespace dsc::codegen

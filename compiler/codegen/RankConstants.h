@@ -6,6 +6,8 @@
 // its own binary, not from plan.json (which reports them):
 //   dsc_schedule   the learning-rate schedule (dsrt_lr_schedule)
 //   dsc_optimizer  the optimizer and gradient clipping (dsrt_optimizer)
+//   dsc_plan       the checked plan (runtime/main/PlanCodec.h), and
+//                  dsc_plan_bytes its size
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,10 +26,12 @@ namespace dsc::codegen {
 dsrt_optimizer optimizerConstant(const config::DsConfig &config);
 
 /// Adds `llvm.mlir.global external constant @dsc_schedule` and
-/// `@dsc_optimizer` to the LLVM-dialect `module`: each struct's bytes as
-/// 8-byte words (every field of them is 8 bytes, so the arrays and the
-/// structs agree).
-void addRankConstants(mlir::ModuleOp module, const config::DsConfig &config);
+/// `@dsc_optimizer` to the LLVM-dialect `module` (each struct's bytes as
+/// 8-byte words: every field of them is 8 bytes, so the arrays and the
+/// structs agree), and `@dsc_plan` holding `plan` (encodePlan's bytes) with
+/// `@dsc_plan_bytes`.
+void addRankConstants(mlir::ModuleOp module, const config::DsConfig &config,
+                      llvm::ArrayRef<uint8_t> plan);
 
 } // namespace dsc::codegen
 

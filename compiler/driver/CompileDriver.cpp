@@ -19,6 +19,7 @@
 #include "runtime/io/DType.h"
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
+#include "runtime/main/PlanCodec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -560,6 +561,14 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
       codegen::buildPlanManifest(*model->module, inputs);
   if (!manifest)
     return manifest.takeError();
+  // The rank's own checks, run here on the plan it will carry: a plan the
+  // runtime would refuse is a compiler bug, found before anything is written.
+  runtime::Expected<runtime::Plan> checked =
+      runtime::parsePlan(manifest->dump(), "plan.json");
+  if (!checked)
+    return makeError("internal error: the runtime refuses the plan written "
+                     "for it: " +
+                     checked.message());
   if (zero && zero->dpSize > 1)
     progress << "ds-compile: zero: stage " << zero->stage << ", "
              << zero->collectives.size() << " collectives ("
@@ -575,7 +584,8 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
     return err;
   writer.dump("04-llvm.mlir", *model->module);
   // What the rank reads from its own object rather than from plan.json.
-  codegen::addRankConstants(*model->module, parsed->config);
+  codegen::addRankConstants(*model->module, parsed->config,
+                            runtime::encodePlan(*checked));
   std::string llvmIr;
   Expected<std::string> object = codegen::emitObject(*model->module, &llvmIr);
   if (!object)

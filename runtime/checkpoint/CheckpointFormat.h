@@ -6,7 +6,8 @@
 //
 //   DIR/latest                    the newest tag, e.g. "global_step3"
 //   DIR/global_step3/state.json   CheckpointMeta (below)
-//   DIR/global_step3/plan.json    the plan that wrote it (with its ds_config)
+//   DIR/global_step3/plan.json    the report of the plan that wrote it (with
+//                                 its ds_config), when OUT/plan.json is there
 //   DIR/global_step3/model.safetensors
 //                                 every param, fp32, by its ONNX name
 //   DIR/global_step3/optim_states_<i>.safetensors

@@ -2,7 +2,8 @@
  *
  * The one header both sides share. The generated object defines dsc_step
  * functions (straight-line calls of dsrt_kernel on buffers at static arena
- * offsets) and constants the rank needs (dsc_schedule, dsc_optimizer); the
+ * offsets) and constants the rank needs (dsc_schedule, dsc_optimizer,
+ * dsc_plan); the
  * runtime owns main, the arena, data, weights and logging, and implements
  * dsrt_kernel by dispatching on the kernel's name.
  *
@@ -139,6 +140,13 @@ typedef struct dsrt_optimizer {
 /* Defined by the generated object. */
 extern const dsrt_lr_schedule dsc_schedule;
 extern const dsrt_optimizer dsc_optimizer;
+
+/* The rank's plan as ds-compile checked it: the buffers, the batch, the
+ * kernel table, the ZeRO layout, the collectives and the weights files, in
+ * the encoding of runtime/main/PlanCodec.h (dsc_plan_bytes bytes). The rank
+ * reads it instead of plan.json, which reports the same plan. */
+extern const unsigned char dsc_plan[];
+extern const int64_t dsc_plan_bytes;
 
 #ifdef __cplusplus
 }

@@ -286,8 +286,11 @@ Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
   if (Status s = agree(comm, written, what); !s.ok())
     return s;
   written = writeAllParams(state, zero, comm, tmp + "/model.safetensors");
-  if (leader && written.ok())
-    written = copyFile(state.plan.path, tmp + "/plan.json");
+  // The plan's report, for people: kept when it is there (the rank itself
+  // runs the plan in its executable).
+  if (leader && written.ok() &&
+      ::access(state.plan.reportPath.c_str(), R_OK) == 0)
+    written = copyFile(state.plan.reportPath, tmp + "/plan.json");
   if (leader && written.ok())
     written = writeCheckpointMeta(tmp, meta);
   if (Status s = agree(comm, written, what); !s.ok())

@@ -4,7 +4,8 @@
 // layout): rank 0 prepares DIR/<tag>.tmp, each rank that holds optimizer
 // states writes its shard (stage 0: rank 0 alone, the states are the same on
 // every rank; stages 1-2: every rank its partition), rank 0 writes the
-// params, plan.json and state.json, renames the directory to DIR/<tag> and
+// params, state.json and a copy of plan.json (the report, when it is
+// there), renames the directory to DIR/<tag> and
 // replaces DIR/latest. Between the phases the ranks agree on success (an
 // all-reduce of a failure flag), so one rank's failure stops every rank with
 // a message instead of a hang, and a crash leaves the previous `latest`.

@@ -543,6 +543,7 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   JsonReader r(path);
   Plan plan;
   plan.path = path;
+  plan.reportPath = path;
   size_t slash = path.rfind('/');
   plan.dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
 

@@ -170,10 +170,15 @@ struct PlanMemory {
   int64_t total = 0;
 };
 
+/// A field added here goes into PlanCodec.cpp's field list too.
 struct Plan {
-  /// The file as given, and its directory ("" or ending in '/').
+  /// The file as given (or the executable, for the plan in its object),
+  /// and its directory ("" or ending in '/'; the output directory).
   std::string path;
   std::string dir;
+  /// The plan.json the plan was read from, or the report ds-compile wrote
+  /// beside the executable: a checkpoint keeps a copy when it exists.
+  std::string reportPath;
   bool training = true;
   /// The rank the plan was written for; data-parallel ranks share one plan
   /// and take their rank from the environment.

@@ -7,6 +7,7 @@
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/RankOptions.h"
 #include "runtime/main/OptimizerAbi.h"
+#include "runtime/main/PlanCodec.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
 #include "runtime/schedule/ScheduleAbi.h"
@@ -134,8 +135,8 @@ std::string rankUsage(const std::string &program) {
          "\n"
          "Runs one rank of a ds-compile plan.\n"
          "\n"
-         "  --plan FILE     plan.json (default: <executable "
-         "dir>/../plan.json)\n"
+         "  --plan FILE     run with this plan.json instead of the plan in\n"
+         "                  the executable (tests, debugging)\n"
          "  --data DIR      inputs, one <input>.npy per graph input (first\n"
          "                  dimension: samples)\n"
          "  --steps N       training: the optimizer step to stop after "
@@ -155,29 +156,43 @@ std::string rankUsage(const std::string &program) {
          "(default 120).\n";
 }
 
-std::string defaultPlanPath() {
+std::string executablePath() {
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0)
-    return "";
-  std::string exe(buf, static_cast<size_t>(n));
-  size_t slash = exe.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : exe.substr(0, slash);
-  return dir + "/../plan.json";
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+std::string outputDirOf(const std::string &exe) {
+  size_t slash = exe.rfind('/');
+  return (slash == std::string::npos ? "." : exe.substr(0, slash)) + "/../";
+}
+
+namespace {
+
+/// The plan the rank runs: --plan FILE, or the one in its object.
+Expected<Plan> rankPlan(const RankArgs &args, const RankProgram &program) {
+  if (args.plan)
+    return loadPlan(*args.plan);
+  if (!program.plan)
+    return Status::error("this rank program carries no plan (dsc_plan): "
+                         "compile the model again, or give --plan FILE");
+  std::string exe = executablePath();
+  if (exe.empty())
+    return Status::error("cannot find the executable (/proc/self/exe), "
+                         "whose directory holds the weights");
+  return decodePlan(program.plan, static_cast<size_t>(program.planBytes),
+                    outputDirOf(exe), exe);
+}
+
+} // namespace
+
 int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
-  std::string planPath = args.plan ? *args.plan : defaultPlanPath();
-  if (planPath.empty()) {
-    printError("cannot find the executable's directory (/proc/self/exe); "
-               "give --plan FILE");
-    return 1;
-  }
-  Expected<Plan> plan = loadPlan(planPath);
+  Expected<Plan> plan = rankPlan(args, program);
   if (!plan) {
     printError(plan.message());
     return 1;
   }
+  const std::string &planPath = plan->path;
   // The schedule and the optimizer come from the object, resolved by the
   // compiler; plan.json only reports them.
   if (plan->training) {
@@ -205,7 +220,7 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
   if (world->size > 1)
     gRankLabel = world->rank;
   if (world->size != plan->worldSize) {
-    printError(planPath + " is a plan for " + std::to_string(plan->worldSize) +
+    printError(planPath + ": planned for " + std::to_string(plan->worldSize) +
                " rank(s), but this job has " + std::to_string(world->size) +
                " (WORLD_SIZE, from " + world->source +
                "); start the ranks with ds-run");
@@ -216,7 +231,7 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
   auto misuse = [&](const char *option) {
     printError(std::string(option) + " applies to " +
                (training ? "inference" : "training") + "; " + planPath +
-               " is a" + (training ? " training" : "n inference") + " plan");
+               " holds a" + (training ? " training" : "n inference") + " plan");
     return kExitUsage;
   };
   if (training && args.out)
@@ -361,7 +376,8 @@ int rankMain(int argc, char **argv) {
     std::fputs(rankUsage(program).c_str(), stdout);
     return 0;
   }
-  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer));
+  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer,
+                                    dsc_plan, dsc_plan_bytes));
 }
 
 } // namespace dsc::runtime

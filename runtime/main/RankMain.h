@@ -2,8 +2,10 @@
 //
 // OUT/bin/rank_<r> is main.cpp (one line: rankMain) + this library + the
 // generated object that defines dsc_step. rankMain parses the arguments,
-// loads plan.json (default: <dir of the executable>/../plan.json), the
-// arena and the weights, and runs the training or inference loop
+// takes the plan from the object (dsc_plan; --plan FILE reads a plan.json
+// instead, for tests and debugging), loads the arena and the weights (file
+// names relative to <dir of the executable>/..), and runs the training or
+// inference loop
 // (Trainer.h). It prints every error as one line "ds-rank: <message>" on
 // stderr and returns 2 for a usage error, 1 for any other failure (kernel
 // errors exit through the dispatcher with its codes, 65 or 70), 0 on
@@ -53,8 +55,12 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv);
 /// The --help text.
 std::string rankUsage(const std::string &program);
 
-/// <dir of /proc/self/exe>/../plan.json; empty if the link cannot be read.
-std::string defaultPlanPath();
+/// The executable's path (/proc/self/exe); empty if the link cannot be read.
+std::string executablePath();
+
+/// The output directory of the executable at `exe` (OUT/bin/rank_0 -> the
+/// directory "OUT/bin/../", where plan.json and weights/ lie).
+std::string outputDirOf(const std::string &exe);
 
 /// Everything after argument parsing, with `program` as the generated
 /// object's step and constants (tests pass their own). Progress and the

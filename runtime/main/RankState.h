@@ -25,15 +25,20 @@ using StepFunction = void (*)(dsrt_ctx *, char *);
 
 /// What the rank takes from its generated object: the step, and the
 /// constants the compiler resolved: the learning-rate schedule (null: a
-/// constant lr) and the optimizer with gradient clipping (training needs
-/// it). Tests pass their own.
+/// constant lr), the optimizer with gradient clipping (training needs it)
+/// and the plan (dsc_plan, PlanCodec.h; null: the rank needs --plan FILE).
+/// Tests pass their own.
 struct RankProgram {
   RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr,
-              const dsrt_optimizer *optimizer = nullptr)
-      : step(step), schedule(schedule), optimizer(optimizer) {}
+              const dsrt_optimizer *optimizer = nullptr,
+              const unsigned char *plan = nullptr, int64_t planBytes = 0)
+      : step(step), schedule(schedule), optimizer(optimizer), plan(plan),
+        planBytes(planBytes) {}
   StepFunction step;
   const dsrt_lr_schedule *schedule;
   const dsrt_optimizer *optimizer;
+  const unsigned char *plan;
+  int64_t planBytes;
 };
 
 struct RankState {

@@ -391,7 +391,7 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
       list[cursor].micro != currentMicro || index != inStepIndex) {
     s = Status::error("the step calls collective " + std::to_string(index) +
                       " of micro-step " + std::to_string(currentMicro) +
-                      ", which plan.json does not list there");
+                      ", which the plan does not list there");
   } else {
     // A gradient bucket (reduce_scatter, in place) or the buffer a param
     // is gathered into (all_gather's output).
@@ -452,7 +452,7 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   if (cursor < list.size() &&
       list[cursor].phase == CollectivePhase::MicroStep &&
       list[cursor].micro == micro)
-    return Status::error("plan.json lists collective #" +
+    return Status::error("the plan lists collective #" +
                          std::to_string(list[cursor].seq) + " in micro-step " +
                          std::to_string(micro) +
                          ", but the step did not call it");

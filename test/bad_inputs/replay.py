@@ -262,12 +262,14 @@ CASES = [
     case("rank/weights-offsets-beyond-file", "{c}/outs/weights_bad_offsets/bin/rank_0 --data {data} --steps 1", None, r"rank_0\.safetensors"),
     case("rank/weights-of-another-model", "{c}/outs/weights_foreign/bin/rank_0 --data {data} --steps 1", None, r"rank_0\.safetensors"),
     case("rank/plan-missing", "{rank} --plan {c}/plans/absent.json --data {data}", None, r"absent\.json"),
-    case("rank/plan-not-json", "{c}/outs/plan_not_json/bin/rank_0 --data {data} --steps 1", None, r"plan\.json"),
-    case("rank/plan-wrong-type", "{c}/outs/plan_wrong_type/bin/rank_0 --data {data} --steps 1", None, r"arena_bytes"),
-    case("rank/plan-deep", "{c}/outs/plan_deep/bin/rank_0 --data {data} --steps 1", None, r"plan\.json"),
-    case("rank/plan-arena-2-pow-62", "{c}/outs/plan_arena_huge/bin/rank_0 --data {data} --steps 1", None, r"arena|allocate"),
-    case("rank/plan-unknown-kernel", "{c}/outs/plan_unknown_kernel/bin/rank_0 --data {data} --steps 1", None, r"no_such_kernel"),
-    case("rank/plan-buffer-beyond-arena", "{c}/outs/plan_buffer_beyond/bin/rank_0 --data {data} --steps 1", None, r"arena|offset"),
+    case("rank/plan-not-json", "{c}/outs/plan_not_json/bin/rank_0 --plan {c}/outs/plan_not_json/plan.json --data {data} --steps 1", None, r"plan\.json"),
+    case("rank/plan-wrong-type", "{c}/outs/plan_wrong_type/bin/rank_0 --plan {c}/outs/plan_wrong_type/plan.json --data {data} --steps 1", None, r"arena_bytes"),
+    case("rank/plan-deep", "{c}/outs/plan_deep/bin/rank_0 --plan {c}/outs/plan_deep/plan.json --data {data} --steps 1", None, r"plan\.json"),
+    case("rank/plan-arena-2-pow-62", "{c}/outs/plan_arena_huge/bin/rank_0 --plan {c}/outs/plan_arena_huge/plan.json --data {data} --steps 1", None, r"arena|allocate"),
+    case("rank/plan-unknown-kernel", "{c}/outs/plan_unknown_kernel/bin/rank_0 --plan {c}/outs/plan_unknown_kernel/plan.json --data {data} --steps 1", None, r"no_such_kernel"),
+    case("rank/plan-buffer-beyond-arena", "{c}/outs/plan_buffer_beyond/bin/rank_0 --plan {c}/outs/plan_buffer_beyond/plan.json --data {data} --steps 1", None, r"arena|offset"),
+    # The plan in the executable itself, damaged.
+    case("rank/object-plan-damaged", "{c}/outs/object_plan_damaged/bin/rank_0 --data {data} --steps 1", None, r"dsc_plan"),
     case("rank/plan-for-2-ranks-started-alone", "{rank2} --data {data} --steps 1", None, r"2 rank"),
     case("rank/world-size-not-a-number", "{rank} --data {data} --steps 1", None, r"WORLD_SIZE", env="WORLD_SIZE=abc RANK=0"),
     case("rank/rank-beyond-world", "{rank2} --data {data} --steps 1", None, r"RANK", env="WORLD_SIZE=2 RANK=5 LOCAL_RANK=5"),
@@ -686,6 +688,16 @@ def build_outs(c, p):
     buffers = json.loads(json.dumps(plan["buffers"]))
     buffers[-1]["offset"] = plan["arena_bytes"] + 4096
     write_json(ppath(out("plan_buffer_beyond")), {**plan, "buffers": buffers})
+    # The executables carry the plan (dsc_plan: the tag "DSCPLAN1", then the
+    # words training = 1 and rank = 0): one with another tag is refused (the
+    # file is a copy, not a link). The decoder's code holds the tag too.
+    exe = os.path.join(out("object_plan_damaged"), "bin", "rank_0")
+    raw = open(exe, "rb").read()
+    tag = b"DSCPLAN1" + struct.pack("<qq", 1, 0)
+    assert raw.count(tag) == 1, "the rank's plan is not found once"
+    os.unlink(exe)
+    write(exe, raw.replace(tag, b"DSCPLAN0" + tag[8:]))
+    os.chmod(exe, 0o755)
 
 
 def build_run_dirs(c, p):

@@ -11,6 +11,8 @@
 # 8 Psi + 8 Psi / N, stage 2 4 Psi + 12 Psi / N, stage 3 16 Psi / N bytes
 # (Psi / N: the rank's partition exactly; stage 3's partition buffer holds
 # ceil(Psi / N) elements on every rank, plus the params it keeps whole).
+# Every rank trains without plan.json (moved aside, read by the checks):
+# each carries its plan in its executable.
 #   data_parallel_compare.sh BIN_DIR MODEL DATA_DIR STEPS MBS TOLERANCES WORK_DIR \
 #     "RANKS..." "STAGES..." [PREFIX]
 # MBS is train_micro_batch_size_per_gpu (a model with a static batch axis
@@ -54,12 +56,14 @@ for n in $ranks; do
   ref=$work/one_rank_gas$((n * gas))
   config $((n * gas)) 0 "$ref.json"
   "$bin/ds-compile" "$model" --config "$ref.json" -o "$ref" > /dev/null
+  mv "$ref/plan.json" "$ref.plan.json"
   "$bin/ds-run" "$ref" -- --data "$data" --steps "$steps" \
     --metrics "$ref/metrics.jsonl" --save "$ref/final" > /dev/null
   for stage in $stages; do
     run=$work/zero${stage}_ranks$n
     config "$gas" "$stage" "$run.json"
     "$bin/ds-compile" "$model" --config "$run.json" --num_gpus "$n" -o "$run" > /dev/null
+    mv "$run/plan.json" "$run.plan.json"
     echo "== ZeRO stage $stage on $n ranks (gradient_accumulation_steps $gas) vs one rank with gradient_accumulation_steps $((n * gas))"
     "$bin/ds-run" --master_port 0 "$run" -- --data "$data" \
       --steps "$steps" --metrics "$run/metrics.jsonl" --save "$run/final" \
@@ -86,7 +90,7 @@ for n in $ranks; do
       echo "measured memory differs from the prediction"
       exit 1
     fi
-    python3 - "$run/plan.json" <<'PY'
+    python3 - "$run.plan.json" <<'PY'
 import json, sys
 plan = json.load(open(sys.argv[1]))
 z = plan["zero"]

@@ -167,7 +167,7 @@ check "a rank that never arrives" "$work/absent.err" "rank(s) 1 never arrived at
 # 6. A two-rank plan started alone.
 timeout 60 "$work/z0/bin/rank_0" --data "$data" --steps 1 > /dev/null 2> "$work/alone.err"
 check "a plan for another world size" "$work/alone.err" \
-  "is a plan for 2 rank(s), but this job has 1 (WORLD_SIZE, from default); start the ranks with ds-run"
+  "planned for 2 rank(s), but this job has 1 (WORLD_SIZE, from default); start the ranks with ds-run"
 
 echo "$failures failed"
 [ "$failures" -eq 0 ]

@@ -3,7 +3,8 @@
 # compare it with a PyTorch reference: every step's loss and gradient norm,
 # and the final weights when the reference has them ("weights": a
 # safetensors file beside it). The rank's measured memory must be the
-# plan's.
+# plan's. The rank trains without plan.json (moved aside to WORK_DIR): it
+# carries its plan in its executable.
 #   train_and_compare.sh BIN_DIR MODEL CONFIG DATA_DIR STEPS REFERENCE TOLERANCES WORK_DIR [PREFIX]
 # TOLERANCES is LOSS_RTOL[:NORM_RTOL[:WEIGHTS_RTOL]] (compare_training.py);
 # a part left out is not compared.
@@ -29,6 +30,7 @@ if [ -n "$weights_rtol" ]; then
   compare+=(--weights "$work/final/model.safetensors" "$theirs" --weights-rtol "$weights_rtol")
 fi
 "$bin/ds-compile" "$model" --config "$config" -o "$work/out"
+mv "$work/out/plan.json" "$work/plan.json"
 "$bin/ds-run" "$work/out" -- --data "$data" --steps "$steps" --metrics "$work/metrics.jsonl" \
   --save "$work/final" | tee "$work/log.txt"
 python3 "$here/compare_training.py" "$work/metrics.jsonl" "$reference" "${compare[@]}"

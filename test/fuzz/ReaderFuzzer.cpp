@@ -23,6 +23,7 @@
 #include "compiler/topology/World.h"
 #include "runtime/checkpoint/CheckpointFormat.h"
 #include "runtime/io/JsonReader.h"
+#include "runtime/main/PlanCodec.h"
 #include "runtime/main/PlanFile.h"
 #include "tools/ds-run/LaunchPlan.h"
 
@@ -201,6 +202,15 @@ void fuzzPlan(std::string_view text) {
   }
   for (int64_t rank = 0; rank < plan->worldSize && rank < 4; ++rank)
     (void)plan->weightsFor(rank);
+  // The encoding ds-compile puts into the rank's object keeps the plan.
+  std::vector<uint8_t> bytes = runtime::encodePlan(*plan);
+  runtime::Expected<runtime::Plan> decoded =
+      runtime::decodePlan(bytes.data(), bytes.size(), plan->dir, "rank");
+  FUZZ_CHECK(decoded.ok());
+  FUZZ_CHECK(runtime::encodePlan(*decoded) == bytes);
+  // Any bytes as an encoded plan: an error or a plan, never a crash.
+  (void)runtime::decodePlan(reinterpret_cast<const uint8_t *>(text.data()),
+                            text.size(), "", "rank");
 }
 
 void fuzzLaunch(llvm::StringRef text) {

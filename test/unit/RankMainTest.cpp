@@ -15,6 +15,7 @@
 #include "runtime/main/KernelTable.h"
 #include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/OptimizerDriver.h"
+#include "runtime/main/PlanCodec.h"
 #include "runtime/main/PlanFile.h"
 #include "runtime/main/RankState.h"
 #include "runtime/main/Weights.h"
@@ -246,6 +247,74 @@ TEST(RankMainPlan, ParsesADataParallelPlan) {
   ASSERT_TRUE(plan.ok()) << plan.message();
   EXPECT_EQ(plan->weightsFor(0), "out/weights/rank_0.safetensors");
   EXPECT_EQ(plan->weightsFor(1), "out/weights/rank_1.safetensors");
+}
+
+// The plan the compiler puts into the rank's object (dsc_plan): what the
+// rank decodes is the plan parsePlan gave, its weights resolved against the
+// executable's output directory instead of plan.json's.
+TEST(RankMainPlan, TheObjectsEncodingKeepsThePlan) {
+  json p = dataParallelPlan();
+  p["weights_by_rank"] =
+      json::array({"weights/rank_0.safetensors", "weights/rank_1.safetensors"});
+  p["ties"] =
+      json::array({{{"name", "head"}, {"source", "w"}, {"transposed", false}}});
+  Expected<Plan> parsed = parsePlan(p.dump(), "out/plan.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  std::vector<uint8_t> bytes = encodePlan(*parsed);
+  Expected<Plan> plan =
+      decodePlan(bytes.data(), bytes.size(), "exe/bin/../", "exe/bin/rank_0");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  EXPECT_EQ(plan->path, "exe/bin/rank_0");
+  EXPECT_EQ(plan->weightsFor(1), "exe/bin/../weights/rank_1.safetensors");
+  ASSERT_EQ(plan->buffers.size(), parsed->buffers.size());
+  for (size_t i = 0; i < plan->buffers.size(); ++i) {
+    EXPECT_EQ(plan->buffers[i].name, parsed->buffers[i].name);
+    EXPECT_EQ(plan->buffers[i].role, parsed->buffers[i].role);
+    EXPECT_EQ(plan->buffers[i].offset, parsed->buffers[i].offset);
+    EXPECT_EQ(plan->buffers[i].shape, parsed->buffers[i].shape);
+    EXPECT_EQ(plan->buffers[i].bytes, parsed->buffers[i].bytes);
+  }
+  ASSERT_EQ(plan->kernels.size(), 1u);
+  EXPECT_EQ(plan->kernels[0].kernel, "add_f32");
+  EXPECT_EQ(plan->kernels[0].operands[2].shape, std::vector<int64_t>{2});
+  EXPECT_EQ(plan->batch->gradAccumSteps, parsed->batch->gradAccumSteps);
+  EXPECT_EQ(plan->zero->stage, 1);
+  EXPECT_EQ(plan->zero->partitions[1].begin, 1);
+  EXPECT_EQ(plan->zero->params[0].buffer, parsed->zero->params[0].buffer);
+  ASSERT_EQ(plan->collectives.size(), 2u);
+  EXPECT_EQ(plan->collectives[0].op, CollectiveOp::ReduceScatter);
+  EXPECT_EQ(plan->collectives[0].counts, parsed->collectives[0].counts);
+  EXPECT_EQ(plan->collectives[1].payload, CollectivePayload::GradNormSquared);
+  EXPECT_EQ(plan->collectiveBytesPerStep, 16);
+  ASSERT_EQ(plan->ties.size(), 1u);
+  EXPECT_EQ(plan->ties[0].source, "w");
+  EXPECT_EQ(plan->stepsPerPrint, parsed->stepsPerPrint);
+  EXPECT_EQ(plan->predictedPeakBytes, parsed->predictedPeakBytes);
+  // Nothing is lost: the decoded plan encodes to the same bytes.
+  plan->dir = "out/";
+  for (std::string &w : plan->weightsByRank)
+    w = "out/" + w.substr(std::string("exe/bin/../").size());
+  plan->weightsPath = parsed->weightsPath;
+  EXPECT_EQ(encodePlan(*plan), bytes);
+}
+
+TEST(RankMainPlan, ADamagedEncodingIsRefused) {
+  Expected<Plan> parsed = parsePlan(trainingPlan().dump(), "out/plan.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  std::vector<uint8_t> bytes = encodePlan(*parsed);
+  Expected<Plan> cut = decodePlan(bytes.data(), bytes.size() - 1, "", "r");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.message(), "r: its plan (dsc_plan, " +
+                               std::to_string(bytes.size() - 1) +
+                               " bytes) is damaged; compile the model again");
+  std::vector<uint8_t> longer = bytes;
+  longer.push_back(0);
+  EXPECT_FALSE(decodePlan(longer.data(), longer.size(), "", "r").ok());
+  bytes[0] ^= 1;
+  Expected<Plan> other = decodePlan(bytes.data(), bytes.size(), "", "r");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.message(), "r: its plan (dsc_plan) is not one this runtime "
+                             "reads; compile the model again");
 }
 
 TEST(RankMainPlan, SingleRankPlansGetTheTrivialLayout) {
@@ -497,7 +566,9 @@ TEST(RankMainArgs, ParsesOptions) {
   const char *help[] = {"rank_0", "--help"};
   EXPECT_TRUE(parseRankArgs(2, help)->help);
   EXPECT_NE(rankUsage("rank_0").find("--steps N"), std::string::npos);
-  EXPECT_NE(defaultPlanPath().find("/../plan.json"), std::string::npos);
+  EXPECT_EQ(outputDirOf("out/bin/rank_0"), "out/bin/../");
+  EXPECT_EQ(outputDirOf("rank_0"), "./../");
+  EXPECT_FALSE(executablePath().empty());
 }
 
 TEST(RankMainArgs, Errors) {
@@ -583,9 +654,12 @@ constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
 bool gAccumulate = false;
 
 // rankMain (in the library) refers to the object's constants too; this
-// test binary has no generated object: a constant lr, and zeros.
+// test binary has no generated object: a constant lr, zeros, and no plan
+// (the tests give --plan).
 extern "C" const dsrt_lr_schedule dsc_schedule = {};
 extern "C" const dsrt_optimizer dsc_optimizer = {};
+extern "C" const unsigned char dsc_plan[1] = {0};
+extern "C" const int64_t dsc_plan_bytes = 0;
 
 /// The optimizer constants of trainingPlan()'s rank: SGD, lr 0.1, no
 /// clipping (what its object would hold).
