@@ -19,6 +19,7 @@
 #include "runtime/io/DType.h"
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
+#include "runtime/main/KernelTable.h"
 #include "runtime/main/PlanCodec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -566,9 +567,15 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   runtime::Expected<runtime::Plan> checked =
       runtime::parsePlan(manifest->dump(), "plan.json");
   if (!checked)
-    return makeError("internal error: the runtime refuses the plan written "
-                     "for it: " +
+    return makeError("the rank runtime cannot run this plan: " +
                      checked.message());
+  // Every call site as the rank resolves it at start: an unknown kernel or
+  // attributes it cannot read stop the compile, not the job.
+  {
+    runtime::KernelTable kernels(checked->kernels);
+    if (std::string problem = kernels.resolveAll(); !problem.empty())
+      return makeError("the rank runtime cannot run this plan: " + problem);
+  }
   if (zero && zero->dpSize > 1)
     progress << "ds-compile: zero: stage " << zero->stage << ", "
              << zero->collectives.size() << " collectives ("

@@ -22,11 +22,41 @@ template <typename T> bool isNanValue(T v) {
     return false;
 }
 
+/// Whether `a` and `b` have the same dimensions.
+inline bool sameDims(Shape a, Shape b) {
+  if (a.rank != b.rank)
+    return false;
+  for (int i = 0; i < a.rank; ++i)
+    if (a.dims[i] != b.dims[i])
+      return false;
+  return true;
+}
+
 /// out = f(a, b) over the broadcast of `as` and `bs` to `os`; the inner row
 /// has fast paths for contiguous and scalar operands.
 template <typename T, typename R, typename F>
 void broadcastBinary(const T *a, Shape as, const T *b, Shape bs, R *out,
                      Shape os, F f) {
+  // The common cases without the stride vectors (allocations cost more than
+  // a small kernel's arithmetic): equal shapes, and a scalar operand.
+  const int64_t n = os.numel();
+  if (sameDims(as, os) && sameDims(bs, os)) {
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = f(a[i], b[i]);
+    return;
+  }
+  if (sameDims(as, os) && bs.numel() == 1) {
+    const T bv = *b;
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = f(a[i], bv);
+    return;
+  }
+  if (as.numel() == 1 && sameDims(bs, os)) {
+    const T av = *a;
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = f(av, b[i]);
+    return;
+  }
   forEachRow<3>(
       dimsOf(os),
       {broadcastStrides(as, os), broadcastStrides(bs, os), stridesOf(os)},

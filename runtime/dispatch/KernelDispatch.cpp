@@ -263,35 +263,27 @@ std::string checkBuffers(const KernelSpec &spec, const dsrt_kernel_desc &desc) {
   return "";
 }
 
-/// Resolves `desc` into the cache; null (after reporting) on failure.
-const Prepared *resolve(const dsrt_kernel_desc &desc) {
+/// Resolves `desc` into `p`; the problem ("" when none), without "dsrt: ".
+std::string prepareSite(const dsrt_kernel_desc &desc, Prepared &p) {
   const Registry &table = registry();
   auto spec = table.find(orEmpty(desc.kernel));
-  if (spec == table.end()) {
-    reportError(kExitBadKernel, std::string("dsrt: unknown kernel '") +
-                                    orEmpty(desc.kernel) + "' at node '" +
-                                    orEmpty(desc.location) + "'");
-    return nullptr;
-  }
+  if (spec == table.end())
+    return std::string("unknown kernel '") + orEmpty(desc.kernel) +
+           "' at node '" + orEmpty(desc.location) + "'";
   std::string problem = checkBuffers(spec->second, desc);
-  if (!problem.empty()) {
-    reportError(kExitBadKernel, "dsrt: " + siteOf(desc) + ": " + problem);
-    return nullptr;
-  }
+  if (!problem.empty())
+    return siteOf(desc) + ": " + problem;
   ++parseCount;
   json attrs;
   const char *text = desc.attrs_json;
   if (text && *text) {
     attrs = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (attrs.is_discarded() || !attrs.is_object()) {
-      reportError(kExitBadKernel, "dsrt: " + siteOf(desc) +
-                                      ": attributes are not a JSON object");
-      return nullptr;
-    }
+    if (attrs.is_discarded() || !attrs.is_object())
+      return siteOf(desc) + ": attributes are not a JSON object";
   } else {
     attrs = json::object();
   }
-  Prepared p;
+  p = Prepared();
   p.kernelName = desc.kernel;
   p.attrsJson = desc.attrs_json;
   p.run = spec->second.run;
@@ -299,14 +291,36 @@ const Prepared *resolve(const dsrt_kernel_desc &desc) {
   AttrReader reader(attrs);
   if (spec->second.prepare)
     spec->second.prepare(p, reader, desc);
-  if (!reader.ok()) {
-    reportError(kExitBadKernel,
-                "dsrt: " + siteOf(desc) + ": " + reader.message());
+  if (!reader.ok())
+    return siteOf(desc) + ": " + reader.message();
+  return "";
+}
+
+/// Resolves `desc` into the cache; null (after reporting) on failure.
+const Prepared *resolve(const dsrt_kernel_desc &desc) {
+  Prepared p;
+  if (std::string problem = prepareSite(desc, p); !problem.empty()) {
+    reportError(kExitBadKernel, "dsrt: " + problem);
     return nullptr;
   }
   Prepared &entry = cache()[&desc];
   entry = std::move(p);
   return &entry;
+}
+
+/// Runs a resolved call site; reports a data error the kernel raises.
+int runPrepared(const Prepared &p, const dsrt_kernel_desc &desc,
+                void *const *data, int64_t step) {
+  int status = p.run(Call{p, desc, data, step});
+  if (status == k::KernelOk)
+    return 0;
+  std::string detail = k::lastKernelErrorDetail();
+  if (detail.empty())
+    detail = k::kernelErrorMessage(status);
+  reportError(kExitDataError, std::string("dsrt: ") + orEmpty(desc.kernel) +
+                                  " at node '" + orEmpty(desc.location) +
+                                  "': " + detail);
+  return kExitDataError;
 }
 
 void defaultHandler(int exitCode, const std::string &message) {
@@ -334,16 +348,25 @@ int runKernel(const dsrt_kernel_desc &desc, void *const *data, int64_t step) {
     p = &it->second;
   else if (!(p = resolve(desc)))
     return kExitBadKernel;
-  int status = p->run(Call{*p, desc, data, step});
-  if (status == k::KernelOk)
-    return 0;
-  std::string detail = k::lastKernelErrorDetail();
-  if (detail.empty())
-    detail = k::kernelErrorMessage(status);
-  reportError(kExitDataError, std::string("dsrt: ") + orEmpty(desc.kernel) +
-                                  " at node '" + orEmpty(desc.location) +
-                                  "': " + detail);
-  return kExitDataError;
+  return runPrepared(*p, desc, data, step);
+}
+
+ResolvedKernel::ResolvedKernel() = default;
+ResolvedKernel::~ResolvedKernel() = default;
+ResolvedKernel::ResolvedKernel(ResolvedKernel &&) noexcept = default;
+ResolvedKernel &ResolvedKernel::operator=(ResolvedKernel &&) noexcept = default;
+
+int ResolvedKernel::run(void *const *data, int64_t step) const {
+  return runPrepared(*prepared, *desc, data, step);
+}
+
+std::string resolveKernel(const dsrt_kernel_desc &desc, ResolvedKernel &out) {
+  auto p = std::make_unique<Prepared>();
+  if (std::string problem = prepareSite(desc, *p); !problem.empty())
+    return problem;
+  out.desc = &desc;
+  out.prepared = std::move(p);
+  return "";
 }
 
 ErrorHandler setErrorHandler(ErrorHandler handler) {

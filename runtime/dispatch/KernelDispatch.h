@@ -5,10 +5,11 @@
 // kernel name (`<graph op>_<element type>`, `cast_<from>_<to>`, `copy`)
 // selects one of the CPU kernels of kernels/cpu/CpuKernels.h, and its
 // attributes (JSON, the graph op's ODS names) become the kernel's
-// parameters. Each descriptor is resolved once: its attributes are parsed,
-// its buffer count and dtypes checked, and the result cached by the
-// descriptor's address (descriptors are static constants of the generated
-// code), so a later call is a hash lookup plus the kernel. Not thread-safe.
+// parameters. Each descriptor is resolved once: its attributes are parsed
+// and its buffer count and dtypes checked. A rank resolves its whole kernel
+// table at start (resolveKernel, ResolvedKernel), so a call is the kernel
+// alone; runKernel caches its resolutions by the descriptor's address. Not
+// thread-safe.
 //
 // Errors go through one function, reportError: by default it prints the
 // message to stderr and exits with the code (70 for a bad call site: unknown
@@ -27,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,36 @@ constexpr int kExitDataError = 65;
 /// Runs the kernel of `desc` on `data` (inputs, then outputs). Returns 0, or
 /// the exit code of an error after reporting it (which by default exits).
 int runKernel(const dsrt_kernel_desc &desc, void *const *data, int64_t step);
+
+namespace detail {
+struct Prepared;
+} // namespace detail
+
+/// A call site resolved ahead of its calls (resolveKernel): running it is
+/// the kernel alone, with no lookup and no parsing.
+class ResolvedKernel {
+public:
+  ResolvedKernel();
+  ~ResolvedKernel();
+  ResolvedKernel(ResolvedKernel &&) noexcept;
+  ResolvedKernel &operator=(ResolvedKernel &&) noexcept;
+
+  /// Runs the kernel on `data` (inputs, then outputs). Returns 0, or the
+  /// exit code of a data error after reporting it, as runKernel does.
+  int run(void *const *data, int64_t step) const;
+
+private:
+  friend std::string resolveKernel(const dsrt_kernel_desc &desc,
+                                   ResolvedKernel &out);
+  const dsrt_kernel_desc *desc = nullptr;
+  std::unique_ptr<detail::Prepared> prepared;
+};
+
+/// Resolves `desc` (which must outlive `out`) into `out`: its kernel, its
+/// buffers' count and types, its attributes. Reports nothing; returns the
+/// problem, e.g. "unknown kernel 'foo_f32' at node 'x'", or "" when the
+/// call site can run. The compiler runs it on every call site it emits.
+std::string resolveKernel(const dsrt_kernel_desc &desc, ResolvedKernel &out);
 
 /// Receives every error: the exit code and the full message, e.g.
 /// "dsrt: unknown kernel 'foo_f32' at node 'x'".

@@ -1,8 +1,6 @@
-//===- KernelTable.cpp - plan.json's kernels as dsrt_kernel_descs ---------===//
+//===- KernelTable.cpp - The plan's kernels, resolved once ----------------===//
 
 #include "runtime/main/KernelTable.h"
-
-#include "runtime/dispatch/KernelDispatch.h"
 
 #include <string>
 
@@ -66,49 +64,33 @@ KernelTable::KernelTable(const std::vector<PlanKernel> &kernels) {
   }
 }
 
+std::string KernelTable::resolveAll() {
+  resolved.clear();
+  resolved.resize(descs.size());
+  for (size_t i = 0; i < descs.size(); ++i)
+    if (std::string problem = resolveKernel(descs[i], resolved[i]);
+        !problem.empty()) {
+      resolved.clear();
+      return problem;
+    }
+  return "";
+}
+
 int KernelTable::run(int64_t index, void *const *data, int64_t step) const {
-  if (index < 0 || index >= static_cast<int64_t>(descs.size())) {
+  if (resolved.size() != descs.size()) {
+    reportError(kExitBadKernel, "dsrt: kernel " + std::to_string(index) +
+                                    " called before the kernel table was "
+                                    "resolved");
+    return kExitBadKernel;
+  }
+  if (index < 0 || index >= static_cast<int64_t>(resolved.size())) {
     reportError(kExitBadKernel,
                 "dsrt: kernel index " + std::to_string(index) +
                     " out of range: the plan's kernel table has " +
                     std::to_string(descs.size()) + " entries");
     return kExitBadKernel;
   }
-  return runKernel(descs[static_cast<size_t>(index)], data, step);
+  return resolved[static_cast<size_t>(index)].run(data, step);
 }
 
 } // namespace dsc::runtime
-
-extern "C" void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index,
-                               void *const *data) {
-  if (!ctx || !ctx->runtime) {
-    dsc::runtime::reportError(dsc::runtime::kExitBadKernel,
-                              "dsrt: dsrt_kernel_at called without a kernel "
-                              "table (ctx->runtime is null)");
-    return;
-  }
-  static_cast<const dsc::runtime::KernelTable *>(ctx->runtime)
-      ->run(index, data, ctx->step);
-}
-
-extern "C" void dsrt_collective_at(dsrt_ctx *ctx, int32_t index,
-                                   void *const *data) {
-  if (!ctx || !ctx->collectives) {
-    dsc::runtime::reportError(
-        1, "dsrt: the step calls collective " + std::to_string(index) +
-               " but this rank runs no collectives (ctx->collectives is null)");
-    return;
-  }
-  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
-      ->run(index, data);
-}
-
-extern "C" void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index) {
-  if (!ctx || !ctx->collectives) {
-    dsc::runtime::reportError(
-        1, "dsrt: the step waits for collective " + std::to_string(index) +
-               " but this rank runs no collectives (ctx->collectives is null)");
-    return;
-  }
-  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)->wait(index);
-}

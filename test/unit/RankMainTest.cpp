@@ -455,6 +455,7 @@ TEST(RankMainKernelTable, RunsKernelsByIndex) {
   ASSERT_TRUE(plan.ok());
   KernelTable table(plan->kernels);
   ASSERT_EQ(table.size(), 1u);
+  ASSERT_EQ(table.resolveAll(), "");
   EXPECT_STREQ(table.desc(0).kernel, "add_f32");
   EXPECT_STREQ(table.desc(0).location, "node_Add_1");
   EXPECT_EQ(table.desc(0).buffers[2].rank, 1);
@@ -483,6 +484,41 @@ TEST(RankMainKernelTable, RunsKernelsByIndex) {
   EXPECT_EQ(reported[0].second, "dsrt: kernel index 5 out of range: the "
                                 "plan's kernel table has 1 entries");
   EXPECT_EQ(reported[1].first, kExitBadKernel);
+}
+
+// A table is resolved whole before a call: the first call site the runtime
+// cannot run is named (ds-compile refuses such a plan the same way).
+TEST(RankMainKernelTable, ResolvesEveryCallSiteFirst) {
+  json p = trainingPlan();
+  p["kernels"].push_back(p["kernels"][0]);
+  p["kernels"][1]["kernel"] = "no_such_kernel_f32";
+  p["kernels"][1]["location"] = "node_Bad";
+  Expected<Plan> plan = parsePlan(p.dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  KernelTable table(plan->kernels);
+  EXPECT_EQ(table.resolveAll(),
+            "unknown kernel 'no_such_kernel_f32' at node 'node_Bad'");
+  p["kernels"][1] = p["kernels"][0];
+  p["kernels"][1]["attrs"] = {{"axis", "x"}};
+  p["kernels"][1]["kernel"] = "softmax_f32";
+  plan = parsePlan(p.dump(), "out/plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  KernelTable attrs(plan->kernels);
+  EXPECT_EQ(attrs.resolveAll(),
+            "kernel 'softmax_f32' at node 'node_Add_1': 2 inputs, expected 1");
+  // Not resolved: a call is refused, not run.
+  std::vector<std::pair<int, std::string>> reported;
+  ErrorHandler previous =
+      setErrorHandler([&](int code, const std::string &message) {
+        reported.push_back({code, message});
+      });
+  float a[2] = {1, 2}, c[2] = {0, 0};
+  void *data[3] = {a, a, c};
+  EXPECT_EQ(attrs.run(0, data, 0), kExitBadKernel);
+  setErrorHandler(std::move(previous));
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].second, "dsrt: kernel 0 called before the kernel "
+                                "table was resolved");
 }
 
 //===-- optimizer driver --------------------------------------------------===//

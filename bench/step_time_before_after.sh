@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the training step time of the tiny and anchor GPT-2 (the
+# configurations of train_step_gpt2.sh) with ds-compile at BASE and with this tree, side by
+# side in one run, and the per-kernel call overhead (bench/KernelCallOverhead.cpp).
+#
+#   bash bench/step_time_before_after.sh           # BASE b31c810: before the compiled program
+#   BASE=<commit> bash bench/step_time_before_after.sh
+#
+# BASE is exported (git archive) to BASE_DIR (default ${TMPDIR:-/tmp}/dsc-base-<commit>) and
+# its ds-compile, ds-run and rank libraries are built there once (Ninja, ccache; the first
+# time takes as long as a build); later runs reuse it. Per configuration both trees compile
+# the model, then ROUNDS rounds each run base then this tree for WARMUP + STEPS steps; the
+# step time is train_batch_size / samples_per_s of each timed metrics line, and the table
+# gives the median over all rounds and the ratio this tree / base (lower is faster). Both
+# runs must print the same losses. Environment: CONFIGS ("tiny anchor"), STEPS (30),
+# WARMUP (5), ROUNDS (3), THREADS (1: OPENBLAS_NUM_THREADS), DSC_BUILD_DIR (build),
+# PYTHON (/usr/bin/python3), KEEP=1 keeps the temp dir.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${DSC_BUILD_DIR:-$root/build}
+py=${PYTHON:-/usr/bin/python3}
+base=$(git -C "$root" rev-parse --short "${BASE:-b31c810}")
+base_dir=${BASE_DIR:-${TMPDIR:-/tmp}/dsc-base-$base}
+configs=${CONFIGS:-tiny anchor}
+steps=${STEPS:-30}
+warmup=${WARMUP:-5}
+rounds=${ROUNDS:-3}
+export OPENBLAS_NUM_THREADS=${THREADS:-1}
+
+for b in ds-compile ds-run kernel-call-overhead; do
+  [ -x "$build/bin/$b" ] || { echo "missing $build/bin/$b (build first: scripts/build.sh)" >&2; exit 1; }
+done
+if [ ! -x "$base_dir/build/bin/ds-compile" ] || [ ! -x "$base_dir/build/bin/ds-run" ]; then
+  echo "== building $base in $base_dir (ds-compile, ds-run and the rank libraries)"
+  rm -rf "$base_dir" && mkdir -p "$base_dir"
+  git -C "$root" archive "$base" | tar -x -C "$base_dir"
+  cmake -S "$base_dir" -B "$base_dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit > /dev/null
+  ninja -C "$base_dir/build" -j "${DSC_JOBS:-2}" ds-compile ds-run > "$base_dir/build.log" 2>&1 ||
+    { tail -20 "$base_dir/build.log"; exit 1; }
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsc-before-after.XXXXXX")
+if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$tmp"' EXIT; else echo "temp dir: $tmp"; fi
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "base: $base ($base_dir/build); this tree: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes') ($build); OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS"
+
+"$build/bin/kernel-call-overhead"
+
+results=()   # "config|tree|batch|median_s"
+for cfg in $configs; do
+  case $cfg in
+    tiny)
+      onnx=$root/examples/models/gpt2_tiny.onnx
+      data=$root/examples/models/gpt2_tiny_inputs
+      dsconf=$root/examples/gpt2_tiny/ds_config.json ;;
+    anchor)
+      "$py" "$root/bench/export_gpt2_sized.py" --size anchor --out-dir "$tmp/models" --name gpt2_anchor > /dev/null
+      onnx=$tmp/models/gpt2_anchor.onnx
+      data=$tmp/models/gpt2_anchor_inputs
+      dsconf=$tmp/ds_config_anchor.json
+      sed 's/"train_micro_batch_size_per_gpu": 4/"train_micro_batch_size_per_gpu": 8/' \
+        "$root/examples/gpt2_tiny/ds_config.json" > "$dsconf" ;;
+    *) echo "unknown config $cfg (tiny, anchor)" >&2; exit 1 ;;
+  esac
+  batch=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_micro_batch_size_per_gpu"])' "$dsconf")
+  for tree in base head; do
+    bin=$build/bin; [ $tree = base ] && bin=$base_dir/build/bin
+    "$bin/ds-compile" "$onnx" --config "$dsconf" --num_gpus 1 -o "$tmp/${cfg}_$tree" > /dev/null 2>&1
+    : > "$tmp/${cfg}_$tree.txt"
+  done
+  for r in $(seq 1 "$rounds"); do
+    for tree in base head; do
+      bin=$build/bin; [ $tree = base ] && bin=$base_dir/build/bin
+      "$bin/ds-run" "$tmp/${cfg}_$tree" -- --data "$data" --steps $((warmup + steps)) \
+        --metrics "$tmp/m_${cfg}_${tree}_$r.jsonl" > /dev/null 2>&1
+      "$py" -c 'import json,sys; [print(json.loads(l)["samples_per_s"]) for l in list(open(sys.argv[1]))[int(sys.argv[2]):]]' \
+        "$tmp/m_${cfg}_${tree}_$r.jsonl" "$warmup" >> "$tmp/${cfg}_$tree.txt"
+    done
+  done
+  "$py" -c 'import json,sys; a,b=([json.loads(l)["loss"] for l in open(f)] for f in sys.argv[1:]); sys.exit(0 if a == b else "losses differ: %s vs %s" % (a, b))' \
+    "$tmp/m_${cfg}_base_1.jsonl" "$tmp/m_${cfg}_head_1.jsonl"
+  echo "$cfg: both trees print the same $((warmup + steps)) losses"
+  for tree in base head; do
+    med=$("$py" -c 'import statistics,sys; print(statistics.median(int(sys.argv[2])/float(l) for l in open(sys.argv[1])))' "$tmp/${cfg}_$tree.txt" "$batch")
+    results+=("$cfg|$tree|$batch|$med")
+  done
+done
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%s\n' "${results[@]}" | "$py" -c '
+import sys
+rows = [l.strip().split("|") for l in sys.stdin if l.strip()]
+by = {}
+for cfg, tree, batch, med in rows:
+    by.setdefault(cfg, {})[tree] = (int(batch), float(med))
+print("| config | tree | batch | ms/step (median) | this tree / base |")
+print("| --- | --- | --- | --- | --- |")
+for cfg, d in by.items():
+    for tree in ("base", "head"):
+        b, m = d[tree]
+        ratio = "%.3f" % (m / d["base"][1]) if tree == "head" else "1.000"
+        print("| %s | %s | %d | %.3f | %s |" % (cfg, sys.argv[1] if tree == "base" else "this tree", b, m * 1e3, ratio))
+' "$base"
