@@ -2,6 +2,7 @@
 
 #include "runtime/comm/TcpStore.h"
 
+#include "runtime/comm/JobToken.h"
 #include "runtime/comm/RendezvousSocket.h"
 #include "runtime/io/FileUtil.h"
 
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -39,8 +41,17 @@ enum Op : uint8_t {
   OpGet = 3,
   OpWait = 4,
   OpGone = 5,
-  OpDone = 6
+  OpDone = 6,
+  OpChallenge = 7,
+  OpAuth = 8
 };
+
+/// The nonces of the handshake (JobToken.h).
+constexpr size_t kNonceBytes = 32;
+/// How long a new connection has to prove the job token.
+constexpr milliseconds kAuthTimeout(10000);
+/// Refused connections rank 0 reports one by one; then it says it stops.
+constexpr int kRefusalsShown = 10;
 
 /// Frames larger than this are a protocol error, not an allocation.
 constexpr uint32_t kMaxFrame = 256u << 20;
@@ -155,6 +166,16 @@ std::vector<int> ranksOfArrivalKeys(const std::vector<std::string> &keys) {
   return ranks;
 }
 
+/// "10.0.0.5:41234", "[::1]:41234": a client's address for messages.
+std::string peerName(const sockaddr_storage &addr, socklen_t len) {
+  char host[NI_MAXHOST], port[NI_MAXSERV];
+  if (::getnameinfo(reinterpret_cast<const sockaddr *>(&addr), len, host,
+                    sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return "an unknown address";
+  return endpointOf(host, std::atoi(port));
+}
+
 std::string joinQuoted(const std::vector<std::string> &keys) {
   std::string out;
   for (const std::string &k : keys)
@@ -224,6 +245,11 @@ private:
     bool dead = false;
     int rank = -1;     // from HELLO; -1 before it
     bool done = false; // said DONE: its close is a clean exit
+    /// Proved the job token (AUTH); nothing else is answered before.
+    bool authenticated = false;
+    std::string nonce; // the challenge sent on accept
+    Clock::time_point authDeadline;
+    std::string peer; // "10.0.0.5:41234", for the refusal's message
   };
   struct Waiter {
     int fd;
@@ -242,6 +268,15 @@ private:
   void dropDeadClients();
   /// Handles one request; false when it is malformed.
   bool handle(Conn &c, const std::string &body);
+  /// A connection's first request: AUTH with the token's proof. Answers
+  /// it, or refuses the connection; false when it is to be closed.
+  bool authenticate(Conn &c, const std::string &body);
+  /// Says why a connection is dropped (the first kRefusalsShown times).
+  void refuse(Conn &c, const std::string &why);
+  /// Drops the connections that did not prove the token in time.
+  void expireUnauthenticated();
+  /// The connected ranks (authenticated) to `clients`.
+  void countClients();
   /// Answers every WAIT whose keys have all come or whose deadline passed.
   void answerWaiters();
   Conn *find(int fd);
@@ -250,6 +285,8 @@ private:
   int listenFd = -1;
   int wakeRead = -1, wakeWrite = -1;
   std::thread thread;
+  std::string token;
+  int refusals = 0;
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -281,6 +318,7 @@ TcpStoreServer::start(const WorldInfo &world) {
     return socket.status();
   std::unique_ptr<TcpStoreServer> server(new TcpStoreServer);
   server->listenFd = socket->fd;
+  server->token = world.token;
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) != 0)
     return Status::error("rank 0: cannot start the rendezvous server (" +
@@ -351,6 +389,11 @@ void TcpStoreServer::run() {
       int ms = msUntil(w.deadline);
       timeoutMs = timeoutMs < 0 ? ms : std::min(timeoutMs, ms);
     }
+    for (const Conn &c : conns)
+      if (!c.authenticated) {
+        int ms = msUntil(c.authDeadline);
+        timeoutMs = timeoutMs < 0 ? ms : std::min(timeoutMs, ms);
+      }
     int n = ::poll(fds.data(), fds.size(), timeoutMs);
     if (n < 0 && errno != EINTR)
       return; // Nothing sensible left to do; clients see the close.
@@ -376,6 +419,7 @@ void TcpStoreServer::run() {
           writeTo(*c);
       }
     }
+    expireUnauthenticated();
     // Closes first: one seen in this round answers a GONE now. A write can
     // find another dead client; repeat until none is left.
     do {
@@ -404,25 +448,65 @@ void TcpStoreServer::dropDeadClients() {
   conns.erase(std::remove_if(conns.begin(), conns.end(),
                              [](const Conn &c) { return c.dead; }),
               conns.end());
-  if (conns.size() != before) {
-    std::lock_guard<std::mutex> lock(mutex);
-    clients = conns.size();
-    changed.notify_all();
-  }
+  if (conns.size() != before)
+    countClients();
+}
+
+void TcpStoreServer::countClients() {
+  size_t ranks = static_cast<size_t>(
+      std::count_if(conns.begin(), conns.end(),
+                    [](const Conn &c) { return c.authenticated; }));
+  std::lock_guard<std::mutex> lock(mutex);
+  clients = ranks;
+  changed.notify_all();
+}
+
+void TcpStoreServer::refuse(Conn &c, const std::string &why) {
+  if (refusals < kRefusalsShown)
+    std::fprintf(stderr,
+                 "ds-rank 0: warning: the rendezvous refused a connection "
+                 "from %s: %s%s\n",
+                 c.peer.c_str(), why.c_str(),
+                 refusals + 1 == kRefusalsShown
+                     ? " (later refusals are not shown)"
+                     : "");
+  ++refusals;
+  c.dead = true;
+}
+
+void TcpStoreServer::expireUnauthenticated() {
+  Clock::time_point now = Clock::now();
+  for (Conn &c : conns)
+    if (!c.authenticated && !c.dead && c.authDeadline <= now)
+      refuse(c, "it did not prove the job token within " +
+                    formatDuration(kAuthTimeout));
 }
 
 void TcpStoreServer::acceptClients() {
   while (true) {
-    int fd =
-        ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    int fd = ::accept4(listenFd, reinterpret_cast<sockaddr *>(&addr), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       break; // EAGAIN, or a client that left before we took it.
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    conns.push_back(Conn{fd, {}, {}});
-    std::lock_guard<std::mutex> lock(mutex);
-    clients = conns.size();
-    changed.notify_all();
+    Conn c{fd, {}, {}};
+    c.peer = peerName(addr, len);
+    c.authDeadline = Clock::now() + kAuthTimeout;
+    // Every connection first gets its own challenge (JobToken.h).
+    Expected<std::string> nonce = randomBytes(kNonceBytes);
+    if (!nonce) {
+      ::close(fd);
+      continue;
+    }
+    c.nonce = *nonce;
+    std::string challenge(1, static_cast<char>(OpChallenge));
+    challenge += c.nonce;
+    c.out = frame(challenge);
+    conns.push_back(std::move(c));
+    writeTo(conns.back());
   }
 }
 
@@ -450,7 +534,9 @@ void TcpStoreServer::readFrom(Conn &c) {
     for (int i = 0; i < 4; ++i)
       len |= static_cast<uint32_t>(static_cast<uint8_t>(c.in[pos + i]))
              << (8 * i);
-    if (len > kMaxFrame) {
+    if (len > kMaxFrame || (!c.authenticated && len > 1024)) {
+      if (!c.authenticated)
+        refuse(c, "it is not a rank of this job (no job token proof)");
       c.dead = true;
       break;
     }
@@ -462,6 +548,8 @@ void TcpStoreServer::readFrom(Conn &c) {
       c.dead = true;
   }
   c.in.erase(0, pos);
+  if (closed && !c.dead && !c.authenticated)
+    refuse(c, "it closed the connection without proving the job token");
   if (closed)
     c.dead = true;
 }
@@ -482,7 +570,38 @@ void TcpStoreServer::writeTo(Conn &c) {
   }
 }
 
+bool TcpStoreServer::authenticate(Conn &c, const std::string &body) {
+  // u8 AUTH, the client's nonce, its proof.
+  if (body.size() != 1 + kNonceBytes + 32 ||
+      static_cast<uint8_t>(body[0]) != OpAuth) {
+    refuse(c, "it is not a rank of this job (no job token proof)");
+    return false;
+  }
+  std::string clientNonce = body.substr(1, kNonceBytes);
+  Digest proof;
+  std::memcpy(proof.data(), body.data() + 1 + kNonceBytes, proof.size());
+  if (token.empty() ||
+      !equalDigests(proof, hmacSha256(token, handshakeMessage("client", c.nonce,
+                                                              clientNonce)))) {
+    // Said to the client too: a rank with another job's token learns why.
+    c.out += frame(std::string(1, '\0'));
+    writeTo(c);
+    refuse(c, "wrong job token");
+    return false;
+  }
+  c.authenticated = true;
+  Digest answer =
+      hmacSha256(token, handshakeMessage("server", c.nonce, clientNonce));
+  std::string reply(1, '\1');
+  reply.append(reinterpret_cast<const char *>(answer.data()), answer.size());
+  c.out += frame(reply);
+  countClients();
+  return true;
+}
+
 bool TcpStoreServer::handle(Conn &c, const std::string &body) {
+  if (!c.authenticated)
+    return authenticate(c, body);
   Reader r(body);
   uint8_t op;
   if (!r.u8(op))
@@ -629,6 +748,8 @@ void TcpStore::closeConnection() {
 Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
                                                      milliseconds timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
+  if (world.token.empty())
+    return Status::error(missingTokenMessage(world.rank));
   std::unique_ptr<TcpStore> store(new TcpStore(world, timeout));
   if (world.rank == 0) {
     auto server = TcpStoreServer::start(world);
@@ -637,6 +758,8 @@ Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
     store->server = std::move(*server);
   }
   if (Status s = store->connectToMaster(deadline); !s.ok())
+    return s;
+  if (Status s = store->authenticate(deadline); !s.ok())
     return s;
 
   std::string hello(1, static_cast<char>(OpHello));
@@ -670,6 +793,58 @@ Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
         store->masterEndpoint + " within " + formatDuration(timeout));
   }
   return store;
+}
+
+Status TcpStore::authenticate(Clock::time_point deadline) {
+  const std::string who = "rank " + std::to_string(world.rank);
+  auto foreign = [&] {
+    return Status::error(
+        who + ": something other than a ds-compile rendezvous answers on " +
+        "MASTER_ADDR:MASTER_PORT " + masterEndpoint +
+        " (another service uses that port?); choose another --master_port");
+  };
+  // The server's challenge, then this rank's proof, then the server's. A
+  // rendezvous sends its challenge on accept: a service that stays silent
+  // is not one.
+  Expected<std::string> challenge =
+      exchange(nullptr, std::min(deadline, Clock::now() + kAuthTimeout));
+  if (!challenge)
+    return foreignReply
+               ? foreign()
+               : Status::error(who +
+                               ": nothing answers as a ds-compile "
+                               "rendezvous on MASTER_ADDR:MASTER_PORT " +
+                               masterEndpoint + " (" + lostReason +
+                               "); another service uses that port?");
+  if (challenge->size() != 1 + kNonceBytes ||
+      static_cast<uint8_t>((*challenge)[0]) != OpChallenge)
+    return foreign();
+  std::string serverNonce = challenge->substr(1);
+  Expected<std::string> clientNonce = randomBytes(kNonceBytes);
+  if (!clientNonce)
+    return Status::error(who + ": " + clientNonce.message());
+  Digest proof = hmacSha256(
+      world.token, handshakeMessage("client", serverNonce, *clientNonce));
+  std::string auth(1, static_cast<char>(OpAuth));
+  auth += *clientNonce;
+  auth.append(reinterpret_cast<const char *>(proof.data()), proof.size());
+  Expected<std::string> reply = roundTrip(auth, deadline);
+  if (!reply)
+    return reply.status();
+  if (reply->size() == 1 && (*reply)[0] == '\0')
+    return Status::error(who + ": the rendezvous on " + masterEndpoint +
+                         " refused this rank's job token: it is another "
+                         "job's, or the ranks were given different tokens");
+  Digest expected = hmacSha256(
+      world.token, handshakeMessage("server", serverNonce, *clientNonce));
+  Digest answer{};
+  if (reply->size() == 1 + answer.size() && (*reply)[0] == '\1')
+    std::memcpy(answer.data(), reply->data() + 1, answer.size());
+  if (!equalDigests(answer, expected))
+    return Status::error(who + ": the rendezvous on " + masterEndpoint +
+                         " does not hold this job's token: it is another "
+                         "job's rendezvous, or not a ds-compile one");
+  return Status::success();
 }
 
 Status TcpStore::connectToMaster(Clock::time_point deadline) {
@@ -737,6 +912,11 @@ Status TcpStore::connectToMaster(Clock::time_point deadline) {
 
 Expected<std::string> TcpStore::roundTrip(const std::string &request,
                                           Clock::time_point deadline) {
+  return exchange(&request, deadline);
+}
+
+Expected<std::string> TcpStore::exchange(const std::string *request,
+                                         Clock::time_point deadline) {
   std::lock_guard<std::mutex> lock(mutex);
   auto lost = [&](const std::string &why) -> Status {
     if (fd >= 0)
@@ -752,7 +932,7 @@ Expected<std::string> TcpStore::roundTrip(const std::string &request,
                          ": no connection to the rendezvous on " +
                          masterEndpoint + " (" + lostReason + ")");
 
-  std::string out = frame(request);
+  std::string out = request ? frame(*request) : std::string();
   size_t sent = 0;
   while (sent < out.size()) {
     ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);

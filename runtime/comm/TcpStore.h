@@ -11,7 +11,12 @@
 // length-prefixed frames:
 //
 //   frame    = u32 length, body                (integers little-endian)
+//   on accept, the server sends  u8 CHALLENGE, 32-byte nonce
 //   request  = u8 op, fields
+//     AUTH   32-byte nonce, 32-byte proof  -> u8 1, 32-byte proof, or u8 0
+//            (the first request of every connection, JobToken.h; nothing
+//            else is answered before it; a wrong proof closes the
+//            connection, as does none within 10 s)
 //     HELLO  u32 rank                      -> u8 1
 //     SET    str key, str value            -> u8 1
 //     GET    str key                       -> u8 found, str value
@@ -117,11 +122,18 @@ private:
   TcpStore(const WorldInfo &world, std::chrono::milliseconds timeout);
 
   Status connectToMaster(std::chrono::steady_clock::time_point deadline);
+  /// The handshake of JobToken.h: this rank proves the job token, and the
+  /// server proves it holds it too.
+  Status authenticate(std::chrono::steady_clock::time_point deadline);
   /// Sends one request frame body and returns the reply body. Any failure
   /// closes the connection: later requests fail at once.
   Expected<std::string>
   roundTrip(const std::string &request,
             std::chrono::steady_clock::time_point deadline);
+  /// Sends `request` (none when null), then reads one reply frame.
+  Expected<std::string>
+  exchange(const std::string *request,
+           std::chrono::steady_clock::time_point deadline);
   /// The keys of `keys` still missing after `timeout`; empty when all came.
   Expected<std::vector<std::string>>
   waitForKeys(const std::vector<std::string> &keys,

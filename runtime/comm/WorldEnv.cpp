@@ -2,6 +2,9 @@
 
 #include "runtime/comm/WorldEnv.h"
 
+#include "runtime/comm/JobToken.h"
+#include "runtime/io/FileUtil.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -105,6 +108,36 @@ Status readLauncher(const EnvLookup &env, const VarNames &names,
   return Status::success();
 }
 
+/// DSC_JOB_TOKEN, or the first line of the file DSC_JOB_TOKEN_FILE names.
+Status readJobToken(const EnvLookup &env, WorldInfo &world) {
+  const char *token = env(kJobTokenVariable);
+  const char *file = env(kJobTokenFileVariable);
+  std::string source;
+  if (token && file)
+    return Status::error(std::string(kJobTokenVariable) + " and " +
+                         kJobTokenFileVariable +
+                         " are both set; give the job token once");
+  if (token) {
+    world.token = token;
+    source = kJobTokenVariable;
+  } else if (file) {
+    Expected<std::string> text = readWholeFile(file);
+    if (!text)
+      return Status::error(std::string(kJobTokenFileVariable) + "=" + file +
+                           ": " + text.message());
+    world.token = text->substr(0, text->find('\n'));
+    source = std::string(kJobTokenFileVariable) + "=" + file;
+  } else {
+    return Status::success();
+  }
+  if (world.token.size() < kMinTokenLength)
+    return Status::error("the job token (" + source + ") has " +
+                         std::to_string(world.token.size()) +
+                         " characters; use a random one of at least " +
+                         std::to_string(kMinTokenLength));
+  return Status::success();
+}
+
 } // namespace
 
 EnvLookup processEnvironment() {
@@ -143,6 +176,8 @@ Expected<WorldInfo> worldFromEnvironment(const EnvLookup &env) {
                            " is out of range 1..65535");
     world.masterPort = static_cast<int>(*port);
   }
+  if (Status s = readJobToken(env, world); !s.ok())
+    return s;
   return world;
 }
 

@@ -12,7 +12,8 @@
 //
 // RANK wins when it is set; otherwise Open MPI's variables, then Slurm's;
 // with none of them the process is rank 0 of 1. MASTER_ADDR and MASTER_PORT
-// apply to all three (default 127.0.0.1:29500). A missing local size is the
+// apply to all three (default 127.0.0.1:29500), and so do DSC_JOB_TOKEN and
+// DSC_JOB_TOKEN_FILE (JobToken.h). A missing local size is the
 // world size (one node); a missing local rank is the rank modulo the local
 // size (ranks fill the nodes in order, as the launchers place them).
 //
@@ -42,6 +43,9 @@ struct WorldInfo {
   /// Which variables gave rank and size: "env", "openmpi", "slurm" or
   /// "default".
   std::string source = "default";
+  /// The job's secret (DSC_JOB_TOKEN or DSC_JOB_TOKEN_FILE, JobToken.h):
+  /// what lets a rank into the rendezvous. Empty when none was given.
+  std::string token;
 };
 
 /// Looks up one environment variable; nullptr when it is unset.

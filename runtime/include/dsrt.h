@@ -57,21 +57,21 @@ typedef struct dsrt_ctx dsrt_ctx;
 void dsrt_kernel(dsrt_ctx *ctx, const dsrt_kernel_desc *desc,
                  void *const *data);
 
-/* Runs the index-th kernel of the plan's kernel table (the "kernels" array
- * of plan.json, which the runtime turns into descriptors at start-up) on
- * `data` (inputs, then outputs), as dsrt_kernel does. An index outside the
- * table, like any dispatch error, is reported with the kernel and its
- * location, and the process exits with a non-zero code. */
+/* Runs the index-th kernel of the plan's kernel table (dsc_plan's, which
+ * the runtime resolves whole at start-up) on `data` (inputs, then
+ * outputs), as dsrt_kernel does. An index outside the table, like any
+ * dispatch error, is reported with the kernel and its location, and the
+ * process exits with a non-zero code. */
 void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index, void *const *data);
 
-/* Runs the index-th collective the step calls (the "in_step" entries of
- * plan.json's "collectives", in order) on `data` (inputs, then outputs) over
+/* Runs the index-th collective the step calls (the in-step entries of the
+ * plan's collectives, in order) on `data` (inputs, then outputs) over
  * the rank's communicator. A failure (a peer that died, a plan that does
  * not list the call) is reported and the process exits non-zero. */
 void dsrt_collective_at(dsrt_ctx *ctx, int32_t index, void *const *data);
 
 /* Blocks until the index-th collective of the step, started asynchronously
- * ("async" in plan.json: a prefetched ZeRO-3 gather), has finished. */
+ * (an async one of the plan: a prefetched ZeRO-3 gather), has finished. */
 void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
 
 /* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's

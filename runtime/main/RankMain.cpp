@@ -152,8 +152,9 @@ std::string rankUsage(const std::string &program) {
          "  --help          this text\n"
          "Ranks of a data-parallel plan (started by ds-run) meet through\n"
          "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (or OMPI_COMM_WORLD_* /\n"
-         "SLURM_*); DSC_COMM_TIMEOUT: seconds a rank waits for the others\n"
-         "(default 120).\n";
+         "SLURM_*), proving the job's token (DSC_JOB_TOKEN or\n"
+         "DSC_JOB_TOKEN_FILE; ds-run draws one per job); DSC_COMM_TIMEOUT:\n"
+         "seconds a rank waits for the others (default 120).\n";
 }
 
 std::string executablePath() {

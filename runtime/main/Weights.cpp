@@ -55,7 +55,7 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
 
 namespace {
 
-/// The frozen initializers (plan.json "constant" buffers, read from the
+/// The frozen initializers (the plan's "constant" buffers, read from the
 /// weights file and never trained), then the tied copies, after `tensors`:
 /// what every writer of a model's weights adds to its params, in this order.
 Status writeWithFrozenAndTies(const Plan &plan, const char *arena,

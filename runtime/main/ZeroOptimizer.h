@@ -2,7 +2,7 @@
 //-*-===//
 //
 // The part of a training step after dsc_step, for one data-parallel rank of
-// a ZeRO stage 0-2 plan (plan.json's "zero" and "collectives"; one rank is
+// a ZeRO stage 0-3 plan (the plan's "zero" and "collectives"; one rank is
 // the degenerate case with no collectives):
 //
 //   run(k, data)        (dsrt_collective_at, inside the step; stage 2) the
@@ -64,7 +64,7 @@ public:
   /// Before dsc_step of micro-step `micro`.
   void beforeMicroStep(int64_t micro);
   /// dsrt_collective_at from inside the step: the next in-step collective
-  /// of plan.json on `data` (the bucket); a failure is reported through the
+  /// of the plan on `data` (the bucket); a failure is reported through the
   /// dispatcher's error handler, which ends the process.
   void run(int32_t index, void *const *data) override;
   /// dsrt_collective_wait: blocks until the prefetched collective `index`

@@ -226,7 +226,12 @@ CASES = [
     # rendezvous (not that it lost a rendezvous).
     case("rank/foreign-service-on-master-port", "{rank2} --data {data} --steps 1", None,
          r"{port}.*(not a|not the|foreign|another)|(not a|not the|foreign|another).*{port}",
-         env="WORLD_SIZE=2 RANK=1 LOCAL_RANK=1", service=True),
+         env="WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 DSC_JOB_TOKEN=bad-inputs-token-0123", service=True),
+    # A rank started by hand without the job's token: how to pass it.
+    case("rank/no-job-token", "{rank2} --data {data} --steps 1", None, r"DSC_JOB_TOKEN",
+         env="WORLD_SIZE=2 RANK=1 LOCAL_RANK=1"),
+    case("rank/job-token-too-short", "{rank2} --data {data} --steps 1", None, r"job token",
+         env="WORLD_SIZE=2 RANK=1 LOCAL_RANK=1 DSC_JOB_TOKEN=short"),
     case("run/rank-fails-on-missing-data", "{dsr} --master_port {port} {gpt} -- --data {c}/data/absent --steps 1", None, r"absent"),
     case("run/rank-fails-on-steps-0", "{dsr} --master_port {port} {gpt} -- --data {data} --steps 0", None, r"steps"),
     # --- the rank executable -------------------------------------------

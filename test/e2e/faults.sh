@@ -37,8 +37,9 @@ config 0 "$work/z0.json"
 config 1 "$work/z1.json"
 "$bin/ds-compile" "$model" --config "$work/z0.json" --num_gpus 2 -o "$work/z0" > /dev/null 2>&1 || exit 1
 "$bin/ds-compile" "$model" --config "$work/z1.json" --num_gpus 2 -o "$work/z1" > /dev/null 2>&1 || exit 1
+# Ranks started by hand get the job token ds-run would give them.
 rank_env() { # RANK WORLD [PORT]
-  echo "RANK=$1 WORLD_SIZE=$2 LOCAL_RANK=$1 MASTER_ADDR=127.0.0.1 ${3:+MASTER_PORT=$3} DSC_COMM_TIMEOUT=20"
+  echo "RANK=$1 WORLD_SIZE=$2 LOCAL_RANK=$1 MASTER_ADDR=127.0.0.1 ${3:+MASTER_PORT=$3} DSC_COMM_TIMEOUT=20 DSC_JOB_TOKEN=faults-job-token-0123456789"
 }
 # Waits up to SECONDS for COMMAND to succeed; false when it never did.
 wait_for() { # SECONDS COMMAND...

@@ -10,6 +10,7 @@
 
 #include "runtime/comm/Communicator.h"
 #include "runtime/comm/GlooCommunicator.h"
+#include "runtime/comm/JobToken.h"
 #include "runtime/comm/TcpStore.h"
 #include "runtime/comm/WorldEnv.h"
 
@@ -26,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -75,6 +77,9 @@ int freePort() {
   return ntohs(addr.sin_port);
 }
 
+/// The job token of the tests' worlds.
+const char *const kToken = "test-job-token-0123456789";
+
 WorldInfo worldOf(int rank, int size, int port) {
   WorldInfo w;
   w.rank = rank;
@@ -83,6 +88,7 @@ WorldInfo worldOf(int rank, int size, int port) {
   w.localSize = size;
   w.masterPort = port;
   w.source = "env";
+  w.token = kToken;
   return w;
 }
 
@@ -301,6 +307,33 @@ TEST(WorldEnv, Errors) {
   EXPECT_EQ(envError({{"MASTER_ADDR", ""}}), "MASTER_ADDR is set but empty");
 }
 
+TEST(WorldEnv, JobToken) {
+  auto world = worldFromEnvironment(
+      envOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"DSC_JOB_TOKEN", kToken}}));
+  ASSERT_TRUE(world.ok()) << world.message();
+  EXPECT_EQ(world->token, kToken);
+  char path[] = "/tmp/dsc-token-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = std::string(kToken) + "\nignored\n";
+  ASSERT_EQ(::write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  world = worldFromEnvironment(envOf({{"DSC_JOB_TOKEN_FILE", path}}));
+  ASSERT_TRUE(world.ok()) << world.message();
+  EXPECT_EQ(world->token, kToken);
+  EXPECT_EQ(envError({{"DSC_JOB_TOKEN", "short"}}),
+            "the job token (DSC_JOB_TOKEN) has 5 characters; use a random one "
+            "of at least 16");
+  EXPECT_EQ(envError({{"DSC_JOB_TOKEN", kToken}, {"DSC_JOB_TOKEN_FILE", path}}),
+            "DSC_JOB_TOKEN and DSC_JOB_TOKEN_FILE are both set; give the job "
+            "token once");
+  ::unlink(path);
+  EXPECT_EQ(envError({{"DSC_JOB_TOKEN_FILE", path}}),
+            std::string("DSC_JOB_TOKEN_FILE=") + path + ": " + path +
+                ": cannot open: No such file or directory");
+}
+
 TEST(WorldEnv, ProcessEnvironmentReadsGetenv) {
   EXPECT_EQ(processEnvironment()("DSC_COMM_TEST_SURELY_UNSET"), nullptr);
   EXPECT_NE(processEnvironment()("PATH"), nullptr);
@@ -351,6 +384,227 @@ TEST(TcpStore, SetGetWaitAcrossRanks) {
   });
   rank0.join();
   rank1.join();
+}
+
+//===----------------------------------------------------------------------===//
+// The job token
+//===----------------------------------------------------------------------===//
+
+std::string hexOf(const Digest &d) {
+  return toHex(
+      std::string_view(reinterpret_cast<const char *>(d.data()), d.size()));
+}
+
+// FIPS 180-4's examples and RFC 4231's test cases 1, 2 and 6.
+TEST(JobToken, Sha256AndHmacVectors) {
+  EXPECT_EQ(hexOf(sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hexOf(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(
+      hexOf(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(hexOf(sha256(std::string(1000000, 'a'))),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(hexOf(hmacSha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hexOf(hmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hexOf(hmacSha256(
+                std::string(131, '\xaa'),
+                "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  Digest a = sha256("a"), b = a;
+  EXPECT_TRUE(equalDigests(a, b));
+  b[31] ^= 1;
+  EXPECT_FALSE(equalDigests(a, b));
+  auto r1 = randomBytes(32), r2 = randomBytes(32);
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_EQ(r1->size(), 32u);
+  EXPECT_NE(*r1, *r2);
+}
+
+namespace {
+
+/// A raw client of the rendezvous, to play what is not a rank of the job.
+class RawClient {
+public:
+  explicit RawClient(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    connected =
+        ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0;
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~RawClient() { ::close(fd); }
+  void send(const std::string &body) {
+    std::string out;
+    for (int i = 0; i < 4; ++i)
+      out.push_back(static_cast<char>((body.size() >> (8 * i)) & 0xff));
+    out += body;
+    ASSERT_EQ(::send(fd, out.data(), out.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(out.size()));
+  }
+  /// One frame's body; nullopt when the server closed the connection.
+  std::optional<std::string> receive() {
+    std::string in;
+    size_t want = 4;
+    while (in.size() < want) {
+      char buf[256];
+      ssize_t n = ::recv(fd, buf, std::min(sizeof(buf), want - in.size()), 0);
+      if (n <= 0)
+        return std::nullopt;
+      in.append(buf, static_cast<size_t>(n));
+      if (want == 4 && in.size() == 4) {
+        uint32_t len = 0;
+        for (int i = 0; i < 4; ++i)
+          len |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
+        want += len;
+      }
+    }
+    return in.substr(4);
+  }
+  /// AUTH for `challenge` with `token`'s proof.
+  static std::string auth(const std::string &challenge,
+                          const std::string &token) {
+    std::string nonce(32, 'n');
+    Digest proof = hmacSha256(
+        token, handshakeMessage("client", challenge.substr(1), nonce));
+    return std::string(1, '\x08') + nonce +
+           std::string(reinterpret_cast<const char *>(proof.data()), 32);
+  }
+
+  int fd;
+  bool connected = false;
+};
+
+} // namespace
+
+// Only a client that proves the job token gets an answer: no token, a wrong
+// one and a replayed proof are refused, each said once on stderr with the
+// peer's address, and the job's ranks go on meeting.
+TEST(TcpStore, OnlyTheJobsTokenEnters) {
+  int port = freePort();
+  testing::internal::CaptureStderr();
+  std::unique_ptr<TcpStore> store0;
+  std::thread first([&] {
+    auto s = TcpStore::create(worldOf(0, 2, port), kTimeout);
+    ASSERT_TRUE(s.ok()) << s.message();
+    store0 = std::move(*s);
+  });
+  std::string hello = std::string(1, '\x01') + std::string(4, '\0');
+  {
+    // Without a token: HELLO straight away (once rank 0 listens).
+    std::unique_ptr<RawClient> c;
+    std::optional<std::string> challenge;
+    for (int i = 0; i < 250 && !challenge; ++i) {
+      c = std::make_unique<RawClient>(port);
+      if (c->connected)
+        challenge = c->receive();
+      if (!challenge)
+        std::this_thread::sleep_for(milliseconds(20));
+    }
+    ASSERT_TRUE(challenge && challenge->size() == 33 && (*challenge)[0] == 7);
+    c->send(hello);
+    EXPECT_FALSE(c->receive().has_value());
+  }
+  std::string recorded;
+  {
+    // A wrong token: told so, and closed.
+    RawClient c(port);
+    auto challenge = c.receive();
+    ASSERT_TRUE(challenge.has_value());
+    c.send(RawClient::auth(*challenge, "another-jobs-token-000"));
+    EXPECT_EQ(c.receive(), std::string(1, '\0'));
+    EXPECT_FALSE(c.receive().has_value());
+  }
+  {
+    // The right token on one connection; its proof replayed on another.
+    RawClient c(port);
+    auto challenge = c.receive();
+    ASSERT_TRUE(challenge.has_value());
+    recorded = RawClient::auth(*challenge, kToken);
+    c.send(recorded);
+    auto reply = c.receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->size(), 33u);
+    EXPECT_EQ((*reply)[0], 1);
+    RawClient replay(port);
+    ASSERT_TRUE(replay.receive().has_value());
+    replay.send(recorded);
+    EXPECT_EQ(replay.receive(), std::string(1, '\0'));
+  }
+  // The job's rank 1 still meets rank 0.
+  auto store1 = TcpStore::create(worldOf(1, 2, port), kTimeout);
+  ASSERT_TRUE(store1.ok()) << store1.message();
+  first.join();
+  ASSERT_TRUE(store0);
+  ASSERT_TRUE((*store1)->trySet("k", {'v'}).ok());
+  auto value = store0->tryGet("k", kTimeout);
+  ASSERT_TRUE(value.ok()) << value.message();
+  store1->reset();
+  store0.reset();
+  std::string log = testing::internal::GetCapturedStderr();
+  for (const char *why : {"it is not a rank of this job (no job token proof)",
+                          "wrong job token"}) {
+    std::string line = "the rendezvous refused a connection from 127.0.0.1:";
+    EXPECT_NE(log.find(line), std::string::npos) << log;
+    EXPECT_NE(log.find(why), std::string::npos) << log;
+  }
+  // Two wrong proofs (the other token's, the replay), one without any.
+  size_t wrong = 0;
+  for (size_t at = log.find("wrong job token"); at != std::string::npos;
+       at = log.find("wrong job token", at + 1))
+    ++wrong;
+  EXPECT_EQ(wrong, 2u) << log;
+}
+
+TEST(TcpStore, ARankWithoutTheTokenIsToldHowToPassIt) {
+  WorldInfo w = worldOf(1, 2, freePort());
+  w.token.clear();
+  auto store = TcpStore::create(w, milliseconds(500));
+  EXPECT_EQ(store.message(), missingTokenMessage(1));
+  EXPECT_NE(store.message().find("DSC_JOB_TOKEN"), std::string::npos);
+  // A rank with another job's token is refused and says so.
+  int port = freePort();
+  std::thread rank0([&] {
+    auto s = TcpStore::create(worldOf(0, 2, port), milliseconds(3000));
+    EXPECT_FALSE(s.ok());
+  });
+  WorldInfo other = worldOf(1, 2, port);
+  other.token = "another-jobs-token-000";
+  auto refused = TcpStore::create(other, milliseconds(3000));
+  EXPECT_EQ(refused.message(),
+            "rank 1: the rendezvous on 127.0.0.1:" + std::to_string(port) +
+                " refused this rank's job token: it is another job's, or the "
+                "ranks were given different tokens");
+  rank0.join();
+}
+
+// A rendezvous speaks first (its challenge): a service on MASTER_PORT that
+// accepts and stays silent is named as such, not waited on forever.
+TEST(TcpStore, ASilentServiceIsNotARendezvous) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  auto store = TcpStore::create(worldOf(1, 2, port), milliseconds(300));
+  EXPECT_EQ(store.message(),
+            "rank 1: nothing answers as a ds-compile rendezvous on "
+            "MASTER_ADDR:MASTER_PORT 127.0.0.1:" +
+                std::to_string(port) +
+                " (no reply from the master in time); another service uses "
+                "that port?");
+  ::close(fd);
 }
 
 TEST(TcpStore, PortInUse) {

@@ -2,6 +2,8 @@
 
 #include "tools/ds-run/Launchers.h"
 
+#include "runtime/comm/JobToken.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FileSystem.h"
@@ -26,10 +28,14 @@ std::string joinHosts(const topology::World &world) {
 }
 
 /// The remote command of ssh and pdsh: this ds-run, on the node, starting
-/// the node's ranks (`select` is --node_rank K or --node_host %h).
+/// the node's ranks (`select` is --node_rank K or --node_host %h), with the
+/// job token in its environment (the node's ds-run hands it on).
 std::string nodeCommand(const LaunchPlan &plan, const LaunchSettings &settings,
                         StringRef selectFlag, StringRef selectValue) {
-  std::vector<std::string> words = {settings.dsRun,
+  auto [tokenName, tokenValue] = tokenVariable(settings);
+  std::vector<std::string> words = {"env",
+                                    tokenName + "=" + tokenValue,
+                                    settings.dsRun,
                                     selectFlag.str(),
                                     selectValue.str(),
                                     "--master_addr",
@@ -117,6 +123,12 @@ LauncherKind defaultLauncher(const topology::World &world, bool pdshOnPath) {
   return pdshOnPath ? LauncherKind::Pdsh : LauncherKind::Ssh;
 }
 
+std::pair<std::string, std::string> tokenVariable(const LaunchSettings &s) {
+  if (!s.tokenFile.empty())
+    return {runtime::kJobTokenFileVariable, s.tokenFile};
+  return {runtime::kJobTokenVariable, s.token};
+}
+
 std::vector<Command> localRankCommands(const LaunchPlan &plan,
                                        const LaunchSettings &settings,
                                        std::optional<int> nodeRank) {
@@ -136,7 +148,8 @@ std::vector<Command> localRankCommands(const LaunchPlan &plan,
         {"CROSS_SIZE", std::to_string(rank.numNodes)},
         {"MASTER_ADDR", settings.masterAddr},
         {"MASTER_PORT", std::to_string(settings.masterPort)},
-        {"CUDA_VISIBLE_DEVICES", world.visibleDevices(rank.nodeRank)}};
+        {"CUDA_VISIBLE_DEVICES", world.visibleDevices(rank.nodeRank)},
+        tokenVariable(settings)};
     command.argv = {plan.binaryPath(rank.globalRank)};
     llvm::append_range(command.argv, settings.rankArgs);
     commands.push_back(std::move(command));
@@ -208,10 +221,13 @@ Expected<OpenMpiLaunch> openMpiLaunch(const LaunchPlan &plan,
                   "--bind-to",
                   "none"};
   llvm::append_range(command.argv, settings.launcherArgs);
+  // The token goes as a variable of mpirun's environment that -x forwards
+  // by name: it never appears on a command line.
+  command.env = {tokenVariable(settings)};
   for (const std::string &var :
        {"MASTER_ADDR=" + settings.masterAddr,
         "MASTER_PORT=" + std::to_string(settings.masterPort),
-        "CUDA_VISIBLE_DEVICES=" + devices}) {
+        "CUDA_VISIBLE_DEVICES=" + devices, command.env[0].first}) {
     command.argv.push_back("-x");
     command.argv.push_back(var);
   }
@@ -245,6 +261,8 @@ Expected<Command> slurmCommand(const LaunchPlan &plan,
   }
   Command command;
   command.label = "srun";
+  // --export=ALL hands srun's environment, the token with it, to the ranks.
+  command.env = {tokenVariable(settings)};
   command.argv = {"srun",
                   "-n",
                   std::to_string(world.worldSize()),

@@ -48,11 +48,21 @@ struct LaunchSettings {
   /// run `cd <workDir> && <dsRun> --node_rank K ...` on each node.
   std::string dsRun;
   std::string workDir;
+  /// The job token every rank gets (JobToken.h): ds-run's DSC_JOB_TOKEN when
+  /// it has one (a node's ds-run started by ssh or pdsh), else one drawn for
+  /// this job. When ds-run has DSC_JOB_TOKEN_FILE instead, `tokenFile` is
+  /// that file and the ranks get its name, not the token.
+  std::string token;
+  std::string tokenFile;
 };
+
+/// The variable and value that give a rank the job's token.
+std::pair<std::string, std::string> tokenVariable(const LaunchSettings &s);
 
 /// The ranks of node `nodeRank` (every rank when nullopt), started here with
 /// RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_SIZE, CROSS_RANK, CROSS_SIZE,
-/// MASTER_ADDR, MASTER_PORT and CUDA_VISIBLE_DEVICES (the node's slots).
+/// MASTER_ADDR, MASTER_PORT, CUDA_VISIBLE_DEVICES (the node's slots) and
+/// the job token (tokenVariable).
 std::vector<Command> localRankCommands(const LaunchPlan &plan,
                                        const LaunchSettings &settings,
                                        std::optional<int> nodeRank);

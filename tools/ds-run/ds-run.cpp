@@ -21,6 +21,7 @@
 #include "tools/ds-run/Preflight.h"
 #include "tools/ds-run/ProcessGroup.h"
 
+#include "runtime/comm/JobToken.h"
 #include "runtime/comm/RendezvousSocket.h"
 #include "runtime/io/RankOptions.h"
 
@@ -155,6 +156,30 @@ llvm::Expected<LaunchSettings> makeSettings(const Options &options,
   if (std::error_code ec = llvm::sys::fs::current_path(cwd))
     return llvm::createStringError(ec, "cannot read the working directory");
   settings.workDir = std::string(cwd);
+  // The job's token (runtime/comm/JobToken.h): handed on when ds-run has
+  // one (a node's ds-run, or the user's), else drawn for this job. A dry
+  // run shows where it goes, not a token.
+  const char *token = std::getenv(dsc::runtime::kJobTokenVariable);
+  const char *tokenFile = std::getenv(dsc::runtime::kJobTokenFileVariable);
+  if (token && tokenFile)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "DSC_JOB_TOKEN and DSC_JOB_TOKEN_FILE are both set; give the job "
+        "token once");
+  if (tokenFile) {
+    settings.tokenFile = tokenFile;
+  } else if (token) {
+    settings.token = token;
+  } else if (options.dryRun) {
+    settings.token = "DRAWN_AT_LAUNCH"; // too short to be accepted
+  } else {
+    dsc::runtime::Expected<std::string> bytes = dsc::runtime::randomBytes(32);
+    if (!bytes)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "cannot draw the job token: " +
+                                         bytes.message());
+    settings.token = dsc::runtime::toHex(*bytes);
+  }
   return settings;
 }
 
