@@ -11,6 +11,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libgloo-dev libopenblas-dev libgtest-dev
   python3-onnx python3-numpy python3-psutil libonnx-testdata
+  iproute2 openssh-server openssh-client
 )
 if [ "${1:-}" = "--with-torch" ]; then
   packages+=(python3-torch)

@@ -395,7 +395,8 @@ Status GlooCommunicator::barrier() {
 } // namespace
 
 Expected<std::unique_ptr<Communicator>>
-createGlooCommunicator(const WorldInfo &world, milliseconds timeout) {
+createGlooCommunicator(const WorldInfo &world, milliseconds timeout,
+                       TcpStore::SilenceHandler onSilence) {
   if (world.size < 1 || world.rank < 0 || world.rank >= world.size)
     return Status::error("rank " + std::to_string(world.rank) +
                          " is not a rank of a world of size " +
@@ -437,7 +438,10 @@ createGlooCommunicator(const WorldInfo &world, milliseconds timeout) {
         (where.empty() ? "" : " (listening on " + where + ")") + ": " + error);
   }
   // The mesh stands. The store stays for the whole job: its server tells a
-  // failed collective which rank is gone.
+  // failed collective which rank is gone, and the heartbeats which one fell
+  // silent.
+  if (onSilence)
+    (*store)->startHeartbeat(std::move(onSilence));
   return std::unique_ptr<Communicator>(
       new GlooCommunicator(std::move(store).value(), std::move(device),
                            std::move(context), timeout));

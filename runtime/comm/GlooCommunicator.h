@@ -39,6 +39,7 @@
 #define DSC_RUNTIME_COMM_GLOOCOMMUNICATOR_H
 
 #include "runtime/comm/Communicator.h"
+#include "runtime/comm/TcpStore.h"
 #include "runtime/comm/WorldEnv.h"
 #include "runtime/io/Status.h"
 
@@ -52,7 +53,8 @@ namespace dsc::runtime {
 /// A world of size 1 needs no network: it gets createSingleRankCommunicator().
 Expected<std::unique_ptr<Communicator>>
 createGlooCommunicator(const WorldInfo &world,
-                       std::chrono::milliseconds timeout);
+                       std::chrono::milliseconds timeout,
+                       TcpStore::SilenceHandler onSilence = nullptr);
 
 } // namespace dsc::runtime
 

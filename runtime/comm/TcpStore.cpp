@@ -43,7 +43,8 @@ enum Op : uint8_t {
   OpGone = 5,
   OpDone = 6,
   OpChallenge = 7,
-  OpAuth = 8
+  OpAuth = 8,
+  OpBeat = 9
 };
 
 /// The nonces of the handshake (JobToken.h).
@@ -65,6 +66,13 @@ constexpr milliseconds kConnectRetry(50);
 constexpr milliseconds kDoneTimeout(2000);
 
 const std::string kArrivedPrefix = "arrived/";
+/// Each rank's address (its side of the store connection), for messages.
+const std::string kHostPrefix = "host/";
+/// How long GONE waits after the first rank went before it answers: the
+/// ranks of a node that died at once close within moments of each other.
+constexpr milliseconds kGoneSettle(300);
+/// How often a rank says it is alive.
+constexpr milliseconds kBeatInterval(500);
 /// The answer to HELLO: what tells a rendezvous from another service that
 /// happens to listen on MASTER_PORT.
 const std::string kHelloReply = "ds-compile rendezvous 1";
@@ -166,6 +174,15 @@ std::vector<int> ranksOfArrivalKeys(const std::vector<std::string> &keys) {
   return ranks;
 }
 
+/// "10.0.0.5", "::1": an address without its port.
+std::string hostName(const sockaddr_storage &addr, socklen_t len) {
+  char host[NI_MAXHOST];
+  if (::getnameinfo(reinterpret_cast<const sockaddr *>(&addr), len, host,
+                    sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0)
+    return "an unknown address";
+  return host;
+}
+
 /// "10.0.0.5:41234", "[::1]:41234": a client's address for messages.
 std::string peerName(const sockaddr_storage &addr, socklen_t len) {
   char host[NI_MAXHOST], port[NI_MAXSERV];
@@ -181,6 +198,31 @@ std::string joinQuoted(const std::vector<std::string> &keys) {
   for (const std::string &k : keys)
     out += (out.empty() ? "'" : ", '") + k + "'";
   return out;
+}
+
+/// "rank 2 on 10.0.0.2", "ranks 2, 3 on 10.0.0.2 and rank 5 on 10.0.0.3",
+/// and whether more than one rank is named.
+std::pair<std::string, bool>
+ranksByHost(const std::vector<std::pair<int, std::string>> &ranks) {
+  std::vector<std::string> hostOrder;
+  std::map<std::string, std::vector<int>> byHost;
+  for (const auto &[rank, host] : ranks) {
+    if (!byHost.count(host))
+      hostOrder.push_back(host);
+    byHost[host].push_back(rank);
+  }
+  std::string text;
+  for (size_t i = 0; i < hostOrder.size(); ++i) {
+    std::vector<int> &list = byHost[hostOrder[i]];
+    std::sort(list.begin(), list.end());
+    std::string numbers;
+    for (int r : list)
+      numbers += (numbers.empty() ? "" : ", ") + std::to_string(r);
+    text += std::string(i == 0 ? "" : " and ") +
+            (list.size() == 1 ? "rank " : "ranks ") + numbers + " on " +
+            hostOrder[i];
+  }
+  return {text, ranks.size() > 1};
 }
 
 } // namespace
@@ -211,6 +253,24 @@ std::string describeGoneRanks(TcpStore &store, milliseconds timeout) {
   }
   if (gone->empty())
     return {};
+  // Ranks of other hosts are named with their host.
+  const std::vector<std::string> &hosts = store.hosts();
+  const size_t me = static_cast<size_t>(store.rank());
+  std::vector<std::pair<int, std::string>> withHosts;
+  bool elsewhere = false;
+  for (int r : *gone) {
+    size_t at = static_cast<size_t>(r);
+    std::string host = at < hosts.size() ? hosts[at] : "";
+    elsewhere |= !host.empty() && me < hosts.size() && host != hosts[me];
+    withHosts.push_back({r, host});
+  }
+  if (elsewhere) {
+    auto [named, plural] = ranksByHost(withHosts);
+    return named + (plural ? " are gone (their processes ended or lost their "
+                             "connections)"
+                           : " is gone (its process ended or lost its "
+                             "connection)");
+  }
   if (gone->size() == 1)
     return "rank " + std::to_string(gone->front()) +
            " is gone (its process ended or lost its connection)";
@@ -250,6 +310,10 @@ private:
     std::string nonce; // the challenge sent on accept
     Clock::time_point authDeadline;
     std::string peer; // "10.0.0.5:41234", for the refusal's message
+    std::string host; // the peer's address alone: "10.0.0.5"
+    /// The last time a frame came: a rank that stays silent longer than
+    /// the heartbeat timeout is reported by OpBeat.
+    Clock::time_point lastHeard;
   };
   struct Waiter {
     int fd;
@@ -287,6 +351,7 @@ private:
   std::thread thread;
   std::string token;
   int refusals = 0;
+  milliseconds heartbeatTimeout{10000};
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -298,6 +363,9 @@ private:
   std::vector<Conn> conns;
   std::vector<Waiter> waiters;
   std::set<int> goneRanks;
+  /// When the first rank went: GONE answers a moment later, so that the
+  /// ranks of a node that died at once are named together.
+  Clock::time_point firstGoneAt;
 };
 
 Expected<std::unique_ptr<TcpStoreServer>>
@@ -319,6 +387,7 @@ TcpStoreServer::start(const WorldInfo &world) {
   std::unique_ptr<TcpStoreServer> server(new TcpStoreServer);
   server->listenFd = socket->fd;
   server->token = world.token;
+  server->heartbeatTimeout = world.heartbeatTimeout;
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) != 0)
     return Status::error("rank 0: cannot start the rendezvous server (" +
@@ -386,7 +455,10 @@ void TcpStoreServer::run() {
                      0});
     int timeoutMs = -1;
     for (const Waiter &w : waiters) {
-      int ms = msUntil(w.deadline);
+      Clock::time_point due = w.deadline;
+      if (w.forGone && !goneRanks.empty())
+        due = std::min(due, firstGoneAt + kGoneSettle);
+      int ms = msUntil(due);
       timeoutMs = timeoutMs < 0 ? ms : std::min(timeoutMs, ms);
     }
     for (const Conn &c : conns)
@@ -439,6 +511,8 @@ void TcpStoreServer::dropDeadClients() {
     if (!c.dead)
       continue;
     ::close(c.fd);
+    if (c.rank >= 0 && !c.done && goneRanks.empty())
+      firstGoneAt = Clock::now();
     if (c.rank >= 0 && !c.done)
       goneRanks.insert(c.rank);
     waiters.erase(std::remove_if(waiters.begin(), waiters.end(),
@@ -494,7 +568,9 @@ void TcpStoreServer::acceptClients() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     Conn c{fd, {}, {}};
     c.peer = peerName(addr, len);
+    c.host = hostName(addr, len);
     c.authDeadline = Clock::now() + kAuthTimeout;
+    c.lastHeard = Clock::now();
     // Every connection first gets its own challenge (JobToken.h).
     Expected<std::string> nonce = randomBytes(kNonceBytes);
     if (!nonce) {
@@ -517,6 +593,7 @@ void TcpStoreServer::readFrom(Conn &c) {
     ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
     if (n > 0) {
       c.in.append(buf, static_cast<size_t>(n));
+      c.lastHeard = Clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR)
@@ -616,6 +693,37 @@ bool TcpStoreServer::handle(Conn &c, const std::string &body) {
     reply = kHelloReply;
     break;
   }
+  case OpBeat: {
+    if (!r.atEnd())
+      return false;
+    // The ranks unheard for longer than the timeout, with their address; a
+    // rank waiting on this server (a WAIT, a GONE) is not silent.
+    // With them, the ranks of their hosts that missed two beats already:
+    // a node's ranks fall silent together, a beat apart at most.
+    const Clock::time_point now = Clock::now();
+    auto unheardFor = [&](const Conn &other, milliseconds limit) {
+      bool waiting =
+          std::any_of(waiters.begin(), waiters.end(),
+                      [&](const Waiter &w) { return w.fd == other.fd; });
+      return other.rank >= 0 && !other.done && !other.dead && !waiting &&
+             now - other.lastHeard > limit;
+    };
+    std::set<std::string> silentHosts;
+    for (const Conn &other : conns)
+      if (unheardFor(other, heartbeatTimeout))
+        silentHosts.insert(other.host);
+    std::vector<const Conn *> silent;
+    for (const Conn &other : conns)
+      if (silentHosts.count(other.host) &&
+          unheardFor(other, std::min(heartbeatTimeout, 2 * kBeatInterval)))
+        silent.push_back(&other);
+    putU32(reply, static_cast<uint32_t>(silent.size()));
+    for (const Conn *other : silent) {
+      putU32(reply, static_cast<uint32_t>(other->rank));
+      putStr(reply, other->host);
+    }
+    break;
+  }
   case OpDone: {
     if (!r.atEnd())
       return false;
@@ -686,7 +794,8 @@ void TcpStoreServer::answerWaiters() {
   for (size_t i = 0; i < waiters.size();) {
     Waiter &w = waiters[i];
     if (w.forGone) {
-      if (goneRanks.empty() && w.deadline > now) {
+      bool settled = !goneRanks.empty() && now >= firstGoneAt + kGoneSettle;
+      if (!settled && w.deadline > now) {
         ++i;
         continue;
       }
@@ -726,6 +835,7 @@ TcpStore::TcpStore(const WorldInfo &world, milliseconds timeout)
       masterEndpoint(endpointOf(world.masterAddr, world.masterPort)) {}
 
 TcpStore::~TcpStore() {
+  stopHeartbeat();
   // DONE first, so that rank 0 does not take the close for a death. No
   // answer (a master that is gone already) changes nothing: this rank is
   // leaving anyway.
@@ -773,6 +883,18 @@ Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
         " (another service uses that port?); choose another --master_port");
   if (!reply)
     return reply.status();
+  // This rank's address as the others reach the rendezvous from: the local
+  // side of the connection.
+  sockaddr_storage local{};
+  socklen_t localLen = sizeof(local);
+  std::string host = "an unknown address";
+  if (::getsockname(store->fd, reinterpret_cast<sockaddr *>(&local),
+                    &localLen) == 0)
+    host = hostName(local, localLen);
+  if (Status s = store->trySet(kHostPrefix + std::to_string(world.rank),
+                               std::vector<char>(host.begin(), host.end()));
+      !s.ok())
+    return s;
   if (Status s = store->trySet(kArrivedPrefix + std::to_string(world.rank), {});
       !s.ok())
     return s;
@@ -792,7 +914,102 @@ Expected<std::unique_ptr<TcpStore>> TcpStore::create(const WorldInfo &world,
         "rank(s) " + ranks + " never arrived at the rendezvous on " +
         store->masterEndpoint + " within " + formatDuration(timeout));
   }
+  for (int r = 0; r < world.size; ++r) {
+    auto host = store->tryGet(kHostPrefix + std::to_string(r), timeout);
+    if (!host)
+      return host.status();
+    store->rankHosts.emplace_back(host->begin(), host->end());
+  }
   return store;
+}
+
+void TcpStore::startHeartbeat(SilenceHandler onSilence) {
+  if (beatThread.joinable() || world.heartbeatTimeout.count() <= 0)
+    return;
+  beatThread = std::thread(
+      [this, onSilence = std::move(onSilence)] { heartbeat(onSilence); });
+}
+
+void TcpStore::stopHeartbeat() {
+  {
+    std::lock_guard<std::mutex> lock(beatMutex);
+    beatStopping = true;
+  }
+  beatChanged.notify_all();
+  if (beatThread.joinable())
+    beatThread.join();
+}
+
+void TcpStore::heartbeat(SilenceHandler onSilence) {
+  const milliseconds limit = world.heartbeatTimeout;
+  const std::string limitText =
+      formatDuration(limit) + " (DSC_HEARTBEAT_TIMEOUT)";
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(beatMutex);
+      if (beatChanged.wait_for(lock, kBeatInterval,
+                               [&] { return beatStopping; }))
+        return;
+    }
+    const Clock::time_point sent = Clock::now();
+    auto reply =
+        roundTrip(std::string(1, static_cast<char>(OpBeat)), sent + limit);
+    {
+      std::lock_guard<std::mutex> lock(beatMutex);
+      if (beatStopping)
+        return;
+    }
+    if (!reply && Clock::now() - sent < limit) {
+      // Not silence: the connection closed, so rank 0's process ended (its
+      // own failure, or it stopped because others fell silent).
+      onSilence("rank 0 on " +
+                (rankHosts.empty() ? world.masterAddr : rankHosts[0]) +
+                " is gone (" + reply.message() + ")");
+      return;
+    }
+    if (!reply) {
+      // The rendezvous host's node is gone or cut off from this one: its
+      // ranks are the silent ones.
+      std::vector<std::pair<int, std::string>> theirs;
+      const std::string master = rankHosts.empty() ? "" : rankHosts[0];
+      for (size_t r = 0; r < rankHosts.size(); ++r)
+        if (rankHosts[r] == master && static_cast<int>(r) != world.rank)
+          theirs.push_back({static_cast<int>(r), rankHosts[r]});
+      if (theirs.empty())
+        theirs.push_back({0, master});
+      auto [named, plural] = ranksByHost(theirs);
+      onSilence("the rendezvous on " + masterEndpoint +
+                " has not answered for " + limitText + ": " + named +
+                (plural ? " are" : " is") +
+                " down or cut off from this rank's node");
+      return;
+    }
+    Reader r(*reply);
+    uint32_t count = 0;
+    std::vector<std::pair<int, std::string>> silent;
+    bool ok = r.u32(count);
+    for (uint32_t i = 0; ok && i < count; ++i) {
+      uint32_t rank = 0;
+      std::string host;
+      ok = r.u32(rank) && r.str(host);
+      silent.push_back({static_cast<int>(rank), host});
+    }
+    if (!ok || silent.empty())
+      continue;
+    // Rank 0 serves the rendezvous: it leaves last, a beat after the
+    // others have heard the same news from it.
+    if (server) {
+      std::unique_lock<std::mutex> lock(beatMutex);
+      if (beatChanged.wait_for(lock, 2 * kBeatInterval,
+                               [&] { return beatStopping; }))
+        return;
+    }
+    auto [named, plural] = ranksByHost(silent);
+    onSilence(named + (plural ? " have" : " has") +
+              " not been heard from for " + limitText +
+              ": a node down or cut off from the rendezvous");
+    return;
+  }
 }
 
 Status TcpStore::authenticate(Clock::time_point deadline) {

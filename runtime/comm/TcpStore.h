@@ -33,9 +33,10 @@
 // or the rank lost the network, and the server records that rank as gone.
 // A rank that leaves normally sends DONE from its destructor first, so a
 // clean exit, after a failure or not, is never taken for a death. GONE
-// answers as soon as some rank is gone, or at its deadline with none: a
-// rank whose collective failed asks it to name the culprit, and waits a
-// little because the server may see the close slightly after Gloo does.
+// answers 300 ms after the first rank went (so a node's ranks that died
+// together are named together), or at its deadline with none: a rank whose
+// collective failed asks it to name the culprit, and waits a little
+// because the server may see the close slightly after Gloo does.
 //
 // create() returns once every rank has arrived: each rank sets
 // "arrived/<rank>" and waits for all of them, so a rank that never came is
@@ -44,6 +45,19 @@
 // Every wait has a deadline; nothing blocks forever. A rank has one request
 // in flight at a time: calls from several threads take turns, and a wait
 // holds up the others until it returns (Gloo calls from one thread).
+//
+// Heartbeats (startHeartbeat, once the job's mesh stands): every rank sends
+// BEAT every half second on its connection; the server counts any frame as a
+// sign of life, and a rank waiting on the server as alive. BEAT's reply lists
+// the ranks unheard for longer than the heartbeat timeout
+// (DSC_HEARTBEAT_TIMEOUT, 10 s) with their addresses, so the ranks that can
+// still reach rank 0 learn within a second who fell silent; a rank whose BEAT
+// gets no answer within the timeout knows the rendezvous host's node is gone or
+// cut off. Either way the rank is told once (the SilenceHandler) and stops: a
+// partition costs the heartbeat timeout, not the collectives' (which stay long:
+// a big gather on a slow link is legitimate).
+//
+//     BEAT                                 -> u32 m, m*(u32 rank, str host)
 //
 // Shutdown: a rank is done with the store when its connection closes.
 // Rank 0's destructor keeps the server running until every other rank has
@@ -66,9 +80,12 @@
 #include <gloo/rendezvous/store.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dsc::runtime {
@@ -112,6 +129,21 @@ public:
   /// (rank 0 is gone, or this rank lost the connection).
   Expected<std::vector<int>> goneRanks(std::chrono::milliseconds wait);
 
+  /// Receives what stopped the heartbeat (the message, e.g. "ranks 2, 3 on
+  /// 10.0.0.2 have not been heard from for 10 s ..."); called once, from
+  /// the heartbeat's thread, which then ends.
+  using SilenceHandler = std::function<void(const std::string &message)>;
+
+  /// Starts this rank's heartbeat: every half second it tells the server it is
+  /// alive and asks which ranks have been silent longer than the world's
+  /// heartbeatTimeout. `onSilence` hears of the first such rank, or of a
+  /// server that does not answer within the timeout (the rendezvous host's
+  /// node is down or cut off). Stopped by the destructor.
+  void startHeartbeat(SilenceHandler onSilence);
+
+  /// Every rank's address (its side of its store connection), by rank.
+  const std::vector<std::string> &hosts() const { return rankHosts; }
+
   int rank() const { return world.rank; }
   int size() const { return world.size; }
   /// The master as messages name it: "127.0.0.1:29500", "[::1]:29500".
@@ -150,6 +182,14 @@ private:
   /// A reply that no rendezvous sends (a frame past kMaxFrame): something
   /// else answers on MASTER_PORT.
   bool foreignReply = false;
+  std::vector<std::string> rankHosts;
+
+  void heartbeat(SilenceHandler onSilence);
+  void stopHeartbeat();
+  std::thread beatThread;
+  std::mutex beatMutex;
+  std::condition_variable beatChanged;
+  bool beatStopping = false;
 };
 
 /// "30 s", "1.5 s", "250 ms": durations as the messages print them.

@@ -178,6 +178,15 @@ Expected<WorldInfo> worldFromEnvironment(const EnvLookup &env) {
   }
   if (Status s = readJobToken(env, world); !s.ok())
     return s;
+  if (const char *text = env("DSC_HEARTBEAT_TIMEOUT")) {
+    Expected<long long> seconds = parseInteger("DSC_HEARTBEAT_TIMEOUT", text);
+    if (!seconds)
+      return seconds.status();
+    if (*seconds < 0 || *seconds > 86400)
+      return Status::error(std::string("DSC_HEARTBEAT_TIMEOUT=") + text +
+                           " is out of range 0..86400 (seconds; 0: off)");
+    world.heartbeatTimeout = std::chrono::seconds(*seconds);
+  }
   return world;
 }
 

@@ -28,6 +28,7 @@
 
 #include "runtime/io/Status.h"
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -46,6 +47,11 @@ struct WorldInfo {
   /// The job's secret (DSC_JOB_TOKEN or DSC_JOB_TOKEN_FILE, JobToken.h):
   /// what lets a rank into the rendezvous. Empty when none was given.
   std::string token;
+  /// How long a rank may go unheard before the others stop the job
+  /// (DSC_HEARTBEAT_TIMEOUT seconds, default 10; 0: no heartbeat, as when a
+  /// rank is paused in a debugger; TcpStore.h). Collectives keep their own,
+  /// longer timeout.
+  std::chrono::milliseconds heartbeatTimeout{10000};
 };
 
 /// Looks up one environment variable; nullptr when it is unset.

@@ -287,8 +287,14 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
       printError(timeout.message());
       return 1;
     }
-    Expected<std::unique_ptr<Communicator>> created =
-        createGlooCommunicator(*world, *timeout);
+    // A rank or node that falls silent stops every rank within the
+    // heartbeat timeout: the step may be blocked in a collective that would
+    // wait its whole timeout, so the rank exits from the heartbeat's thread.
+    Expected<std::unique_ptr<Communicator>> created = createGlooCommunicator(
+        *world, *timeout, [](const std::string &message) {
+          printReport(message, /*stopped=*/true);
+          std::_Exit(kExitStopped);
+        });
     if (!created) {
       printError(created.message());
       return 1;

@@ -334,6 +334,20 @@ TEST(WorldEnv, JobToken) {
                 ": cannot open: No such file or directory");
 }
 
+TEST(WorldEnv, HeartbeatTimeout) {
+  auto world = worldFromEnvironment(envOf({}));
+  ASSERT_TRUE(world.ok());
+  EXPECT_EQ(world->heartbeatTimeout, milliseconds(10000));
+  world = worldFromEnvironment(envOf({{"DSC_HEARTBEAT_TIMEOUT", "3"}}));
+  ASSERT_TRUE(world.ok());
+  EXPECT_EQ(world->heartbeatTimeout, milliseconds(3000));
+  EXPECT_EQ(envError({{"DSC_HEARTBEAT_TIMEOUT", "-1"}}),
+            "DSC_HEARTBEAT_TIMEOUT=-1 is out of range 0..86400 (seconds; 0: "
+            "off)");
+  EXPECT_EQ(envError({{"DSC_HEARTBEAT_TIMEOUT", "ten"}}),
+            "DSC_HEARTBEAT_TIMEOUT='ten' is not an integer");
+}
+
 TEST(WorldEnv, ProcessEnvironmentReadsGetenv) {
   EXPECT_EQ(processEnvironment()("DSC_COMM_TEST_SURELY_UNSET"), nullptr);
   EXPECT_NE(processEnvironment()("PATH"), nullptr);
@@ -605,6 +619,64 @@ TEST(TcpStore, ASilentServiceIsNotARendezvous) {
                 " (no reply from the master in time); another service uses "
                 "that port?");
   ::close(fd);
+}
+
+// A rank that stops beating is named, with its host, to the ranks that
+// still beat, within the heartbeat timeout and a beat or two; ranks that
+// beat are never named.
+TEST(TcpStore, ASilentRankIsNamed) {
+  int port = freePort();
+  WorldInfo w0 = worldOf(0, 3, port), w1 = worldOf(1, 3, port),
+            w2 = worldOf(2, 3, port);
+  for (WorldInfo *w : {&w0, &w1, &w2})
+    w->heartbeatTimeout = milliseconds(1500);
+  std::unique_ptr<TcpStore> stores[3];
+  std::thread ranks[3];
+  WorldInfo worlds[3] = {w0, w1, w2};
+  for (int r = 0; r < 3; ++r)
+    ranks[r] = std::thread([&, r] {
+      auto s = TcpStore::create(worlds[r], kTimeout);
+      ASSERT_TRUE(s.ok()) << s.message();
+      stores[r] = std::move(*s);
+    });
+  for (std::thread &t : ranks)
+    t.join();
+  ASSERT_TRUE(stores[0] && stores[1] && stores[2]);
+  EXPECT_EQ(stores[1]->hosts(),
+            (std::vector<std::string>{"127.0.0.1", "127.0.0.1", "127.0.0.1"}));
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> heard;
+  auto start = Clock::now();
+  // Ranks 0 and 1 beat; rank 2 never does.
+  for (int r = 0; r < 2; ++r)
+    stores[r]->startHeartbeat([&, r](const std::string &message) {
+      std::lock_guard<std::mutex> lock(mutex);
+      heard.push_back({r, message});
+    });
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (heard.size() == 2)
+        break;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  auto took = Clock::now() - start;
+  std::lock_guard<std::mutex> lock(mutex);
+  ASSERT_EQ(heard.size(), 2u);
+  for (const auto &[r, message] : heard)
+    EXPECT_EQ(message, "rank 2 on 127.0.0.1 has not been heard from for 1.5 "
+                       "s (DSC_HEARTBEAT_TIMEOUT): a node down or cut off "
+                       "from the rendezvous")
+        << "rank " << r;
+  // Rank 1 hears it first; rank 0, which serves the rendezvous, two beats
+  // later.
+  EXPECT_EQ(heard[0].first, 1);
+  EXPECT_GE(took, milliseconds(1500));
+  EXPECT_LT(took, milliseconds(5000));
+  stores[2].reset();
+  stores[1].reset();
+  stores[0].reset();
 }
 
 TEST(TcpStore, PortInUse) {

@@ -286,6 +286,14 @@ int reportFailure(const std::vector<Child> &children,
   for (const HeldReport &held : reports) {
     if (&held == shown)
       continue;
+    // Ranks that say the same thing (every survivor of a silent node does)
+    // are named, not repeated: the message appears once.
+    if (shown && withoutErrorWord(held.report.message) ==
+                     withoutErrorWord(shown->report.message)) {
+      std::cerr << "ds-run: " << reporter(held, children)
+                << " stopped for the same reason\n";
+      continue;
+    }
     std::cerr << "ds-run: " << reporter(held, children)
               << (held.report.stopped ? " stopped after it: "
                                       : " also failed: ")
