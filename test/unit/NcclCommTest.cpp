@@ -37,6 +37,7 @@ WorldInfo worldOf(int rank, int size) {
   // (or wait) rather than join some other test's world.
   w.masterPort = 1;
   w.source = "env";
+  w.token = "nccl-test-token-0123456789";
   return w;
 }
 
