@@ -6,12 +6,14 @@
 # their ratio. The token's handshake is in neither figure's steps: it runs once per rank
 # and job, when the rank connects to the rendezvous (one round trip and two HMACs), so it
 # cannot add time to a step; the table shows the heartbeat does not either.
-# Environment: STEPS (300), ROUNDS (3), DSC_BUILD_DIR (build).
+# The table gives each round's medians and the median of the rounds' ratios (a pair of
+# runs back to back sees the same load). Environment: STEPS (1000), ROUNDS (5),
+# DSC_BUILD_DIR (build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
-steps=${STEPS:-300}
-rounds=${ROUNDS:-3}
+steps=${STEPS:-1000}
+rounds=${ROUNDS:-5}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsc-rdv.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -33,16 +35,16 @@ done
 /usr/bin/python3 - "$tmp" "$rounds" <<'PY'
 import json, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
-med = {}
-for mode in ("on", "off"):
-    times = []
-    for r in range(1, rounds + 1):
-        rows = [json.loads(l) for l in open(f"{tmp}/m_{mode}_{r}.jsonl")]
-        times += [2 / row["samples_per_s"] for row in rows[5:]]
-    med[mode] = statistics.median(times)
-print("| heartbeat | ms/step (median) | on / off |")
-print("| --- | --- | --- |")
-print(f"| on (every 0.5 s) | {med['on'] * 1e3:.3f} | {med['on'] / med['off']:.3f} |")
-print(f"| off (DSC_HEARTBEAT_TIMEOUT=0) | {med['off'] * 1e3:.3f} | 1.000 |")
+def median_step(mode, r):
+    rows = [json.loads(l) for l in open(f"{tmp}/m_{mode}_{r}.jsonl")]
+    return statistics.median(2 / row["samples_per_s"] for row in rows[5:])
+print("| round | heartbeat on (ms/step) | off (ms/step) | on / off |")
+print("| --- | --- | --- | --- |")
+ratios = []
+for r in range(1, rounds + 1):
+    on, off = median_step("on", r), median_step("off", r)
+    ratios.append(on / off)
+    print(f"| {r} | {on * 1e3:.3f} | {off * 1e3:.3f} | {on / off:.3f} |")
+print(f"| median | | | {statistics.median(ratios):.3f} |")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
