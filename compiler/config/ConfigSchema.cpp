@@ -951,8 +951,17 @@ uint64_t regexCopies(StringRef pattern, uint64_t limit) {
     } else if (c == ')' && groups.size() > 1) {
       add(groups.pop_back_val().size + 1);
     } else if (c == '{') {
+      // A bound is {m}, {m,} or {m,n}, a digit first (regcomp's rule); any
+      // other `{` is an ordinary character, and what follows it is read
+      // as usual: groups inside "{,1((" still count.
       size_t close = pattern.find('}', i);
-      if (close == StringRef::npos) {
+      StringRef inside =
+          close == StringRef::npos ? StringRef() : pattern.slice(i + 1, close);
+      bool isBound = !inside.empty() && llvm::isDigit(inside.front()) &&
+                     inside.count(',') <= 1 && llvm::all_of(inside, [](char d) {
+                       return llvm::isDigit(d) || d == ',';
+                     });
+      if (!isBound) {
         add(1);
         continue;
       }

@@ -149,6 +149,10 @@ REGRESSIONS = {
     "config-regress-nested_regex.json": (CONFIG, json.dumps({
         "train_micro_batch_size_per_gpu": 1, "pipeline": {
             "partition_method": "type:(((a{1,255}){1,255}){1,255}){1,255}"}})),
+    # A `{` that starts no bound hid the groups after it from the size check.
+    "config-regress-brace_hides_groups.json": (CONFIG, json.dumps({
+        "train_micro_batch_size_per_gpu": 1, "pipeline": {
+            "partition_method": "type:(a{,12((55}){1,255}){1,255}){1,255}"}})),
 }
 
 TRAIN_CONFIG = """{

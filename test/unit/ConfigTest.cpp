@@ -515,6 +515,12 @@ TEST(ConfigParse, InvalidConfigs) {
            "type:(((a{1,255}){1,255}){1,255}){1,255}"}})",
        "pipeline.partition_method: regex '(((a{1,255}){1,255}){1,255}){1,255}' "
        "is too large: its repetitions make more than 4096 copies"},
+      // A `{` that starts no bound is an ordinary character: the groups
+      // after it count (the readers' fuzzer found this one timing out).
+      {R"({"pipeline": {"partition_method":
+           "type:(a{,12((55}){1,255}){1,255}){1,255}"}})",
+       "pipeline.partition_method: regex '(a{,12((55}){1,255}){1,255}){1,255}' "
+       "is too large: its repetitions make more than 4096 copies"},
       {R"({"pipeline": {"stages": 2}, "zero_optimization": {"stage": 2}})",
        "zero_optimization.stage: ZeRO stage 2 cannot be combined with "
        "pipeline parallelism (pipeline.stages 2); use stage 0 or 1"},
