@@ -218,6 +218,14 @@ Status GlooCommunicator::run(const char *what, uint64_t bytes, Fn &&fn) {
   // The peers may be blocked on this rank; closing our ends fails their
   // collective now instead of at their timeout.
   (void)catchGloo([&] { context->closeConnections(); });
+  // The heartbeat may know the cause already: ranks fell silent, and a
+  // rank that stopped for it closed its connections. Said in the same
+  // words as every other survivor's, so ds-run says it once.
+  if (std::string silence = store ? store->silence() : ""; !silence.empty()) {
+    notePeerFailure();
+    failure = silence;
+    return Status::error(failure);
+  }
   // Gloo names a socket; the store knows which rank's process is gone.
   std::string gone = store ? describeGoneRanks(*store, timeout) : "";
   if (!gone.empty())

@@ -930,6 +930,11 @@ void TcpStore::startHeartbeat(SilenceHandler onSilence) {
       [this, onSilence = std::move(onSilence)] { heartbeat(onSilence); });
 }
 
+std::string TcpStore::silence() {
+  std::lock_guard<std::mutex> lock(beatMutex);
+  return silenceMessage;
+}
+
 void TcpStore::stopHeartbeat() {
   {
     std::lock_guard<std::mutex> lock(beatMutex);
@@ -940,7 +945,15 @@ void TcpStore::stopHeartbeat() {
     beatThread.join();
 }
 
-void TcpStore::heartbeat(SilenceHandler onSilence) {
+void TcpStore::heartbeat(SilenceHandler handler) {
+  // What it found is kept first, for a collective that fails meanwhile.
+  auto onSilence = [&](const std::string &message) {
+    {
+      std::lock_guard<std::mutex> lock(beatMutex);
+      silenceMessage = message;
+    }
+    handler(message);
+  };
   const milliseconds limit = world.heartbeatTimeout;
   const std::string limitText =
       formatDuration(limit) + " (DSC_HEARTBEAT_TIMEOUT)";
@@ -996,18 +1009,21 @@ void TcpStore::heartbeat(SilenceHandler onSilence) {
     }
     if (!ok || silent.empty())
       continue;
-    // Rank 0 serves the rendezvous: it leaves last, a beat after the
-    // others have heard the same news from it.
+    auto [named, plural] = ranksByHost(silent);
+    const std::string message = named + (plural ? " have" : " has") +
+                                " not been heard from for " + limitText +
+                                ": a node down or cut off from the rendezvous";
+    // Rank 0 serves the rendezvous: it leaves last, two beats after the
+    // others have heard the same news from it (kept already, for its own
+    // collective that fails as they leave).
     if (server) {
       std::unique_lock<std::mutex> lock(beatMutex);
+      silenceMessage = message;
       if (beatChanged.wait_for(lock, 2 * kBeatInterval,
                                [&] { return beatStopping; }))
         return;
     }
-    auto [named, plural] = ranksByHost(silent);
-    onSilence(named + (plural ? " have" : " has") +
-              " not been heard from for " + limitText +
-              ": a node down or cut off from the rendezvous");
+    onSilence(message);
     return;
   }
 }

@@ -141,6 +141,10 @@ public:
   /// node is down or cut off). Stopped by the destructor.
   void startHeartbeat(SilenceHandler onSilence);
 
+  /// What the heartbeat found (the SilenceHandler's message), once it has:
+  /// a collective that fails meanwhile has the same cause. Empty before.
+  std::string silence();
+
   /// Every rank's address (its side of its store connection), by rank.
   const std::vector<std::string> &hosts() const { return rankHosts; }
 
@@ -190,6 +194,7 @@ private:
   std::mutex beatMutex;
   std::condition_variable beatChanged;
   bool beatStopping = false;
+  std::string silenceMessage; // guarded by beatMutex
 };
 
 /// "30 s", "1.5 s", "250 ms": durations as the messages print them.
