@@ -931,8 +931,36 @@ void TcpStore::startHeartbeat(SilenceHandler onSilence) {
 }
 
 std::string TcpStore::silence() {
-  std::lock_guard<std::mutex> lock(beatMutex);
-  return silenceMessage;
+  {
+    std::lock_guard<std::mutex> lock(beatMutex);
+    if (!silenceMessage.empty() || !beatThread.joinable())
+      return silenceMessage;
+  }
+  // Not heard yet: ask now (a collective that just failed may be the first
+  // to feel it; rank 0 asks its own server).
+  auto reply = roundTrip(std::string(1, static_cast<char>(OpBeat)),
+                         Clock::now() + kBeatInterval);
+  return reply ? silentRanksMessage(*reply) : std::string();
+}
+
+std::string TcpStore::silentRanksMessage(const std::string &reply) const {
+  Reader r(reply);
+  uint32_t count = 0;
+  std::vector<std::pair<int, std::string>> silent;
+  bool ok = r.u32(count);
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    uint32_t rank = 0;
+    std::string host;
+    ok = r.u32(rank) && r.str(host);
+    silent.push_back({static_cast<int>(rank), host});
+  }
+  if (!ok || silent.empty())
+    return "";
+  auto [named, plural] = ranksByHost(silent);
+  return named + (plural ? " have" : " has") + " not been heard from for " +
+         formatDuration(world.heartbeatTimeout) +
+         " (DSC_HEARTBEAT_TIMEOUT): a node down or cut off from the "
+         "rendezvous";
 }
 
 void TcpStore::stopHeartbeat() {
@@ -997,22 +1025,9 @@ void TcpStore::heartbeat(SilenceHandler handler) {
                 " down or cut off from this rank's node");
       return;
     }
-    Reader r(*reply);
-    uint32_t count = 0;
-    std::vector<std::pair<int, std::string>> silent;
-    bool ok = r.u32(count);
-    for (uint32_t i = 0; ok && i < count; ++i) {
-      uint32_t rank = 0;
-      std::string host;
-      ok = r.u32(rank) && r.str(host);
-      silent.push_back({static_cast<int>(rank), host});
-    }
-    if (!ok || silent.empty())
+    const std::string message = silentRanksMessage(*reply);
+    if (message.empty())
       continue;
-    auto [named, plural] = ranksByHost(silent);
-    const std::string message = named + (plural ? " have" : " has") +
-                                " not been heard from for " + limitText +
-                                ": a node down or cut off from the rendezvous";
     // Rank 0 serves the rendezvous: it leaves last, two beats after the
     // others have heard the same news from it (kept already, for its own
     // collective that fails as they leave).

@@ -141,8 +141,10 @@ public:
   /// node is down or cut off). Stopped by the destructor.
   void startHeartbeat(SilenceHandler onSilence);
 
-  /// What the heartbeat found (the SilenceHandler's message), once it has:
-  /// a collective that fails meanwhile has the same cause. Empty before.
+  /// What the heartbeat found (the SilenceHandler's message): a collective
+  /// that fails meanwhile has the same cause. Before the heartbeat has
+  /// found anything it asks the server once more; empty when no rank is
+  /// silent (or without a heartbeat).
   std::string silence();
 
   /// Every rank's address (its side of its store connection), by rank.
@@ -189,6 +191,8 @@ private:
   std::vector<std::string> rankHosts;
 
   void heartbeat(SilenceHandler onSilence);
+  /// The message for a BEAT reply that lists silent ranks; "" for none.
+  std::string silentRanksMessage(const std::string &reply) const;
   void stopHeartbeat();
   std::thread beatThread;
   std::mutex beatMutex;

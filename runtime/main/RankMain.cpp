@@ -1,6 +1,7 @@
 //===- RankMain.cpp - The rank executable's command line and main ---------===//
 
 #include "runtime/main/RankMain.h"
+#include "kernels/cpu/BlasCore.h"
 
 #include "runtime/comm/GlooCommunicator.h"
 #include "runtime/comm/WorldEnv.h"
@@ -372,7 +373,29 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
   return 0;
 }
 
+namespace {
+
+/// Runs the executable again with OPENBLAS_CORETYPE set when OpenBLAS fell
+/// back to older kernels than this CPU runs (kernels/cpu/BlasCore.h): the
+/// choice is made when the library loads, before main. Called first, with
+/// no thread started and nothing opened; exec keeps the process (its pid,
+/// its descriptors, its environment). On a failed exec the rank goes on.
+void runWithBetterBlasCore(char **argv) {
+  if (std::getenv("DSC_BLAS_CORE_CHOSEN"))
+    return;
+  std::string core = kernels::cpu::betterBlasCore();
+  if (core.empty())
+    return;
+  ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+  ::setenv("DSC_BLAS_CORE_CHOSEN", "1", 1);
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE");
+}
+
+} // namespace
+
 int rankMain(int argc, char **argv) {
+  runWithBetterBlasCore(argv);
   Expected<RankArgs> args = parseRankArgs(argc, argv);
   if (!args) {
     printError(args.message());

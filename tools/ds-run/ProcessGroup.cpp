@@ -286,10 +286,15 @@ int reportFailure(const std::vector<Child> &children,
   for (const HeldReport &held : reports) {
     if (&held == shown)
       continue;
-    // Ranks that say the same thing (every survivor of a silent node does)
-    // are named, not repeated: the message appears once.
-    if (shown && withoutErrorWord(held.report.message) ==
-                     withoutErrorWord(shown->report.message)) {
+    // Ranks that say the same thing (every survivor of a silent node does),
+    // possibly after the context of the collective they were in, are
+    // named, not repeated: the message appears once.
+    auto sameCause = [](llvm::StringRef a, llvm::StringRef b) {
+      return a == b || a.ends_with(": " + b.str()) ||
+             b.ends_with(": " + a.str());
+    };
+    if (shown && sameCause(withoutErrorWord(held.report.message),
+                           withoutErrorWord(shown->report.message))) {
       std::cerr << "ds-run: " << reporter(held, children)
                 << " stopped for the same reason\n";
       continue;
