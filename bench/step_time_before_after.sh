@@ -12,9 +12,10 @@
 # the model, then ROUNDS rounds each run base then this tree for WARMUP + STEPS steps; the
 # step time is train_batch_size / samples_per_s of each timed metrics line, and the table
 # gives the median over all rounds and the ratio this tree / base (lower is faster). Both
-# runs must print the same losses. Environment: CONFIGS ("tiny anchor"), STEPS (30),
-# WARMUP (5), ROUNDS (3), THREADS (1: OPENBLAS_NUM_THREADS), DSC_BUILD_DIR (build),
-# PYTHON (/usr/bin/python3), KEEP=1 keeps the temp dir.
+# runs must print the same losses within 1e-5 relative (their BLAS kernels may differ).
+# Environment: CONFIGS ("tiny anchor"), STEPS (30), WARMUP (5), ROUNDS (3), THREADS (1:
+# OPENBLAS_NUM_THREADS), DSC_BUILD_DIR (build), PYTHON (/usr/bin/python3), KEEP=1 keeps the
+# temp dir.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
@@ -79,9 +80,15 @@ for cfg in $configs; do
         "$tmp/m_${cfg}_${tree}_$r.jsonl" "$warmup" >> "$tmp/${cfg}_$tree.txt"
     done
   done
-  "$py" -c 'import json,sys; a,b=([json.loads(l)["loss"] for l in open(f)] for f in sys.argv[1:]); sys.exit(0 if a == b else "losses differ: %s vs %s" % (a, b))' \
-    "$tmp/m_${cfg}_base_1.jsonl" "$tmp/m_${cfg}_head_1.jsonl"
-  echo "$cfg: both trees print the same $((warmup + steps)) losses"
+  # The same losses, up to the rounding of different BLAS kernels (this
+  # tree asks OpenBLAS for the kernels the CPU runs).
+  "$py" -c '
+import json, sys
+a, b = ([json.loads(l)["loss"] for l in open(f)] for f in sys.argv[1:3])
+worst = max(abs(x - y) / abs(y) for x, y in zip(a, b))
+print("%s: the trees print the same %d losses within %.1e relative" % (sys.argv[3], len(a), worst))
+sys.exit(0 if len(a) == len(b) and worst < 1e-5 else "losses differ")' \
+    "$tmp/m_${cfg}_base_1.jsonl" "$tmp/m_${cfg}_head_1.jsonl" "$cfg"
   for tree in base head; do
     med=$("$py" -c 'import statistics,sys; print(statistics.median(int(sys.argv[2])/float(l) for l in open(sys.argv[1])))' "$tmp/${cfg}_$tree.txt" "$batch")
     results+=("$cfg|$tree|$batch|$med")
