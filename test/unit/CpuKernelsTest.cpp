@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cpu/CpuKernels.h"
+#include "kernels/cpu/BlasCore.h"
 
 #include <gtest/gtest.h>
 
@@ -591,4 +592,21 @@ TEST(CpuKernelsModes, BinaryKernelsComeFromOneList) {
   EXPECT_EQ(parseCompareOp("less_equal"), CompareOp::LessEqual);
   EXPECT_EQ(parseBinaryOp("equal"), std::nullopt);
   EXPECT_EQ(parseCompareOp("add"), std::nullopt);
+}
+
+// The OpenBLAS core: a user's OPENBLAS_CORETYPE is never overridden; without
+// one, a better core is asked for only when OpenBLAS took one older than
+// AVX2 (this process was not re-executed: it runs OpenBLAS's own choice).
+TEST(BlasCore, RespectsTheUsersChoice) {
+  EXPECT_FALSE(blasCoreName().empty());
+  ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  EXPECT_EQ(betterBlasCore(), "");
+  ::unsetenv("OPENBLAS_CORETYPE");
+  std::string better = betterBlasCore();
+  EXPECT_TRUE(better.empty() || better == "SkylakeX" || better == "Haswell")
+      << better;
+  // Asked for only instead of a core older than AVX2.
+  if (!better.empty())
+    for (const char *modern : {"Haswell", "SkylakeX", "Cooperlake", "Zen"})
+      EXPECT_NE(blasCoreName(), modern);
 }
