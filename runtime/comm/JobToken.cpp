@@ -143,6 +143,16 @@ std::string toHex(std::string_view bytes) {
   return out;
 }
 
+Expected<JobTokenVariables>
+jobTokenVariables(const std::function<const char *(const char *)> &env) {
+  JobTokenVariables vars{env(kJobTokenVariable), env(kJobTokenFileVariable)};
+  if (vars.token && vars.file)
+    return Status::error(std::string(kJobTokenVariable) + " and " +
+                         kJobTokenFileVariable +
+                         " are both set; give the job token once");
+  return vars;
+}
+
 std::string missingTokenMessage(int rank) {
   return "rank " + std::to_string(rank) +
          ": no job token: only the job's ranks may enter its rendezvous. "

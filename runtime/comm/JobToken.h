@@ -25,6 +25,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,15 @@ std::string toHex(std::string_view bytes);
 /// The variables a rank reads its job token from.
 inline constexpr const char *kJobTokenVariable = "DSC_JOB_TOKEN";
 inline constexpr const char *kJobTokenFileVariable = "DSC_JOB_TOKEN_FILE";
+
+/// The job token's variables as `env` has them: DSC_JOB_TOKEN's value and
+/// DSC_JOB_TOKEN_FILE's (each null when unset). Error: both set.
+struct JobTokenVariables {
+  const char *token = nullptr;
+  const char *file = nullptr;
+};
+Expected<JobTokenVariables>
+jobTokenVariables(const std::function<const char *(const char *)> &env);
 
 /// A token must be at least this long (a random one: ds-run's has 64 hex
 /// digits).

@@ -51,6 +51,9 @@ enum Op : uint8_t {
 constexpr size_t kNonceBytes = 32;
 /// How long a new connection has to prove the job token.
 constexpr milliseconds kAuthTimeout(10000);
+/// Why a connection that sent anything but AUTH first is refused.
+const char *const kNoProof =
+    "it is not a rank of this job (no job token proof)";
 /// Refused connections rank 0 reports one by one; then it says it stops.
 constexpr int kRefusalsShown = 10;
 
@@ -613,7 +616,7 @@ void TcpStoreServer::readFrom(Conn &c) {
              << (8 * i);
     if (len > kMaxFrame || (!c.authenticated && len > 1024)) {
       if (!c.authenticated)
-        refuse(c, "it is not a rank of this job (no job token proof)");
+        refuse(c, kNoProof);
       c.dead = true;
       break;
     }
@@ -651,7 +654,7 @@ bool TcpStoreServer::authenticate(Conn &c, const std::string &body) {
   // u8 AUTH, the client's nonce, its proof.
   if (body.size() != 1 + kNonceBytes + 32 ||
       static_cast<uint8_t>(body[0]) != OpAuth) {
-    refuse(c, "it is not a rank of this job (no job token proof)");
+    refuse(c, kNoProof);
     return false;
   }
   std::string clientNonce = body.substr(1, kNonceBytes);

@@ -110,13 +110,11 @@ Status readLauncher(const EnvLookup &env, const VarNames &names,
 
 /// DSC_JOB_TOKEN, or the first line of the file DSC_JOB_TOKEN_FILE names.
 Status readJobToken(const EnvLookup &env, WorldInfo &world) {
-  const char *token = env(kJobTokenVariable);
-  const char *file = env(kJobTokenFileVariable);
+  Expected<JobTokenVariables> vars = jobTokenVariables(env);
+  if (!vars)
+    return vars.status();
+  const char *token = vars->token, *file = vars->file;
   std::string source;
-  if (token && file)
-    return Status::error(std::string(kJobTokenVariable) + " and " +
-                         kJobTokenFileVariable +
-                         " are both set; give the job token once");
   if (token) {
     world.token = token;
     source = kJobTokenVariable;

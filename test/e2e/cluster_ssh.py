@@ -5,11 +5,11 @@ address with a key made for the test. From node 0, `ds-run --launcher ssh`
 starts `ds-run --node_rank K` on each node over ssh, which starts the
 node's 2 ranks; the job (ZeRO-1, 2 x 2 ranks, the job token drawn by the
 top ds-run and carried to the nodes) must equal one rank accumulating 4
-micro-batches. Skips with one line (exit 77) without namespaces or sshd.
+micro-batches (cluster_zero.py's reference run, config and comparison).
+Skips with one line (exit 77) without namespaces or sshd.
 
   cluster_ssh.py BIN_DIR MODEL DATA_DIR WORK_DIR TOLERANCES
 """
-import json
 import os
 import shutil
 import subprocess
@@ -19,16 +19,9 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "helpers"))
 import netns_cluster  # noqa: E402
+from cluster_zero import STEPS, compare, config, reference  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
-STEPS = 4
-
-
-def config(path, gas, stage):
-    with open(path, "w") as f:
-        json.dump({"train_micro_batch_size_per_gpu": 1, "gradient_accumulation_steps": gas,
-                   "optimizer": {"type": "AdamW", "params": {"lr": 0.001}},
-                   "zero_optimization": {"stage": stage}, "steps_per_print": 1000}, f)
 
 
 def main():
@@ -41,12 +34,8 @@ def main():
     if why:
         print(f"SKIP: no ssh cluster here: {why}")
         return 77
-    loss, norm, weights = tolerances.split(":")
     bin_dir, work = os.path.abspath(bin_dir), os.path.abspath(work)
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    subprocess.run([os.path.join(here, "prepare_data.sh"), data, f"{work}/data", "4"], check=True)
-    data = f"{work}/data"
+    data, ref = reference(bin_dir, model, data, work)
     keys = f"{work}/keys"
     os.makedirs(keys)
     for name in ("host", "client"):
@@ -54,14 +43,6 @@ def main():
                        check=True)
     shutil.copy(f"{keys}/client.pub", f"{keys}/authorized_keys")
     os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
-
-    ref = f"{work}/one_rank"
-    config(ref + ".json", 4, 0)
-    subprocess.run([os.path.join(bin_dir, "ds-compile"), model, "--config", ref + ".json", "-o",
-                    ref], check=True, capture_output=True)
-    subprocess.run([os.path.join(bin_dir, "ds-run"), "--master_port", "0", ref, "--", "--data",
-                    data, "--steps", str(STEPS), "--metrics", ref + "/metrics.jsonl",
-                    "--save", ref + "/final"], check=True, capture_output=True)
 
     with netns_cluster.Cluster(2) as cluster:
         daemons = []
@@ -101,13 +82,7 @@ def main():
                 print(d.communicate()[1].decode())
             print(f"the job failed ({job.returncode})")
             return 1
-    compare = subprocess.run(
-        ["python3", os.path.join(here, "compare_training.py"), run + "/metrics.jsonl",
-         ref + "/metrics.jsonl", "--loss-rtol", loss, "--norm-rtol", norm,
-         "--weights", run + "/final/model.safetensors", ref + "/final/model.safetensors",
-         "--weights-rtol", weights], capture_output=True, text=True)
-    print(compare.stdout.strip())
-    return compare.returncode
+    return 0 if compare(run, ref, tolerances) else 1
 
 
 if __name__ == "__main__":

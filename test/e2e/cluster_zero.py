@@ -33,28 +33,45 @@ def config(path, gas, stage):
                    "steps_per_print": 1000}, f)
 
 
+def reference(bin_dir, model, data, work):
+    """A fresh WORK_DIR with the data repeated to 4 samples (WORK_DIR/data)
+    and one rank trained on it, accumulating 4 micro-batches (WORK_DIR/one_rank)."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([os.path.join(here, "prepare_data.sh"), data, f"{work}/data", "4"], check=True)
+    ref = f"{work}/one_rank"
+    config(ref + ".json", 4, 0)
+    subprocess.run([os.path.join(bin_dir, "ds-compile"), model, "--config", ref + ".json",
+                    "-o", ref], check=True, capture_output=True)
+    subprocess.run([os.path.join(bin_dir, "ds-run"), "--master_port", "0", ref, "--", "--data",
+                    f"{work}/data", "--steps", str(STEPS), "--metrics", ref + "/metrics.jsonl",
+                    "--save", ref + "/final"], check=True, capture_output=True)
+    return f"{work}/data", ref
+
+
+def compare(run, ref, tolerances):
+    """compare_training.py of RUN's metrics and final weights against REF's;
+    True when they agree within TOLERANCES (LOSS:NORM:WEIGHTS)."""
+    loss, norm, weights = tolerances.split(":")
+    result = subprocess.run(
+        ["python3", os.path.join(here, "compare_training.py"), run + "/metrics.jsonl",
+         ref + "/metrics.jsonl", "--loss-rtol", loss, "--norm-rtol", norm,
+         "--weights", run + "/final/model.safetensors", ref + "/final/model.safetensors",
+         "--weights-rtol", weights], capture_output=True, text=True)
+    print(result.stdout.strip())
+    return result.returncode == 0
+
+
 def main():
     bin_dir, model, data, work, tolerances, stages = sys.argv[1:7]
     why = netns_cluster.unavailable()
     if why:
         print(f"SKIP: no namespaced cluster here: {why}")
         return 77
-    loss, norm, weights = tolerances.split(":")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    subprocess.run([os.path.join(here, "prepare_data.sh"), data, f"{work}/data", "4"], check=True)
-    data = f"{work}/data"
+    data, ref = reference(bin_dir, model, data, work)
     compile_ = os.path.join(bin_dir, "ds-compile")
     ds_run = os.path.join(bin_dir, "ds-run")
     env = dict(os.environ, DSC_JOB_TOKEN=TOKEN)
-
-    ref = f"{work}/one_rank"
-    config(ref + ".json", 4, 0)
-    subprocess.run([compile_, model, "--config", ref + ".json", "-o", ref], check=True,
-                   capture_output=True)
-    subprocess.run([ds_run, "--master_port", "0", ref, "--", "--data", data, "--steps", str(STEPS),
-                    "--metrics", ref + "/metrics.jsonl", "--save", ref + "/final"],
-                   check=True, capture_output=True, env=env)
 
     failed = False
     with netns_cluster.Cluster(2) as cluster:
@@ -82,13 +99,7 @@ def main():
                     print(f"node {k} (exit {nodes[k].returncode}):\n{log}")
                 failed = True
                 continue
-            compare = subprocess.run(
-                ["python3", os.path.join(here, "compare_training.py"), run + "/metrics.jsonl",
-                 ref + "/metrics.jsonl", "--loss-rtol", loss, "--norm-rtol", norm,
-                 "--weights", run + "/final/model.safetensors", ref + "/final/model.safetensors",
-                 "--weights-rtol", weights], capture_output=True, text=True)
-            print(compare.stdout.strip())
-            failed = failed or compare.returncode != 0
+            failed = not compare(run, ref, tolerances) or failed
     return 1 if failed else 0
 
 

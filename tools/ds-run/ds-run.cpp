@@ -159,13 +159,13 @@ llvm::Expected<LaunchSettings> makeSettings(const Options &options,
   // The job's token (runtime/comm/JobToken.h): handed on when ds-run has
   // one (a node's ds-run, or the user's), else drawn for this job. A dry
   // run shows where it goes, not a token.
-  const char *token = std::getenv(dsc::runtime::kJobTokenVariable);
-  const char *tokenFile = std::getenv(dsc::runtime::kJobTokenFileVariable);
-  if (token && tokenFile)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "DSC_JOB_TOKEN and DSC_JOB_TOKEN_FILE are both set; give the job "
-        "token once");
+  dsc::runtime::Expected<dsc::runtime::JobTokenVariables> vars =
+      dsc::runtime::jobTokenVariables(
+          [](const char *name) { return std::getenv(name); });
+  if (!vars)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   vars.message());
+  const char *token = vars->token, *tokenFile = vars->file;
   if (tokenFile) {
     settings.tokenFile = tokenFile;
   } else if (token) {
