@@ -65,7 +65,8 @@ public:
 
 void PlanMemoryPass::runOnOperation() {
   func::FuncOp func = getOperation();
-  // The boundary exchange works on the runtime's flat spaces, not the arena.
+  // The boundary exchange works on the flat spaces, not the arena
+  // (build-optimizer-step places it).
   if (func.isExternal() || func->hasAttr(kBoundaryAttr))
     return;
   Block &body = func.getBody().front();

@@ -53,7 +53,7 @@ def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
     chosen greedily, largest buffer first. The function records the arena
     size (the rank's exact peak) as `plan.arena_size` and the persistent part
     as `plan.persistent_bytes`; each view carries `plan.offset`. The
-    boundary exchange (`plan.boundary`) works on the runtime's flat spaces
+    boundary exchange (`plan.boundary`) works on the flat spaces
     and is left alone.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
@@ -66,9 +66,9 @@ def AccumulateGradients : Pass<"accumulate-gradients", "mlir::ModuleOp"> {
     For gradient accumulation without a separate sum (ZeRO stages 0 and 1,
     as DeepSpeed's backward accumulates into param.grad): the kernel that
     wrote a `plan.grad` buffer now writes a temporary, and an `add` kernel
-    adds that into the gradient buffer in place. The runtime zeroes the
-    gradient buffers before the first micro-step of an optimizer step and
-    divides by the number of micro-steps at the boundary.
+    adds that into the gradient buffer in place. The update
+    (build-optimizer-step) divides by the number of micro-steps and zeroes
+    the gradient buffers for the next optimizer step.
   }];
   let dependentDialects = ["::dsc::plan::PlanDialect",
                            "::mlir::memref::MemRefDialect"];
@@ -164,9 +164,8 @@ def ZeroBoundaryExchange : Pass<"zero-boundary-exchange", "mlir::ModuleOp"> {
     loss, then the params in all-gather buckets (stages 1 and 2) or the
     params stage 3 keeps whole. Each is a shard collective on a subview of
     its space (passes/ShardCollectives.h) tagged `plan.phase`
-    (`boundary` or `after_optimizer`). The runtime owns those spaces, so
-    the function is a plan fact: plan.json lists its collectives, and
-    convert-plan-to-llvm drops it.
+    (`boundary` or `after_optimizer`). build-optimizer-step turns it into
+    each rank's update on the arena.
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -217,6 +216,59 @@ def ZeroPrefetchParams : Pass<"zero-prefetch-params", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::dsc::plan::PlanDialect"];
 }
+def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
+  let summary = "the rest of a training step: collectives, norm, optimizer";
+  let description = [{
+    After plan-memory, for training: adds one function per data-parallel
+    rank, `@update_r<k>(%arena, %report, %step)`, that does what a step does
+    after its micro-steps, on the same arena: the boundary collectives of
+    `@boundary` (which it replaces) through a staging buffer, the mean of
+    the gradients over the ranks (and micro-steps), the squared global norm
+    (`plan.sum_squares` of the rank's partition, all-reduced), clipping to
+    `gradient-clipping` (`plan.clip_coefficient`, `plan.scale`), the loss
+    mean, the learning rate of the 0-based step (`plan.lr_schedule`), the
+    optimizer's update of every piece of a param the rank owns
+    (`plan.adam`, `plan.sgd`, `plan.lamb`), the gathers of the updated
+    params, and the zeroing of the next step's gradient sums. The optimizer
+    states of the owned elements, the ZeRO-2/3 gradient accumulator, the
+    staging buffer and the norm and loss scalars are added at the end of the
+    arena and shown in `@step` as views tagged `plan.optimizer_state`,
+    `plan.accumulator`, `plan.staging`, `plan.scalar`. `%report` holds the
+    rank's mean loss on entry; on return the global loss, the gradient
+    norm, the learning rate and the betas.
+  }];
+  let options = [
+    Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
+    Option<"stage", "stage", "int64_t", "0", "zero_optimization.stage">,
+    Option<"gradAccumSteps", "grad-accum-steps", "int64_t", "1",
+           "gradient_accumulation_steps">,
+    Option<"gradientClipping", "gradient-clipping", "double", "0.0",
+           "the global norm's limit; 0: off">,
+    Option<"optimizer", "optimizer", "std::string", "\"adam\"",
+           "adam, adamw, sgd or lamb">,
+    Option<"lr", "lr", "double", "1e-3", "the optimizer's lr">,
+    Option<"beta1", "beta1", "double", "0.9", "Adam/Lamb beta1">,
+    Option<"beta2", "beta2", "double", "0.999", "Adam/Lamb beta2">,
+    Option<"eps", "eps", "double", "1e-8", "Adam/Lamb eps">,
+    Option<"weightDecay", "weight-decay", "double", "0.0", "weight_decay">,
+    Option<"adamWMode", "adam-w-mode", "bool", "true",
+           "Adam: decoupled weight decay">,
+    Option<"biasCorrection", "bias-correction", "bool", "true",
+           "Adam/Lamb bias correction">,
+    Option<"momentum", "momentum", "double", "0.0", "SGD momentum">,
+    Option<"dampening", "dampening", "double", "0.0", "SGD dampening">,
+    Option<"nesterov", "nesterov", "bool", "false", "SGD Nesterov momentum">,
+    Option<"maxCoeff", "max-coeff", "double", "10.0",
+           "Lamb's trust-ratio clamp, above">,
+    Option<"minCoeff", "min-coeff", "double", "0.01",
+           "Lamb's trust-ratio clamp, below">
+  ];
+  let dependentDialects = ["::dsc::plan::PlanDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
 def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
   let summary = "lowers the planned step to LLVM: address arithmetic and calls";
   let description = [{
@@ -231,8 +283,16 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     collectives (the "in_step" entries of plan.json's collectives), and a
     `plan.wait` on a collective's output becomes
     `dsrt_collective_wait(ctx, index)` of that collective. Views
-    of views add their byte shifts. Constants become LLVM globals. Runs
-    after plan-memory. Groups and the boundary exchange (`@boundary`) are
+    of views add their byte shifts. Constants become LLVM globals. Each
+    rank's update (build-optimizer-step's `@update_r<k>`) becomes
+    `llvm.func @dsc_update_<k>(%ctx, %arena, %report, %step)`: its
+    collectives `dsrt_boundary_collective(ctx, index, buffer)` (index
+    counting the update's collectives), its optimizer, norm, clipping and
+    schedule ops direct calls of the runtime's typed functions
+    (`dsrt_adam_f32`, ..., dsrt.h), copies and zeroing `llvm.intr.memcpy`
+    and `llvm.intr.memset`; `dsc_update_table` lists them by rank and
+    `dsc_update_count` counts them. Runs after plan-memory and
+    build-optimizer-step (a leftover `@boundary` is an error). Groups are
     plan facts for plan.json and are dropped.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];

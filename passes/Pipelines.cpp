@@ -62,6 +62,28 @@ void buildPlanningPipeline(mlir::OpPassManager &pm,
     pm.addPass(createZeroPrefetchParams(prefetch));
   }
   pm.addNestedPass<mlir::func::FuncOp>(createPlanMemory());
+  // The rest of a training step, on the same arena.
+  if (options.training) {
+    BuildOptimizerStepOptions update;
+    update.dpSize = options.dpSize;
+    update.stage = options.zeroStage;
+    update.gradAccumSteps = options.gradAccumSteps;
+    update.gradientClipping = options.gradientClipping;
+    update.optimizer = options.optimizer;
+    update.lr = options.lr;
+    update.beta1 = options.beta1;
+    update.beta2 = options.beta2;
+    update.eps = options.eps;
+    update.weightDecay = options.weightDecay;
+    update.adamWMode = options.adamWMode;
+    update.biasCorrection = options.biasCorrection;
+    update.momentum = options.momentum;
+    update.dampening = options.dampening;
+    update.nesterov = options.nesterov;
+    update.maxCoeff = options.maxCoeff;
+    update.minCoeff = options.minCoeff;
+    pm.addPass(createBuildOptimizerStep(update));
+  }
 }
 
 void buildToLLVMPipeline(mlir::OpPassManager &pm) {

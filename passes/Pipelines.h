@@ -24,6 +24,7 @@
 #include "mlir/Pass/PassOptions.h"
 
 #include <cstdint>
+#include <string>
 
 namespace dsc::passes {
 
@@ -67,6 +68,43 @@ struct StepPipelineOptions
       *this, "prefetch-elements",
       llvm::cl::desc("zero_optimization.stage3_prefetch_bucket_size"),
       llvm::cl::init(50000000)};
+  // The optimizer step (build-optimizer-step's options).
+  Option<double> gradientClipping{*this, "gradient-clipping",
+                                  llvm::cl::desc("gradient_clipping; 0: off"),
+                                  llvm::cl::init(0.0)};
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("adam, adamw, sgd or lamb"),
+                                llvm::cl::init("adam")};
+  Option<double> lr{*this, "lr", llvm::cl::desc("the optimizer's lr"),
+                    llvm::cl::init(1e-3)};
+  Option<double> beta1{*this, "beta1", llvm::cl::desc("Adam/Lamb beta1"),
+                       llvm::cl::init(0.9)};
+  Option<double> beta2{*this, "beta2", llvm::cl::desc("Adam/Lamb beta2"),
+                       llvm::cl::init(0.999)};
+  Option<double> eps{*this, "eps", llvm::cl::desc("Adam/Lamb eps"),
+                     llvm::cl::init(1e-8)};
+  Option<double> weightDecay{*this, "weight-decay",
+                             llvm::cl::desc("weight_decay"),
+                             llvm::cl::init(0.0)};
+  Option<bool> adamWMode{*this, "adam-w-mode",
+                         llvm::cl::desc("Adam: decoupled weight decay"),
+                         llvm::cl::init(true)};
+  Option<bool> biasCorrection{*this, "bias-correction",
+                              llvm::cl::desc("Adam/Lamb bias correction"),
+                              llvm::cl::init(true)};
+  Option<double> momentum{*this, "momentum", llvm::cl::desc("SGD momentum"),
+                          llvm::cl::init(0.0)};
+  Option<double> dampening{*this, "dampening", llvm::cl::desc("SGD dampening"),
+                           llvm::cl::init(0.0)};
+  Option<bool> nesterov{*this, "nesterov",
+                        llvm::cl::desc("SGD Nesterov momentum"),
+                        llvm::cl::init(false)};
+  Option<double> maxCoeff{*this, "max-coeff",
+                          llvm::cl::desc("Lamb's trust-ratio clamp, above"),
+                          llvm::cl::init(10.0)};
+  Option<double> minCoeff{*this, "min-coeff",
+                          llvm::cl::desc("Lamb's trust-ratio clamp, below"),
+                          llvm::cl::init(0.01)};
 };
 
 /// graph -> the partitioned step (ZeRO's collectives as shard ops).

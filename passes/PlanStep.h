@@ -26,7 +26,7 @@ mlir::FailureOr<llvm::SmallVector<mlir::memref::AllocOp>>
 flatParams(mlir::Block &body);
 
 /// The function of the exchange outside the step (zero-boundary-exchange),
-/// and the unit attribute that marks it: it works on the runtime's flat
+/// and the unit attribute that marks it: it works on the flat
 /// spaces, not the arena, so plan-memory and the object leave it out.
 inline constexpr llvm::StringLiteral kBoundaryFunction = "boundary";
 inline constexpr llvm::StringLiteral kBoundaryAttr = "plan.boundary";

@@ -4,9 +4,8 @@
 // optimizer (DeepSpeed's gradient all-reduce or reduce-scatter, the global
 // norm and loss, the all-gather of updated params) is decided here, with the
 // step's, in the partitioning stage: as shard collectives on the flat
-// gradient and parameter spaces in a function @boundary. The runtime, which
-// owns those spaces and the optimizer update, runs it in the order plan.json
-// lists it.
+// gradient and parameter spaces in a function @boundary, which
+// build-optimizer-step turns into each rank's update on the arena.
 //
 //===----------------------------------------------------------------------===//
 

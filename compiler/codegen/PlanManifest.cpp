@@ -119,7 +119,9 @@ std::vector<NamedBuffer> namedBuffers(func::FuncOp step) {
       out.push_back({"zero_partition", "param_shard",
                      view->getAttrOfType<IntegerAttr>("plan.offset").getInt(),
                      view.getType()});
-    for (StringRef role : {"input", "param", "output", "grad", "frozen"})
+    for (StringRef role :
+         {"input", "param", "output", "grad", "frozen", "optimizer_state",
+          "accumulator", "staging", "scalar"})
       if (auto name = view->getAttrOfType<StringAttr>(("plan." + role).str()))
         // The runtime loads a frozen initializer from the weights file as a
         // constant buffer.
@@ -168,7 +170,6 @@ ordered_json zeroJson(const partition::ZeroPlan &z) {
           {"flat_elements", z.flatElements},
           {"reduce_bucket_elements", z.reduceBucketElements},
           {"allgather_bucket_elements", z.allgatherBucketElements},
-          {"staging_elements", z.stagingElements()},
           {"accumulate_gradients",
            partition::stepAccumulatesGradients(z.stage, z.gradAccumSteps)},
           {"partitions", partitions},
@@ -197,28 +198,23 @@ ordered_json collectivesJson(const partition::ZeroPlan &z) {
   return out;
 }
 
-/// The collectives of @boundary (zero-boundary-exchange, lowered), in
-/// order: each names its phase (`plan.phase`) and works on a subview of one
-/// flat space (the argument's `plan.flat` payload) or on a whole scalar.
+/// The collectives of a rank's update (build-optimizer-step), in order: each
+/// names its phase (`plan.phase`), its flat space (`plan.flat`) and the flat
+/// range it works on (`plan.flat_range`).
 llvm::Expected<std::vector<partition::ZeroInputs::Outside>>
-boundaryCollectives(func::FuncOp boundary) {
+boundaryCollectives(func::FuncOp update) {
   using namespace dsc::runtime;
   std::vector<partition::ZeroInputs::Outside> out;
-  for (Operation &op : boundary.getBody().front()) {
+  for (Operation &op : update.getBody().front()) {
     std::optional<partition::CollectiveKind> kind;
-    Value buffer;
-    if (auto ar = dyn_cast<plan::AllReduceOp>(op)) {
+    if (isa<plan::AllReduceOp>(op))
       kind = partition::CollectiveKind::AllReduce;
-      buffer = ar.getBuffer();
-    } else if (auto rs = dyn_cast<plan::ReduceScatterOp>(op)) {
+    else if (isa<plan::ReduceScatterOp>(op))
       kind = partition::CollectiveKind::ReduceScatter;
-      buffer = rs.getInput();
-    } else if (auto ag = dyn_cast<plan::AllGatherOp>(op)) {
+    else if (isa<plan::AllGatherOp>(op))
       kind = partition::CollectiveKind::AllGather;
-      buffer = ag.getOutput();
-    } else {
+    else
       continue;
-    }
     partition::ZeroInputs::Outside c;
     c.kind = *kind;
     auto phaseName = op.getAttrOfType<StringAttr>("plan.phase");
@@ -227,30 +223,19 @@ boundaryCollectives(func::FuncOp boundary) {
                                                         phaseName.getValue())
                   : std::nullopt;
     // The flat space it works on, and where.
-    int64_t begin = 0;
-    int64_t size = cast<MemRefType>(buffer.getType()).getNumElements();
-    if (auto sub = buffer.getDefiningOp<memref::SubViewOp>()) {
-      if (sub.getStaticOffsets().size() != 1 ||
-          ShapedType::isDynamic(sub.getStaticOffsets()[0]))
-        return makeError("a collective of @boundary works on a subview "
-                         "without a static offset");
-      begin = sub.getStaticOffsets()[0];
-      buffer = sub.getSource();
-    }
-    auto arg = dyn_cast<BlockArgument>(buffer);
-    auto payloadName = arg ? boundary.getArgAttrOfType<StringAttr>(
-                                 arg.getArgNumber(), "plan.flat")
-                           : nullptr;
+    auto payloadName = op.getAttrOfType<StringAttr>("plan.flat");
     std::optional<CollectivePayload> payload =
         payloadName ? collectiveFromName<CollectivePayload>(
                           kCollectivePayloadNames, payloadName.getValue())
                     : std::nullopt;
-    if (!phase || !payload)
-      return makeError("a collective of @boundary does not name its phase "
-                       "(plan.phase) or its flat space (plan.flat)");
+    auto range = op.getAttrOfType<DenseI64ArrayAttr>("plan.flat_range");
+    if (!phase || !payload || !range || range.size() != 2)
+      return makeError("a collective of the update does not name its phase "
+                       "(plan.phase), its flat space (plan.flat) or its range "
+                       "(plan.flat_range)");
     c.phase = *phase;
     c.payload = *payload;
-    c.range = {begin, begin + size};
+    c.range = {range[0], range[1]};
     out.push_back(c);
   }
   return out;
@@ -295,6 +280,12 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
   for (const NamedBuffer &b : namedBuffers(step)) {
     if (b.role == "grad")
       in.arenaGradBytes += b.bytes();
+    if (b.role == "accumulator")
+      in.arenaAccumulatorBytes += b.bytes();
+    if (b.role == "optimizer_state")
+      in.arenaStateBytes += b.bytes();
+    if (b.role == "staging" || b.role == "scalar")
+      in.arenaWorkspaceBytes += b.bytes();
     if (b.role != "param")
       continue;
     in.arenaParamBytes += b.bytes();
@@ -348,10 +339,10 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
                            /*async=*/ag.getToken() != nullptr});
     }
   }
-  if (auto boundary =
-          planned.lookupSymbol<func::FuncOp>(passes::kBoundaryFunction)) {
+  // Every rank's update runs the same collectives: rank 0's list them.
+  if (auto update = planned.lookupSymbol<func::FuncOp>("update_r0")) {
     llvm::Expected<std::vector<partition::ZeroInputs::Outside>> outside =
-        boundaryCollectives(boundary);
+        boundaryCollectives(update);
     if (!outside)
       return outside.takeError();
     in.boundary = std::move(*outside);

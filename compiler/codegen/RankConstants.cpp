@@ -21,6 +21,10 @@ namespace {
 template <typename T>
 void addArray(mlir::ModuleOp module, llvm::StringRef name,
               llvm::ArrayRef<T> values, int64_t alignment) {
+  // The code may have declared it already (the update's schedule): the
+  // definition replaces the declaration.
+  if (auto declared = module.lookupSymbol<mlir::LLVM::GlobalOp>(name))
+    declared.erase();
   mlir::OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   mlir::Type element = b.getIntegerType(sizeof(T) * 8);

@@ -384,6 +384,24 @@ void fillStepOptions(passes::StepPipelineOptions &options, bool training,
   options.maxReuseDistance = config.zero.stage3MaxReuseDistance;
   options.maxLiveParameters = config.zero.stage3MaxLiveParameters;
   options.prefetchElements = config.zero.stage3PrefetchBucketSize.value;
+  // The optimizer as the object's constant resolves it (DeepSpeed's
+  // defaults applied once): the update is built from the same values.
+  const dsrt_optimizer o = codegen::optimizerConstant(config);
+  static constexpr const char *kKinds[] = {"adam", "adamw", "sgd", "lamb"};
+  options.optimizer = kKinds[o.kind];
+  options.gradientClipping = o.gradient_clipping;
+  options.lr = o.lr;
+  options.beta1 = o.beta1;
+  options.beta2 = o.beta2;
+  options.eps = o.eps;
+  options.weightDecay = o.weight_decay;
+  options.adamWMode = o.adam_w_mode != 0;
+  options.biasCorrection = o.bias_correction != 0;
+  options.momentum = o.momentum;
+  options.dampening = o.dampening;
+  options.nesterov = o.nesterov != 0;
+  options.maxCoeff = o.max_coeff;
+  options.minCoeff = o.min_coeff;
 }
 
 /// The stages from the imported graph to the planned rank program

@@ -107,26 +107,6 @@ bool stepAccumulatesGradients(int64_t stage, int64_t gradAccumSteps) {
 
 bool ZeroPlan::gradientsInPlace() const { return stage <= 1; }
 
-int64_t ZeroPlan::accumulatorElements(int64_t rank) const {
-  if (gradientsInPlace())
-    return 0;
-  return stage >= 2 ? partitions[rank].size() : flatElements;
-}
-
-int64_t ZeroPlan::stagingElements() const {
-  if (dpSize == 1)
-    return 0;
-  // Stage 2 reduces inside the step, on the bucket in the arena.
-  int64_t reduce = gradientsInPlace() ? largestReduceBucket : 0;
-  // Stage 3 gathers its partitioned params into their own buffers, in
-  // place; only the buckets of params kept whole are staged.
-  int64_t gather = stage == 1 || stage == 2
-                       ? std::min(allgatherBucketElements, flatElements)
-                   : stage == 3 ? largestWholeBucket
-                                : 0;
-  return std::max(reduce, gather);
-}
-
 int64_t ZeroPlan::bytesPerStep() const {
   int64_t total = 0;
   for (const PlannedCollective &c : collectives)
@@ -192,8 +172,6 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
     numels.push_back(p.numel);
   std::vector<FlatRange> reduceBuckets =
       paramBuckets(numels, in.reduceBucketElements);
-  for (const FlatRange &b : reduceBuckets)
-    plan.largestReduceBucket = std::max(plan.largestReduceBucket, b.size());
 
   // Stages 2 and 3: what the step itself calls, in its order, once per
   // micro-step (also on one rank: the step calls them).
@@ -235,29 +213,28 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
                      "for its " +
                      llvm::Twine(in.dpSize) +
                      " ranks (run zero-boundary-exchange)");
-  for (const ZeroInputs::Outside &c : in.boundary) {
+  for (const ZeroInputs::Outside &c : in.boundary)
     add(c.kind, c.phase, -1, c.payload, c.range);
-    // Stage 3: a bucket of several params kept whole goes through the
-    // staging buffer; one of a single param is gathered into it in place.
-    if (in.stage == 3 && c.phase == CollectivePhase::AfterOptimizer &&
-        std::none_of(in.persistentParams.begin(), in.persistentParams.end(),
-                     [&](const FlatRange &p) {
-                       return p.begin == c.range.begin && p.end == c.range.end;
-                     }))
-      plan.largestWholeBucket =
-          std::max(plan.largestWholeBucket, c.range.size());
-  }
 
   for (int64_t r = 0; r < in.dpSize; ++r) {
+    // Everything lives in the arena, which every rank allocates alike:
+    // its update buffers have room for the largest partition, and what a
+    // smaller one leaves over counts as workspace.
     MemorySplit m;
     m.parameters = in.arenaParamBytes;
-    m.gradients =
-        in.arenaGradBytes + plan.accumulatorElements(r) * in.elementBytes;
+    const int64_t accumulator =
+        in.arenaAccumulatorBytes > 0
+            ? plan.partitions[r].size() * in.elementBytes
+            : 0;
+    m.gradients = in.arenaGradBytes + accumulator;
     int64_t updated = in.stage == 0 ? total : plan.partitions[r].size();
     m.optimizerStates =
         updated * in.optimizerStatesPerElement * in.elementBytes;
-    m.activations = in.arenaBytes - in.arenaParamBytes - in.arenaGradBytes;
-    m.workspace = plan.stagingElements() * in.elementBytes;
+    m.workspace = in.arenaWorkspaceBytes +
+                  (in.arenaAccumulatorBytes - accumulator) +
+                  (in.arenaStateBytes - m.optimizerStates);
+    m.activations = in.arenaBytes - m.parameters - m.gradients -
+                    m.optimizerStates - m.workspace;
     plan.memory.push_back(m);
   }
   return plan;

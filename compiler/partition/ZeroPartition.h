@@ -32,13 +32,13 @@
 // reduce_bucket_size is a bucket of its own), as DeepSpeed's; all-gather
 // buckets are flat ranges. A bucket's reduce_scatter / all_gather hands rank
 // r the part of the bucket inside r's partition (`counts`, possibly 0). The
-// per-rank memory split predicts what the runtime allocates: the arena (params,
-// their gradients and activations), the gradient accumulator (the whole flat
-// space, or the partition in stage 2; none in stages 0 and 1 with one
-// micro-step, whose collectives and update use the arena's gradients in place),
-// the optimizer states of the params the rank updates, and one staging buffer
-// (a bucket) for collectives on buffers that do not lie contiguously in the
-// arena.
+// per-rank memory split divides the arena, the rank's only block, by kind:
+// params, their gradients (and the stage-2/3 accumulator of the partition's
+// sums), the optimizer states of the elements the rank updates, workspace
+// (the staging buffer for collectives on buffers that do not lie
+// contiguously in the arena, the norm and loss scalars, and the room a
+// smaller partition leaves in the update's buffers) and activations (the
+// rest).
 //
 //===----------------------------------------------------------------------===//
 
@@ -136,6 +136,12 @@ struct ZeroInputs {
   int64_t arenaBytes = 0;
   int64_t arenaParamBytes = 0;
   int64_t arenaGradBytes = 0;
+  /// The optimizer step's buffers in the arena (build-optimizer-step): the
+  /// ZeRO-2/3 gradient accumulator, the optimizer states, and the staging
+  /// buffer with the norm and loss scalars.
+  int64_t arenaAccumulatorBytes = 0;
+  int64_t arenaStateBytes = 0;
+  int64_t arenaWorkspaceBytes = 0;
   /// Stages 2 and 3: the collectives the step itself calls, in its order
   /// (zero-reduce-gradients' bucket reduce-scatters, zero-partition-params'
   /// parameter gathers) and the flat range each covers.
@@ -170,11 +176,6 @@ struct ZeroPlan {
   int64_t flatElements = 0;
   int64_t reduceBucketElements = 0;
   int64_t allgatherBucketElements = 0;
-  /// Elements of the largest reduce bucket (a param larger than
-  /// reduce_bucket_size is a bucket of its own).
-  int64_t largestReduceBucket = 0;
-  /// Stage 3: elements of the largest bucket of params kept whole.
-  int64_t largestWholeBucket = 0;
   std::vector<FlatParam> params;
   /// Indexed by data-parallel rank.
   std::vector<FlatRange> partitions;
@@ -184,9 +185,6 @@ struct ZeroPlan {
   /// in its gradient buffers (accumulate-gradients), and the collectives and
   /// the optimizer use them in place.
   bool gradientsInPlace() const;
-  /// Elements of the runtime's gradient accumulator and staging buffer.
-  int64_t accumulatorElements(int64_t rank) const;
-  int64_t stagingElements() const;
   /// Indexed by data-parallel rank.
   std::vector<MemorySplit> memory;
 

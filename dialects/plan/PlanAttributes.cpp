@@ -108,6 +108,15 @@ const std::vector<Declared> &declaredAttributes() {
       {"plan.arena", unit},
       {"plan.arena_size", nonNegativeInt},
       {"plan.persistent_bytes", nonNegativeInt},
+      // The optimizer step (build-optimizer-step): its buffers in the
+      // arena, each rank's function and its report and step arguments.
+      {"plan.optimizer_state", name},
+      {"plan.accumulator", name},
+      {"plan.staging", name},
+      {"plan.scalar", name},
+      {"plan.update_rank", nonNegativeInt},
+      {"plan.report", unit},
+      {"plan.step", unit},
   };
   return all;
 }

@@ -184,5 +184,17 @@ LogicalResult WaitOp::verify() {
   return success();
 }
 
+LogicalResult SgdOp::verify() {
+  if ((getMomentumBuffer() != nullptr) !=
+      (getMomentum().convertToDouble() != 0.0))
+    return emitOpError("needs a momentum buffer exactly when momentum is not "
+                       "0");
+  if (getMomentumBuffer() &&
+      getMomentumBuffer().getType() != getParam().getType())
+    return emitOpError("has a momentum buffer of another type than its "
+                       "param");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/plan/PlanOps.cpp.inc"

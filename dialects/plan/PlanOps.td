@@ -224,4 +224,159 @@ class Plan_PointToPointOp<string mnemonic, string what>
 def Plan_SendOp : Plan_PointToPointOp<"send", "sends">;
 def Plan_RecvOp : Plan_PointToPointOp<"recv", "receives">;
 
+//===----------------------------------------------------------------------===//
+// The optimizer step
+//===----------------------------------------------------------------------===//
+
+// Float32 or float64 buffers: what the optimizer kernels update.
+def Plan_FloatBuffer : StaticShapeMemRefOf<[F32, F64]>;
+
+def Plan_ScaleOp : Plan_Op<"scale"> {
+  let summary = "multiplies a buffer by a scalar in place";
+  let description = [{
+    `buffer[i] *= factor`, the factor rounded to the buffer's element type
+    first. A factor of exactly 1 leaves the buffer untouched, so a clip
+    coefficient that does not clip costs nothing.
+
+    ```mlir
+    plan.scale %g by %mean : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$buffer,
+                   F64:$factor);
+  let assemblyFormat = "$buffer `by` $factor attr-dict `:` type($buffer)";
+}
+
+def Plan_SumSquaresOp : Plan_Op<"sum_squares"> {
+  let summary = "the sum of a buffer's squares, in float64";
+  let description = [{
+    ```mlir
+    %s = plan.sum_squares %g : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_FloatBuffer, "", [MemRead]>:$buffer);
+  let results = (outs F64:$result);
+  let assemblyFormat = "$buffer attr-dict `:` type($buffer)";
+}
+
+def Plan_ClipCoefficientOp : Plan_Op<"clip_coefficient", [Pure]> {
+  let summary = "DeepSpeed's gradient_clipping factor for a global norm";
+  let description = [{
+    With `norm = sqrt(norm_squared)`: `max_norm / (norm + 1e-6)` when that
+    is below 1, else 1 (torch.nn.utils.clip_grad_norm_), computed in
+    float32 as the runtime's kernel does.
+
+    ```mlir
+    %c = plan.clip_coefficient %n {max_norm = 1.0 : f64}
+    ```
+  }];
+  let arguments = (ins F64:$norm_squared, F64Attr:$max_norm);
+  let results = (outs F64:$result);
+  let assemblyFormat = "$norm_squared attr-dict";
+}
+
+def Plan_LrScheduleOp : Plan_Op<"lr_schedule", [Pure]> {
+  let summary = "the learning rate and betas of optimizer step `step`";
+  let description = [{
+    The value of the ds_config scheduler (the object's constant
+    `dsc_schedule`) at the 0-based optimizer step `step`, from the
+    optimizer's own `base_lr` and betas: the learning rate, and the betas a
+    momentum-cycling schedule (OneCycle) sets, else the base ones.
+
+    ```mlir
+    %lr, %b1, %b2 = plan.lr_schedule %step {base_lr = 1.0e-3 : f64, base_beta1 = 0.9 : f64, base_beta2 = 0.999 : f64}
+    ```
+  }];
+  let arguments = (ins I64:$step, F64Attr:$base_lr, F64Attr:$base_beta1,
+                   F64Attr:$base_beta2);
+  let results = (outs F64:$lr, F64:$beta1, F64:$beta2);
+  let assemblyFormat = "$step attr-dict";
+}
+
+def Plan_AdamOp : Plan_Op<"adam", [AllTypesMatch<["param", "grad", "exp_avg",
+                                                 "exp_avg_sq"]>]> {
+  let summary = "one Adam or AdamW update in place";
+  let description = [{
+    DeepSpeed's FusedAdam on `param` from `grad`, with the moments `exp_avg`
+    and `exp_avg_sq`; `step` is the 1-based optimizer step (bias
+    correction). `adam_w_mode` decouples the weight decay.
+
+    ```mlir
+    plan.adam %p, %g, %m, %v lr %lr betas %b1, %b2 step %t {eps = 1.0e-8 : f64, weight_decay = 0.0 : f64, adam_w_mode = true, bias_correction = true} : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$param,
+                   Arg<Plan_FloatBuffer, "", [MemRead]>:$grad,
+                   Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$exp_avg,
+                   Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$exp_avg_sq,
+                   F64:$lr, F64:$beta1, F64:$beta2, I64:$step, F64Attr:$eps,
+                   F64Attr:$weight_decay, BoolAttr:$adam_w_mode,
+                   BoolAttr:$bias_correction);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `lr` $lr `betas` $beta1 `,`
+    $beta2 `step` $step attr-dict `:` type($param)
+  }];
+}
+
+def Plan_SgdOp : Plan_Op<"sgd", [AllTypesMatch<["param", "grad"]>]> {
+  let summary = "one torch.optim.SGD update in place";
+  let description = [{
+    With `momentum` non-zero, `momentum_buffer` holds the velocity.
+
+    ```mlir
+    plan.sgd %p, %g momentum_buffer(%b : memref<8xf32>) lr %lr step %t {momentum = 0.9 : f64, dampening = 0.0 : f64, weight_decay = 0.0 : f64, nesterov = false} : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$param,
+                   Arg<Plan_FloatBuffer, "", [MemRead]>:$grad,
+                   Arg<Optional<Plan_FloatBuffer>, "",
+                       [MemRead, MemWrite]>:$momentum_buffer,
+                   F64:$lr, I64:$step, F64Attr:$momentum, F64Attr:$dampening,
+                   F64Attr:$weight_decay, BoolAttr:$nesterov);
+  let assemblyFormat = [{
+    $param `,` $grad (`momentum_buffer` `(` $momentum_buffer^ `:`
+    type($momentum_buffer) `)`)? `lr` $lr `step` $step attr-dict `:`
+    type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+def Plan_LambOp : Plan_Op<"lamb", [AllTypesMatch<["param", "grad", "exp_avg",
+                                                 "exp_avg_sq"]>]> {
+  let summary = "one Lamb update in place, its trust ratio over the buffer";
+  let description = [{
+    DeepSpeed's FusedLamb on `param`: the moments' update, scaled by the
+    trust ratio `||param|| / ||update||` clamped to [min_coeff, max_coeff].
+    The gradient's storage holds the update, so `grad` is clobbered.
+
+    ```mlir
+    plan.lamb %p, %g, %m, %v lr %lr betas %b1, %b2 step %t {eps = 1.0e-6 : f64, weight_decay = 0.0 : f64, bias_correction = true, max_coeff = 10.0 : f64, min_coeff = 0.01 : f64} : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$param,
+                   Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$grad,
+                   Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$exp_avg,
+                   Arg<Plan_FloatBuffer, "", [MemRead, MemWrite]>:$exp_avg_sq,
+                   F64:$lr, F64:$beta1, F64:$beta2, I64:$step, F64Attr:$eps,
+                   F64Attr:$weight_decay, BoolAttr:$bias_correction,
+                   F64Attr:$max_coeff, F64Attr:$min_coeff);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `lr` $lr `betas` $beta1 `,`
+    $beta2 `step` $step attr-dict `:` type($param)
+  }];
+}
+
+def Plan_ZeroOp : Plan_Op<"zero"> {
+  let summary = "sets a buffer to zero";
+  let description = [{
+    Starts the next optimizer step's gradient sums at zero.
+
+    ```mlir
+    plan.zero %acc : memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<Plan_Buffer, "", [MemWrite]>:$buffer);
+  let assemblyFormat = "$buffer attr-dict `:` type($buffer)";
+}
+
 #endif // DSC_PLAN_OPS

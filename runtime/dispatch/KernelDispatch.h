@@ -53,6 +53,9 @@ public:
   virtual void run(int32_t index, void *const *data) = 0;
   /// Blocks until asynchronous collective `index` of the step is done.
   virtual void wait(int32_t index) = 0;
+  /// dsrt_boundary_collective: the index-th collective outside the step, in
+  /// place on `data`.
+  virtual void runOutside(int32_t index, void *data) = 0;
 };
 
 /// Exit code for a call site the runtime cannot run (EX_SOFTWARE).

@@ -2,8 +2,9 @@
  *
  * The one header both sides share. The generated object defines dsc_step
  * functions (straight-line calls of dsrt_kernel on buffers at static arena
- * offsets) and constants the rank needs (dsc_schedule, dsc_optimizer,
- * dsc_plan); the
+ * offsets), the ranks' update functions (the collectives, norm, clipping and
+ * optimizer after the micro-steps, as direct calls of typed kernels) and
+ * constants the rank needs (dsc_schedule, dsc_optimizer, dsc_plan); the
  * runtime owns main, the arena, data, weights and logging, and implements
  * dsrt_kernel by dispatching on the kernel's name.
  *
@@ -74,6 +75,73 @@ void dsrt_collective_at(dsrt_ctx *ctx, int32_t index, void *const *data);
  * (an async one of the plan: a prefetched ZeRO-3 gather), has finished. */
 void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
 
+/* Runs the index-th collective outside the step (the plan's collectives at
+ * the accumulation boundary and after the optimizer, in order) in place on
+ * `data`, from the rank's update function. A failure, or a call out of the
+ * plan's order, is reported and the process exits non-zero. */
+void dsrt_boundary_collective(dsrt_ctx *ctx, int32_t index, void *data);
+
+/* The optimizer step's kernels, which the update functions call directly
+ * (kernels/optimizer has their semantics). `step` is the 1-based optimizer
+ * step; flags are 0 or 1. */
+void dsrt_scale_f32(float *x, int64_t n, double factor);
+void dsrt_scale_f64(double *x, int64_t n, double factor);
+double dsrt_sum_squares_f32(const float *x, int64_t n);
+double dsrt_sum_squares_f64(const double *x, int64_t n);
+double dsrt_clip_coefficient(double norm_squared, double max_norm);
+void dsrt_adam_f32(float *param, const float *grad, float *exp_avg,
+                   float *exp_avg_sq, int64_t n, double lr, double beta1,
+                   double beta2, double eps, double weight_decay,
+                   int64_t adam_w_mode, int64_t bias_correction, int64_t step);
+void dsrt_adam_f64(double *param, const double *grad, double *exp_avg,
+                   double *exp_avg_sq, int64_t n, double lr, double beta1,
+                   double beta2, double eps, double weight_decay,
+                   int64_t adam_w_mode, int64_t bias_correction, int64_t step);
+void dsrt_sgd_f32(float *param, const float *grad, float *momentum_buffer,
+                  int64_t n, double lr, double momentum, double dampening,
+                  double weight_decay, int64_t nesterov, int64_t step);
+void dsrt_sgd_f64(double *param, const double *grad, double *momentum_buffer,
+                  int64_t n, double lr, double momentum, double dampening,
+                  double weight_decay, int64_t nesterov, int64_t step);
+/* The gradient's storage holds Lamb's update: `grad` is clobbered. */
+void dsrt_lamb_f32(float *param, float *grad, float *exp_avg, float *exp_avg_sq,
+                   int64_t n, double lr, double beta1, double beta2, double eps,
+                   double weight_decay, int64_t bias_correction,
+                   double max_coeff, double min_coeff, int64_t step);
+void dsrt_lamb_f64(double *param, double *grad, double *exp_avg,
+                   double *exp_avg_sq, int64_t n, double lr, double beta1,
+                   double beta2, double eps, double weight_decay,
+                   int64_t bias_correction, double max_coeff, double min_coeff,
+                   int64_t step);
+
+struct dsrt_lr_schedule;
+/* The learning rate and betas of the 0-based optimizer step `step` under
+ * `schedule`, from the optimizer's own: out[0] lr, out[1] beta1, out[2]
+ * beta2. */
+void dsrt_lr_at(const struct dsrt_lr_schedule *schedule, double base_lr,
+                double base_beta1, double base_beta2, int64_t step,
+                double *out);
+
+/* What a rank's update function reads and writes: on entry the rank's mean
+ * loss over its micro-batches; on return the global batch's loss, the
+ * gradient norm before clipping, the learning rate and the betas of the
+ * step. */
+enum dsrt_report_field {
+  DSRT_REPORT_LOSS = 0,
+  DSRT_REPORT_GRAD_NORM = 1,
+  DSRT_REPORT_LR = 2,
+  DSRT_REPORT_BETA1 = 3,
+  DSRT_REPORT_BETA2 = 4,
+  DSRT_REPORT_FIELDS = 5
+};
+
+/* The rest of a training step after its micro-steps (collectives, norm,
+ * clipping, optimizer, gathers), for one data-parallel rank; `step` is the
+ * 0-based optimizer step. The object defines one per rank, by rank in
+ * dsc_update_table (dsc_update_count entries; 0 for an inference plan). */
+typedef void (*dsrt_update_fn)(dsrt_ctx *ctx, char *arena, double *report,
+                               int64_t step);
+
 /* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's
  * defaults applied once, in the compiler): the object defines it as the
  * constant dsc_schedule, so the rank needs no plan.json for it. Its fields,
@@ -104,9 +172,10 @@ void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
 
 #define DSRT_INT_FIELD(name) int64_t name;
 #define DSRT_DOUBLE_FIELD(name) double name;
-typedef struct dsrt_lr_schedule {
+struct dsrt_lr_schedule {
   DSRT_LR_SCHEDULE_FIELDS(DSRT_INT_FIELD, DSRT_DOUBLE_FIELD)
-} dsrt_lr_schedule;
+};
+typedef struct dsrt_lr_schedule dsrt_lr_schedule;
 #undef DSRT_INT_FIELD
 #undef DSRT_DOUBLE_FIELD
 
@@ -138,6 +207,8 @@ typedef struct dsrt_optimizer {
 #undef DSRT_DOUBLE_FIELD
 
 /* Defined by the generated object. */
+extern const dsrt_update_fn dsc_update_table[];
+extern const int64_t dsc_update_count;
 extern const dsrt_lr_schedule dsc_schedule;
 extern const dsrt_optimizer dsc_optimizer;
 

@@ -101,7 +101,7 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.loss = loss;
   m.schedulerStep = globalSteps;
   m.optimizer = std::string(optimizerKindName(plan.optimizer->kind));
-  m.stateNames = zero.optimizer().stateNames();
+  m.stateNames = zero.stateNames();
   m.zeroStage = plan.zero->stage;
   m.dpSize = plan.zero->dpSize;
   m.dtype = zero.elementType();
@@ -176,8 +176,7 @@ Status checkSameModel(const CheckpointMeta &meta, const RankState &state,
   }
   const std::string optimizer =
       std::string(optimizerKindName(plan.optimizer->kind));
-  if (meta.optimizer != optimizer ||
-      meta.stateNames != zero.optimizer().stateNames())
+  if (meta.optimizer != optimizer || meta.stateNames != zero.stateNames())
     return Status::error(where + ": optimizer '" + meta.optimizer +
                          "', the plan's is '" + optimizer + "'");
   return Status::success();

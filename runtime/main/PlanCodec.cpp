@@ -159,8 +159,8 @@ template <typename A> void fields(A &a, ZeroParam &p) {
   each(a, p.name, p.shape, p.numel, p.flatOffset, p.whole, p.buffer);
 }
 template <typename A> void fields(A &a, PlanZero &z) {
-  each(a, z.stage, z.dpSize, z.flatElements, z.stagingElements,
-       z.accumulateGradients, z.partitions, z.params, z.flatOffsets, z.shard);
+  each(a, z.stage, z.dpSize, z.flatElements, z.accumulateGradients,
+       z.partitions, z.params, z.flatOffsets, z.shard);
 }
 template <typename A> void fields(A &a, PlanCollective &c) {
   each(a, c.seq, c.op, c.group, c.phase, c.micro, c.payload, c.dtype, c.range,

@@ -34,6 +34,14 @@ std::string_view bufferRoleName(BufferRole role) {
     return "constant";
   case BufferRole::ParamShard:
     return "param_shard";
+  case BufferRole::OptimizerState:
+    return "optimizer_state";
+  case BufferRole::Accumulator:
+    return "accumulator";
+  case BufferRole::Staging:
+    return "staging";
+  case BufferRole::Scalar:
+    return "scalar";
   }
   return "?";
 }
@@ -98,22 +106,19 @@ void parseBuffers(JsonReader &r, const json &root, Plan &plan) {
     buf.shape = r.getShape(b, at);
     if (!r.ok())
       return;
-    if (role == "input")
-      buf.role = BufferRole::Input;
-    else if (role == "param")
-      buf.role = BufferRole::Param;
-    else if (role == "output")
-      buf.role = BufferRole::Output;
-    else if (role == "grad")
-      buf.role = BufferRole::Grad;
-    else if (role == "constant")
-      buf.role = BufferRole::Constant;
-    else if (role == "param_shard")
-      buf.role = BufferRole::ParamShard;
-    else
-      return r.fail(at + ".role", "unknown role '" + role +
-                                      "' (known: input param output grad "
-                                      "constant param_shard)");
+    std::string known;
+    bool found = false;
+    for (BufferRole candidate : kBufferRoles) {
+      known +=
+          (known.empty() ? "" : " ") + std::string(bufferRoleName(candidate));
+      if (role == bufferRoleName(candidate)) {
+        buf.role = candidate;
+        found = true;
+      }
+    }
+    if (!found)
+      return r.fail(at + ".role",
+                    "unknown role '" + role + "' (known: " + known + ")");
     if (buf.name.empty())
       return r.fail(at + ".name", "empty name");
     if (!seen.insert({buf.name, buf.role}).second)
@@ -208,7 +213,6 @@ void parseZero(JsonReader &r, const json &z, Plan &plan) {
   zero.stage = r.getInt(z, "zero", "stage", 0);
   zero.dpSize = r.getInt(z, "zero", "dp_size", 1);
   zero.flatElements = r.getInt(z, "zero", "flat_elements", 0);
-  zero.stagingElements = r.getInt(z, "zero", "staging_elements", 0);
   zero.accumulateGradients =
       r.getBool(z, "zero", "accumulate_gradients", false);
   const json &parts = r.getArray(z, "zero", "partitions");

@@ -33,7 +33,27 @@
 namespace dsc::runtime {
 
 /// ParamShard: ZeRO-3's partition of the flat parameter space.
-enum class BufferRole { Input, Param, Output, Grad, Constant, ParamShard };
+enum class BufferRole {
+  Input,
+  Param,
+  Output,
+  Grad,
+  Constant,
+  ParamShard,
+  /// The optimizer step's (build-optimizer-step): the optimizer states of
+  /// the owned elements ("exp_avg" ...), the ZeRO-2/3 gradient accumulator,
+  /// the collectives' staging buffer, the norm and loss scalars.
+  OptimizerState,
+  Accumulator,
+  Staging,
+  Scalar
+};
+/// Every role, in declaration order.
+inline constexpr BufferRole kBufferRoles[] = {
+    BufferRole::Input,          BufferRole::Param,       BufferRole::Output,
+    BufferRole::Grad,           BufferRole::Constant,    BufferRole::ParamShard,
+    BufferRole::OptimizerState, BufferRole::Accumulator, BufferRole::Staging,
+    BufferRole::Scalar};
 
 /// "input", "param", ...
 std::string_view bufferRoleName(BufferRole role);
@@ -146,7 +166,6 @@ struct PlanZero {
   int64_t stage = 0;
   int64_t dpSize = 1;
   int64_t flatElements = 0;
-  int64_t stagingElements = 0;
   /// The step adds each micro-step's gradients into its gradient buffers
   /// (stages 0 and 1 with several micro-steps).
   bool accumulateGradients = false;

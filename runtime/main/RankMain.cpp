@@ -276,12 +276,18 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     return 1;
   }
   // Kernel errors: one "ds-rank: " line, then the dispatcher's exit code.
+  // A collective of the generated code that failed because another rank
+  // did first says so, as a failed step does below.
+  std::unique_ptr<Communicator> comm;
   ErrorHandler previous =
-      setErrorHandler([](int code, const std::string &message) {
+      setErrorHandler([&comm](int code, const std::string &message) {
+        if (comm && comm->peerFailed()) {
+          printReport(message, /*stopped=*/true);
+          std::exit(kExitStopped);
+        }
         printError(message);
         std::exit(code);
       });
-  std::unique_ptr<Communicator> comm;
   if (world->size > 1) {
     Expected<std::chrono::milliseconds> timeout = commTimeout();
     if (!timeout) {
@@ -318,7 +324,12 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     options.checkpointDir = args.saveDir.value_or("");
     options.resumeDir = args.resume.value_or("");
     options.log = out;
-    result = runTraining(state, options, program.step);
+    // The object's update of this data-parallel rank.
+    const int64_t dpRank = comm ? comm->rank() : 0;
+    dsrt_update_fn update = dpRank < program.updateCount && program.updates
+                                ? program.updates[dpRank]
+                                : nullptr;
+    result = runTraining(state, options, program.step, update);
   } else {
     InferenceOptions options;
     options.dataDir = args.data.value_or("");
@@ -407,7 +418,8 @@ int rankMain(int argc, char **argv) {
     return 0;
   }
   return runRank(*args, RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer,
-                                    dsc_plan, dsc_plan_bytes));
+                                    dsc_plan, dsc_plan_bytes, dsc_update_table,
+                                    dsc_update_count));
 }
 
 } // namespace dsc::runtime

@@ -1,13 +1,17 @@
 //===- StepCalls.cpp - The runtime entry points the step calls ------------===//
 //
-// dsrt_kernel_at, dsrt_collective_at and dsrt_collective_wait
-// (runtime/include/dsrt.h): the generated step's calls into the rank, found
-// through the dsrt_ctx that RankState sets up.
+// dsrt_kernel_at, dsrt_collective_at, dsrt_collective_wait and
+// dsrt_boundary_collective (runtime/include/dsrt.h): the generated step's
+// and update's calls into the rank, found through the dsrt_ctx that
+// RankState sets up; and the update's typed kernels.
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/optimizer/Optimizer.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/main/KernelTable.h"
+#include "runtime/schedule/LrSchedule.h"
+#include "runtime/schedule/ScheduleAbi.h"
 
 #include <string>
 
@@ -44,3 +48,151 @@ extern "C" void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index) {
   }
   static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)->wait(index);
 }
+
+extern "C" void dsrt_boundary_collective(dsrt_ctx *ctx, int32_t index,
+                                         void *data) {
+  if (!ctx || !ctx->collectives) {
+    dsc::runtime::reportError(
+        1, "dsrt: the update calls collective " + std::to_string(index) +
+               " but this rank runs no collectives (ctx->collectives is null)");
+    return;
+  }
+  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
+      ->runOutside(index, data);
+}
+
+namespace {
+
+namespace k = dsc::kernels::cpu;
+
+template <typename T> void scaleBy(T *x, int64_t n, double factor) {
+  // Rounded to the element type first; 1 changes nothing.
+  const T f = static_cast<T>(factor);
+  if (f != T(1))
+    k::scale(x, n, f);
+}
+
+k::AdamParams adamParams(double lr, double beta1, double beta2, double eps,
+                         double weightDecay, int64_t adamWMode,
+                         int64_t biasCorrection) {
+  k::AdamParams p;
+  p.lr = lr;
+  p.beta1 = beta1;
+  p.beta2 = beta2;
+  p.eps = eps;
+  p.weightDecay = weightDecay;
+  p.adamWMode = adamWMode != 0;
+  p.biasCorrection = biasCorrection != 0;
+  return p;
+}
+
+k::SgdParams sgdParams(double lr, double momentum, double dampening,
+                       double weightDecay, int64_t nesterov) {
+  k::SgdParams p;
+  p.lr = lr;
+  p.momentum = momentum;
+  p.dampening = dampening;
+  p.weightDecay = weightDecay;
+  p.nesterov = nesterov != 0;
+  return p;
+}
+
+template <typename T>
+void lambStep(T *param, T *grad, T *m, T *v, int64_t n, double lr, double beta1,
+              double beta2, double eps, double weightDecay,
+              int64_t biasCorrection, double maxCoeff, double minCoeff,
+              int64_t step) {
+  k::LambParams p;
+  p.lr = lr;
+  p.beta1 = beta1;
+  p.beta2 = beta2;
+  p.eps = eps;
+  p.weightDecay = weightDecay;
+  p.biasCorrection = biasCorrection != 0;
+  p.maxCoeff = maxCoeff;
+  p.minCoeff = minCoeff;
+  // The gradient's storage holds the update.
+  k::LambNorms norms =
+      k::lambComputeUpdate(param, grad, m, v, grad, n, p, step);
+  double ratio = k::lambTrustRatio(norms.paramNormSq, norms.updateNormSq,
+                                   p.minCoeff, p.maxCoeff);
+  k::lambApply(param, grad, n, p.lr, ratio);
+}
+
+} // namespace
+
+extern "C" {
+
+void dsrt_scale_f32(float *x, int64_t n, double factor) {
+  scaleBy(x, n, factor);
+}
+void dsrt_scale_f64(double *x, int64_t n, double factor) {
+  scaleBy(x, n, factor);
+}
+double dsrt_sum_squares_f32(const float *x, int64_t n) {
+  return k::sumOfSquares(x, n);
+}
+double dsrt_sum_squares_f64(const double *x, int64_t n) {
+  return k::sumOfSquares(x, n);
+}
+double dsrt_clip_coefficient(double normSquared, double maxNorm) {
+  return k::clipCoefficient(normSquared, maxNorm);
+}
+
+void dsrt_adam_f32(float *param, const float *grad, float *m, float *v,
+                   int64_t n, double lr, double beta1, double beta2, double eps,
+                   double weightDecay, int64_t adamWMode,
+                   int64_t biasCorrection, int64_t step) {
+  k::adamStep(
+      param, grad, m, v, n,
+      adamParams(lr, beta1, beta2, eps, weightDecay, adamWMode, biasCorrection),
+      step);
+}
+void dsrt_adam_f64(double *param, const double *grad, double *m, double *v,
+                   int64_t n, double lr, double beta1, double beta2, double eps,
+                   double weightDecay, int64_t adamWMode,
+                   int64_t biasCorrection, int64_t step) {
+  k::adamStep(
+      param, grad, m, v, n,
+      adamParams(lr, beta1, beta2, eps, weightDecay, adamWMode, biasCorrection),
+      step);
+}
+
+void dsrt_sgd_f32(float *param, const float *grad, float *buffer, int64_t n,
+                  double lr, double momentum, double dampening,
+                  double weightDecay, int64_t nesterov, int64_t step) {
+  k::sgdStep(param, grad, buffer, n,
+             sgdParams(lr, momentum, dampening, weightDecay, nesterov), step);
+}
+void dsrt_sgd_f64(double *param, const double *grad, double *buffer, int64_t n,
+                  double lr, double momentum, double dampening,
+                  double weightDecay, int64_t nesterov, int64_t step) {
+  k::sgdStep(param, grad, buffer, n,
+             sgdParams(lr, momentum, dampening, weightDecay, nesterov), step);
+}
+
+void dsrt_lamb_f32(float *param, float *grad, float *m, float *v, int64_t n,
+                   double lr, double beta1, double beta2, double eps,
+                   double weightDecay, int64_t biasCorrection, double maxCoeff,
+                   double minCoeff, int64_t step) {
+  lambStep(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay,
+           biasCorrection, maxCoeff, minCoeff, step);
+}
+void dsrt_lamb_f64(double *param, double *grad, double *m, double *v, int64_t n,
+                   double lr, double beta1, double beta2, double eps,
+                   double weightDecay, int64_t biasCorrection, double maxCoeff,
+                   double minCoeff, int64_t step) {
+  lambStep(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay,
+           biasCorrection, maxCoeff, minCoeff, step);
+}
+
+void dsrt_lr_at(const dsrt_lr_schedule *schedule, double baseLr,
+                double baseBeta1, double baseBeta2, int64_t step, double *out) {
+  dsc::runtime::LrState lr = dsc::runtime::lrAt(
+      dsc::runtime::scheduleFromAbi(*schedule), baseLr, baseBeta1, step);
+  out[0] = lr.lr;
+  out[1] = lr.beta1.value_or(baseBeta1);
+  out[2] = lr.beta2.value_or(baseBeta2);
+}
+
+} // extern "C"

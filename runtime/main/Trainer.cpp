@@ -115,7 +115,7 @@ double readScalar(const char *p, DType dtype) {
 } // namespace
 
 Status runTraining(RankState &state, const TrainOptions &options,
-                   StepFunction step) {
+                   StepFunction step, dsrt_update_fn update) {
   const Plan &plan = state.plan;
   if (!plan.training || !plan.optimizer || !plan.batch)
     return Status::error(plan.path + ": not a training plan");
@@ -167,7 +167,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
     single = createSingleRankCommunicator();
     comm = single.get();
   }
-  Expected<ZeroOptimizer> zero = ZeroOptimizer::create(state, *comm);
+  Expected<ZeroOptimizer> zero = ZeroOptimizer::create(state, *comm, update);
   if (!zero)
     return zero.status();
   if (Status st = zero->checkManifest(); !st.ok())
@@ -223,7 +223,8 @@ Status runTraining(RankState &state, const TrainOptions &options,
       if (Status st = zero->afterMicroStep(m); !st.ok())
         return st;
     }
-    Expected<ZeroOptimizer::Reduced> reduced = zero->reduceGradients(localLoss);
+    // The object's update: collectives, norm, clipping, the optimizer.
+    Expected<ZeroOptimizer::Reduced> reduced = zero->update(localLoss, s);
     if (!reduced)
       return reduced.status();
     const double loss = reduced->loss;
@@ -252,10 +253,6 @@ Status runTraining(RankState &state, const TrainOptions &options,
       std::fflush(stderr);
     }
 
-    const PlanOptimizer &opt = *plan.optimizer;
-    LrState lr = lrAt(plan.schedule, opt.lr, opt.beta1, s);
-    if (Status st = zero->update(lr, s + 1); !st.ok())
-      return st;
     // Every block is alive and the step has touched what it uses.
     state.memory.sample();
 
@@ -269,7 +266,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
       StepMetrics sm;
       sm.step = s + 1;
       sm.loss = loss;
-      sm.lr = lr.lr;
+      sm.lr = reduced->lr;
       sm.gradNorm = norm;
       sm.samplesPerSec = samplesPerSec;
       if (Status st = metrics->write(sm); !st.ok())
@@ -282,8 +279,11 @@ Status runTraining(RankState &state, const TrainOptions &options,
       ProgressLine line;
       line.rank = plan.rank;
       line.step = s + 1;
-      line.lr = {lr.lr};
-      line.mom = {zero->optimizer().momentumFor(lr)};
+      line.lr = {reduced->lr};
+      // DeepSpeed prints SGD's momentum, or the betas the step used.
+      line.mom = {plan.optimizer->kind == OptimizerKind::Sgd
+                      ? std::vector<double>{plan.optimizer->momentum}
+                      : std::vector<double>{reduced->beta1, reduced->beta2}};
       line.loss = loss;
       line.gradNorm = norm;
       line.samplesPerSec = samplesPerSec;

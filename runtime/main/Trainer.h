@@ -5,14 +5,15 @@
 //     micro-batch of each input (DataFeeder, step s, micro m) into its
 //     buffer, set ctx.step = s * GAS + m (the micro-step counter: dropout
 //     draws a fresh stream per micro-batch; with GAS = 1 it is s), run
-//     dsc_step, then accumulate the gradients / GAS and loss / GAS (in
-//     double) -- ZeroOptimizer, which also runs the plan's collectives;
-//   the gradients are averaged over the ranks, grad_norm is the global norm
-//     before clipping (as DeepSpeed reports it), clipped with
-//     gradient_clipping > 0, and the loss is the mean over the ranks;
-//   lr (and OneCycle's momentum) = lrAt(schedule, optimizer lr, beta1, s);
-//   the optimizer updates this rank's elements (step s + 1) and the ranks
-//     gather the updated params;
+//     dsc_step (which sums the gradients of the micro-steps, or reduces
+//     them in buckets through ZeroOptimizer's collectives), and add loss /
+//     GAS (in double);
+//   run the object's update of this rank for step s (build-optimizer-step):
+//     the gradients averaged over the ranks and micro-steps, grad_norm the
+//     global norm before clipping (as DeepSpeed reports it), clipping with
+//     gradient_clipping > 0, the loss the mean over the ranks, the
+//     schedule's lr (and OneCycle's momentum), the optimizer's update of
+//     this rank's elements (step s + 1), the gathers of the updated params;
 //   rank 0 writes one metrics line {"step": s+1, "loss", "lr", "grad_norm",
 //     "samples_per_s": train_batch_size / the step's wall seconds}, and
 //     every steps_per_print steps DeepSpeed's progress line on `log`.
@@ -67,10 +68,10 @@ struct TrainOptions {
 };
 
 /// Runs `options.steps` optimizer steps of `state`'s training plan (weights
-/// already loaded). Allocates the gradient accumulator, the staging buffer
-/// and the optimizer states through state.memory.
+/// already loaded): `step` for each micro-step, then `update`, this rank's
+/// update function of the object (collectives, norm, clipping, optimizer).
 Status runTraining(RankState &state, const TrainOptions &options,
-                   StepFunction step);
+                   StepFunction step, dsrt_update_fn update);
 
 struct InferenceOptions {
   std::string dataDir;

@@ -1,8 +1,7 @@
-//===- ZeroOptimizer.cpp - Accumulation, collectives and the update -------===//
+//===- ZeroOptimizer.cpp - The step's collectives and its update ----------===//
 
 #include "runtime/main/ZeroOptimizer.h"
 
-#include "kernels/optimizer/Optimizer.h"
 #include "runtime/dispatch/KernelDispatch.h"
 
 #include <algorithm>
@@ -10,8 +9,6 @@
 #include <cstring>
 
 namespace dsc::runtime {
-
-namespace k = dsc::kernels::cpu;
 
 namespace {
 
@@ -46,21 +43,26 @@ std::string describe(const Descriptor &d) {
 } // namespace
 
 Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
-                                              Communicator &comm) {
+                                              Communicator &comm,
+                                              dsrt_update_fn update) {
   const Plan &plan = state.plan;
   ZeroOptimizer z(state, comm);
   z.zero = *plan.zero;
   z.rankIndex = comm.rank();
+  z.updateFn = update;
   if (comm.size() != z.zero.dpSize)
     return Status::error("the plan is for " + std::to_string(z.zero.dpSize) +
                          " data-parallel ranks, the job has " +
                          std::to_string(comm.size()));
+  if (!update)
+    return Status::error("the rank program has no optimizer update for "
+                         "data-parallel rank " +
+                         std::to_string(z.rankIndex));
   z.part = z.zero.partitions[z.rankIndex];
   // Params whole on this rank have their arena buffer; stage 3's others
   // live in the partition buffer only.
   for (const ZeroParam &p : z.zero.params) {
     z.params.push_back(p.buffer ? &plan.buffers[*p.buffer] : nullptr);
-    z.grads.push_back(plan.find(p.name, BufferRole::Grad));
     if (p.buffer)
       z.dtype = plan.buffers[*p.buffer].dtype;
   }
@@ -69,46 +71,35 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
     z.dtype = plan.buffers[*z.zero.shard].dtype;
   }
   z.elemBytes = dtypeSize(z.dtype);
-
-  z.direct = z.zero.stage <= 1;
+  for (const PlanBuffer &b : plan.buffers) {
+    if (b.role == BufferRole::OptimizerState) {
+      z.states.push_back(state.at(b));
+      z.names.push_back(b.name);
+    }
+    if (b.role == BufferRole::Accumulator)
+      z.accumulator = state.at(b);
+    // The update's buffers are touched from the start, so the rank's
+    // resident memory is what the plan predicts on every rank.
+    if (b.role == BufferRole::OptimizerState ||
+        b.role == BufferRole::Accumulator || b.role == BufferRole::Staging ||
+        b.role == BufferRole::Scalar)
+      std::memset(state.at(b), 0, static_cast<size_t>(b.bytes));
+  }
   const int64_t gas = plan.batch->gradAccumSteps;
-  if (z.direct && gas > 1 && !z.zero.accumulateGradients)
+  if (z.zero.stage <= 1 && gas > 1 && !z.zero.accumulateGradients)
     return Status::error(
         plan.path + ": gradient_accumulation_steps " + std::to_string(gas) +
         " with ZeRO stage " + std::to_string(z.zero.stage) +
         " needs a step that adds its gradients up (zero.accumulate_gradients); "
         "compile the model again with this ds-compile");
-  const int64_t accum = z.direct            ? 0
-                        : z.zero.stage >= 2 ? z.part.size()
-                                            : z.zero.flatElements;
-  Expected<AlignedBuffer> acc = AlignedBuffer::allocate(
-      accum * z.elemBytes, "the gradient accumulator", &state.memory);
-  if (!acc)
-    return acc.status();
-  z.accumulator = std::move(acc).value();
-  Expected<AlignedBuffer> stage =
-      AlignedBuffer::allocate(z.zero.stagingElements * z.elemBytes,
-                              "the collectives' staging buffer", &state.memory);
-  if (!stage)
-    return stage.status();
-  z.staging = std::move(stage).value();
-
-  // Stage 0 updates every param; stages 1-3 the pieces of params in this
-  // rank's partition (stage 3: in the partition buffer).
-  std::vector<OptimizerSlot> slots;
-  PlanRange owned =
-      z.zero.stage == 0 ? PlanRange{0, z.zero.flatElements} : z.part;
-  z.forEachPiece(owned.begin, owned.end,
-                 [&](size_t p, int64_t first, int64_t flat, int64_t count) {
-                   slots.push_back({z.zero.params[p].name, z.dtype, count,
-                                    z.paramAt(p, first, flat),
-                                    z.gradientAt(p, first, flat)});
-                 });
-  Expected<OptimizerDriver> driver =
-      OptimizerDriver::create(*plan.optimizer, std::move(slots), &state.memory);
-  if (!driver)
-    return driver.status();
-  z.driver.emplace(std::move(driver).value());
+  if (z.zero.stage >= 2 && !z.accumulator)
+    return Status::error(plan.path + ": ZeRO stage " +
+                         std::to_string(z.zero.stage) +
+                         " needs a gradient accumulator buffer; compile the "
+                         "model again with this ds-compile");
+  while (z.firstOutside < plan.collectives.size() &&
+         plan.collectives[z.firstOutside].phase == CollectivePhase::MicroStep)
+    ++z.firstOutside;
   for (const PlanCollective &c : plan.collectives)
     if (c.async && !z.worker)
       z.worker = std::make_unique<CommWorker>();
@@ -120,24 +111,12 @@ PlanRange ZeroOptimizer::ownedRange() const {
 }
 
 void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
-  // The slots are the owned range's param pieces in flat order.
-  size_t at = 0;
-  for (size_t i = 0; i < driver->numSlots(); ++i) {
-    size_t bytes = static_cast<size_t>(driver->slot(i).numel) * elemBytes;
-    char *state = driver->state(which, i);
-    if (toFlat)
-      std::memcpy(flat + at, state, bytes);
-    else
-      std::memcpy(state, flat + at, bytes);
-    at += bytes;
-  }
-}
-
-char *ZeroOptimizer::gradientAt(size_t p, int64_t first, int64_t flat) {
-  if (direct)
-    return state->at(*grads[p]) + first * elemBytes;
-  int64_t at = zero.stage >= 2 ? flat - part.begin : flat;
-  return accumulator.data() + at * elemBytes;
+  // Each state holds the owned range's elements in flat order.
+  const size_t bytes = static_cast<size_t>(ownedRange().size()) * elemBytes;
+  if (toFlat)
+    std::memcpy(flat, states[which], bytes);
+  else
+    std::memcpy(states[which], flat, bytes);
 }
 
 Expected<std::vector<char>> ZeroOptimizer::gatherAllParams() {
@@ -175,13 +154,6 @@ Status ZeroOptimizer::gatherParam(const PlanCollective &c, char *output) {
   return comm->allGather(output, c.counts, dtype);
 }
 
-template <typename Fn> void ZeroOptimizer::forEachGradient(PlanRange r, Fn fn) {
-  forEachPiece(r.begin, r.end,
-               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
-                 fn(gradientAt(p, first, flat), count);
-               });
-}
-
 template <typename Fn>
 void ZeroOptimizer::forEachPiece(int64_t lo, int64_t hi, Fn fn) {
   const std::vector<int64_t> &offsets = zero.flatOffsets;
@@ -195,20 +167,6 @@ void ZeroOptimizer::forEachPiece(int64_t lo, int64_t hi, Fn fn) {
     if (begin < end)
       fn(p, begin - offsets[p], begin, end - begin);
   }
-}
-
-void ZeroOptimizer::copyPieces(int64_t lo, int64_t hi, int64_t base,
-                               bool fromParams, bool toStaging) {
-  forEachPiece(lo, hi,
-               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
-                 const PlanBuffer &b = fromParams ? *params[p] : *grads[p];
-                 char *arena = state->at(b) + first * elemBytes;
-                 char *stage = staging.data() + (flat - base) * elemBytes;
-                 if (toStaging)
-                   std::memcpy(stage, arena, count * elemBytes);
-                 else
-                   std::memcpy(arena, stage, count * elemBytes);
-               });
 }
 
 Status ZeroOptimizer::checkManifest() {
@@ -258,127 +216,44 @@ Status ZeroOptimizer::checkManifest() {
   return Status::success();
 }
 
-Status ZeroOptimizer::runCollective(const PlanCollective &c) {
-  Status s;
-  ranBytes += static_cast<uint64_t>(c.bytes);
-  switch (c.payload) {
-  case CollectivePayload::GradNormSquared:
-    s = comm->allReduce(&normSq, 1, DType::F64, ReduceOp::Sum);
-    break;
-  case CollectivePayload::Loss:
-    s = comm->allReduce(&lossSum, 1, DType::F64, ReduceOp::Sum);
-    break;
-  case CollectivePayload::Gradients:
-    if (c.phase == CollectivePhase::MicroStep) {
-      // Stage 2, inside the step: the bucket's gradients (in the arena)
-      // reduced onto their owners in place; this rank adds its chunk / GAS
-      // to its partition's sum.
-      const double inv =
-          1.0 / static_cast<double>(state->plan.batch->gradAccumSteps);
-      s = comm->reduceScatter(inStepBuffer, c.counts, dtype);
-      int64_t lo = std::max(c.range.begin, part.begin);
-      int64_t hi = std::min(c.range.end, part.end);
-      if (s.ok() && lo < hi)
-        withFloat(dtype, [&](auto zero) {
-          using T = decltype(zero);
-          const T *src = reinterpret_cast<const T *>(
-              inStepBuffer + (lo - c.range.begin) * elemBytes);
-          T *dst = reinterpret_cast<T *>(accumulator.data() +
-                                         (lo - part.begin) * elemBytes);
-          const T f = static_cast<T>(inv);
-          for (int64_t i = 0; i < hi - lo; ++i)
-            dst[i] += src[i] * f;
-        });
-    } else if (direct) {
-      // The arena's gradients through the staging buffer: the whole bucket
-      // back (all_reduce) or this rank's chunk of it (reduce_scatter).
-      copyPieces(c.range.begin, c.range.end, c.range.begin,
-                 /*fromParams=*/false, /*toStaging=*/true);
-      PlanRange back = c.range;
-      if (c.op == CollectiveOp::AllReduce) {
-        s = comm->allReduce(staging.data(), c.range.size(), dtype,
-                            ReduceOp::Sum);
-      } else {
-        s = comm->reduceScatter(staging.data(), c.counts, dtype);
-        back = {std::max(c.range.begin, part.begin),
-                std::min(c.range.end, part.end)};
-      }
-      if (s.ok() && back.begin < back.end)
-        copyPieces(back.begin, back.end, c.range.begin, /*fromParams=*/false,
-                   /*toStaging=*/false);
-    } else if (c.op == CollectiveOp::AllReduce) {
-      s = comm->allReduce(accumulator.data() + c.range.begin * elemBytes,
-                          c.range.size(), dtype, ReduceOp::Sum);
-    } else {
-      // Stage 1: in place on the flat accumulator; chunk r of the bucket
-      // is rank r's part of it.
-      s = comm->reduceScatter(accumulator.data() + c.range.begin * elemBytes,
-                              c.counts, dtype);
-    }
-    break;
-  case CollectivePayload::Parameters: {
-    // Inside the step (stage 3): into the buffer the step gathers into.
-    if (c.phase == CollectivePhase::MicroStep) {
-      s = gatherParam(c, inStepBuffer);
-      break;
-    }
-    // After the optimizer: params every rank holds whole, gathered in place
-    // when the bucket is one param, else through the staging buffer.
-    // The param holding the bucket's first element.
-    size_t p = std::upper_bound(zero.flatOffsets.begin(),
-                                zero.flatOffsets.end(), c.range.begin) -
-               zero.flatOffsets.begin() - 1;
-    if (p >= params.size() || !params[p]) {
-      s = Status::error("no whole param at flat element " +
-                        std::to_string(c.range.begin));
-      break;
-    }
-    if (zero.flatOffsets[p] == c.range.begin &&
-        zero.params[p].numel == c.range.size()) {
-      s = gatherParam(c, state->at(*params[p]));
-      break;
-    }
-    s = gatherParam(c, staging.data());
-    if (s.ok())
-      copyPieces(c.range.begin, c.range.end, c.range.begin,
-                 /*fromParams=*/true, /*toStaging=*/false);
-    break;
-  }
-  }
-  if (!s.ok())
-    return Status::error("collective #" + std::to_string(c.seq) + " (" +
-                         std::string(collectiveOpName(c.op)) + " of " +
-                         std::to_string(c.bytes) + " bytes on group " +
-                         c.group + ") failed: " + s.message());
-  return Status::success();
+Status ZeroOptimizer::failed(const PlanCollective &c, const Status &s) {
+  return Status::error("collective #" + std::to_string(c.seq) + " (" +
+                       std::string(collectiveOpName(c.op)) + " of " +
+                       std::to_string(c.bytes) + " bytes on group " + c.group +
+                       ") failed: " + s.message());
 }
 
-Status ZeroOptimizer::runPhase(CollectivePhase phase, CollectivePayload payload,
-                               int64_t micro) {
-  const std::vector<PlanCollective> &list = state->plan.collectives;
-  while (cursor < list.size() && list[cursor].phase == phase &&
-         list[cursor].payload == payload && list[cursor].micro == micro) {
-    const PlanCollective &c = list[cursor];
-    if (Status s = exec([&] { return runCollective(c); }); !s.ok())
-      return s;
-    ++cursor;
+Status ZeroOptimizer::runInStep(const PlanCollective &c, char *data) {
+  ranBytes += static_cast<uint64_t>(c.bytes);
+  // ZeRO-3: the buffer the step gathers a param into.
+  if (c.payload == CollectivePayload::Parameters) {
+    Status s = gatherParam(c, data);
+    return s.ok() ? s : failed(c, s);
   }
-  // The step's sequence starts again after its last collective.
-  if (cursor == list.size())
-    cursor = 0;
+  // ZeRO-2 and 3: the bucket's gradients (in the arena) reduced onto their
+  // owners in place; this rank adds its chunk / GAS to its partition's sum.
+  Status s = comm->reduceScatter(data, c.counts, dtype);
+  if (!s.ok())
+    return failed(c, s);
+  const double inv =
+      1.0 / static_cast<double>(state->plan.batch->gradAccumSteps);
+  int64_t lo = std::max(c.range.begin, part.begin);
+  int64_t hi = std::min(c.range.end, part.end);
+  if (lo < hi)
+    withFloat(dtype, [&](auto zero) {
+      using T = decltype(zero);
+      const T *src =
+          reinterpret_cast<const T *>(data + (lo - c.range.begin) * elemBytes);
+      T *dst =
+          reinterpret_cast<T *>(accumulator + (lo - part.begin) * elemBytes);
+      const T f = static_cast<T>(inv);
+      for (int64_t i = 0; i < hi - lo; ++i)
+        dst[i] += src[i] * f;
+    });
   return Status::success();
 }
 
 void ZeroOptimizer::beforeMicroStep(int64_t micro) {
-  if (zero.stage >= 2 && micro == 0)
-    std::memset(accumulator.data(), 0, accumulator.size());
-  // Stages 0 and 1 with several micro-steps: the step adds into its
-  // gradient buffers (accumulate-gradients), which start each optimizer
-  // step at zero.
-  if (direct && micro == 0 && state->plan.batch->gradAccumSteps > 1)
-    for (const PlanBuffer *g : grads)
-      if (g)
-        std::memset(state->at(*g), 0, g->bytes);
   currentMicro = micro;
   inStepIndex = 0;
 }
@@ -396,29 +271,55 @@ void ZeroOptimizer::run(int32_t index, void *const *data) {
     // A gradient bucket (reduce_scatter, in place) or the buffer a param
     // is gathered into (all_gather's output).
     const PlanCollective &c = list[cursor];
+    char *buffer = static_cast<char *>(
+        c.op == CollectiveOp::AllGather ? data[1] : data[0]);
     if (c.async) {
       // Prefetch: runs on the worker while the step goes on.
-      char *output = static_cast<char *>(data[1]);
-      pending[index] = worker->submit([this, &c, output] {
-        ranBytes += static_cast<uint64_t>(c.bytes);
-        Status st = gatherParam(c, output);
-        return st.ok() ? st
-                       : Status::error("collective #" + std::to_string(c.seq) +
-                                       " (all_gather of " +
-                                       std::to_string(c.bytes) +
-                                       " bytes on group " + c.group +
-                                       ") failed: " + st.message());
-      });
+      pending[index] =
+          worker->submit([this, &c, buffer] { return runInStep(c, buffer); });
     } else {
-      inStepBuffer = static_cast<char *>(
-          c.op == CollectiveOp::AllGather ? data[1] : data[0]);
-      s = exec([&] { return runCollective(c); });
+      s = exec([&] { return runInStep(c, buffer); });
     }
     ++cursor;
     ++inStepIndex;
   }
   if (!s.ok())
     reportError(1, s.message());
+}
+
+void ZeroOptimizer::runOutside(int32_t index, void *data) {
+  const std::vector<PlanCollective> &list = state->plan.collectives;
+  const size_t at = firstOutside + static_cast<size_t>(index);
+  if (index < 0 || at >= list.size() || at != cursor) {
+    reportError(1, "the update calls collective " + std::to_string(index) +
+                       " outside the step, which the plan does not list "
+                       "there");
+    return;
+  }
+  const PlanCollective &c = list[cursor];
+  // The norm and the loss are float64 scalars; the rest are params or
+  // gradients.
+  const DType type = c.payload == CollectivePayload::GradNormSquared ||
+                             c.payload == CollectivePayload::Loss
+                         ? DType::F64
+                         : dtype;
+  ranBytes += static_cast<uint64_t>(c.bytes);
+  Status s = exec([&] {
+    switch (c.op) {
+    case CollectiveOp::AllReduce:
+      return comm->allReduce(data, c.range.size(), type, ReduceOp::Sum);
+    case CollectiveOp::ReduceScatter:
+      return comm->reduceScatter(data, c.counts, type);
+    case CollectiveOp::AllGather:
+      return comm->allGather(data, c.counts, type);
+    }
+    return Status::error("unknown collective");
+  });
+  // The step's sequence starts again after its last collective.
+  if (++cursor == list.size())
+    cursor = 0;
+  if (!s.ok())
+    reportError(1, failed(c, s).message());
 }
 
 void ZeroOptimizer::wait(int32_t index) {
@@ -459,60 +360,28 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   return Status::success();
 }
 
-Expected<ZeroOptimizer::Reduced>
-ZeroOptimizer::reduceGradients(double localLoss) {
-  if (Status s =
-          runPhase(CollectivePhase::Boundary, CollectivePayload::Gradients);
-      !s.ok())
-    return s;
-  // The optimizer's gradient: stage 0 every element, else the partition;
-  // every rank adds its partition's squares once to the global norm.
-  const PlanRange owned = ownedRange();
-  const int64_t dp = zero.dpSize;
-  // The mean over the ranks, and over the micro-steps the step summed.
-  double mean = 1.0 / static_cast<double>(dp);
-  if (direct)
-    mean /= static_cast<double>(state->plan.batch->gradAccumSteps);
-  withFloat(dtype, [&](auto zero) {
-    using T = decltype(zero);
-    if (mean != 1.0)
-      forEachGradient(owned, [&](char *g, int64_t n) {
-        k::scale(reinterpret_cast<T *>(g), n, static_cast<T>(mean));
-      });
-    normSq = 0.0;
-    forEachGradient(part, [&](char *g, int64_t n) {
-      normSq += k::sumOfSquares(reinterpret_cast<const T *>(g), n);
-    });
-  });
-  if (Status s = runPhase(CollectivePhase::Boundary,
-                          CollectivePayload::GradNormSquared);
-      !s.ok())
-    return s;
-  const double clip = state->plan.gradientClipping;
-  if (clip > 0.0) {
-    float coef = k::clipCoefficient(normSq, clip);
-    if (coef < 1.0f)
-      withFloat(dtype, [&](auto zero) {
-        using T = decltype(zero);
-        forEachGradient(owned, [&](char *g, int64_t n) {
-          k::scale(reinterpret_cast<T *>(g), n, static_cast<T>(coef));
-        });
-      });
-  }
-  lossSum = localLoss;
-  if (Status s = runPhase(CollectivePhase::Boundary, CollectivePayload::Loss);
-      !s.ok())
-    return s;
+Expected<ZeroOptimizer::Reduced> ZeroOptimizer::update(double localLoss,
+                                                       int64_t step) {
+  // After the micro-steps, the plan's next collective is its first outside
+  // the step (or, without any, the sequence starts again).
+  if (cursor != firstOutside)
+    return Status::error("the step did not call every collective the plan "
+                         "lists for its micro-steps");
+  if (cursor == state->plan.collectives.size())
+    cursor = 0;
+  double report[DSRT_REPORT_FIELDS] = {};
+  report[DSRT_REPORT_LOSS] = localLoss;
+  updateFn(&state->ctx, state->arena.data(), report, step);
+  if (cursor != 0)
+    return Status::error("the update did not call every collective the plan "
+                         "lists outside the step");
   Reduced out;
-  out.gradNorm = std::sqrt(normSq);
-  out.loss = lossSum / static_cast<double>(dp);
+  out.loss = report[DSRT_REPORT_LOSS];
+  out.gradNorm = report[DSRT_REPORT_GRAD_NORM];
+  out.lr = report[DSRT_REPORT_LR];
+  out.beta1 = report[DSRT_REPORT_BETA1];
+  out.beta2 = report[DSRT_REPORT_BETA2];
   return out;
-}
-
-Status ZeroOptimizer::update(const LrState &lr, int64_t step) {
-  driver->step(lr, step);
-  return runPhase(CollectivePhase::AfterOptimizer,
-                  CollectivePayload::Parameters);
 }
 
 } // namespace dsc::runtime

@@ -1,29 +1,20 @@
-//===- ZeroOptimizer.h - Accumulation, collectives and the update -*- C++
-//-*-===//
+//===- ZeroOptimizer.h - The step's collectives and its update -*- C++ -*-===//
 //
-// The part of a training step after dsc_step, for one data-parallel rank of
-// a ZeRO stage 0-3 plan (the plan's "zero" and "collectives"; one rank is
-// the degenerate case with no collectives):
+// What a training step needs from the rank around the generated code, for
+// one data-parallel rank of a ZeRO stage 0-3 plan (one rank is the
+// degenerate case with no collectives):
 //
-//   run(k, data)        (dsrt_collective_at, inside the step; stage 2) the
-//                       k-th reduce_scatter of the micro-step on a gradient
-//                       bucket in the arena; this rank adds its chunk / GAS
-//                       to its partition's sum;
-//   beforeMicroStep(m)  zeroes the gradient sums at the first micro-step
-//                       (stages 0 and 1 sum the micro-steps in the arena's
-//                       gradient buffers: accumulate-gradients; stages 2 and
-//                       3 in the partition's accumulator);
+//   run(k, data)        (dsrt_collective_at, inside the step) the k-th
+//                       collective of the micro-step: a ZeRO-2 gradient
+//                       bucket reduced onto its owners, whose chunk this rank
+//                       adds / GAS to its accumulator, or a ZeRO-3 param
+//                       gather (issued ahead when the plan prefetches);
+//   update(loss, step)  the object's update function of this rank: the
+//                       boundary collectives (runOutside, in place on the
+//                       buffers the object gives), the mean, norm, clipping
+//                       and the optimizer, all in generated code;
 //   afterMicroStep(m)   checks that the step called every collective of the
-//                       micro-step;
-//   reduceGradients()   the boundary collectives (stage 0 all_reduce, stage 1
-//                       reduce_scatter), the mean over the data-parallel
-//                       ranks, the global gradient norm (all_reduce of each
-//                       partition's squared norm), clipping, and the mean
-//                       loss over the ranks;
-//   update(lr, step)    the optimizer on the elements this rank owns (stage 0:
-//                       every param; stages 1, 2: its partition, whose
-//                       optimizer states are all it allocates), then the
-//                       all_gathers that give every rank the updated params.
+//                       micro-step.
 //
 // Collectives run exactly in the plan's order. Before the first step, the
 // ranks compare their collective manifests (checkManifest), so ranks started
@@ -38,7 +29,6 @@
 #include "runtime/comm/Communicator.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/main/CommWorker.h"
-#include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/RankState.h"
 
 #include <cstdint>
@@ -46,15 +36,17 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace dsc::runtime {
 
 class ZeroOptimizer : public CollectiveRunner {
 public:
-  /// Allocates the accumulator, the staging buffer and the optimizer states
-  /// of the elements this rank (comm.rank()) owns.
-  static Expected<ZeroOptimizer> create(RankState &state, Communicator &comm);
+  /// Finds the update buffers in the arena; `update` is the object's update
+  /// function of this rank (comm.rank()).
+  static Expected<ZeroOptimizer> create(RankState &state, Communicator &comm,
+                                        dsrt_update_fn update);
 
   /// Compares this rank's collective manifest with every other rank's.
   /// Error: "collective #3: rank 0 runs reduce_scatter of 80000 bytes
@@ -70,23 +62,33 @@ public:
   /// dsrt_collective_wait: blocks until the prefetched collective `index`
   /// of the micro-step is done (a failure ends the process as in run()).
   void wait(int32_t index) override;
+  /// dsrt_boundary_collective: the index-th collective outside the step,
+  /// in place on `data` (a failure ends the process as in run()).
+  void runOutside(int32_t index, void *data) override;
   Status afterMicroStep(int64_t micro);
+
+  /// What the update reports.
   struct Reduced {
     /// The global gradient norm before clipping.
     double gradNorm = 0.0;
     /// The mean of the ranks' losses: the global batch's loss.
     double loss = 0.0;
+    /// The schedule's learning rate and betas for the step.
+    double lr = 0.0, beta1 = 0.0, beta2 = 0.0;
   };
-  /// `localLoss`: this rank's mean loss over its micro-batches.
-  Expected<Reduced> reduceGradients(double localLoss);
-  Status update(const LrState &lr, int64_t step);
+  /// The object's update of 0-based step `step`; `localLoss` is this rank's
+  /// mean loss over its micro-batches.
+  Expected<Reduced> update(double localLoss, int64_t step);
 
-  const OptimizerDriver &optimizer() const { return *driver; }
+  /// The optimizer state tensors, by checkpoint name: "exp_avg",
+  /// "exp_avg_sq" (Adam, AdamW, Lamb), "momentum_buffer" (SGD with
+  /// momentum), none (plain SGD).
+  const std::vector<std::string> &stateNames() const { return names; }
   /// The flat elements whose optimizer states this rank holds: every
   /// element in stage 0, its partition otherwise.
   PlanRange ownedRange() const;
-  /// Copies optimizer state `which` (of optimizer().stateNames()) of the
-  /// owned range to `flat` (ownedRange().size() elements), or back from it.
+  /// Copies optimizer state `which` (of stateNames()) of the owned range to
+  /// `flat` (ownedRange().size() elements), or back from it.
   void copyState(size_t which, char *flat, bool toFlat);
   DType elementType() const { return dtype; }
   /// This rank's place among the data-parallel ranks.
@@ -104,63 +106,48 @@ private:
   /// Runs `task` (a collective) on the worker when the plan prefetches,
   /// else here.
   Status exec(const std::function<Status()> &task);
-  /// Runs the next plan collective, which must be `phase` (and `micro`).
-  Status runCollective(const PlanCollective &c);
-  /// The collectives of `phase` carrying `payload` (and of micro-step
-  /// `micro`) at the cursor.
-  Status runPhase(CollectivePhase phase, CollectivePayload payload,
-                  int64_t micro = -1);
+  /// Runs in-step collective `c` of the plan on `data`.
+  Status runInStep(const PlanCollective &c, char *data);
   /// Calls fn(param index, first element in the param, element in the flat
   /// space, count) for every param piece inside flat [lo, hi).
   template <typename Fn> void forEachPiece(int64_t lo, int64_t hi, Fn fn);
-  /// Copies flat [lo, hi) of the arena's params (fromParams) or gradients
-  /// to staging + (flat - base) (toStaging), or from there back.
-  void copyPieces(int64_t lo, int64_t hi, int64_t base, bool fromParams,
-                  bool toStaging);
-  /// Where the gradient of flat element `flat` (element `first` of param
-  /// `p`) lives: the arena's grad buffer when the step's gradients are used
-  /// directly, else the accumulator.
-  char *gradientAt(size_t p, int64_t first, int64_t flat);
-  /// Where the param value of flat element `flat` lives: the arena's param
-  /// buffer, or (stage 3) this rank's partition buffer.
+  /// Where the param value of flat element `flat` (element `first` of param
+  /// `p`) lives: the arena's param buffer, or (stage 3) this rank's
+  /// partition buffer.
   char *paramAt(size_t p, int64_t first, int64_t flat);
   /// All-gathers the params of flat range c.range into `output` (this
   /// rank's pieces from paramAt, then every rank's).
   Status gatherParam(const PlanCollective &c, char *output);
-  /// fn(gradient, count) for every piece of the gradient in flat range `r`.
-  template <typename Fn> void forEachGradient(PlanRange r, Fn fn);
+  /// "collective #3 (all_gather of 80 bytes on group dp) failed: ...".
+  static Status failed(const PlanCollective &c, const Status &s);
 
   RankState *state;
   Communicator *comm;
+  dsrt_update_fn updateFn = nullptr;
   PlanZero zero;
   PlanRange part;
   int64_t rankIndex = 0;
   DType dtype = DType::F32;
   size_t elemBytes = 4;
   /// Per param of the flat space: its buffer (null when stage 3 keeps only
-  /// partitions of it) and its gradient buffer (null when the step reduces
-  /// the gradients itself).
+  /// partitions of it).
   std::vector<const PlanBuffer *> params;
-  std::vector<const PlanBuffer *> grads;
-  /// Stages 0 and 1 use the arena's gradients in place (the step sums the
-  /// micro-steps into them); stages 2 and 3 sum their partition in
-  /// `accumulator`.
-  bool direct = false;
-  AlignedBuffer accumulator;
+  /// Stages 2 and 3: this rank's gradient sums, in the arena.
+  char *accumulator = nullptr;
   /// Stage 3: this rank's partition of the params, in the arena.
   char *shard = nullptr;
-  AlignedBuffer staging;
-  std::optional<OptimizerDriver> driver;
+  /// The optimizer states in the arena, by name.
+  std::vector<char *> states;
+  std::vector<std::string> names;
+  /// Position in the plan's collectives; the first outside the step.
   size_t cursor = 0;
+  size_t firstOutside = 0;
   /// Every collective runs on it once any is asynchronous (prefetch).
   std::unique_ptr<CommWorker> worker;
   /// In-step index -> ticket of the started, not yet waited collectives.
   std::map<int32_t, uint64_t> pending;
   int64_t currentMicro = 0;
   int32_t inStepIndex = 0;
-  char *inStepBuffer = nullptr;
-  double normSq = 0.0;
-  double lossSum = 0.0;
   uint64_t ranBytes = 0;
 };
 

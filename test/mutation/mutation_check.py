@@ -40,17 +40,17 @@ MUTATIONS = [
     {
         "name": "grad-x2",
         "what": "gradients scaled by 2 (a doubled mean factor)",
-        "file": "runtime/main/ZeroOptimizer.cpp",
-        "old": "double mean = 1.0 / static_cast<double>(dp);",
-        "new": "double mean = 2.0 / static_cast<double>(dp);",
+        "file": "passes/BuildOptimizerStepPass.cpp",
+        "old": "double mean = 1.0 / static_cast<double>(dpSize);",
+        "new": "double mean = 2.0 / static_cast<double>(dpSize);",
         "tests": TRAIN,
     },
     {
         "name": "grad-x0.5",
         "what": "gradients scaled by 1/2 (a missing factor of 2)",
-        "file": "runtime/main/ZeroOptimizer.cpp",
-        "old": "double mean = 1.0 / static_cast<double>(dp);",
-        "new": "double mean = 0.5 / static_cast<double>(dp);",
+        "file": "passes/BuildOptimizerStepPass.cpp",
+        "old": "double mean = 1.0 / static_cast<double>(dpSize);",
+        "new": "double mean = 0.5 / static_cast<double>(dpSize);",
         "tests": TRAIN,
     },
     {

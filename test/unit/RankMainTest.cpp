@@ -14,7 +14,6 @@
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/KernelTable.h"
 #include "runtime/main/OptimizerAbi.h"
-#include "runtime/main/OptimizerDriver.h"
 #include "runtime/main/PlanCodec.h"
 #include "runtime/main/PlanFile.h"
 #include "runtime/main/RankState.h"
@@ -521,28 +520,19 @@ TEST(RankMainKernelTable, ResolvesEveryCallSiteFirst) {
                                 "table was resolved");
 }
 
-//===-- optimizer driver --------------------------------------------------===//
+//===-- the update's typed kernels ----------------------------------------===//
 
 TEST(RankMainOptimizer, AdamWMatchesHandValues) {
-  PlanOptimizer opt;
-  opt.kind = OptimizerKind::AdamW;
-  opt.lr = 0.1;
-  opt.weightDecay = 0.01;
-  float p0[2] = {1.0f, -0.5f}, g0[2] = {0.5f, -2.0f};
-  double p1[1] = {2.0}, g1[1] = {0.25};
-  MemoryTracker tracker;
-  Expected<OptimizerDriver> driver = OptimizerDriver::create(
-      opt, {{"a", DType::F32, 2, p0, g0}, {"b", DType::F64, 1, p1, g1}},
-      &tracker);
-  ASSERT_TRUE(driver.ok()) << driver.message();
-  EXPECT_EQ(driver->stateBytes(), 2u * (2 * 4 + 8));
-  EXPECT_EQ(tracker.bytes(), driver->stateBytes());
-
-  LrState lr;
-  lr.lr = 0.1;
-  // Step 1: mhat = g, vhat = g^2, so the update is lr * sign(g) (eps aside);
-  // decoupled decay first multiplies p by 1 - lr * wd = 0.999.
-  driver->step(lr, 1);
+  float p0[2] = {1.0f, -0.5f}, g0[2] = {0.5f, -2.0f}, m0[2] = {}, v0[2] = {};
+  double p1[1] = {2.0}, g1[1] = {0.25}, m1[1] = {}, v1[1] = {};
+  // AdamW, lr 0.1, weight decay 0.01. Step 1: mhat = g, vhat = g^2, so the
+  // update is lr * sign(g) (eps aside); decoupled decay first multiplies p
+  // by 1 - lr * wd = 0.999.
+  auto step = [&](int64_t t) {
+    dsrt_adam_f32(p0, g0, m0, v0, 2, 0.1, 0.9, 0.999, 1e-8, 0.01, 1, 1, t);
+    dsrt_adam_f64(p1, g1, m1, v1, 1, 0.1, 0.9, 0.999, 1e-8, 0.01, 1, 1, t);
+  };
+  step(1);
   EXPECT_NEAR(p0[0], 1.0 * 0.999 - 0.1, 1e-6);
   EXPECT_NEAR(p0[1], -0.5 * 0.999 + 0.1, 1e-6);
   // In double the eps shows: the update is lr * g / (|g| + eps).
@@ -550,39 +540,36 @@ TEST(RankMainOptimizer, AdamWMatchesHandValues) {
   EXPECT_NEAR(p1[0], 2.0 * 0.999 - upd, 1e-12);
   // Step 2 with the same gradient: m = 0.19 g, bc1 = 0.19; v = 0.001999 g^2,
   // bc2 = 0.001999: the update is again lr * sign(g).
-  driver->step(lr, 2);
+  step(2);
   EXPECT_NEAR(p0[0], (1.0 * 0.999 - 0.1) * 0.999 - 0.1, 1e-6);
   EXPECT_NEAR(p0[1], (-0.5 * 0.999 + 0.1) * 0.999 + 0.1, 1e-6);
   EXPECT_NEAR(p1[0], (2.0 * 0.999 - upd) * 0.999 - upd, 1e-12);
-  EXPECT_EQ(driver->momentumFor(lr), (std::vector<double>{0.9, 0.999}));
 }
 
-TEST(RankMainOptimizer, SgdStateOnlyWithMomentum) {
-  PlanOptimizer opt;
-  opt.kind = OptimizerKind::Sgd;
-  float p[1] = {1}, g[1] = {1};
-  MemoryTracker tracker;
-  Expected<OptimizerDriver> plain =
-      OptimizerDriver::create(opt, {{"p", DType::F32, 1, p, g}}, &tracker);
-  ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->stateBytes(), 0u);
-  opt.momentum = 0.9;
-  Expected<OptimizerDriver> mom =
-      OptimizerDriver::create(opt, {{"p", DType::F32, 1, p, g}}, &tracker);
-  ASSERT_TRUE(mom.ok());
-  EXPECT_EQ(mom->stateBytes(), 4u);
-  LrState lr;
-  lr.lr = 0.5;
-  mom->step(lr, 1);
+TEST(RankMainOptimizer, SgdMomentumAndPlain) {
+  float p[1] = {1}, g[1] = {1}, buf[1] = {};
+  dsrt_sgd_f32(p, g, buf, 1, 0.5, 0.9, 0.0, 0.0, 0, 1);
   EXPECT_FLOAT_EQ(p[0], 0.5f);
-  mom->step(lr, 2); // buf = 0.9 * 1 + 1 = 1.9
+  dsrt_sgd_f32(p, g, buf, 1, 0.5, 0.9, 0.0, 0.0, 0, 2); // buf = 0.9 + 1
   EXPECT_FLOAT_EQ(p[0], 0.5f - 0.95f);
-  EXPECT_EQ(mom->momentumFor(lr), std::vector<double>{0.9});
+  // Without momentum there is no buffer.
+  float q[1] = {1};
+  dsrt_sgd_f32(q, g, nullptr, 1, 0.5, 0.0, 0.0, 0.0, 0, 1);
+  EXPECT_FLOAT_EQ(q[0], 0.5f);
+}
 
-  Expected<OptimizerDriver> half =
-      OptimizerDriver::create(opt, {{"h", DType::F16, 1, p, g}}, &tracker);
-  EXPECT_EQ(half.message(),
-            "param 'h' is float16; the optimizer updates float32 and float64");
+TEST(RankMainOptimizer, ScaleByOneAndClipping) {
+  float x[2] = {1.5f, -2.0f};
+  dsrt_scale_f32(x, 2, 1.0);
+  EXPECT_EQ(x[0], 1.5f);
+  dsrt_scale_f32(x, 2, 0.5);
+  EXPECT_EQ(x[1], -1.0f);
+  EXPECT_DOUBLE_EQ(dsrt_sum_squares_f32(x, 2), 0.75 * 0.75 + 1.0);
+  // Norm 5 against 1: 1 / (5 + 1e-6) in float32; a norm below the limit
+  // does not clip.
+  EXPECT_DOUBLE_EQ(dsrt_clip_coefficient(25.0, 1.0),
+                   static_cast<double>(static_cast<float>(1.0 / (5.0 + 1e-6))));
+  EXPECT_EQ(dsrt_clip_coefficient(0.25, 1.0), 1.0);
 }
 
 //===-- arguments ---------------------------------------------------------===//
@@ -694,6 +681,8 @@ bool gAccumulate = false;
 // (the tests give --plan).
 extern "C" const dsrt_lr_schedule dsc_schedule = {};
 extern "C" const dsrt_optimizer dsc_optimizer = {};
+extern "C" const dsrt_update_fn dsc_update_table[1] = {nullptr};
+extern "C" const int64_t dsc_update_count = 0;
 extern "C" const unsigned char dsc_plan[1] = {0};
 extern "C" const int64_t dsc_plan_bytes = 0;
 
@@ -707,6 +696,56 @@ const dsrt_optimizer &sgdConstants() {
     return optimizerToAbi(sgd, 0.0);
   }();
   return abi;
+}
+
+extern "C" void dsc_step(dsrt_ctx *ctx, char *arena);
+
+/// The "generated" update of trainingPlan()'s rank, as build-optimizer-step
+/// builds it for one rank and stage 0 from the program's constants
+/// (gUpdateOptimizer, gUpdateSchedule; none: a constant lr): the mean over
+/// the micro-steps, the norm, clipping, the schedule's lr, the update.
+const dsrt_optimizer *gUpdateOptimizer = nullptr;
+const dsrt_lr_schedule *gUpdateSchedule = nullptr;
+int64_t gUpdateMicroSteps = 1;
+
+extern "C" void testUpdate(dsrt_ctx *, char *arena, double *report,
+                           int64_t step) {
+  float *w = reinterpret_cast<float *>(arena + kW);
+  float *g = reinterpret_cast<float *>(arena + kGrad);
+  // The optimizer states (an object keeps them in its arena).
+  static float m[2], v[2];
+  if (step == 0)
+    m[0] = m[1] = v[0] = v[1] = 0;
+  const dsrt_optimizer &o = *gUpdateOptimizer;
+  dsrt_scale_f32(g, 2, 1.0 / static_cast<double>(gUpdateMicroSteps));
+  const double normSq = dsrt_sum_squares_f32(g, 2);
+  if (o.gradient_clipping > 0)
+    dsrt_scale_f32(g, 2, dsrt_clip_coefficient(normSq, o.gradient_clipping));
+  report[DSRT_REPORT_GRAD_NORM] = std::sqrt(normSq);
+  static const dsrt_lr_schedule constant = {};
+  double lr[3];
+  dsrt_lr_at(gUpdateSchedule ? gUpdateSchedule : &constant, o.lr, o.beta1,
+             o.beta2, step, lr);
+  for (int i = 0; i < 3; ++i)
+    report[DSRT_REPORT_LR + i] = lr[i];
+  if (o.kind == 2)
+    dsrt_sgd_f32(w, g, nullptr, 2, lr[0], 0, 0, o.weight_decay, 0, step + 1);
+  else
+    dsrt_adam_f32(w, g, m, v, 2, lr[0], lr[1], lr[2], o.eps, o.weight_decay,
+                  o.adam_w_mode, o.bias_correction, step + 1);
+  if (gUpdateMicroSteps > 1)
+    g[0] = g[1] = 0;
+}
+
+/// The program of trainingPlan()'s rank with `optimizer` and `schedule` as
+/// its object's constants and testUpdate as its update.
+RankProgram testProgram(const dsrt_lr_schedule *schedule,
+                        const dsrt_optimizer *optimizer) {
+  static const dsrt_update_fn updates[1] = {&testUpdate};
+  gUpdateOptimizer = optimizer;
+  gUpdateSchedule = schedule;
+  return RankProgram(&dsc_step, schedule, optimizer, nullptr, 0,
+                     optimizer ? updates : nullptr, optimizer ? 1 : 0);
 }
 
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
@@ -763,8 +802,7 @@ TEST(RankMainEndToEnd, TrainsThreeSgdSteps) {
   args.metrics = dir.path + "/logs/metrics.jsonl";
   args.save = dir.path + "/saved";
   std::FILE *out = std::tmpfile();
-  ASSERT_EQ(
-      runRank(args, RankProgram(&dsc_step, nullptr, &sgdConstants()), out), 0);
+  ASSERT_EQ(runRank(args, testProgram(nullptr, &sgdConstants()), out), 0);
   std::rewind(out);
   std::string printed;
   for (int c; (c = std::fgetc(out)) != EOF;)
@@ -847,8 +885,9 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   args.metrics = dir.path + "/metrics.jsonl";
   std::FILE *out = std::tmpfile();
   gAccumulate = true;
-  ASSERT_EQ(runRank(args, RankProgram(&dsc_step, &schedule, &optimizer), out),
-            0);
+  gUpdateMicroSteps = 2;
+  ASSERT_EQ(runRank(args, testProgram(&schedule, &optimizer), out), 0);
+  gUpdateMicroSteps = 1;
   gAccumulate = false;
   std::fclose(out);
   // Without the flag the plan is refused: its step would overwrite.
@@ -857,8 +896,7 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   RankArgs refusedArgs = args;
   refusedArgs.metrics = dir.path + "/refused.jsonl";
   std::FILE *refused = std::tmpfile();
-  EXPECT_EQ(runRank(refusedArgs, RankProgram(&dsc_step, &schedule, &optimizer),
-                    refused),
+  EXPECT_EQ(runRank(refusedArgs, testProgram(&schedule, &optimizer), refused),
             1);
   std::fclose(refused);
   std::vector<json> m = readMetrics(dir.path + "/metrics.jsonl");
@@ -878,7 +916,7 @@ TEST(RankMainEndToEnd, ReportsRunErrors) {
   writeTrainingRun(dir.path, trainingPlan());
   RankArgs args;
   args.plan = dir.path + "/plan.json";
-  const RankProgram sgd(&dsc_step, nullptr, &sgdConstants());
+  const RankProgram sgd = testProgram(nullptr, &sgdConstants());
   std::FILE *out = std::tmpfile();
   // A training program without its optimizer constants.
   args.data = dir.path + "/data";

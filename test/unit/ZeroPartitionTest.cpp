@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace dsc::partition;
 
 namespace {
@@ -36,6 +38,35 @@ ZeroPlan plan(const ZeroInputs &given) {
   in.boundary =
       boundaryExchange(in.stage, in.dpSize, numels, in.persistentParams,
                        in.reduceBucketElements, in.allgatherBucketElements);
+  // The update's buffers in the arena, as build-optimizer-step adds them
+  // (unless the test gives its own): Adam's two states and the stage-2/3
+  // accumulator for the largest partition, the staging buffer and the two
+  // float64 scalars.
+  if (!in.arenaStateBytes && !in.arenaWorkspaceBytes) {
+    llvm::Expected<ZeroPlan> first = planZero(in);
+    EXPECT_TRUE(static_cast<bool>(first)) << llvm::toString(first.takeError());
+    int64_t largest = 0;
+    for (const FlatRange &r : first->partitions)
+      largest = std::max(largest, r.size());
+    const int64_t owned = in.stage == 0 ? first->flatElements : largest;
+    in.arenaStateBytes = owned * 2 * in.elementBytes;
+    in.arenaAccumulatorBytes = in.stage >= 2 ? largest * in.elementBytes : 0;
+    // Staging: the largest gradient bucket of stages 0 and 1, or gather of
+    // more than one param (one param is gathered into its own buffer).
+    int64_t staging = 0;
+    for (const PlannedCollective &c : first->collectives) {
+      bool oneParam = std::any_of(
+          first->params.begin(), first->params.end(), [&](const FlatParam &p) {
+            return p.flatOffset == c.range.begin && p.numel == c.range.size();
+          });
+      if (c.phase != CollectivePhase::MicroStep &&
+          (c.payload == CollectivePayload::Gradients ||
+           (c.payload == CollectivePayload::Parameters && !oneParam)))
+        staging = std::max(staging, c.range.size());
+    }
+    in.arenaWorkspaceBytes =
+        staging * in.elementBytes + (in.dpSize > 1 ? 2 * 8 : 0);
+  }
   llvm::Expected<ZeroPlan> p = planZero(in);
   EXPECT_TRUE(static_cast<bool>(p)) << llvm::toString(p.takeError());
   return std::move(*p);
@@ -128,13 +159,23 @@ TEST(ZeroPartition, MemoryFollowsTheStage) {
   EXPECT_EQ(s0.memory[0].gradients, 40);
   EXPECT_EQ(s0.memory[0].optimizerStates, 80);
   EXPECT_EQ(modelStates(s0.memory[0]), 16 * 10);
-  EXPECT_EQ(s0.memory[0].activations, 1000 - 80);
-  // The largest reduce bucket (the 6-element param) of staging.
-  EXPECT_EQ(s0.memory[0].workspace, 6 * 4);
+  // The largest reduce bucket (the 6-element param) of staging, and the
+  // norm and the loss.
+  EXPECT_EQ(s0.memory[0].workspace, 6 * 4 + 16);
+  // The arena's rest.
+  EXPECT_EQ(s0.memory[0].activations, 1000 - 80 - 80 - 40);
   ZeroPlan s1 = plan(inputs(1, 2));
   EXPECT_EQ(modelStates(s1.memory[1]), 8 * 10 + 8 * 10 / 2);
   // The larger of a reduce and an all-gather bucket.
-  EXPECT_EQ(s1.memory[1].workspace, 6 * 4);
+  EXPECT_EQ(s1.memory[1].workspace, 6 * 4 + 16);
+  // 3 ranks: partitions of 4, 4 and 2 elements; the last rank's states and
+  // accumulator leave room for 4, which it counts as workspace.
+  ZeroPlan uneven = plan(inputs(2, 3));
+  EXPECT_EQ(uneven.memory[2].optimizerStates, 2 * 2 * 4);
+  EXPECT_EQ(uneven.memory[2].gradients, 40 + 2 * 4);
+  EXPECT_EQ(uneven.memory[2].workspace - uneven.memory[0].workspace,
+            (2 + 2 * 2) * 4);
+  EXPECT_EQ(uneven.memory[2].total(), uneven.memory[0].total());
   // Stage 2: the step reduces its gradients in buckets (zero-reduce-
   // gradients), so the arena holds none as a model state and the rank keeps
   // its partition's sum: 4 Psi + 12 Psi / N.
@@ -146,7 +187,7 @@ TEST(ZeroPartition, MemoryFollowsTheStage) {
   EXPECT_EQ(s2.memory[1].optimizerStates, 40);
   EXPECT_EQ(modelStates(s2.memory[1]), 4 * 10 + 12 * 10 / 2);
   // Only the all-gather stages through the staging buffer.
-  EXPECT_EQ(s2.memory[1].workspace, 5 * 4);
+  EXPECT_EQ(s2.memory[1].workspace, 5 * 4 + 16);
   // Micro-steps accumulate in the gradient buffers: no second copy.
   ZeroPlan gas = plan(inputs(0, 2, /*gas=*/2));
   EXPECT_EQ(gas.memory[0].gradients, 40);
@@ -207,11 +248,12 @@ TEST(ZeroPartition, StageThreeGathersInTheStep) {
   EXPECT_EQ(p.collectives[0].counts, (std::vector<int64_t>{5, 1}));
   EXPECT_FALSE(p.params[0].whole);
   EXPECT_TRUE(p.params[2].whole);
-  // 16 Psi / N model states (+ c kept whole); nothing staged.
+  // 16 Psi / N model states (+ c kept whole); nothing staged, only the
+  // norm and the loss.
   EXPECT_EQ(p.memory[1].parameters + p.memory[1].gradients +
                 p.memory[1].optimizerStates,
             4 * 5 + 4 + 12 * 5);
-  EXPECT_EQ(p.memory[1].workspace, 0);
+  EXPECT_EQ(p.memory[1].workspace, 16);
 }
 
 TEST(ZeroPartition, WholeParamsRefreshInBuckets) {

@@ -3,7 +3,7 @@
 // RUN: ds-opt %s -split-input-file -zero-boundary-exchange="dp-size=3 stage=0 reduce-bucket-elements=8" | ds-opt -split-input-file -convert-shard-to-plan | FileCheck %s --check-prefix=STAGE0
 // RUN: ds-opt %s -split-input-file -zero-boundary-exchange="dp-size=1 stage=1" | FileCheck %s --check-prefix=ONE
 // RUN: ds-opt %s -split-input-file -zero-boundary-exchange="dp-size=3 stage=3 allgather-bucket-elements=6" | FileCheck %s --check-prefix=STAGE3
-// RUN: ds-opt %s -split-input-file -zero-boundary-exchange="dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6" | ds-opt -split-input-file -pass-pipeline='builtin.module(convert-shard-to-plan,func.func(plan-memory),convert-plan-to-llvm)' | FileCheck %s --check-prefix=LLVM
+// RUN: ds-opt %s -split-input-file -zero-boundary-exchange="dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6" | not ds-opt -split-input-file -pass-pipeline='builtin.module(convert-shard-to-plan,func.func(plan-memory),convert-plan-to-llvm)' 2>&1 | FileCheck %s --check-prefix=LLVM
 // passes/ZeroBoundaryExchangePass.cpp: what 3 ranks exchange around the
 // optimizer. Params w (8 elements) and b (4): the flat space [0, 12), the
 // partitions [0, 4), [4, 8), [8, 12).
@@ -47,9 +47,9 @@
 // One rank exchanges nothing.
 // ONE-NOT: @boundary
 
-// The step's object has no boundary function: the runtime runs it from
-// plan.json.
-// LLVM-NOT: boundary
+// @boundary is not code: build-optimizer-step turns it into each rank's
+// update (build_optimizer_step.mlir), and the object is refused without.
+// LLVM: error: has @boundary: the exchange outside the step becomes the ranks' update functions (run build-optimizer-step first)
 module {
   func.func @step() {
     %w = memref.alloc() {plan.param = "w", plan.persistent} : memref<8xf32>
