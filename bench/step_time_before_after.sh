@@ -31,15 +31,9 @@ export OPENBLAS_NUM_THREADS=${THREADS:-1}
 for b in ds-compile ds-run kernel-call-overhead; do
   [ -x "$build/bin/$b" ] || { echo "missing $build/bin/$b (build first: scripts/build.sh)" >&2; exit 1; }
 done
-if [ ! -x "$base_dir/build/bin/ds-compile" ] || [ ! -x "$base_dir/build/bin/ds-run" ]; then
-  echo "== building $base in $base_dir (ds-compile, ds-run and the rank libraries)"
-  rm -rf "$base_dir" && mkdir -p "$base_dir"
-  git -C "$root" archive "$base" | tar -x -C "$base_dir"
-  cmake -S "$base_dir" -B "$base_dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit > /dev/null
-  ninja -C "$base_dir/build" -j "${DSC_JOBS:-2}" ds-compile ds-run > "$base_dir/build.log" 2>&1 ||
-    { tail -20 "$base_dir/build.log"; exit 1; }
-fi
+# shellcheck source=bench/build_base.sh
+. "$root/bench/build_base.sh"
+build_base "$base" "$base_dir"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dsc-before-after.XXXXXX")
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$tmp"' EXIT; else echo "temp dir: $tmp"; fi

@@ -1,7 +1,7 @@
 //===- BuildOptimizerStepPass.cpp - the step after the micro-steps -------===//
 //
 // Everything a training step does once its micro-steps have run becomes
-// plan IR: one function per data-parallel rank, @update_r<k>, over the same
+// plan IR: one function per data-parallel rank, @train_step_r<k>, over the same
 // arena as @step. The arena grows by what the update needs besides the
 // step's buffers (the optimizer states of the elements the rank owns, the
 // ZeRO-2/3 gradient accumulator, the collectives' staging buffer, the norm
@@ -25,6 +25,7 @@
 #include "passes/PlanStep.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -118,6 +119,8 @@ private:
   std::vector<partition::FlatRange> partitions;
   SmallVector<UpdateBuffer> added;
   int64_t staging = -1, accumulator = -1, normScalar = -1, lossScalar = -1;
+  int64_t lossOffset = -1;
+  Type lossType;
   SmallVector<int64_t, 2> states;
 };
 
@@ -139,6 +142,11 @@ LogicalResult BuildOptimizerStepPass::readStep(func::FuncOp step) {
     }
     if (auto name = view->getAttrOfType<StringAttr>("plan.grad"))
       grads[name.getValue()] = offset.getInt();
+    // The loss: the step's first output, as the runtime reads it.
+    if (view->hasAttr("plan.output") && lossOffset < 0) {
+      lossOffset = offset.getInt();
+      lossType = view.getType().getElementType();
+    }
   }
   for (auto [name, type] : flat) {
     if (element && type.getElementType() != element)
@@ -195,6 +203,18 @@ int64_t BuildOptimizerStepPass::addBuffer(StringRef attr, StringRef name,
 
 void BuildOptimizerStepPass::runOnOperation() {
   ModuleOp module = getOperation();
+  // A pass instance may run on several modules.
+  params.clear();
+  element = Type();
+  elemBytes = 4;
+  total = 0;
+  shard = -1;
+  partitions.clear();
+  added.clear();
+  staging = accumulator = normScalar = lossScalar = -1;
+  lossOffset = -1;
+  lossType = Type();
+  states.clear();
   func::FuncOp step = lookupPlannedStep(module);
   if (!step)
     return signalPassFailure();
@@ -226,6 +246,10 @@ void BuildOptimizerStepPass::runOnOperation() {
     return signalPassFailure();
   if (params.empty()) {
     module.emitError("has no params to update");
+    return signalPassFailure();
+  }
+  if (lossOffset < 0 || !(lossType.isF32() || lossType.isF64())) {
+    step.emitOpError("needs a float32 or float64 loss (its first output)");
     return signalPassFailure();
   }
   // Where the update finds each param and gradient.
@@ -327,12 +351,12 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   auto arenaType = MemRefType::get({arenaSize}, b.getI8Type());
   auto reportType = MemRefType::get({5}, f64);
   auto func =
-      func::FuncOp::create(b, loc, ("update_r" + llvm::Twine(rank)).str(),
+      func::FuncOp::create(b, loc, ("train_step_r" + llvm::Twine(rank)).str(),
                            b.getFunctionType({arenaType, reportType, i64}, {}));
   func.setArgAttr(0, "plan.arena", b.getUnitAttr());
   func.setArgAttr(1, "plan.report", b.getUnitAttr());
   func.setArgAttr(2, "plan.step", b.getUnitAttr());
-  func->setAttr("plan.update_rank", b.getI64IntegerAttr(rank));
+  func->setAttr("plan.train_step_rank", b.getI64IntegerAttr(rank));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   Value arena = body->getArgument(0), report = body->getArgument(1),
@@ -429,6 +453,31 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
       }
     }
 
+  // 0. The micro-steps: each takes its micro-batch (the runtime feeds it),
+  // runs the step and adds its loss / GAS, in float64.
+  auto stepFunc = module.lookupSymbol<func::FuncOp>("step");
+  Value gas = f64Constant(static_cast<double>(gradAccumSteps));
+  auto micro = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, gradAccumSteps),
+      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{f64Constant(0.0)},
+      [&](OpBuilder &nested, Location at, Value m, ValueRange sum) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(nested.getInsertionBlock());
+        plan::MicroStepOp::create(b, at, stepIndex, m);
+        func::CallOp::create(b, at, stepFunc, ValueRange{arena});
+        Value loss = memref::LoadOp::create(
+            b, at, view(lossOffset, 1, lossType),
+            ValueRange{arith::ConstantIndexOp::create(b, at, 0)});
+        if (!lossType.isF64())
+          loss = arith::ExtFOp::create(b, at, b.getF64Type(), loss);
+        Value next = arith::AddFOp::create(
+            b, at, sum[0], arith::DivFOp::create(b, at, loss, gas));
+        plan::MicroStepEndOp::create(b, at, m);
+        scf::YieldOp::create(b, at, next);
+      });
+  Value localLoss = micro.getResult(0);
+
   // 1. The gradient buckets through the staging buffer: all of the bucket
   // comes back (all_reduce) or this rank's part of it (reduce_scatter).
   for (Operation *op : gradientExchange) {
@@ -472,7 +521,7 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   }
 
   // 3. The loss: the mean of the ranks' means over their micro-batches.
-  Value loss = memref::LoadOp::create(b, loc, report, ValueRange{reportAt(0)});
+  Value loss = localLoss;
   if (lossExchange)
     loss = reduceScalar(lossExchange, lossScalar,
                         runtime::CollectivePayload::Loss, loss);

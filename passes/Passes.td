@@ -220,8 +220,11 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
   let summary = "the rest of a training step: collectives, norm, optimizer";
   let description = [{
     After plan-memory, for training: adds one function per data-parallel
-    rank, `@update_r<k>(%arena, %report, %step)`, that does what a step does
-    after its micro-steps, on the same arena: the boundary collectives of
+    rank, `@train_step_r<k>(%arena, %report, %step)`, the whole optimizer
+    step on the same arena: the micro-steps (`scf.for` over
+    grad-accum-steps: `plan.micro_step` has the runtime feed the
+    micro-batch, `@step` runs, its loss / GAS adds up in float64,
+    `plan.micro_step_end`), then the boundary collectives of
     `@boundary` (which it replaces) through a staging buffer, the mean of
     the gradients over the ranks (and micro-steps), the squared global norm
     (`plan.sum_squares` of the rank's partition, all-reduced), clipping to
@@ -233,9 +236,9 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
     states of the owned elements, the ZeRO-2/3 gradient accumulator, the
     staging buffer and the norm and loss scalars are added at the end of the
     arena and shown in `@step` as views tagged `plan.optimizer_state`,
-    `plan.accumulator`, `plan.staging`, `plan.scalar`. `%report` holds the
-    rank's mean loss on entry; on return the global loss, the gradient
-    norm, the learning rate and the betas.
+    `plan.accumulator`, `plan.staging`, `plan.scalar`. On return `%report`
+    holds the global loss, the gradient norm, the learning rate and the
+    betas.
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -267,7 +270,8 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
   let summary = "lowers the planned step to LLVM: address arithmetic and calls";
@@ -284,14 +288,14 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     `plan.wait` on a collective's output becomes
     `dsrt_collective_wait(ctx, index)` of that collective. Views
     of views add their byte shifts. Constants become LLVM globals. Each
-    rank's update (build-optimizer-step's `@update_r<k>`) becomes
-    `llvm.func @dsc_update_<k>(%ctx, %arena, %report, %step)`: its
+    rank's update (build-optimizer-step's `@train_step_r<k>`) becomes
+    `llvm.func @dsc_train_step_<k>(%ctx, %arena, %report, %step)`: its
     collectives `dsrt_boundary_collective(ctx, index, buffer)` (index
     counting the update's collectives), its optimizer, norm, clipping and
     schedule ops direct calls of the runtime's typed functions
     (`dsrt_adam_f32`, ..., dsrt.h), copies and zeroing `llvm.intr.memcpy`
-    and `llvm.intr.memset`; `dsc_update_table` lists them by rank and
-    `dsc_update_count` counts them. Runs after plan-memory and
+    and `llvm.intr.memset`; `dsc_train_step_table` lists them by rank and
+    `dsc_train_step_count` counts them. Runs after plan-memory and
     build-optimizer-step (a leftover `@boundary` is an error). Groups are
     plan facts for plan.json and are dropped.
   }];

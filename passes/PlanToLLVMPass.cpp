@@ -3,11 +3,11 @@
 // Every buffer of a planned step is the arena plus a constant offset, or a
 // constant global, so the step lowers to address arithmetic and one runtime
 // call per kernel (shapes and attributes travel in the plan's kernel table).
-// The optimizer step of each rank (build-optimizer-step's @update_r<k>)
+// The optimizer step of each rank (build-optimizer-step's @train_step_r<k>)
 // lowers the same way, its optimizer, norm and schedule ops to direct calls
 // of the runtime's typed C functions and its collectives to
 // dsrt_boundary_collective; the object lists the functions by rank in
-// dsc_update_table.
+// dsc_train_step_table.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,7 +52,7 @@ std::pair<Type, Attribute> flatGlobal(memref::GlobalOp global) {
   return {LLVM::LLVMArrayType::get(element, n), value.reshape(flat)};
 }
 
-/// Lowers the bodies of @step and the @update_r<k> functions.
+/// Lowers the bodies of @step and the @train_step_r<k> functions.
 class BodyLowering {
 public:
   BodyLowering(ModuleOp module, llvm::StringMap<LLVM::GlobalOp> &globals)
@@ -91,6 +91,9 @@ private:
            std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
   }
   LogicalResult lowerOp(Operation &op, bool inStep);
+  /// An scf.for of constant bounds: a header that compares the counter, the
+  /// body, a latch that carries the yielded values back.
+  LogicalResult lowerLoop(scf::ForOp loop, bool inStep);
 
   ModuleOp module;
   MLIRContext *ctx;
@@ -124,6 +127,9 @@ Value BodyLowering::call(Location loc, StringRef name, Type result,
 }
 
 FailureOr<Value> BodyLowering::address(Operation *op, Value buffer) {
+  if (std::optional<int64_t> index = getConstantIntValue(buffer);
+      index && buffer.getType().isIndex())
+    return constant(op->getLoc(), i64, *index);
   Value a = lowered.lookup(buffer);
   if (!a) {
     op->emitOpError("uses a buffer that is not planned");
@@ -168,6 +174,68 @@ LogicalResult BodyLowering::lower(func::FuncOp func, StringRef name,
     if (failed(lowerOp(op, inStep)))
       return failure();
   LLVM::ReturnOp::create(b, loc, ValueRange{});
+  return success();
+}
+
+LogicalResult BodyLowering::lowerLoop(scf::ForOp loop, bool inStep) {
+  Location loc = loop.getLoc();
+  FailureOr<Value> lower = address(loop, loop.getLowerBound());
+  FailureOr<Value> upper = address(loop, loop.getUpperBound());
+  FailureOr<Value> stride = address(loop, loop.getStep());
+  SmallVector<Value> init;
+  for (Value v : loop.getInitArgs()) {
+    FailureOr<Value> a = address(loop, v);
+    if (failed(a))
+      return failure();
+    init.push_back(*a);
+  }
+  if (failed(lower) || failed(upper) || failed(stride))
+    return failure();
+  Block *before = b.getInsertionBlock();
+  Region *region = before->getParent();
+  SmallVector<Type> carried = {i64};
+  SmallVector<Location> locs = {loc};
+  for (Value v : init) {
+    carried.push_back(v.getType());
+    locs.push_back(loc);
+  }
+  Block *header = b.createBlock(region, region->end(), carried, locs);
+  Block *body = b.createBlock(region, region->end());
+  Block *exit =
+      b.createBlock(region, region->end(), ArrayRef<Type>(carried).drop_front(),
+                    ArrayRef<Location>(locs).drop_front());
+  b.setInsertionPointToEnd(before);
+  SmallVector<Value> start = {*lower};
+  start.append(init);
+  LLVM::BrOp::create(b, loc, start, header);
+  b.setInsertionPointToEnd(header);
+  Value more = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
+                                    header->getArgument(0), *upper);
+  LLVM::CondBrOp::create(b, loc, more, body, ValueRange{}, exit,
+                         header->getArguments().drop_front());
+  b.setInsertionPointToEnd(body);
+  Block &inner = loop.getRegion().front();
+  lowered[loop.getInductionVar()] = header->getArgument(0);
+  for (auto [arg, value] :
+       llvm::zip(loop.getRegionIterArgs(), header->getArguments().drop_front()))
+    lowered[arg] = value;
+  for (Operation &nested : inner.without_terminator())
+    if (failed(lowerOp(nested, inStep)))
+      return failure();
+  auto yield = cast<scf::YieldOp>(inner.getTerminator());
+  SmallVector<Value> next = {
+      LLVM::AddOp::create(b, loc, header->getArgument(0), *stride)};
+  for (Value v : yield.getOperands()) {
+    FailureOr<Value> a = address(yield, v);
+    if (failed(a))
+      return failure();
+    next.push_back(*a);
+  }
+  LLVM::BrOp::create(b, loc, next, header);
+  b.setInsertionPointToEnd(exit);
+  for (auto [result, value] :
+       llvm::zip(loop.getResults(), exit->getArguments()))
+    lowered[result] = value;
   return success();
 }
 
@@ -272,10 +340,12 @@ LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
     else if (auto i = dyn_cast<IntegerAttr>(c.getValue());
              i && !c.getType().isIndex())
       lowered[c.getResult()] = constant(loc, i64, i.getInt());
-    // Index constants are the views' offsets: nothing to lower.
+    // Index constants (the views' offsets, the loops' bounds) are made
+    // where they are used (address()).
     return success();
   }
-  if (isa<arith::AddFOp, arith::DivFOp, arith::AddIOp, math::SqrtOp>(op)) {
+  if (isa<arith::AddFOp, arith::DivFOp, arith::AddIOp, math::SqrtOp,
+          arith::ExtFOp>(op)) {
     FailureOr<SmallVector<Value>> in = operands(op.getOperands());
     if (failed(in))
       return failure();
@@ -286,20 +356,23 @@ LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
       result = LLVM::FDivOp::create(b, loc, (*in)[0], (*in)[1]);
     else if (isa<arith::AddIOp>(op))
       result = LLVM::AddOp::create(b, loc, (*in)[0], (*in)[1]);
+    else if (isa<arith::ExtFOp>(op))
+      result = LLVM::FPExtOp::create(b, loc, f64, (*in)[0]);
     else
       result =
           LLVM::SqrtOp::create(b, loc, (*in)[0], LLVM::FastmathFlagsAttr());
     lowered[op.getResult(0)] = result;
     return success();
   }
-  // Element `index` (a constant) of a 1-D buffer of float64 scalars.
+  // Element `index` (a constant) of a 1-D buffer of scalars.
   auto scalarSlot = [&](Value buffer, ValueRange indices) -> FailureOr<Value> {
     FailureOr<Value> base = address(&op, buffer);
     std::optional<int64_t> index =
         indices.size() == 1 ? getConstantIntValue(indices[0]) : std::nullopt;
     if (failed(base) || !index)
       return op.emitOpError("needs a planned 1-D buffer and a constant index");
-    return LLVM::GEPOp::create(b, loc, ptr, f64, *base,
+    Type element = cast<MemRefType>(buffer.getType()).getElementType();
+    return LLVM::GEPOp::create(b, loc, ptr, element, *base,
                                ArrayRef<LLVM::GEPArg>{(int32_t)*index})
         .getResult();
   };
@@ -307,7 +380,8 @@ LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
     FailureOr<Value> slot = scalarSlot(load.getMemRef(), load.getIndices());
     if (failed(slot))
       return failure();
-    lowered[load.getResult()] = LLVM::LoadOp::create(b, loc, f64, *slot);
+    lowered[load.getResult()] =
+        LLVM::LoadOp::create(b, loc, load.getType(), *slot);
     return success();
   }
   if (auto store = dyn_cast<memref::StoreOp>(op)) {
@@ -443,13 +517,39 @@ LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
           f64Constant(loc, lamb.getMinCoeff().convertToDouble()), v[7]});
     return success();
   }
-  if (isa<func::ReturnOp, plan::GroupOp>(op))
+  // The micro-steps: the runtime's hooks around a call of the step.
+  if (auto begin = dyn_cast<plan::MicroStepOp>(op)) {
+    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
+    if (failed(in))
+      return failure();
+    call(loc, "dsrt_micro_step", voidType, {context, (*in)[0], (*in)[1]});
+    return success();
+  }
+  if (isa<plan::MicroStepEndOp>(op)) {
+    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
+    if (failed(in))
+      return failure();
+    call(loc, "dsrt_micro_step_end", voidType, {context, (*in)[0]});
+    return success();
+  }
+  if (auto stepCall = dyn_cast<func::CallOp>(op)) {
+    auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>("dsc_step");
+    if (stepCall.getCallee() != "step" || !callee)
+      return op.emitOpError("calls @")
+             << stepCall.getCallee() << "; only a call of the lowered @step "
+             << "is supported";
+    LLVM::CallOp::create(b, loc, callee, ValueRange{context, arena});
+    return success();
+  }
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    return lowerLoop(loop, inStep);
+  if (isa<func::ReturnOp, plan::GroupOp, scf::YieldOp>(op))
     return success();
   return op.emitOpError("cannot be lowered to LLVM yet");
 }
 
-/// dsc_update_table: the update function of each rank, by rank (one null
-/// entry when there is none), and dsc_update_count.
+/// dsc_train_step_table: the update function of each rank, by rank (one null
+/// entry when there is none), and dsc_train_step_count.
 void addUpdateTable(ModuleOp module, ArrayRef<std::string> names) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -458,7 +558,7 @@ void addUpdateTable(ModuleOp module, ArrayRef<std::string> names) {
   auto type = LLVM::LLVMArrayType::get(ptr, std::max<size_t>(names.size(), 1));
   auto table = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
                                       LLVM::Linkage::External,
-                                      "dsc_update_table", Attribute(),
+                                      "dsc_train_step_table", Attribute(),
                                       /*alignment=*/8);
   Block *init = b.createBlock(&table.getInitializerRegion());
   b.setInsertionPointToStart(init);
@@ -474,7 +574,7 @@ void addUpdateTable(ModuleOp module, ArrayRef<std::string> names) {
   LLVM::ReturnOp::create(b, loc, array);
   b.setInsertionPointToEnd(module.getBody());
   LLVM::GlobalOp::create(b, loc, b.getI64Type(), /*isConstant=*/true,
-                         LLVM::Linkage::External, "dsc_update_count",
+                         LLVM::Linkage::External, "dsc_train_step_count",
                          b.getI64IntegerAttr(names.size()), /*alignment=*/8);
 }
 
@@ -520,7 +620,7 @@ void ConvertPlanToLLVMPass::runOnOperation() {
   // The ranks' update functions, by rank.
   SmallVector<func::FuncOp> updates;
   for (auto func : module.getOps<func::FuncOp>())
-    if (auto rank = func->getAttrOfType<IntegerAttr>("plan.update_rank")) {
+    if (auto rank = func->getAttrOfType<IntegerAttr>("plan.train_step_rank")) {
       if (rank.getInt() != static_cast<int64_t>(updates.size())) {
         func.emitOpError("is the update of rank ")
             << rank.getInt() << ", expected rank " << updates.size();
@@ -531,7 +631,7 @@ void ConvertPlanToLLVMPass::runOnOperation() {
   SmallVector<std::string> names;
   Type ptr = LLVM::LLVMPointerType::get(&getContext());
   for (func::FuncOp update : updates) {
-    names.push_back("dsc_update_" + std::to_string(names.size()));
+    names.push_back("dsc_train_step_" + std::to_string(names.size()));
     if (failed(lowering.lower(update, names.back(), {ptr, b.getI64Type()})))
       return signalPassFailure();
   }

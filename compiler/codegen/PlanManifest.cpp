@@ -340,7 +340,7 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
     }
   }
   // Every rank's update runs the same collectives: rank 0's list them.
-  if (auto update = planned.lookupSymbol<func::FuncOp>("update_r0")) {
+  if (auto update = planned.lookupSymbol<func::FuncOp>("train_step_r0")) {
     llvm::Expected<std::vector<partition::ZeroInputs::Outside>> outside =
         boundaryCollectives(update);
     if (!outside)

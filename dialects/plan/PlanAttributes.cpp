@@ -114,7 +114,7 @@ const std::vector<Declared> &declaredAttributes() {
       {"plan.accumulator", name},
       {"plan.staging", name},
       {"plan.scalar", name},
-      {"plan.update_rank", nonNegativeInt},
+      {"plan.train_step_rank", nonNegativeInt},
       {"plan.report", unit},
       {"plan.step", unit},
   };

@@ -379,4 +379,34 @@ def Plan_ZeroOp : Plan_Op<"zero"> {
   let assemblyFormat = "$buffer attr-dict `:` type($buffer)";
 }
 
+def Plan_MicroStepOp : Plan_Op<"micro_step", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "begins micro-step `micro` of optimizer step `step`";
+  let description = [{
+    The runtime copies the micro-batch (step, micro) of this rank into the
+    input buffers and sets the dropout stream of the micro-step; the
+    collectives the step then calls are those the plan lists for `micro`.
+
+    ```mlir
+    plan.micro_step %step, %micro
+    ```
+  }];
+  let arguments = (ins I64:$step, Index:$micro);
+  let assemblyFormat = "$step `,` $micro attr-dict";
+}
+
+def Plan_MicroStepEndOp : Plan_Op<"micro_step_end",
+                                  [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "ends micro-step `micro`";
+  let description = [{
+    The runtime checks that the step called every collective the plan lists
+    for the micro-step (and waited for every one it started ahead).
+
+    ```mlir
+    plan.micro_step_end %micro
+    ```
+  }];
+  let arguments = (ins Index:$micro);
+  let assemblyFormat = "$micro attr-dict";
+}
+
 #endif // DSC_PLAN_OPS

@@ -40,6 +40,8 @@ struct dsrt_ctx {
   int64_t step = 0;
   void *runtime = nullptr;
   void *collectives = nullptr;
+  /// The micro-steps' hooks (dsrt_micro_step): a dsc::runtime::MicroSteps.
+  void *microSteps = nullptr;
 };
 
 namespace dsc::runtime {
@@ -56,6 +58,16 @@ public:
   /// dsrt_boundary_collective: the index-th collective outside the step, in
   /// place on `data`.
   virtual void runOutside(int32_t index, void *data) = 0;
+};
+
+/// What the runtime does around each micro-step of a training step
+/// (dsrt_micro_step, dsrt_micro_step_end): data, the dropout stream, the
+/// collectives' bookkeeping.
+class MicroSteps {
+public:
+  virtual ~MicroSteps() = default;
+  virtual void begin(int64_t step, int64_t micro) = 0;
+  virtual void end(int64_t micro) = 0;
 };
 
 /// Exit code for a call site the runtime cannot run (EX_SOFTWARE).

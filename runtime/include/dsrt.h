@@ -122,10 +122,16 @@ void dsrt_lr_at(const struct dsrt_lr_schedule *schedule, double base_lr,
                 double base_beta1, double base_beta2, int64_t step,
                 double *out);
 
-/* What a rank's update function reads and writes: on entry the rank's mean
- * loss over its micro-batches; on return the global batch's loss, the
- * gradient norm before clipping, the learning rate and the betas of the
- * step. */
+/* Micro-step `micro` of the 0-based optimizer step `step` begins: the
+ * runtime copies this rank's micro-batch into the input buffers and sets the
+ * micro-step's dropout stream. Then it ends: the runtime checks that the
+ * step called the collectives the plan lists for it. A failure is reported
+ * and the process exits non-zero. */
+void dsrt_micro_step(dsrt_ctx *ctx, int64_t step, int64_t micro);
+void dsrt_micro_step_end(dsrt_ctx *ctx, int64_t micro);
+
+/* What a rank's training step reports on return: the global batch's loss,
+ * the gradient norm before clipping, the learning rate and the betas. */
 enum dsrt_report_field {
   DSRT_REPORT_LOSS = 0,
   DSRT_REPORT_GRAD_NORM = 1,
@@ -135,12 +141,13 @@ enum dsrt_report_field {
   DSRT_REPORT_FIELDS = 5
 };
 
-/* The rest of a training step after its micro-steps (collectives, norm,
- * clipping, optimizer, gathers), for one data-parallel rank; `step` is the
- * 0-based optimizer step. The object defines one per rank, by rank in
- * dsc_update_table (dsc_update_count entries; 0 for an inference plan). */
-typedef void (*dsrt_update_fn)(dsrt_ctx *ctx, char *arena, double *report,
-                               int64_t step);
+/* One whole optimizer step of one data-parallel rank: its micro-steps
+ * (dsrt_micro_step, dsc_step, the loss), then the collectives, the norm,
+ * clipping, the schedule, the optimizer and the gathers; `step` is 0-based.
+ * The object defines one per rank, by rank in dsc_train_step_table
+ * (dsc_train_step_count entries; 0 for an inference plan). */
+typedef void (*dsrt_train_step_fn)(dsrt_ctx *ctx, char *arena, double *report,
+                                   int64_t step);
 
 /* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's
  * defaults applied once, in the compiler): the object defines it as the
@@ -207,8 +214,8 @@ typedef struct dsrt_optimizer {
 #undef DSRT_DOUBLE_FIELD
 
 /* Defined by the generated object. */
-extern const dsrt_update_fn dsc_update_table[];
-extern const int64_t dsc_update_count;
+extern const dsrt_train_step_fn dsc_train_step_table[];
+extern const int64_t dsc_train_step_count;
 extern const dsrt_lr_schedule dsc_schedule;
 extern const dsrt_optimizer dsc_optimizer;
 

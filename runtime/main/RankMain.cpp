@@ -324,12 +324,13 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     options.checkpointDir = args.saveDir.value_or("");
     options.resumeDir = args.resume.value_or("");
     options.log = out;
-    // The object's update of this data-parallel rank.
+    // The object's training step of this data-parallel rank.
     const int64_t dpRank = comm ? comm->rank() : 0;
-    dsrt_update_fn update = dpRank < program.updateCount && program.updates
-                                ? program.updates[dpRank]
-                                : nullptr;
-    result = runTraining(state, options, program.step, update);
+    dsrt_train_step_fn trainStep =
+        dpRank < program.trainStepCount && program.trainSteps
+            ? program.trainSteps[dpRank]
+            : nullptr;
+    result = runTraining(state, options, trainStep);
   } else {
     InferenceOptions options;
     options.dataDir = args.data.value_or("");
@@ -417,9 +418,10 @@ int rankMain(int argc, char **argv) {
     std::fputs(rankUsage(program).c_str(), stdout);
     return 0;
   }
-  return runRank(*args, RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer,
-                                    dsc_plan, dsc_plan_bytes, dsc_update_table,
-                                    dsc_update_count));
+  return runRank(*args,
+                 RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer, dsc_plan,
+                             dsc_plan_bytes, dsc_train_step_table,
+                             dsc_train_step_count));
 }
 
 } // namespace dsc::runtime

@@ -1,18 +1,17 @@
 //===- RankMain.h - The rank executable's command line and main -*- C++ -*-===//
 //
 // OUT/bin/rank_<r> is main.cpp (one line: rankMain) + this library + the
-// generated object that defines dsc_step. rankMain parses the arguments,
-// takes the plan from the object (dsc_plan; --plan FILE reads a plan.json
-// instead, for tests and debugging), loads the arena and the weights (file
-// names relative to <dir of the executable>/..), and runs the training or
-// inference loop
-// (Trainer.h). It prints every error as one line "ds-rank: <message>" on
-// stderr and returns 2 for a usage error, 1 for any other failure (kernel
-// errors exit through the dispatcher with its codes, 65 or 70), 0 on
-// success, after the line
+// generated object that defines dsc_step and each rank's training step.
+// rankMain parses the arguments, takes the plan from the object (dsc_plan;
+// --plan FILE reads a plan.json instead, for tests and debugging), loads the
+// arena and the weights (file names relative to <dir of the executable>/..),
+// and runs the training or inference loop (Trainer.h). It prints every error as
+// one line "ds-rank: <message>" on stderr and returns 2 for a usage error, 1
+// for any other failure (kernel errors exit through the dispatcher with its
+// codes, 65 or 70), 0 on success, after the line
 //   ds-rank: memory: predicted P bytes, measured M bytes, peak RSS R bytes
-// on stdout (M: the arena, gradient accumulators and optimizer states the
-// runtime allocated; P: the plan's predicted_peak_bytes).
+// on stdout (M: the arena's resident bytes, which hold the optimizer states,
+// accumulator and staging buffer too; P: the plan's predicted bytes).
 //
 //===----------------------------------------------------------------------===//
 

@@ -32,17 +32,19 @@ struct RankProgram {
   RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr,
               const dsrt_optimizer *optimizer = nullptr,
               const unsigned char *plan = nullptr, int64_t planBytes = 0,
-              const dsrt_update_fn *updates = nullptr, int64_t updateCount = 0)
+              const dsrt_train_step_fn *trainSteps = nullptr,
+              int64_t trainStepCount = 0)
       : step(step), schedule(schedule), optimizer(optimizer), plan(plan),
-        planBytes(planBytes), updates(updates), updateCount(updateCount) {}
+        planBytes(planBytes), trainSteps(trainSteps),
+        trainStepCount(trainStepCount) {}
   StepFunction step;
   const dsrt_lr_schedule *schedule;
   const dsrt_optimizer *optimizer;
   const unsigned char *plan;
   int64_t planBytes;
-  /// The update function of each data-parallel rank (dsc_update_table).
-  const dsrt_update_fn *updates;
-  int64_t updateCount;
+  /// The training step of each data-parallel rank (dsc_train_step_table).
+  const dsrt_train_step_fn *trainSteps;
+  int64_t trainStepCount;
 };
 
 struct RankState {

@@ -61,6 +61,24 @@ extern "C" void dsrt_boundary_collective(dsrt_ctx *ctx, int32_t index,
       ->runOutside(index, data);
 }
 
+extern "C" void dsrt_micro_step(dsrt_ctx *ctx, int64_t step, int64_t micro) {
+  if (!ctx || !ctx->microSteps) {
+    dsc::runtime::reportError(1, "dsrt: a micro-step begins outside a "
+                                 "training run (ctx->microSteps is null)");
+    return;
+  }
+  static_cast<dsc::runtime::MicroSteps *>(ctx->microSteps)->begin(step, micro);
+}
+
+extern "C" void dsrt_micro_step_end(dsrt_ctx *ctx, int64_t micro) {
+  if (!ctx || !ctx->microSteps) {
+    dsc::runtime::reportError(1, "dsrt: a micro-step ends outside a "
+                                 "training run (ctx->microSteps is null)");
+    return;
+  }
+  static_cast<dsc::runtime::MicroSteps *>(ctx->microSteps)->end(micro);
+}
+
 namespace {
 
 namespace k = dsc::kernels::cpu;

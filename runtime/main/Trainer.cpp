@@ -101,21 +101,40 @@ Status feed(RankState &state, const DataFeeder &feeder, int64_t step,
   return Status::success();
 }
 
-double readScalar(const char *p, DType dtype) {
-  if (dtype == DType::F64) {
-    double d;
-    std::memcpy(&d, p, sizeof d);
-    return d;
+/// The runtime's part of each micro-step of the object's training step:
+/// this rank's micro-batch into the input buffers, the micro-step's dropout
+/// stream, the collectives' bookkeeping. A failure ends the process, as a
+/// kernel's does.
+class RuntimeMicroSteps : public MicroSteps {
+public:
+  RuntimeMicroSteps(RankState &state, const DataFeeder *feeder,
+                    ZeroOptimizer &zero, int64_t gas)
+      : state(&state), feeder(feeder), zero(&zero), gas(gas) {}
+  void begin(int64_t step, int64_t micro) override {
+    if (feeder)
+      if (Status st = feed(*state, *feeder, step, micro); !st.ok()) {
+        reportError(1, st.message());
+        return;
+      }
+    state->ctx.step = step * gas + micro;
+    zero->beforeMicroStep(micro);
   }
-  float f;
-  std::memcpy(&f, p, sizeof f);
-  return f;
-}
+  void end(int64_t micro) override {
+    if (Status st = zero->afterMicroStep(micro); !st.ok())
+      reportError(1, st.message());
+  }
+
+private:
+  RankState *state;
+  const DataFeeder *feeder;
+  ZeroOptimizer *zero;
+  int64_t gas;
+};
 
 } // namespace
 
 Status runTraining(RankState &state, const TrainOptions &options,
-                   StepFunction step, dsrt_update_fn update) {
+                   dsrt_train_step_fn trainStep) {
   const Plan &plan = state.plan;
   if (!plan.training || !plan.optimizer || !plan.batch)
     return Status::error(plan.path + ": not a training plan");
@@ -167,7 +186,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
     single = createSingleRankCommunicator();
     comm = single.get();
   }
-  Expected<ZeroOptimizer> zero = ZeroOptimizer::create(state, *comm, update);
+  Expected<ZeroOptimizer> zero = ZeroOptimizer::create(state, *comm, trainStep);
   if (!zero)
     return zero.status();
   if (Status st = zero->checkManifest(); !st.ok())
@@ -206,25 +225,13 @@ Status runTraining(RankState &state, const TrainOptions &options,
                            std::to_string(first + 1) + " trains one more step");
   }
 
-  const PlanBuffer &lossBuf = *plan.loss();
+  // The object runs each step whole; the runtime feeds its micro-steps.
+  RuntimeMicroSteps hooks(state, *feeder ? &**feeder : nullptr, *zero, gas);
+  state.ctx.microSteps = static_cast<MicroSteps *>(&hooks);
   int64_t divergedAt = 0;
   for (int64_t s = first; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
-    double localLoss = 0.0;
-    for (int64_t m = 0; m < gas; ++m) {
-      if (*feeder)
-        if (Status st = feed(state, **feeder, s, m); !st.ok())
-          return st;
-      state.ctx.step = s * gas + m;
-      zero->beforeMicroStep(m);
-      step(&state.ctx, state.arena.data());
-      localLoss += readScalar(state.at(lossBuf), lossBuf.dtype) /
-                   static_cast<double>(gas);
-      if (Status st = zero->afterMicroStep(m); !st.ok())
-        return st;
-    }
-    // The object's update: collectives, norm, clipping, the optimizer.
-    Expected<ZeroOptimizer::Reduced> reduced = zero->update(localLoss, s);
+    Expected<ZeroOptimizer::Reduced> reduced = zero->trainStep(s);
     if (!reduced)
       return reduced.status();
     const double loss = reduced->loss;

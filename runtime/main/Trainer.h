@@ -1,19 +1,20 @@
 //===- Trainer.h - The training and inference step loops -------*- C++ -*-===//
 //
-// Training (plan mode "training"), for optimizer step s = 0 .. steps-1:
-//   for micro-batch m in [0, GAS): copy this data-parallel rank's
-//     micro-batch of each input (DataFeeder, step s, micro m) into its
-//     buffer, set ctx.step = s * GAS + m (the micro-step counter: dropout
-//     draws a fresh stream per micro-batch; with GAS = 1 it is s), run
-//     dsc_step (which sums the gradients of the micro-steps, or reduces
-//     them in buckets through ZeroOptimizer's collectives), and add loss /
-//     GAS (in double);
-//   run the object's update of this rank for step s (build-optimizer-step):
-//     the gradients averaged over the ranks and micro-steps, grad_norm the
-//     global norm before clipping (as DeepSpeed reports it), clipping with
-//     gradient_clipping > 0, the loss the mean over the ranks, the
-//     schedule's lr (and OneCycle's momentum), the optimizer's update of
-//     this rank's elements (step s + 1), the gathers of the updated params;
+// Training (plan mode "training"), for optimizer step s = 0 .. steps-1, the
+// object's training step of this rank (build-optimizer-step) runs whole:
+//   for micro-batch m in [0, GAS): the runtime copies this data-parallel
+//     rank's micro-batch of each input (DataFeeder, step s, micro m) into
+//     its buffer and sets ctx.step = s * GAS + m (the micro-step counter:
+//     dropout draws a fresh stream per micro-batch; with GAS = 1 it is s)
+//     (dsrt_micro_step); dsc_step runs (summing the micro-steps' gradients,
+//     or reducing them in buckets through ZeroOptimizer's collectives), and
+//     loss / GAS adds up in double;
+//   then the gradients are averaged over the ranks and micro-steps,
+//     grad_norm is the global norm before clipping (as DeepSpeed reports
+//     it), gradient_clipping > 0 clips, the loss is the mean over the
+//     ranks, the schedule gives lr (and OneCycle's momentum), the optimizer
+//     updates this rank's elements (step s + 1) and the ranks gather the
+//     updated params;
 //   rank 0 writes one metrics line {"step": s+1, "loss", "lr", "grad_norm",
 //     "samples_per_s": train_batch_size / the step's wall seconds}, and
 //     every steps_per_print steps DeepSpeed's progress line on `log`.
@@ -71,7 +72,7 @@ struct TrainOptions {
 /// already loaded): `step` for each micro-step, then `update`, this rank's
 /// update function of the object (collectives, norm, clipping, optimizer).
 Status runTraining(RankState &state, const TrainOptions &options,
-                   StepFunction step, dsrt_update_fn update);
+                   dsrt_train_step_fn trainStep);
 
 struct InferenceOptions {
   std::string dataDir;

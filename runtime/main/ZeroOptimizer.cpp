@@ -44,18 +44,18 @@ std::string describe(const Descriptor &d) {
 
 Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
                                               Communicator &comm,
-                                              dsrt_update_fn update) {
+                                              dsrt_train_step_fn trainStep) {
   const Plan &plan = state.plan;
   ZeroOptimizer z(state, comm);
   z.zero = *plan.zero;
   z.rankIndex = comm.rank();
-  z.updateFn = update;
+  z.trainStepFn = trainStep;
   if (comm.size() != z.zero.dpSize)
     return Status::error("the plan is for " + std::to_string(z.zero.dpSize) +
                          " data-parallel ranks, the job has " +
                          std::to_string(comm.size()));
-  if (!update)
-    return Status::error("the rank program has no optimizer update for "
+  if (!trainStep)
+    return Status::error("the rank program has no training step for "
                          "data-parallel rank " +
                          std::to_string(z.rankIndex));
   z.part = z.zero.partitions[z.rankIndex];
@@ -360,21 +360,17 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   return Status::success();
 }
 
-Expected<ZeroOptimizer::Reduced> ZeroOptimizer::update(double localLoss,
-                                                       int64_t step) {
-  // After the micro-steps, the plan's next collective is its first outside
-  // the step (or, without any, the sequence starts again).
-  if (cursor != firstOutside)
-    return Status::error("the step did not call every collective the plan "
-                         "lists for its micro-steps");
+Expected<ZeroOptimizer::Reduced> ZeroOptimizer::trainStep(int64_t step) {
+  double report[DSRT_REPORT_FIELDS] = {};
+  trainStepFn(&state->ctx, state->arena.data(), report, step);
+  // Every collective of the plan ran, in order: the sequence starts again.
   if (cursor == state->plan.collectives.size())
     cursor = 0;
-  double report[DSRT_REPORT_FIELDS] = {};
-  report[DSRT_REPORT_LOSS] = localLoss;
-  updateFn(&state->ctx, state->arena.data(), report, step);
   if (cursor != 0)
-    return Status::error("the update did not call every collective the plan "
-                         "lists outside the step");
+    return Status::error("the training step did not call every collective "
+                         "the plan lists (it stopped before #" +
+                         std::to_string(state->plan.collectives[cursor].seq) +
+                         ")");
   Reduced out;
   out.loss = report[DSRT_REPORT_LOSS];
   out.gradNorm = report[DSRT_REPORT_GRAD_NORM];

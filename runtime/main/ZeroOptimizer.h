@@ -9,10 +9,11 @@
 //                       bucket reduced onto its owners, whose chunk this rank
 //                       adds / GAS to its accumulator, or a ZeRO-3 param
 //                       gather (issued ahead when the plan prefetches);
-//   update(loss, step)  the object's update function of this rank: the
-//                       boundary collectives (runOutside, in place on the
-//                       buffers the object gives), the mean, norm, clipping
-//                       and the optimizer, all in generated code;
+//   trainStep(step)     the object's training step of this rank: its
+//                       micro-steps, the boundary collectives (runOutside,
+//                       in place on the buffers the object gives), the mean,
+//                       norm, clipping and the optimizer, all in generated
+//                       code;
 //   afterMicroStep(m)   checks that the step called every collective of the
 //                       micro-step.
 //
@@ -43,10 +44,10 @@ namespace dsc::runtime {
 
 class ZeroOptimizer : public CollectiveRunner {
 public:
-  /// Finds the update buffers in the arena; `update` is the object's update
-  /// function of this rank (comm.rank()).
+  /// Finds the update's buffers in the arena; `trainStep` is the object's
+  /// training step of this rank (comm.rank()).
   static Expected<ZeroOptimizer> create(RankState &state, Communicator &comm,
-                                        dsrt_update_fn update);
+                                        dsrt_train_step_fn trainStep);
 
   /// Compares this rank's collective manifest with every other rank's.
   /// Error: "collective #3: rank 0 runs reduce_scatter of 80000 bytes
@@ -67,7 +68,7 @@ public:
   void runOutside(int32_t index, void *data) override;
   Status afterMicroStep(int64_t micro);
 
-  /// What the update reports.
+  /// What the training step reports.
   struct Reduced {
     /// The global gradient norm before clipping.
     double gradNorm = 0.0;
@@ -76,9 +77,10 @@ public:
     /// The schedule's learning rate and betas for the step.
     double lr = 0.0, beta1 = 0.0, beta2 = 0.0;
   };
-  /// The object's update of 0-based step `step`; `localLoss` is this rank's
-  /// mean loss over its micro-batches.
-  Expected<Reduced> update(double localLoss, int64_t step);
+  /// The object's training step of 0-based optimizer step `step` (its
+  /// micro-steps call beforeMicroStep and afterMicroStep through
+  /// dsrt_micro_step).
+  Expected<Reduced> trainStep(int64_t step);
 
   /// The optimizer state tensors, by checkpoint name: "exp_avg",
   /// "exp_avg_sq" (Adam, AdamW, Lamb), "momentum_buffer" (SGD with
@@ -123,7 +125,7 @@ private:
 
   RankState *state;
   Communicator *comm;
-  dsrt_update_fn updateFn = nullptr;
+  dsrt_train_step_fn trainStepFn = nullptr;
   PlanZero zero;
   PlanRange part;
   int64_t rankIndex = 0;

@@ -57,8 +57,8 @@ MUTATIONS = [
         "name": "micro-batch-dropped",
         "what": "one micro-batch dropped: every micro-step trains on the first",
         "file": "runtime/main/Trainer.cpp",
-        "old": "feed(state, **feeder, s, m)",
-        "new": "feed(state, **feeder, s, 0)",
+        "old": "feed(*state, *feeder, step, micro)",
+        "new": "feed(*state, *feeder, step, 0)",
         "tests": TRAIN + "|" + DP_GAS,
     },
     {

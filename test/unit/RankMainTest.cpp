@@ -681,8 +681,8 @@ bool gAccumulate = false;
 // (the tests give --plan).
 extern "C" const dsrt_lr_schedule dsc_schedule = {};
 extern "C" const dsrt_optimizer dsc_optimizer = {};
-extern "C" const dsrt_update_fn dsc_update_table[1] = {nullptr};
-extern "C" const int64_t dsc_update_count = 0;
+extern "C" const dsrt_train_step_fn dsc_train_step_table[1] = {nullptr};
+extern "C" const int64_t dsc_train_step_count = 0;
 extern "C" const unsigned char dsc_plan[1] = {0};
 extern "C" const int64_t dsc_plan_bytes = 0;
 
@@ -700,16 +700,26 @@ const dsrt_optimizer &sgdConstants() {
 
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena);
 
-/// The "generated" update of trainingPlan()'s rank, as build-optimizer-step
-/// builds it for one rank and stage 0 from the program's constants
-/// (gUpdateOptimizer, gUpdateSchedule; none: a constant lr): the mean over
-/// the micro-steps, the norm, clipping, the schedule's lr, the update.
+/// The "generated" training step of trainingPlan()'s rank, as
+/// build-optimizer-step builds it for one rank and stage 0 from the
+/// program's constants (gUpdateOptimizer, gUpdateSchedule; none: a constant
+/// lr): the micro-steps and their mean loss, the mean gradient, the norm,
+/// clipping, the schedule's lr, the update.
 const dsrt_optimizer *gUpdateOptimizer = nullptr;
 const dsrt_lr_schedule *gUpdateSchedule = nullptr;
 int64_t gUpdateMicroSteps = 1;
 
-extern "C" void testUpdate(dsrt_ctx *, char *arena, double *report,
-                           int64_t step) {
+extern "C" void testTrainStep(dsrt_ctx *ctx, char *arena, double *report,
+                              int64_t step) {
+  double loss = 0;
+  for (int64_t m = 0; m < gUpdateMicroSteps; ++m) {
+    dsrt_micro_step(ctx, step, m);
+    dsc_step(ctx, arena);
+    loss += *reinterpret_cast<const float *>(arena + kLoss) /
+            static_cast<double>(gUpdateMicroSteps);
+    dsrt_micro_step_end(ctx, m);
+  }
+  report[DSRT_REPORT_LOSS] = loss;
   float *w = reinterpret_cast<float *>(arena + kW);
   float *g = reinterpret_cast<float *>(arena + kGrad);
   // The optimizer states (an object keeps them in its arena).
@@ -738,14 +748,14 @@ extern "C" void testUpdate(dsrt_ctx *, char *arena, double *report,
 }
 
 /// The program of trainingPlan()'s rank with `optimizer` and `schedule` as
-/// its object's constants and testUpdate as its update.
+/// its object's constants and testTrainStep as its training step.
 RankProgram testProgram(const dsrt_lr_schedule *schedule,
                         const dsrt_optimizer *optimizer) {
-  static const dsrt_update_fn updates[1] = {&testUpdate};
+  static const dsrt_train_step_fn steps[1] = {&testTrainStep};
   gUpdateOptimizer = optimizer;
   gUpdateSchedule = schedule;
   return RankProgram(&dsc_step, schedule, optimizer, nullptr, 0,
-                     optimizer ? updates : nullptr, optimizer ? 1 : 0);
+                     optimizer ? steps : nullptr, optimizer ? 1 : 0);
 }
 
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {

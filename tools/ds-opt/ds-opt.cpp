@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -31,7 +32,8 @@ int main(int argc, char **argv) {
                   mlir::shard::ShardDialect, dsc::plan::PlanDialect,
                   mlir::memref::MemRefDialect,
                   mlir::bufferization::BufferizationDialect,
-                  mlir::math::MathDialect, mlir::LLVM::LLVMDialect>();
+                  mlir::math::MathDialect, mlir::scf::SCFDialect,
+                  mlir::LLVM::LLVMDialect>();
   dsc::passes::registerDscPasses();
   dsc::passes::registerDscPipelines();
   mlir::registerCanonicalizerPass();

@@ -5,31 +5,42 @@
 // passes/BuildOptimizerStepPass.cpp: the rest of a training step, one
 // function per rank. Params w (8 elements) and b (4) on 3 ranks, ZeRO-1:
 // the flat space [0, 12), the partitions [0, 4), [4, 8), [8, 12). The
-// planned step's arena ends at 256; the update adds the Adam moments of the
-// largest partition (4 elements each, at 256 and 320), the staging buffer
-// (the largest bucket, 8 elements, at 384) and the norm and loss scalars
-// (448, 512).
+// planned step's arena (w, b, their gradients, the loss) ends at 320; the
+// update adds the Adam moments of the largest partition (4 elements each, at
+// 320 and 384), the staging buffer (the largest bucket, 8 elements, at 448)
+// and the norm and loss scalars (512, 576).
 
 // CHECK-LABEL: func.func @step
-// CHECK-SAME: memref<576xi8> {plan.arena}
-// CHECK-SAME: plan.arena_size = 576 : i64, plan.persistent_bytes = 576 : i64
-// CHECK-DAG: {plan.offset = 256 : i64, plan.optimizer_state = "exp_avg", plan.persistent}
-// CHECK-DAG: {plan.offset = 320 : i64, plan.optimizer_state = "exp_avg_sq", plan.persistent}
-// CHECK-DAG: {plan.offset = 384 : i64, plan.persistent, plan.staging = "collectives"}
-// CHECK-DAG: {plan.offset = 448 : i64, plan.persistent, plan.scalar = "grad_norm_squared"}
-// CHECK-DAG: {plan.offset = 512 : i64, plan.persistent, plan.scalar = "loss"}
+// CHECK-SAME: memref<640xi8> {plan.arena}
+// CHECK-SAME: plan.arena_size = 640 : i64, plan.persistent_bytes = 640 : i64
+// CHECK-DAG: {plan.offset = 320 : i64, plan.optimizer_state = "exp_avg", plan.persistent}
+// CHECK-DAG: {plan.offset = 384 : i64, plan.optimizer_state = "exp_avg_sq", plan.persistent}
+// CHECK-DAG: {plan.offset = 448 : i64, plan.persistent, plan.staging = "collectives"}
+// CHECK-DAG: {plan.offset = 512 : i64, plan.persistent, plan.scalar = "grad_norm_squared"}
+// CHECK-DAG: {plan.offset = 576 : i64, plan.persistent, plan.scalar = "loss"}
 // CHECK-NOT: @boundary
 
 // Rank 1 owns w[4, 8): the gradient at 64 + 16, the param at 0 + 16.
-// CHECK-LABEL: func.func @update_r1
-// CHECK-SAME: (%[[A:.*]]: memref<576xi8> {plan.arena}, %[[R:.*]]: memref<5xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}) attributes {plan.update_rank = 1 : i64}
+// CHECK-LABEL: func.func @train_step_r1
+// CHECK-SAME: (%[[A:.*]]: memref<640xi8> {plan.arena}, %[[R:.*]]: memref<5xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}) attributes {plan.train_step_rank = 1 : i64}
+// The micro-steps (one here): the runtime feeds each, the step runs, its
+// loss / GAS adds up in float64.
+// CHECK: %[[MYLOSS:.*]] = scf.for %[[MI:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SUM:.*]] = %{{.*}}) -> (f64)
+// CHECK-NEXT: plan.micro_step %[[S]], %[[MI]]
+// CHECK-NEXT: func.call @step(%[[A]]) : (memref<640xi8>) -> ()
+// CHECK: %[[L:.*]] = memref.load %{{.*}} : memref<1xf32>
+// CHECK-NEXT: %[[L64:.*]] = arith.extf %[[L]] : f32 to f64
+// CHECK-NEXT: %[[SHARE:.*]] = arith.divf %[[L64]]
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addf %[[SUM]], %[[SHARE]] : f64
+// CHECK-NEXT: plan.micro_step_end %[[MI]]
+// CHECK-NEXT: scf.yield %[[NEXT]] : f64
 // w's gradient bucket goes through staging; rank 1 keeps its half of it.
 // CHECK: %[[GW:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 64 : i64}{{.*}}to memref<8xf32>
-// CHECK: %[[ST:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 384 : i64}{{.*}}to memref<8xf32>
+// CHECK: %[[ST:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 448 : i64}{{.*}}to memref<8xf32>
 // CHECK-NEXT: memref.copy %[[GW]], %[[ST]]
 // CHECK: plan.reduce_scatter %{{.*}} on @dp {counts = array<i64: 4, 4, 0>, plan.flat = "gradients", plan.flat_range = array<i64: 0, 8>, plan.phase = "boundary"}
 // CHECK: %[[MINE:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 80 : i64}{{.*}}to memref<4xf32>
-// CHECK: %[[BACK:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 400 : i64}{{.*}}to memref<4xf32>
+// CHECK: %[[BACK:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 464 : i64}{{.*}}to memref<4xf32>
 // CHECK-NEXT: memref.copy %[[BACK]], %[[MINE]]
 // b's bucket belongs to rank 2: nothing comes back here.
 // CHECK: plan.reduce_scatter %{{.*}} {counts = array<i64: 0, 0, 4>, plan.flat = "gradients", plan.flat_range = array<i64: 8, 12>
@@ -45,8 +56,8 @@
 // CHECK: %[[COEF:.*]] = plan.clip_coefficient %[[N2]] {max_norm = 1.000000e+00 : f64}
 // CHECK: plan.scale %{{.*}} by %[[COEF]]
 // The loss: this rank's, summed over the ranks, / 3; the norm reported.
-// CHECK: %[[MYLOSS:.*]] = memref.load %[[R]]
-// CHECK: plan.all_reduce {{.*}} {plan.flat = "loss"
+// CHECK: memref.store %[[MYLOSS]], %[[LS:.*]][
+// CHECK: plan.all_reduce %[[LS]] on @dp {plan.flat = "loss"
 // CHECK: arith.divf
 // CHECK: math.sqrt %[[N2]]
 // The schedule's lr for this step; AdamW on the owned piece of w, step + 1.
@@ -54,8 +65,8 @@
 // CHECK: %[[T:.*]] = arith.addi %[[S]], %{{.*}} : i64
 // CHECK: %[[P:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 16 : i64}{{.*}}to memref<4xf32>
 // CHECK: %[[G:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 80 : i64}{{.*}}to memref<4xf32>
-// CHECK: %[[M:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 256 : i64}{{.*}}to memref<4xf32>
-// CHECK: %[[V:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 320 : i64}{{.*}}to memref<4xf32>
+// CHECK: %[[M:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 320 : i64}{{.*}}to memref<4xf32>
+// CHECK: %[[V:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 384 : i64}{{.*}}to memref<4xf32>
 // CHECK: plan.adam %[[P]], %[[G]], %[[M]], %[[V]] lr %[[LR]] betas %[[B1]], %[[B2]] step %[[T]] {adam_w_mode = true, bias_correction = true, eps = 1.000000e-08 : f64, weight_decay = 0.000000e+00 : f64} : memref<4xf32>
 // CHECK-NOT: plan.adam
 // The params in buckets of 6: rank 1's w[4, 6) goes to its place in
@@ -65,15 +76,23 @@
 // CHECK: plan.all_gather {{.*}} plan.flat_range = array<i64: 6, 12>
 // CHECK: return
 // Rank 2 owns b: the optimizer updates b only.
-// CHECK-LABEL: func.func @update_r2
+// CHECK-LABEL: func.func @train_step_r2
 // CHECK: plan.adam %{{.*}} : memref<4xf32>
 // CHECK-NOT: plan.adam
 // CHECK: {{//}} {{-----}}
 
 // The object: the update of each rank calls the collectives, the norm, the
 // schedule and the optimizer directly, and a table lists them by rank.
-// LLVM-LABEL: llvm.func @dsc_update_1
+// LLVM-LABEL: llvm.func @dsc_train_step_1
 // LLVM-SAME: (%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[STEP:.*]]: i64)
+// LLVM: llvm.br ^[[HEAD:.*]](
+// LLVM: ^[[HEAD]](%[[I:.*]]: i64, %{{.*}}: f64):
+// LLVM: llvm.cond_br %{{.*}}, ^[[BODY:.*]], ^
+// LLVM: ^[[BODY]]:
+// LLVM-NEXT: llvm.call @dsrt_micro_step(%[[CTX]], %[[STEP]], %[[I]])
+// LLVM-NEXT: llvm.call @dsc_step(%[[CTX]], %[[ARENA]])
+// LLVM: llvm.call @dsrt_micro_step_end(%[[CTX]], %[[I]])
+// LLVM: llvm.br ^[[HEAD]]
 // LLVM: "llvm.intr.memcpy"
 // LLVM: llvm.call @dsrt_boundary_collective(%[[CTX]], %{{.*}}, %{{.*}}) : (!llvm.ptr, i32, !llvm.ptr) -> ()
 // LLVM: llvm.call @dsrt_scale_f32
@@ -88,11 +107,11 @@
 // LLVM: llvm.call @dsrt_boundary_collective
 // LLVM: llvm.call @dsrt_boundary_collective
 // LLVM: llvm.return
-// LLVM: llvm.mlir.global external constant @dsc_update_table() {{.*}} : !llvm.array<3 x ptr>
-// LLVM: llvm.mlir.addressof @dsc_update_0
-// LLVM: llvm.mlir.addressof @dsc_update_1
-// LLVM: llvm.mlir.addressof @dsc_update_2
-// LLVM: llvm.mlir.global external constant @dsc_update_count(3 : i64)
+// LLVM: llvm.mlir.global external constant @dsc_train_step_table() {{.*}} : !llvm.array<3 x ptr>
+// LLVM: llvm.mlir.addressof @dsc_train_step_0
+// LLVM: llvm.mlir.addressof @dsc_train_step_1
+// LLVM: llvm.mlir.addressof @dsc_train_step_2
+// LLVM: llvm.mlir.global external constant @dsc_train_step_count(3 : i64)
 // LLVM-NOT: plan.
 // LLVM: {{//}} {{-----}}
 func.func @step() {
@@ -100,7 +119,8 @@ func.func @step() {
   %b = memref.alloc() {plan.param = "b", plan.persistent} : memref<4xf32>
   %gw = memref.alloc() {plan.grad = "w", plan.persistent} : memref<8xf32>
   %gb = memref.alloc() {plan.grad = "b", plan.persistent} : memref<4xf32>
-  plan.kernel "fake_grad_f32" ins(%w, %b : memref<8xf32>, memref<4xf32>) outs(%gw, %gb : memref<8xf32>, memref<4xf32>)
+  %loss = memref.alloc() {plan.output = "loss", plan.persistent} : memref<f32>
+  plan.kernel "fake_loss_and_grad_f32" ins(%w, %b : memref<8xf32>, memref<4xf32>) outs(%loss, %gw, %gb : memref<f32>, memref<8xf32>, memref<4xf32>)
   return
 }
 
@@ -108,7 +128,7 @@ func.func @step() {
 
 // One rank, SGD with momentum, 2 micro-steps: no collectives; the mean is
 // over the micro-steps; the gradients are zeroed for the next step.
-// ONE-LABEL: func.func @update_r0
+// ONE-LABEL: func.func @train_step_r0
 // ONE-NOT: plan.all_reduce
 // ONE: arith.constant 5.000000e-01 : f64
 // ONE: plan.scale
@@ -119,6 +139,7 @@ func.func @step() {
 func.func @step() {
   %w = memref.alloc() {plan.param = "w", plan.persistent} : memref<4xf32>
   %gw = memref.alloc() {plan.grad = "w", plan.persistent} : memref<4xf32>
-  plan.kernel "fake_grad_f32" ins(%w : memref<4xf32>) outs(%gw : memref<4xf32>)
+  %loss = memref.alloc() {plan.output = "loss", plan.persistent} : memref<f32>
+  plan.kernel "fake_loss_and_grad_f32" ins(%w : memref<4xf32>) outs(%loss, %gw : memref<f32>, memref<4xf32>)
   return
 }
