@@ -11,7 +11,6 @@
 #include "runtime/main/PlanCodec.h"
 #include "runtime/main/Trainer.h"
 #include "runtime/main/Weights.h"
-#include "runtime/schedule/ScheduleAbi.h"
 
 #include <cctype>
 #include <cerrno>
@@ -195,11 +194,10 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     return 1;
   }
   const std::string &planPath = plan->path;
-  // The schedule and the optimizer come from the object, resolved by the
-  // compiler; plan.json only reports them.
+  // The optimizer comes from the object, resolved by the compiler (the
+  // training step uses it, and the schedule, itself; the rank names it in
+  // progress lines and checkpoints); plan.json only reports it.
   if (plan->training) {
-    if (program.schedule)
-      plan->schedule = scheduleFromAbi(*program.schedule);
     if (!program.optimizer) {
       printError("this rank program has no optimizer constants "
                  "(dsc_optimizer): compile the model again with ds-compile");
@@ -211,7 +209,6 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
       return 1;
     }
     plan->optimizer = *optimizer;
-    plan->gradientClipping = program.optimizer->gradient_clipping;
   }
   // The job's ranks: from the launcher's environment.
   Expected<WorldInfo> world = worldFromEnvironment();
@@ -418,10 +415,9 @@ int rankMain(int argc, char **argv) {
     std::fputs(rankUsage(program).c_str(), stdout);
     return 0;
   }
-  return runRank(*args,
-                 RankProgram(&dsc_step, &dsc_schedule, &dsc_optimizer, dsc_plan,
-                             dsc_plan_bytes, dsc_train_step_table,
-                             dsc_train_step_count));
+  return runRank(*args, RankProgram(&dsc_step, &dsc_optimizer, dsc_plan,
+                                    dsc_plan_bytes, dsc_train_step_table,
+                                    dsc_train_step_count));
 }
 
 } // namespace dsc::runtime

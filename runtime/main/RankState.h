@@ -23,22 +23,19 @@ namespace dsc::runtime {
 /// The generated step: `void dsc_step(dsrt_ctx *ctx, char *arena)`.
 using StepFunction = void (*)(dsrt_ctx *, char *);
 
-/// What the rank takes from its generated object: the step, and the
-/// constants the compiler resolved: the learning-rate schedule (null: a
-/// constant lr), the optimizer with gradient clipping (training needs it)
-/// and the plan (dsc_plan, PlanCodec.h; null: the rank needs --plan FILE).
-/// Tests pass their own.
+/// What the rank takes from its generated object: the step (inference), the
+/// training step of each data-parallel rank, and the constants the compiler
+/// resolved: the optimizer (training needs it, to name it) and the plan
+/// (dsc_plan, PlanCodec.h; null: the rank needs --plan FILE). Tests pass
+/// their own.
 struct RankProgram {
-  RankProgram(StepFunction step, const dsrt_lr_schedule *schedule = nullptr,
-              const dsrt_optimizer *optimizer = nullptr,
+  RankProgram(StepFunction step, const dsrt_optimizer *optimizer = nullptr,
               const unsigned char *plan = nullptr, int64_t planBytes = 0,
               const dsrt_train_step_fn *trainSteps = nullptr,
               int64_t trainStepCount = 0)
-      : step(step), schedule(schedule), optimizer(optimizer), plan(plan),
-        planBytes(planBytes), trainSteps(trainSteps),
-        trainStepCount(trainStepCount) {}
+      : step(step), optimizer(optimizer), plan(plan), planBytes(planBytes),
+        trainSteps(trainSteps), trainStepCount(trainStepCount) {}
   StepFunction step;
-  const dsrt_lr_schedule *schedule;
   const dsrt_optimizer *optimizer;
   const unsigned char *plan;
   int64_t planBytes;

@@ -754,7 +754,7 @@ RankProgram testProgram(const dsrt_lr_schedule *schedule,
   static const dsrt_train_step_fn steps[1] = {&testTrainStep};
   gUpdateOptimizer = optimizer;
   gUpdateSchedule = schedule;
-  return RankProgram(&dsc_step, schedule, optimizer, nullptr, 0,
+  return RankProgram(&dsc_step, optimizer, nullptr, 0,
                      optimizer ? steps : nullptr, optimizer ? 1 : 0);
 }
 
