@@ -170,9 +170,8 @@ template <typename A> void fields(A &a, PlanMemory &m) {
   each(a, m.parameters, m.gradients, m.optimizerStates, m.activations,
        m.workspace, m.total);
 }
-// Plan's fields but path, dir and reportPath (where it was read from), the
-// optimizer,
-// the schedule and gradient clipping (the object's own constants).
+// Plan's fields but path, dir and reportPath (where it was read from) and the
+// optimizer (the object's own constant).
 template <typename A> void fields(A &a, Plan &p) {
   each(a, p.training, p.rank, p.worldSize, p.arenaBytes, p.persistentBytes,
        p.batch, p.buffers, p.kernels, p.stepsPerPrint, p.weightsPath,

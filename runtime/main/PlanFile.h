@@ -1,13 +1,14 @@
 //===- PlanFile.h - OUT/plan.json as the rank runtime reads it -*- C++ -*-===//
 //
 // The compiler writes OUT/plan.json ("format": "ds-compile plan 1") next to
-// the rank executables; the runtime reads it at start-up to learn the arena
-// size, where every named buffer lives in the arena, the kernel table that
-// dsrt_kernel_at indexes, the batch layout, the optimizer, the learning-rate
-// schedule and where the weights are. parsePlan checks everything the
-// runtime relies on (buffers inside the arena, a grad for every param in
-// training, a float scalar loss, TBS = MBS * GAS * dp, ...) so that the step
-// loop can trust the plan. Errors name the file and the key, e.g.
+// the rank executables as a report, and runs parsePlan on it: the rank reads
+// the same plan from its object (PlanCodec.h), or a plan.json given with
+// --plan FILE: the arena size, where every named buffer lives in the arena,
+// the kernel table that dsrt_kernel_at indexes, the batch layout, the ZeRO
+// layout and collectives, and where the weights are. parsePlan checks
+// everything the runtime relies on (buffers inside the arena, a grad for every
+// param in training, a float scalar loss, TBS = MBS * GAS * dp, ...) so that
+// the step loop can trust the plan. Errors name the file and the key, e.g.
 // "out/plan.json: buffers[3].offset: 8000000 + 4096 bytes lies outside the
 // arena (7943488 bytes)".
 //
@@ -21,7 +22,6 @@
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Status.h"
 #include "runtime/io/TiedCopies.h"
-#include "runtime/schedule/LrSchedule.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -210,13 +210,10 @@ struct Plan {
   std::vector<PlanBuffer> buffers;
   std::vector<PlanKernel> kernels;
   /// Not read from plan.json (its "optimizer" block is a report): a
-  /// training rank sets it, and gradientClipping, from its object's
-  /// dsc_optimizer.
+  /// training rank sets it from its object's dsc_optimizer, to name it in
+  /// progress lines and checkpoints. The schedule and clipping are the
+  /// training step's own (the object's dsc_schedule and code).
   std::optional<PlanOptimizer> optimizer;
-  /// Not read from plan.json (its "scheduler" block is a report): the rank
-  /// sets it from its object's dsc_schedule. ScheduleKind::Constant until.
-  ScheduleSpec schedule;
-  double gradientClipping = 0.0;
   int64_t stepsPerPrint = 10;
   /// "weights" resolved against `dir`; empty when the plan has none.
   std::string weightsPath;
