@@ -929,6 +929,13 @@ TEST(RankMainEndToEnd, ReportsRunErrors) {
   // A training program without its optimizer constants.
   args.data = dir.path + "/data";
   EXPECT_EQ(runRank(args, RankProgram(&dsc_step), out), 1);
+  // One whose object has no training step for this rank.
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runRank(args, RankProgram(&dsc_step, &sgdConstants()), out), 1);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find(
+                "the rank program has no training step for data-parallel "
+                "rank 0"),
+            std::string::npos);
   args.data.reset();
   // No --data although the plan has inputs.
   EXPECT_EQ(runRank(args, sgd, out), 1);
