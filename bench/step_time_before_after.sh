@@ -43,22 +43,11 @@ echo "base: $base ($base_dir/build); this tree: $(git -C "$root" rev-parse --sho
 
 "$build/bin/kernel-call-overhead"
 
+# shellcheck source=bench/gpt2_config.sh
+. "$root/bench/gpt2_config.sh"
 results=()   # "config|tree|batch|median_s"
 for cfg in $configs; do
-  case $cfg in
-    tiny)
-      onnx=$root/examples/models/gpt2_tiny.onnx
-      data=$root/examples/models/gpt2_tiny_inputs
-      dsconf=$root/examples/gpt2_tiny/ds_config.json ;;
-    anchor)
-      "$py" "$root/bench/export_gpt2_sized.py" --size anchor --out-dir "$tmp/models" --name gpt2_anchor > /dev/null
-      onnx=$tmp/models/gpt2_anchor.onnx
-      data=$tmp/models/gpt2_anchor_inputs
-      dsconf=$tmp/ds_config_anchor.json
-      sed 's/"train_micro_batch_size_per_gpu": 4/"train_micro_batch_size_per_gpu": 8/' \
-        "$root/examples/gpt2_tiny/ds_config.json" > "$dsconf" ;;
-    *) echo "unknown config $cfg (tiny, anchor)" >&2; exit 1 ;;
-  esac
+  gpt2_config "$cfg"
   batch=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_micro_batch_size_per_gpu"])' "$dsconf")
   for tree in base head; do
     bin=$build/bin; [ $tree = base ] && bin=$base_dir/build/bin

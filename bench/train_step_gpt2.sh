@@ -41,26 +41,15 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on these cores distort both systems)"
 echo "ds-compile: $build/bin/ds-compile; PyTorch: $py, libblas.so.3 -> $blas, threads $threads"
 
+# shellcheck source=bench/gpt2_config.sh
+. "$root/bench/gpt2_config.sh"
 results=()   # "config|system|batch|median_s"
 for cfg in $configs; do
-  case $cfg in
-    tiny)
-      onnx=$root/examples/models/gpt2_tiny.onnx
-      data=$root/examples/models/gpt2_tiny_inputs
-      dsconf=$root/examples/gpt2_tiny/ds_config.json
-      rounds=${ROUNDS_TINY:-3} ;;
-    anchor)
-      echo "== anchor: exporting the example GPT-2 at vocab 2048, seq 128, d 256, 4 heads, 4 layers, FFN 1024, batch 8"
-      "$py" "$root/bench/export_gpt2_sized.py" --size anchor --out-dir "$tmp/models" --name gpt2_anchor >/dev/null
-      onnx=$tmp/models/gpt2_anchor.onnx
-      data=$tmp/models/gpt2_anchor_inputs
-      dsconf=$tmp/ds_config_anchor.json
-      sed 's/"train_micro_batch_size_per_gpu": 4/"train_micro_batch_size_per_gpu": 8/' \
-        "$root/examples/gpt2_tiny/ds_config.json" > "$dsconf"
-      grep -q '"train_micro_batch_size_per_gpu": 8' "$dsconf"
-      rounds=${ROUNDS_ANCHOR:-1} ;;
-    *) echo "unknown config $cfg (tiny, anchor)" >&2; exit 1 ;;
-  esac
+  [ "$cfg" = anchor ] &&
+    echo "== anchor: exporting the example GPT-2 at vocab 2048, seq 128, d 256, 4 heads, 4 layers, FFN 1024, batch 8"
+  gpt2_config "$cfg"
+  rounds=${ROUNDS_TINY:-3}
+  [ "$cfg" = anchor ] && rounds=${ROUNDS_ANCHOR:-1}
   out=$tmp/out_$cfg
   echo "== $cfg: $build/bin/ds-compile $onnx --config $dsconf --num_gpus 1 -o $out"
   t0=$(date +%s.%N)

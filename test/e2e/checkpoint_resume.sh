@@ -105,21 +105,14 @@ config 0 4 "$work/one.json"
 compile "$work/one.json" 1 "$work/one"
 run "$work/one" --steps 3 --save "$work/one_saved"
 "$bin/ds-ckpt" consolidate "$work/ck4" -o "$work/consolidated.safetensors"
-/usr/bin/python3 - "$work/consolidated.safetensors" "$work/one_saved/model.safetensors" "$rtol" <<'PY'
-import json, struct, sys
+/usr/bin/python3 - "$work/consolidated.safetensors" "$work/one_saved/model.safetensors" "$rtol" "$here" <<'PY'
+import sys
 import numpy as np
+sys.path.insert(0, sys.argv[4])
+from compare_training import read_safetensors  # one reader for the e2e scripts
 def load(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = t["data_offsets"]
-        out[name] = np.frombuffer(data[b:e], dtype=np.float32).reshape(t["shape"])
-    return out
+    return {name: np.asarray(values, dtype=np.float64).reshape(shape)
+            for name, (shape, values) in read_safetensors(path).items()}
 a, b, rtol = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
 assert a.keys() == b.keys(), "different params"
 # Each element within rtol, with an absolute floor of 1e-5 (1% of one lr
