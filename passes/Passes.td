@@ -286,20 +286,26 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     `dsrt_collective_at(ctx, index, addresses)`, index counting the step's
     collectives (the "in_step" entries of plan.json's collectives), and a
     `plan.wait` on a collective's output becomes
-    `dsrt_collective_wait(ctx, index)` of that collective. Views
-    of views add their byte shifts. Constants become LLVM globals. Each
-    rank's update (build-optimizer-step's `@train_step_r<k>`) becomes
+    `dsrt_collective_wait(ctx, index)` of that collective (a token lowers
+    to its collective's index). Views of views add their byte shifts.
+    Constants become LLVM globals. Each rank's training step
+    (build-optimizer-step's `@train_step_r<k>`) becomes
     `llvm.func @dsc_train_step_<k>(%ctx, %arena, %report, %step)`: its
-    collectives `dsrt_boundary_collective(ctx, index, buffer)` (index
-    counting the update's collectives), its optimizer, norm, clipping and
-    schedule ops direct calls of the runtime's typed functions
+    micro-step loop blocks (upstream's scf -> cf -> llvm patterns), its call
+    of the step `dsc_step(ctx, arena)`, `plan.micro_step` and
+    `plan.micro_step_end` the runtime's hooks, its collectives
+    `dsrt_boundary_collective(ctx, index, buffer)`, its optimizer, norm,
+    clipping and schedule ops direct calls of the runtime's typed functions
     (`dsrt_adam_f32`, ..., dsrt.h), copies and zeroing `llvm.intr.memcpy`
-    and `llvm.intr.memset`; `dsc_train_step_table` lists them by rank and
-    `dsc_train_step_count` counts them. Runs after plan-memory and
-    build-optimizer-step (a leftover `@boundary` is an error). Groups are
-    plan facts for plan.json and are dropped.
+    and `llvm.intr.memset`, its scalars upstream's arith and math patterns;
+    `dsc_train_step_table` lists them by rank and `dsc_train_step_count`
+    counts them. One conversion pattern per op; memrefs become bare
+    pointers. Runs after plan-memory and build-optimizer-step (a leftover
+    `@boundary` is an error). Groups are plan facts for plan.json and are
+    dropped.
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::cf::ControlFlowDialect"];
 }
 
 #endif // DSC_PASSES

@@ -3,11 +3,15 @@
 // Every buffer of a planned step is the arena plus a constant offset, or a
 // constant global, so the step lowers to address arithmetic and one runtime
 // call per kernel (shapes and attributes travel in the plan's kernel table).
-// The optimizer step of each rank (build-optimizer-step's @train_step_r<k>)
+// The training step of each rank (build-optimizer-step's @train_step_r<k>)
 // lowers the same way, its optimizer, norm and schedule ops to direct calls
 // of the runtime's typed C functions and its collectives to
 // dsrt_boundary_collective; the object lists the functions by rank in
 // dsc_train_step_table.
+//
+// One conversion pattern per op (memrefs become bare pointers, tokens the
+// i32 index of their collective), with upstream's arith, math, scf and cf
+// patterns for the scalars and the micro-step loop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,8 +21,15 @@
 #include "passes/PlanStep.h"
 #include "runtime/include/dsrt.h"
 
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/LLVMCommon/ConversionTarget.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "llvm/ADT/StringExtras.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_CONVERTPLANTOLLVM
@@ -52,31 +63,92 @@ std::pair<Type, Attribute> flatGlobal(memref::GlobalOp global) {
   return {LLVM::LLVMArrayType::get(element, n), value.reshape(flat)};
 }
 
-/// Lowers the bodies of @step and the @train_step_r<k> functions.
-class BodyLowering {
+/// What the patterns share: each call site's index, each function's
+/// address array, the LLVM functions' names.
+struct LoweringState {
+  /// plan.kernel -> its entry in the kernel table; a collective -> its index
+  /// among the step's collectives (in @step) or the training step's.
+  llvm::DenseMap<Operation *, int32_t> index;
+  /// The collectives of the training steps (dsrt_boundary_collective).
+  llvm::DenseSet<Operation *> outside;
+  /// func.func -> the LLVM function's name and the widest call it makes.
+  llvm::DenseMap<Operation *, std::pair<std::string, int64_t>> functions;
+  /// LLVM function -> its stack array of buffer addresses.
+  llvm::DenseMap<Operation *, Value> addresses;
+};
+
+bool isCollective(Operation *op) {
+  return isa<plan::AllReduceOp, plan::ReduceScatterOp, plan::AllGatherOp>(op);
+}
+
+/// Numbers the call sites of `func` (walk order: the order they run in).
+void numberCalls(func::FuncOp func, bool inStep, LoweringState &state) {
+  int32_t kernels = 0, collectives = 0;
+  int64_t widest = 1;
+  func.walk([&](Operation *op) {
+    if (isa<plan::KernelOp>(op))
+      state.index[op] = kernels++;
+    if (isCollective(op)) {
+      state.index[op] = collectives++;
+      if (!inStep)
+        state.outside.insert(op);
+    }
+    if (isa<plan::KernelOp>(op) || isCollective(op))
+      widest = std::max<int64_t>(widest, op->getNumOperands());
+  });
+  state.functions[func].second = widest;
+}
+
+/// The base of the lowering patterns: the enclosing LLVM function's context
+/// argument, runtime declarations, typed calls.
+template <typename Op> class PlanPattern : public OpConversionPattern<Op> {
 public:
-  BodyLowering(ModuleOp module, llvm::StringMap<LLVM::GlobalOp> &globals)
-      : module(module), ctx(module.getContext()), b(ctx), globals(globals),
-        ptr(LLVM::LLVMPointerType::get(ctx)), i32(b.getI32Type()),
-        i64(b.getI64Type()), f64(b.getF64Type()) {}
+  PlanPattern(const TypeConverter &converter, MLIRContext *ctx,
+              LoweringState &state)
+      : OpConversionPattern<Op>(converter, ctx), state(state) {}
 
-  /// `func`'s body into the LLVM function `name(ctx, arena, ...rest)`.
-  LogicalResult lower(func::FuncOp func, StringRef name,
-                      ArrayRef<Type> restTypes);
-
-private:
-  /// The runtime function `name`, declared on first use.
-  LLVM::LLVMFuncOp runtimeFunction(StringRef name, Type result,
-                                   ArrayRef<Type> args);
-  Value call(Location loc, StringRef name, Type result, ValueRange args);
-  Value constant(Location loc, Type type, int64_t value) {
-    return LLVM::ConstantOp::create(b, loc, type, value);
+protected:
+  static LLVM::LLVMFuncOp function(Operation *op) {
+    return op->getParentOfType<LLVM::LLVMFuncOp>();
   }
-  Value f64Constant(Location loc, double value) {
-    return LLVM::ConstantOp::create(b, loc, f64, b.getF64FloatAttr(value));
+  static Value context(Operation *op) {
+    return function(op).getBody().front().getArgument(0);
   }
-  /// The address of `buffer`, lowered already.
-  FailureOr<Value> address(Operation *op, Value buffer);
+  /// Calls the runtime function `name` (declared before the first function
+  /// that calls it) with `args`.
+  static Value call(ConversionPatternRewriter &rewriter, Operation *op,
+                    StringRef name, Type result, ValueRange args) {
+    auto module = op->getParentOfType<ModuleOp>();
+    SmallVector<Type> types(args.getTypes());
+    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(name)) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(function(op));
+      LLVM::LLVMFuncOp::create(rewriter, module.getLoc(), name,
+                               LLVM::LLVMFunctionType::get(result, types));
+    }
+    bool isVoid = isa<LLVM::LLVMVoidType>(result);
+    auto callOp = LLVM::CallOp::create(rewriter, op->getLoc(),
+                                       isVoid ? TypeRange{} : TypeRange{result},
+                                       name, args);
+    return isVoid ? Value() : callOp.getResult();
+  }
+  static Value i64Constant(ConversionPatternRewriter &rewriter, Location loc,
+                           int64_t value) {
+    return LLVM::ConstantOp::create(rewriter, loc, rewriter.getI64Type(),
+                                    value);
+  }
+  static Value f64Constant(ConversionPatternRewriter &rewriter, Location loc,
+                           double value) {
+    return LLVM::ConstantOp::create(rewriter, loc, rewriter.getF64Type(),
+                                    rewriter.getF64FloatAttr(value));
+  }
+  static Value flag(ConversionPatternRewriter &rewriter, Location loc,
+                    bool value) {
+    return i64Constant(rewriter, loc, value ? 1 : 0);
+  }
+  static Type voidType(Operation *op) {
+    return LLVM::LLVMVoidType::get(op->getContext());
+  }
   /// The runtime's typed kernel name for `buffer`'s element type.
   static std::string typed(StringRef name, Value buffer) {
     Type element = cast<MemRefType>(buffer.getType()).getElementType();
@@ -90,194 +162,84 @@ private:
     return type.getNumElements() *
            std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
   }
-  LogicalResult lowerOp(Operation &op, bool inStep);
-  /// An scf.for of constant bounds: a header that compares the counter, the
-  /// body, a latch that carries the yielded values back.
-  LogicalResult lowerLoop(scf::ForOp loop, bool inStep);
+  /// Stores `values` in the function's address array and returns it.
+  Value storeAddresses(ConversionPatternRewriter &rewriter, Operation *op,
+                       ValueRange values) const {
+    Value array = state.addresses.lookup(function(op));
+    Type ptr = LLVM::LLVMPointerType::get(op->getContext());
+    for (auto [i, value] : llvm::enumerate(values)) {
+      Value slot =
+          LLVM::GEPOp::create(rewriter, op->getLoc(), ptr, ptr, array,
+                              ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(rewriter, op->getLoc(), value, slot);
+    }
+    return array;
+  }
 
-  ModuleOp module;
-  MLIRContext *ctx;
-  OpBuilder b;
-  llvm::StringMap<LLVM::GlobalOp> &globals;
-  Type ptr, i32, i64, f64;
-  LLVM::LLVMFuncOp current;
-  Value context, arena, addresses;
-  llvm::DenseMap<Value, Value> lowered;
-  int32_t kernelIndex = 0, collectiveIndex = 0;
-  llvm::DenseMap<Operation *, int32_t> collectiveIndexOf;
+  LoweringState &state;
 };
 
-LLVM::LLVMFuncOp BodyLowering::runtimeFunction(StringRef name, Type result,
-                                               ArrayRef<Type> args) {
-  if (auto f = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
-    return f;
-  // Declared before the function that first calls it.
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(current);
-  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name,
-                                  LLVM::LLVMFunctionType::get(result, args));
-}
-
-Value BodyLowering::call(Location loc, StringRef name, Type result,
-                         ValueRange args) {
-  SmallVector<Type> types(args.getTypes());
-  LLVM::LLVMFuncOp f = runtimeFunction(name, result, types);
-  auto op = LLVM::CallOp::create(b, loc, f, args);
-  return op.getNumResults() ? op.getResult() : Value();
-}
-
-FailureOr<Value> BodyLowering::address(Operation *op, Value buffer) {
-  if (std::optional<int64_t> index = getConstantIntValue(buffer);
-      index && buffer.getType().isIndex())
-    return constant(op->getLoc(), i64, *index);
-  Value a = lowered.lookup(buffer);
-  if (!a) {
-    op->emitOpError("uses a buffer that is not planned");
-    return failure();
-  }
-  return a;
-}
-
-LogicalResult BodyLowering::lower(func::FuncOp func, StringRef name,
-                                  ArrayRef<Type> restTypes) {
-  Location loc = func.getLoc();
-  b.setInsertionPointToEnd(module.getBody());
-  SmallVector<Type> argTypes = {ptr, ptr};
-  argTypes.append(restTypes.begin(), restTypes.end());
-  auto llvmFunc = LLVM::LLVMFuncOp::create(
-      b, loc, name,
-      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), argTypes));
-  current = llvmFunc;
-  Block *entry = llvmFunc.addEntryBlock(b);
-  b.setInsertionPointToStart(entry);
-  context = entry->getArgument(0);
-  arena = entry->getArgument(1);
-  lowered.clear();
-  Block &body = func.getBody().front();
-  // Arguments after the arena: pointers for buffers, values for scalars.
-  for (unsigned i = 1; i < body.getNumArguments(); ++i)
-    lowered[body.getArgument(i)] = entry->getArgument(i + 1);
-  const bool inStep = name == "dsc_step";
-
-  // One address array, as large as the widest kernel needs.
-  int64_t widest = 1;
-  func.walk([&](Operation *op) {
-    if (isa<plan::KernelOp, plan::AllReduceOp, plan::ReduceScatterOp,
-            plan::AllGatherOp>(op))
-      widest = std::max<int64_t>(widest, op->getNumOperands());
-  });
-  addresses =
-      LLVM::AllocaOp::create(b, loc, ptr, ptr, constant(loc, i64, widest), 8);
-  collectiveIndex = 0;
-  collectiveIndexOf.clear();
-  for (Operation &op : body)
-    if (failed(lowerOp(op, inStep)))
-      return failure();
-  LLVM::ReturnOp::create(b, loc, ValueRange{});
-  return success();
-}
-
-LogicalResult BodyLowering::lowerLoop(scf::ForOp loop, bool inStep) {
-  Location loc = loop.getLoc();
-  FailureOr<Value> lower = address(loop, loop.getLowerBound());
-  FailureOr<Value> upper = address(loop, loop.getUpperBound());
-  FailureOr<Value> stride = address(loop, loop.getStep());
-  SmallVector<Value> init;
-  for (Value v : loop.getInitArgs()) {
-    FailureOr<Value> a = address(loop, v);
-    if (failed(a))
-      return failure();
-    init.push_back(*a);
-  }
-  if (failed(lower) || failed(upper) || failed(stride))
-    return failure();
-  Block *before = b.getInsertionBlock();
-  Region *region = before->getParent();
-  SmallVector<Type> carried = {i64};
-  SmallVector<Location> locs = {loc};
-  for (Value v : init) {
-    carried.push_back(v.getType());
-    locs.push_back(loc);
-  }
-  Block *header = b.createBlock(region, region->end(), carried, locs);
-  Block *body = b.createBlock(region, region->end());
-  Block *exit =
-      b.createBlock(region, region->end(), ArrayRef<Type>(carried).drop_front(),
-                    ArrayRef<Location>(locs).drop_front());
-  b.setInsertionPointToEnd(before);
-  SmallVector<Value> start = {*lower};
-  start.append(init);
-  LLVM::BrOp::create(b, loc, start, header);
-  b.setInsertionPointToEnd(header);
-  Value more = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt,
-                                    header->getArgument(0), *upper);
-  LLVM::CondBrOp::create(b, loc, more, body, ValueRange{}, exit,
-                         header->getArguments().drop_front());
-  b.setInsertionPointToEnd(body);
-  Block &inner = loop.getRegion().front();
-  lowered[loop.getInductionVar()] = header->getArgument(0);
-  for (auto [arg, value] :
-       llvm::zip(loop.getRegionIterArgs(), header->getArguments().drop_front()))
-    lowered[arg] = value;
-  for (Operation &nested : inner.without_terminator())
-    if (failed(lowerOp(nested, inStep)))
-      return failure();
-  auto yield = cast<scf::YieldOp>(inner.getTerminator());
-  SmallVector<Value> next = {
-      LLVM::AddOp::create(b, loc, header->getArgument(0), *stride)};
-  for (Value v : yield.getOperands()) {
-    FailureOr<Value> a = address(yield, v);
-    if (failed(a))
-      return failure();
-    next.push_back(*a);
-  }
-  LLVM::BrOp::create(b, loc, next, header);
-  b.setInsertionPointToEnd(exit);
-  for (auto [result, value] :
-       llvm::zip(loop.getResults(), exit->getArguments()))
-    lowered[result] = value;
-  return success();
-}
-
-LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
-  Location loc = op.getLoc();
-  // Stores the addresses of `op`'s buffers in the address array.
-  auto storeAddresses = [&](Operation *op) -> LogicalResult {
-    for (auto [i, buffer] : llvm::enumerate(op->getOperands())) {
-      FailureOr<Value> a = address(op, buffer);
-      if (failed(a))
-        return failure();
-      Value slot = LLVM::GEPOp::create(b, op->getLoc(), ptr, ptr, addresses,
-                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
-      LLVM::StoreOp::create(b, op->getLoc(), *a, slot);
-    }
+/// @step -> dsc_step(ctx, arena); @train_step_r<k> -> dsc_train_step_<k>(ctx,
+/// arena, report, step). The context comes first; the stack array of
+/// buffer addresses is made at the entry.
+class FuncLowering : public PlanPattern<func::FuncOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(func::FuncOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto it = state.functions.find(op);
+    if (it == state.functions.end())
+      return op.emitOpError("is neither @step nor a rank's training step");
+    Type ptr = LLVM::LLVMPointerType::get(op.getContext());
+    TypeConverter::SignatureConversion signature(op.getNumArguments());
+    signature.addInputs(ptr);
+    for (auto [i, type] : llvm::enumerate(op.getArgumentTypes()))
+      signature.addInputs(i, getTypeConverter()->convertType(type));
+    auto llvmFunc = LLVM::LLVMFuncOp::create(
+        rewriter, op.getLoc(), it->second.first,
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(op.getContext()),
+                                    signature.getConvertedTypes()));
+    rewriter.inlineRegionBefore(op.getBody(), llvmFunc.getBody(),
+                                llvmFunc.end());
+    Block *entry = rewriter.applySignatureConversion(
+        &llvmFunc.getBody().front(), signature, getTypeConverter());
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(entry);
+    state.addresses[llvmFunc] = LLVM::AllocaOp::create(
+        rewriter, op.getLoc(), ptr, ptr,
+        i64Constant(rewriter, op.getLoc(), it->second.second), 8);
+    rewriter.eraseOp(op);
     return success();
-  };
-  // The addresses (or scalar values) of `values`, lowered already.
-  auto operands = [&](ValueRange values) -> FailureOr<SmallVector<Value>> {
-    SmallVector<Value> out;
-    for (Value v : values) {
-      FailureOr<Value> a = address(&op, v);
-      if (failed(a))
-        return failure();
-      out.push_back(*a);
-    }
-    return out;
-  };
+  }
+};
 
-  if (auto view = dyn_cast<memref::ViewOp>(op)) {
-    // A buffer of the arena (plan.offset), or a view into one (a ZeRO
-    // bucket's gradients): its byte shift adds to the source's address.
-    auto offset = view->getAttrOfType<IntegerAttr>("plan.offset");
-    Value base = arena;
-    std::optional<int64_t> shift =
-        offset ? std::optional<int64_t>(offset.getInt())
-               : getConstantIntValue(view.getByteShift());
-    if (!offset)
-      base = lowered.lookup(view.getSource());
-    if (!shift || !base)
-      return view.emitOpError("is neither planned (plan.offset) nor a "
-                              "constant shift of a planned buffer");
+class ReturnLowering : public PlanPattern<func::ReturnOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(func::ReturnOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<LLVM::ReturnOp>(op, ValueRange{});
+    return success();
+  }
+};
+
+/// A buffer of the arena (plan.offset), or a view into one (a ZeRO bucket's
+/// gradients): its byte shift added to the source's address.
+class ViewLowering : public PlanPattern<memref::ViewOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(memref::ViewOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto offset = op->getAttrOfType<IntegerAttr>("plan.offset");
+    std::optional<int64_t> shift = offset
+                                       ? std::optional<int64_t>(offset.getInt())
+                                       : getConstantIntValue(op.getByteShift());
+    if (!shift)
+      return op.emitOpError("is neither planned (plan.offset) nor a constant "
+                            "shift of a planned buffer");
     // A GEP's constant index holds only kGEPConstantBitWidth (29) bits,
     // silently wrapped beyond: any larger shift (a 128 MiB arena already
     // has them) is an i64 constant operand.
@@ -285,268 +247,354 @@ LogicalResult BodyLowering::lowerOp(Operation &op, bool inStep) {
     LLVM::GEPArg index =
         *shift > -limit && *shift < limit
             ? LLVM::GEPArg(static_cast<int32_t>(*shift))
-            : LLVM::GEPArg(constant(view.getLoc(), i64, *shift));
-    lowered[view.getResult()] = LLVM::GEPOp::create(
-        b, view.getLoc(), ptr, b.getI8Type(), base, ArrayRef{index});
+            : LLVM::GEPArg(i64Constant(rewriter, op.getLoc(), *shift));
+    rewriter.replaceOpWithNewOp<LLVM::GEPOp>(
+        op, LLVM::LLVMPointerType::get(op.getContext()), rewriter.getI8Type(),
+        adaptor.getSource(), ArrayRef{index});
     return success();
   }
-  if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
-    lowered[get.getResult()] =
-        LLVM::AddressOfOp::create(b, loc, globals.lookup(get.getName()));
+};
+
+class GetGlobalLowering : public PlanPattern<memref::GetGlobalOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(memref::GetGlobalOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<LLVM::AddressOfOp>(
+        op, LLVM::LLVMPointerType::get(op.getContext()), op.getName());
     return success();
   }
-  if (auto kernel = dyn_cast<plan::KernelOp>(op)) {
-    if (!inStep)
+};
+
+/// dsrt_kernel_at(ctx, index, addresses).
+class KernelLowering : public PlanPattern<plan::KernelOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::KernelOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!state.index.count(op))
       return op.emitOpError("is a kernel of the plan's table; only @step "
                             "calls those");
-    if (failed(storeAddresses(kernel)))
-      return failure();
-    call(loc, "dsrt_kernel_at", LLVM::LLVMVoidType::get(ctx),
-         {context, constant(loc, i32, kernelIndex++), addresses});
+    Value array = storeAddresses(rewriter, op, adaptor.getOperands());
+    Value index = LLVM::ConstantOp::create(
+        rewriter, op.getLoc(), rewriter.getI32Type(), state.index.lookup(op));
+    call(rewriter, op, "dsrt_kernel_at", voidType(op),
+         {context(op), index, array});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (isa<plan::AllReduceOp, plan::ReduceScatterOp, plan::AllGatherOp>(op)) {
-    if (!inStep) {
-      // Outside the step every collective works in place on one buffer.
-      FailureOr<Value> a = address(&op, op.getOperand(0));
-      if (failed(a))
-        return failure();
-      call(loc, "dsrt_boundary_collective", LLVM::LLVMVoidType::get(ctx),
-           {context, constant(loc, i32, collectiveIndex++), *a});
-      return success();
-    }
-    if (failed(storeAddresses(&op)))
-      return failure();
-    // A later plan.wait on its token refers to this collective.
-    collectiveIndexOf[&op] = collectiveIndex;
-    call(loc, "dsrt_collective_at", LLVM::LLVMVoidType::get(ctx),
-         {context, constant(loc, i32, collectiveIndex++), addresses});
-    return success();
-  }
-  if (auto wait = dyn_cast<plan::WaitOp>(op)) {
-    auto it = collectiveIndexOf.find(wait.getCollective());
-    if (it == collectiveIndexOf.end())
-      return wait.emitOpError("waits for a collective the step has not "
-                              "issued");
-    call(loc, "dsrt_collective_wait", LLVM::LLVMVoidType::get(ctx),
-         {context, constant(loc, i32, it->second)});
-    return success();
-  }
+};
 
-  // The optimizer step's scalars.
-  if (auto c = dyn_cast<arith::ConstantOp>(op)) {
-    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
-      lowered[c.getResult()] = f64Constant(loc, f.getValueAsDouble());
-    else if (auto i = dyn_cast<IntegerAttr>(c.getValue());
-             i && !c.getType().isIndex())
-      lowered[c.getResult()] = constant(loc, i64, i.getInt());
-    // Index constants (the views' offsets, the loops' bounds) are made
-    // where they are used (address()).
-    return success();
-  }
-  if (isa<arith::AddFOp, arith::DivFOp, arith::AddIOp, math::SqrtOp,
-          arith::ExtFOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    Value result;
-    if (isa<arith::AddFOp>(op))
-      result = LLVM::FAddOp::create(b, loc, (*in)[0], (*in)[1]);
-    else if (isa<arith::DivFOp>(op))
-      result = LLVM::FDivOp::create(b, loc, (*in)[0], (*in)[1]);
-    else if (isa<arith::AddIOp>(op))
-      result = LLVM::AddOp::create(b, loc, (*in)[0], (*in)[1]);
-    else if (isa<arith::ExtFOp>(op))
-      result = LLVM::FPExtOp::create(b, loc, f64, (*in)[0]);
+/// In the step: dsrt_collective_at(ctx, index, addresses), whose token (an
+/// asynchronous gather's) is the index; outside, in place on its buffer:
+/// dsrt_boundary_collective(ctx, index, buffer).
+template <typename Op> class CollectiveLowering : public PlanPattern<Op> {
+public:
+  using PlanPattern<Op>::PlanPattern;
+  LogicalResult
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    LoweringState &state = this->state;
+    const bool outside = state.outside.count(op);
+    Value array =
+        outside ? Value()
+                : this->storeAddresses(rewriter, op, adaptor.getOperands());
+    Value index = LLVM::ConstantOp::create(
+        rewriter, op.getLoc(), rewriter.getI32Type(), state.index.lookup(op));
+    if (outside)
+      this->call(rewriter, op, "dsrt_boundary_collective", this->voidType(op),
+                 {this->context(op), index, adaptor.getOperands()[0]});
     else
-      result =
-          LLVM::SqrtOp::create(b, loc, (*in)[0], LLVM::FastmathFlagsAttr());
-    lowered[op.getResult(0)] = result;
+      this->call(rewriter, op, "dsrt_collective_at", this->voidType(op),
+                 {this->context(op), index, array});
+    if (op->getNumResults())
+      rewriter.replaceOp(op, index);
+    else
+      rewriter.eraseOp(op);
     return success();
   }
-  // Element `index` (a constant) of a 1-D buffer of scalars.
-  auto scalarSlot = [&](Value buffer, ValueRange indices) -> FailureOr<Value> {
-    FailureOr<Value> base = address(&op, buffer);
-    std::optional<int64_t> index =
-        indices.size() == 1 ? getConstantIntValue(indices[0]) : std::nullopt;
-    if (failed(base) || !index)
-      return op.emitOpError("needs a planned 1-D buffer and a constant index");
-    Type element = cast<MemRefType>(buffer.getType()).getElementType();
-    return LLVM::GEPOp::create(b, loc, ptr, element, *base,
-                               ArrayRef<LLVM::GEPArg>{(int32_t)*index})
-        .getResult();
-  };
-  if (auto load = dyn_cast<memref::LoadOp>(op)) {
-    FailureOr<Value> slot = scalarSlot(load.getMemRef(), load.getIndices());
-    if (failed(slot))
-      return failure();
-    lowered[load.getResult()] =
-        LLVM::LoadOp::create(b, loc, load.getType(), *slot);
-    return success();
-  }
-  if (auto store = dyn_cast<memref::StoreOp>(op)) {
-    FailureOr<Value> slot = scalarSlot(store.getMemRef(), store.getIndices());
-    FailureOr<Value> value = address(&op, store.getValue());
-    if (failed(slot) || failed(value))
-      return failure();
-    LLVM::StoreOp::create(b, loc, *value, *slot);
-    return success();
-  }
-  if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-    FailureOr<SmallVector<Value>> in =
-        operands({copy.getSource(), copy.getTarget()});
-    if (failed(in))
-      return failure();
-    LLVM::MemcpyOp::create(b, loc, (*in)[1], (*in)[0],
-                           constant(loc, i64, bytes(copy.getSource())),
-                           /*isVolatile=*/false);
-    return success();
-  }
-  if (auto zero = dyn_cast<plan::ZeroOp>(op)) {
-    FailureOr<Value> a = address(&op, zero.getBuffer());
-    if (failed(a))
-      return failure();
-    LLVM::MemsetOp::create(b, loc, *a, constant(loc, b.getI8Type(), 0),
-                           constant(loc, i64, bytes(zero.getBuffer())),
-                           /*isVolatile=*/false);
-    return success();
-  }
+};
 
-  // The optimizer step's kernels: typed calls (dsrt.h).
-  Type voidType = LLVM::LLVMVoidType::get(ctx);
-  auto flag = [&](bool value) { return constant(loc, i64, value ? 1 : 0); };
-  if (auto scale = dyn_cast<plan::ScaleOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    call(loc, typed("dsrt_scale", scale.getBuffer()), voidType,
-         {(*in)[0], constant(loc, i64, elements(scale.getBuffer())), (*in)[1]});
+class WaitLowering : public PlanPattern<plan::WaitOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::WaitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    call(rewriter, op, "dsrt_collective_wait", voidType(op),
+         {context(op), adaptor.getToken()});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (auto sum = dyn_cast<plan::SumSquaresOp>(op)) {
-    FailureOr<Value> a = address(&op, sum.getBuffer());
-    if (failed(a))
-      return failure();
-    lowered[sum.getResult()] =
-        call(loc, typed("dsrt_sum_squares", sum.getBuffer()), f64,
-             {*a, constant(loc, i64, elements(sum.getBuffer()))});
+};
+
+/// Element `index` of a 1-D buffer of scalars.
+Value scalarSlot(ConversionPatternRewriter &rewriter, Location loc,
+                 MemRefType type, Value base, Value index) {
+  return LLVM::GEPOp::create(rewriter, loc,
+                             LLVM::LLVMPointerType::get(rewriter.getContext()),
+                             type.getElementType(), base, ValueRange{index});
+}
+
+class LoadLowering : public PlanPattern<memref::LoadOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(memref::LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getIndices().size() != 1)
+      return op.emitOpError("needs a 1-D buffer");
+    Value slot = scalarSlot(rewriter, op.getLoc(), op.getMemRefType(),
+                            adaptor.getMemref(), adaptor.getIndices()[0]);
+    rewriter.replaceOpWithNewOp<LLVM::LoadOp>(op, op.getType(), slot);
     return success();
   }
-  if (auto clip = dyn_cast<plan::ClipCoefficientOp>(op)) {
-    FailureOr<Value> n = address(&op, clip.getNormSquared());
-    if (failed(n))
-      return failure();
-    lowered[clip.getResult()] =
-        call(loc, "dsrt_clip_coefficient", f64,
-             {*n, f64Constant(loc, clip.getMaxNorm().convertToDouble())});
+};
+
+class StoreLowering : public PlanPattern<memref::StoreOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(memref::StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getIndices().size() != 1)
+      return op.emitOpError("needs a 1-D buffer");
+    Value slot = scalarSlot(rewriter, op.getLoc(), op.getMemRefType(),
+                            adaptor.getMemref(), adaptor.getIndices()[0]);
+    rewriter.replaceOpWithNewOp<LLVM::StoreOp>(op, adaptor.getValue(), slot);
     return success();
   }
-  if (auto schedule = dyn_cast<plan::LrScheduleOp>(op)) {
-    FailureOr<Value> step = address(&op, schedule.getStep());
-    if (failed(step))
-      return failure();
-    // The schedule is the object's constant dsc_schedule (declared here,
-    // defined with the rank's constants).
+};
+
+class CopyLowering : public PlanPattern<memref::CopyOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(memref::CopyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    LLVM::MemcpyOp::create(
+        rewriter, op.getLoc(), adaptor.getTarget(), adaptor.getSource(),
+        i64Constant(rewriter, op.getLoc(), bytes(op.getSource())),
+        /*isVolatile=*/false);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+class ZeroLowering : public PlanPattern<plan::ZeroOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::ZeroOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value zero = LLVM::ConstantOp::create(rewriter, op.getLoc(),
+                                          rewriter.getI8Type(), 0);
+    LLVM::MemsetOp::create(
+        rewriter, op.getLoc(), adaptor.getBuffer(), zero,
+        i64Constant(rewriter, op.getLoc(), bytes(op.getBuffer())),
+        /*isVolatile=*/false);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+class ScaleLowering : public PlanPattern<plan::ScaleOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::ScaleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    call(rewriter, op, typed("dsrt_scale", op.getBuffer()), voidType(op),
+         {adaptor.getBuffer(),
+          i64Constant(rewriter, op.getLoc(), elements(op.getBuffer())),
+          adaptor.getFactor()});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+class SumSquaresLowering : public PlanPattern<plan::SumSquaresOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::SumSquaresOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, call(rewriter, op, typed("dsrt_sum_squares", op.getBuffer()),
+                 rewriter.getF64Type(),
+                 {adaptor.getBuffer(), i64Constant(rewriter, op.getLoc(),
+                                                   elements(op.getBuffer()))}));
+    return success();
+  }
+};
+
+class ClipCoefficientLowering : public PlanPattern<plan::ClipCoefficientOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::ClipCoefficientOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, call(rewriter, op, "dsrt_clip_coefficient", rewriter.getF64Type(),
+                 {adaptor.getNormSquared(),
+                  f64Constant(rewriter, op.getLoc(),
+                              op.getMaxNorm().convertToDouble())}));
+    return success();
+  }
+};
+
+/// dsrt_lr_at(&dsc_schedule, base lr and betas, step, out[3]). The
+/// schedule is the object's constant (declared here, defined with the
+/// rank's constants).
+class LrScheduleLowering : public PlanPattern<plan::LrScheduleOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::LrScheduleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto module = op->getParentOfType<ModuleOp>();
+    Location loc = op.getLoc();
+    Type ptr = LLVM::LLVMPointerType::get(op.getContext());
+    Type f64 = rewriter.getF64Type();
     if (!module.lookupSymbol<LLVM::GlobalOp>("dsc_schedule")) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(module.getBody());
       LLVM::GlobalOp::create(
-          b, loc, LLVM::LLVMArrayType::get(i64, sizeof(dsrt_lr_schedule) / 8),
+          rewriter, loc,
+          LLVM::LLVMArrayType::get(rewriter.getI64Type(),
+                                   sizeof(dsrt_lr_schedule) / 8),
           /*isConstant=*/true, LLVM::Linkage::External, "dsc_schedule",
           Attribute(), /*alignment=*/8);
     }
-    Value out =
-        LLVM::AllocaOp::create(b, loc, ptr, f64, constant(loc, i64, 3), 8);
-    call(loc, "dsrt_lr_at", voidType,
-         {LLVM::AddressOfOp::create(b, loc, ptr, "dsc_schedule"),
-          f64Constant(loc, schedule.getBaseLr().convertToDouble()),
-          f64Constant(loc, schedule.getBaseBeta1().convertToDouble()),
-          f64Constant(loc, schedule.getBaseBeta2().convertToDouble()), *step,
-          out});
+    Value out = LLVM::AllocaOp::create(rewriter, loc, ptr, f64,
+                                       i64Constant(rewriter, loc, 3), 8);
+    call(rewriter, op, "dsrt_lr_at", voidType(op),
+         {LLVM::AddressOfOp::create(rewriter, loc, ptr, "dsc_schedule"),
+          f64Constant(rewriter, loc, op.getBaseLr().convertToDouble()),
+          f64Constant(rewriter, loc, op.getBaseBeta1().convertToDouble()),
+          f64Constant(rewriter, loc, op.getBaseBeta2().convertToDouble()),
+          adaptor.getStep(), out});
+    SmallVector<Value> results;
     for (int32_t i = 0; i < 3; ++i) {
-      Value slot =
-          LLVM::GEPOp::create(b, loc, ptr, f64, out, ArrayRef<LLVM::GEPArg>{i});
-      lowered[op.getResult(i)] = LLVM::LoadOp::create(b, loc, f64, slot);
+      Value slot = LLVM::GEPOp::create(rewriter, loc, ptr, f64, out,
+                                       ArrayRef<LLVM::GEPArg>{i});
+      results.push_back(LLVM::LoadOp::create(rewriter, loc, f64, slot));
     }
+    rewriter.replaceOp(op, results);
     return success();
   }
-  if (auto adam = dyn_cast<plan::AdamOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    auto &v = *in;
-    call(loc, typed("dsrt_adam", adam.getParam()), voidType,
-         {v[0], v[1], v[2], v[3], constant(loc, i64, elements(adam.getParam())),
-          v[4], v[5], v[6], f64Constant(loc, adam.getEps().convertToDouble()),
-          f64Constant(loc, adam.getWeightDecay().convertToDouble()),
-          flag(adam.getAdamWMode()), flag(adam.getBiasCorrection()), v[7]});
+};
+
+class AdamLowering : public PlanPattern<plan::AdamOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::AdamOp op, OpAdaptor a,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    call(rewriter, op, typed("dsrt_adam", op.getParam()), voidType(op),
+         {a.getParam(), a.getGrad(), a.getExpAvg(), a.getExpAvgSq(),
+          i64Constant(rewriter, loc, elements(op.getParam())), a.getLr(),
+          a.getBeta1(), a.getBeta2(),
+          f64Constant(rewriter, loc, op.getEps().convertToDouble()),
+          f64Constant(rewriter, loc, op.getWeightDecay().convertToDouble()),
+          flag(rewriter, loc, op.getAdamWMode()),
+          flag(rewriter, loc, op.getBiasCorrection()), a.getStep()});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (auto sgd = dyn_cast<plan::SgdOp>(op)) {
-    FailureOr<SmallVector<Value>> in =
-        operands({sgd.getParam(), sgd.getGrad(), sgd.getLr(), sgd.getStep()});
-    if (failed(in))
-      return failure();
-    Value buffer = LLVM::ZeroOp::create(b, loc, ptr);
-    if (sgd.getMomentumBuffer()) {
-      FailureOr<Value> a = address(&op, sgd.getMomentumBuffer());
-      if (failed(a))
-        return failure();
-      buffer = *a;
-    }
-    auto &v = *in;
-    call(loc, typed("dsrt_sgd", sgd.getParam()), voidType,
-         {v[0], v[1], buffer, constant(loc, i64, elements(sgd.getParam())),
-          v[2], f64Constant(loc, sgd.getMomentum().convertToDouble()),
-          f64Constant(loc, sgd.getDampening().convertToDouble()),
-          f64Constant(loc, sgd.getWeightDecay().convertToDouble()),
-          flag(sgd.getNesterov()), v[3]});
+};
+
+class SgdLowering : public PlanPattern<plan::SgdOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::SgdOp op, OpAdaptor a,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value buffer = a.getMomentumBuffer();
+    if (!buffer)
+      buffer = LLVM::ZeroOp::create(
+          rewriter, loc, LLVM::LLVMPointerType::get(op.getContext()));
+    call(rewriter, op, typed("dsrt_sgd", op.getParam()), voidType(op),
+         {a.getParam(), a.getGrad(), buffer,
+          i64Constant(rewriter, loc, elements(op.getParam())), a.getLr(),
+          f64Constant(rewriter, loc, op.getMomentum().convertToDouble()),
+          f64Constant(rewriter, loc, op.getDampening().convertToDouble()),
+          f64Constant(rewriter, loc, op.getWeightDecay().convertToDouble()),
+          flag(rewriter, loc, op.getNesterov()), a.getStep()});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (auto lamb = dyn_cast<plan::LambOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    auto &v = *in;
-    call(loc, typed("dsrt_lamb", lamb.getParam()), voidType,
-         {v[0], v[1], v[2], v[3], constant(loc, i64, elements(lamb.getParam())),
-          v[4], v[5], v[6], f64Constant(loc, lamb.getEps().convertToDouble()),
-          f64Constant(loc, lamb.getWeightDecay().convertToDouble()),
-          flag(lamb.getBiasCorrection()),
-          f64Constant(loc, lamb.getMaxCoeff().convertToDouble()),
-          f64Constant(loc, lamb.getMinCoeff().convertToDouble()), v[7]});
+};
+
+class LambLowering : public PlanPattern<plan::LambOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::LambOp op, OpAdaptor a,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    call(rewriter, op, typed("dsrt_lamb", op.getParam()), voidType(op),
+         {a.getParam(), a.getGrad(), a.getExpAvg(), a.getExpAvgSq(),
+          i64Constant(rewriter, loc, elements(op.getParam())), a.getLr(),
+          a.getBeta1(), a.getBeta2(),
+          f64Constant(rewriter, loc, op.getEps().convertToDouble()),
+          f64Constant(rewriter, loc, op.getWeightDecay().convertToDouble()),
+          flag(rewriter, loc, op.getBiasCorrection()),
+          f64Constant(rewriter, loc, op.getMaxCoeff().convertToDouble()),
+          f64Constant(rewriter, loc, op.getMinCoeff().convertToDouble()),
+          a.getStep()});
+    rewriter.eraseOp(op);
     return success();
   }
-  // The micro-steps: the runtime's hooks around a call of the step.
-  if (auto begin = dyn_cast<plan::MicroStepOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    call(loc, "dsrt_micro_step", voidType, {context, (*in)[0], (*in)[1]});
+};
+
+/// The micro-steps: the runtime's hooks around a call of the step.
+class MicroStepLowering : public PlanPattern<plan::MicroStepOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::MicroStepOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    call(rewriter, op, "dsrt_micro_step", voidType(op),
+         {context(op), adaptor.getStep(), adaptor.getMicro()});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (isa<plan::MicroStepEndOp>(op)) {
-    FailureOr<SmallVector<Value>> in = operands(op.getOperands());
-    if (failed(in))
-      return failure();
-    call(loc, "dsrt_micro_step_end", voidType, {context, (*in)[0]});
+};
+
+class MicroStepEndLowering : public PlanPattern<plan::MicroStepEndOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(plan::MicroStepEndOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    call(rewriter, op, "dsrt_micro_step_end", voidType(op),
+         {context(op), adaptor.getMicro()});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (auto stepCall = dyn_cast<func::CallOp>(op)) {
-    auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>("dsc_step");
-    if (stepCall.getCallee() != "step" || !callee)
+};
+
+/// The training step's call of @step: dsc_step(ctx, arena).
+class StepCallLowering : public PlanPattern<func::CallOp> {
+public:
+  using PlanPattern::PlanPattern;
+  LogicalResult
+  matchAndRewrite(func::CallOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getCallee() != "step" || adaptor.getOperands().size() != 1)
       return op.emitOpError("calls @")
-             << stepCall.getCallee() << "; only a call of the lowered @step "
-             << "is supported";
-    LLVM::CallOp::create(b, loc, callee, ValueRange{context, arena});
+             << op.getCallee() << "; only a call of @step is supported";
+    LLVM::CallOp::create(rewriter, op.getLoc(), TypeRange{}, "dsc_step",
+                         ValueRange{context(op), adaptor.getOperands()[0]});
+    rewriter.eraseOp(op);
     return success();
   }
-  if (auto loop = dyn_cast<scf::ForOp>(op))
-    return lowerLoop(loop, inStep);
-  if (isa<func::ReturnOp, plan::GroupOp, scf::YieldOp>(op))
-    return success();
-  return op.emitOpError("cannot be lowered to LLVM yet");
-}
+};
 
 /// dsc_train_step_table: the update function of each rank, by rank (one null
 /// entry when there is none), and dsc_train_step_count.
@@ -586,6 +634,7 @@ public:
 
 void ConvertPlanToLLVMPass::runOnOperation() {
   ModuleOp module = getOperation();
+  MLIRContext *ctx = &getContext();
   auto step = module.lookupSymbol<func::FuncOp>("step");
   if (!step || step.getNumArguments() != 1 ||
       !step.getArgAttr(0, "plan.arena")) {
@@ -599,49 +648,72 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                      "first)");
     return signalPassFailure();
   }
-  OpBuilder b(&getContext());
+  OpBuilder b(ctx);
 
   // Constants.
-  llvm::StringMap<LLVM::GlobalOp> globals;
   for (auto global :
        llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
     auto [type, value] = flatGlobal(global);
     b.setInsertionPoint(global);
-    globals[global.getSymName()] = LLVM::GlobalOp::create(
-        b, global.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::Internal,
-        global.getSymName(), value,
-        /*alignment=*/64);
+    LLVM::GlobalOp::create(b, global.getLoc(), type, /*isConstant=*/true,
+                           LLVM::Linkage::Internal, global.getSymName(), value,
+                           /*alignment=*/64);
     global.erase();
   }
-
-  BodyLowering lowering(module, globals);
-  if (failed(lowering.lower(step, "dsc_step", {})))
-    return signalPassFailure();
-  // The ranks' update functions, by rank.
-  SmallVector<func::FuncOp> updates;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (auto rank = func->getAttrOfType<IntegerAttr>("plan.train_step_rank")) {
-      if (rank.getInt() != static_cast<int64_t>(updates.size())) {
-        func.emitOpError("is the update of rank ")
-            << rank.getInt() << ", expected rank " << updates.size();
-        return signalPassFailure();
-      }
-      updates.push_back(func);
-    }
-  SmallVector<std::string> names;
-  Type ptr = LLVM::LLVMPointerType::get(&getContext());
-  for (func::FuncOp update : updates) {
-    names.push_back("dsc_train_step_" + std::to_string(names.size()));
-    if (failed(lowering.lower(update, names.back(), {ptr, b.getI64Type()})))
-      return signalPassFailure();
-  }
-  addUpdateTable(module, names);
-  step.erase();
-  for (func::FuncOp update : updates)
-    update.erase();
   // Groups are plan facts (plan.json); the object needs none.
   for (auto group : llvm::make_early_inc_range(module.getOps<plan::GroupOp>()))
     group.erase();
+
+  // The functions, their names and their call sites' indices.
+  LoweringState state;
+  state.functions[step].first = "dsc_step";
+  numberCalls(step, /*inStep=*/true, state);
+  SmallVector<std::string> names;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    auto rank = func->getAttrOfType<IntegerAttr>("plan.train_step_rank");
+    if (!rank)
+      continue;
+    if (rank.getInt() != static_cast<int64_t>(names.size())) {
+      func.emitOpError("is the training step of rank ")
+          << rank.getInt() << ", expected rank " << names.size();
+      return signalPassFailure();
+    }
+    names.push_back("dsc_train_step_" + std::to_string(names.size()));
+    state.functions[func].first = names.back();
+    numberCalls(func, /*inStep=*/false, state);
+  }
+
+  // Memrefs are bare pointers (every buffer is the arena plus an offset);
+  // a token is the index of its collective.
+  LLVMTypeConverter converter(ctx);
+  converter.addConversion(
+      [&](MemRefType) -> Type { return LLVM::LLVMPointerType::get(ctx); });
+  converter.addConversion(
+      [&](plan::TokenType) -> Type { return IntegerType::get(ctx, 32); });
+  RewritePatternSet patterns(ctx);
+  patterns.add<FuncLowering, ReturnLowering, ViewLowering, GetGlobalLowering,
+               KernelLowering, CollectiveLowering<plan::AllReduceOp>,
+               CollectiveLowering<plan::ReduceScatterOp>,
+               CollectiveLowering<plan::AllGatherOp>, WaitLowering,
+               LoadLowering, StoreLowering, CopyLowering, ZeroLowering,
+               ScaleLowering, SumSquaresLowering, ClipCoefficientLowering,
+               LrScheduleLowering, AdamLowering, SgdLowering, LambLowering,
+               MicroStepLowering, MicroStepEndLowering, StepCallLowering>(
+      converter, ctx, state);
+  arith::populateArithToLLVMConversionPatterns(converter, patterns);
+  populateMathToLLVMConversionPatterns(converter, patterns);
+  populateSCFToControlFlowConversionPatterns(patterns);
+  cf::populateControlFlowToLLVMConversionPatterns(converter, patterns);
+  LLVMConversionTarget target(*ctx);
+  target.addLegalOp<ModuleOp>();
+  if (failed(applyFullConversion(module, target, std::move(patterns))))
+    return signalPassFailure();
+  // Constants nothing reads any more (the views' offsets).
+  module.walk([](LLVM::ConstantOp c) {
+    if (c->use_empty())
+      c->erase();
+  });
+  addUpdateTable(module, names);
 }
 
 } // namespace
