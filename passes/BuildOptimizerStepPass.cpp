@@ -39,12 +39,6 @@ using namespace mlir;
 namespace dsc::passes {
 namespace {
 
-constexpr int64_t kAlignment = 64;
-
-int64_t alignUp(int64_t n) {
-  return (n + kAlignment - 1) / kAlignment * kAlignment;
-}
-
 /// A param of the flat space, with where the step keeps it.
 struct Param {
   StringRef name;
@@ -196,8 +190,8 @@ int64_t BuildOptimizerStepPass::addBuffer(StringRef attr, StringRef name,
   int64_t offset = arenaSize;
   auto memref = MemRefType::get({std::max<int64_t>(elements, 1)}, type);
   added.push_back({attr.str(), name.str(), offset, memref});
-  arenaSize = alignUp(offset + memref.getNumElements() *
-                                   (type.getIntOrFloatBitWidth() / 8));
+  arenaSize = alignToArena(offset + memref.getNumElements() *
+                                        (type.getIntOrFloatBitWidth() / 8));
   return offset;
 }
 
@@ -272,7 +266,7 @@ void BuildOptimizerStepPass::runOnOperation() {
                 << params[c.p].name << "', which the step does not hold whole";
             return signalPassFailure();
           }
-  arenaSize = alignUp(arenaAttr.getInt());
+  arenaSize = alignToArena(arenaAttr.getInt());
   partitions = partition::partitionsOf(total, dpSize);
   int64_t largestPart = 0;
   for (const partition::FlatRange &p : partitions)
@@ -330,7 +324,7 @@ void BuildOptimizerStepPass::runOnOperation() {
       step->getAttrOfType<IntegerAttr>("plan.persistent_bytes").getInt();
   step->setAttr("plan.persistent_bytes",
                 b.getI64IntegerAttr(persistent + arenaSize -
-                                    alignUp(arenaAttr.getInt())));
+                                    alignToArena(arenaAttr.getInt())));
   step->setAttr("plan.arena_size", b.getI64IntegerAttr(arenaSize));
   // The step's arena argument grows with it.
   auto arenaType = MemRefType::get({arenaSize}, b.getI8Type());

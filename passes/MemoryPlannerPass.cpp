@@ -25,12 +25,6 @@ using namespace mlir;
 namespace dsc::passes {
 namespace {
 
-constexpr int64_t kAlignment = 64;
-
-int64_t alignUp(int64_t n) {
-  return (n + kAlignment - 1) / kAlignment * kAlignment;
-}
-
 struct Buffer {
   memref::AllocOp alloc;
   int64_t bytes;
@@ -105,17 +99,17 @@ void PlanMemoryPass::runOnOperation() {
     SmallVector<std::pair<int64_t, int64_t>> busy;
     for (Buffer *p : placed)
       if (p->start <= b->end && b->start <= p->end)
-        busy.push_back({p->offset, p->offset + alignUp(p->bytes)});
+        busy.push_back({p->offset, p->offset + alignToArena(p->bytes)});
     llvm::sort(busy);
     int64_t offset = 0;
     for (auto [lo, hi] : busy) {
-      if (offset + alignUp(b->bytes) <= lo)
+      if (offset + alignToArena(b->bytes) <= lo)
         break;
       offset = std::max(offset, hi);
     }
     b->offset = offset;
     placed.push_back(b);
-    arenaSize = std::max(arenaSize, offset + alignUp(b->bytes));
+    arenaSize = std::max(arenaSize, offset + alignToArena(b->bytes));
     if (b->persistent)
       persistentBytes = std::max(persistentBytes, arenaSize);
   }

@@ -51,6 +51,13 @@ paramShardEntries(mlir::ArrayAttr list);
 mlir::FailureOr<llvm::SmallVector<FlatParamInfo>>
 flatParamLayout(mlir::Block &body);
 
+/// Every buffer of the arena starts at a multiple of this many bytes
+/// (plan-memory's placements and the optimizer step's buffers alike).
+inline constexpr int64_t kArenaAlignment = 64;
+inline int64_t alignToArena(int64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
 /// Each op of `body` by its position.
 llvm::DenseMap<mlir::Operation *, int64_t> opPositions(mlir::Block &body);
 

@@ -30,6 +30,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_CONVERTPLANTOLLVM
@@ -75,6 +76,9 @@ struct LoweringState {
   llvm::DenseMap<Operation *, std::pair<std::string, int64_t>> functions;
   /// LLVM function -> its stack array of buffer addresses.
   llvm::DenseMap<Operation *, Value> addresses;
+  /// The runtime functions declared so far (one declaration each, made
+  /// before the first function that calls it).
+  llvm::StringSet<> declared;
 };
 
 bool isCollective(Operation *op) {
@@ -116,14 +120,13 @@ protected:
   }
   /// Calls the runtime function `name` (declared before the first function
   /// that calls it) with `args`.
-  static Value call(ConversionPatternRewriter &rewriter, Operation *op,
-                    StringRef name, Type result, ValueRange args) {
-    auto module = op->getParentOfType<ModuleOp>();
+  Value call(ConversionPatternRewriter &rewriter, Operation *op, StringRef name,
+             Type result, ValueRange args) const {
     SmallVector<Type> types(args.getTypes());
-    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(name)) {
+    if (state.declared.insert(name).second) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPoint(function(op));
-      LLVM::LLVMFuncOp::create(rewriter, module.getLoc(), name,
+      LLVM::LLVMFuncOp::create(rewriter, op->getLoc(), name,
                                LLVM::LLVMFunctionType::get(result, types));
     }
     bool isVoid = isa<LLVM::LLVMVoidType>(result);

@@ -20,6 +20,7 @@
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/main/KernelTable.h"
+#include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/PlanCodec.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -387,8 +388,11 @@ void fillStepOptions(passes::StepPipelineOptions &options, bool training,
   // The optimizer as the object's constant resolves it (DeepSpeed's
   // defaults applied once): the update is built from the same values.
   const dsrt_optimizer o = codegen::optimizerConstant(config);
-  static constexpr const char *kKinds[] = {"adam", "adamw", "sgd", "lamb"};
-  options.optimizer = kKinds[o.kind];
+  // The kind as the rank reads it from its constant (dsrt.h's numbering);
+  // an unknown one is left empty, which build-optimizer-step refuses.
+  runtime::Expected<runtime::PlanOptimizer> kind = runtime::optimizerFromAbi(o);
+  options.optimizer =
+      kind ? std::string(runtime::optimizerKindName(kind->kind)) : "";
   options.gradientClipping = o.gradient_clipping;
   options.lr = o.lr;
   options.beta1 = o.beta1;

@@ -27,56 +27,61 @@ extern "C" void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index,
       ->run(index, data, ctx->step);
 }
 
+namespace {
+
+/// The hook `slot` of the context (ctx->collectives, ctx->microSteps) as a
+/// T, or null after reporting that `what` happened without one.
+template <typename T>
+T *hook(dsrt_ctx *ctx, void *dsrt_ctx::*slot, const char *field,
+        const std::string &what) {
+  if (ctx && ctx->*slot)
+    return static_cast<T *>(ctx->*slot);
+  dsc::runtime::reportError(1,
+                            "dsrt: " + what + " (ctx->" + field + " is null)");
+  return nullptr;
+}
+
+dsc::runtime::CollectiveRunner *collectives(dsrt_ctx *ctx, const char *verb,
+                                            int32_t index) {
+  return hook<dsc::runtime::CollectiveRunner>(
+      ctx, &dsrt_ctx::collectives, "collectives",
+      std::string(verb) + " collective " + std::to_string(index) +
+          " but this rank runs no collectives");
+}
+
+dsc::runtime::MicroSteps *microSteps(dsrt_ctx *ctx, const char *what) {
+  return hook<dsc::runtime::MicroSteps>(
+      ctx, &dsrt_ctx::microSteps, "microSteps",
+      std::string("a micro-step ") + what + " outside a training run");
+}
+
+} // namespace
+
 extern "C" void dsrt_collective_at(dsrt_ctx *ctx, int32_t index,
                                    void *const *data) {
-  if (!ctx || !ctx->collectives) {
-    dsc::runtime::reportError(
-        1, "dsrt: the step calls collective " + std::to_string(index) +
-               " but this rank runs no collectives (ctx->collectives is null)");
-    return;
-  }
-  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
-      ->run(index, data);
+  if (auto *runner = collectives(ctx, "the step calls", index))
+    runner->run(index, data);
 }
 
 extern "C" void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index) {
-  if (!ctx || !ctx->collectives) {
-    dsc::runtime::reportError(
-        1, "dsrt: the step waits for collective " + std::to_string(index) +
-               " but this rank runs no collectives (ctx->collectives is null)");
-    return;
-  }
-  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)->wait(index);
+  if (auto *runner = collectives(ctx, "the step waits for", index))
+    runner->wait(index);
 }
 
 extern "C" void dsrt_boundary_collective(dsrt_ctx *ctx, int32_t index,
                                          void *data) {
-  if (!ctx || !ctx->collectives) {
-    dsc::runtime::reportError(
-        1, "dsrt: the update calls collective " + std::to_string(index) +
-               " but this rank runs no collectives (ctx->collectives is null)");
-    return;
-  }
-  static_cast<dsc::runtime::CollectiveRunner *>(ctx->collectives)
-      ->runOutside(index, data);
+  if (auto *runner = collectives(ctx, "the update calls", index))
+    runner->runOutside(index, data);
 }
 
 extern "C" void dsrt_micro_step(dsrt_ctx *ctx, int64_t step, int64_t micro) {
-  if (!ctx || !ctx->microSteps) {
-    dsc::runtime::reportError(1, "dsrt: a micro-step begins outside a "
-                                 "training run (ctx->microSteps is null)");
-    return;
-  }
-  static_cast<dsc::runtime::MicroSteps *>(ctx->microSteps)->begin(step, micro);
+  if (auto *hooks = microSteps(ctx, "begins"))
+    hooks->begin(step, micro);
 }
 
 extern "C" void dsrt_micro_step_end(dsrt_ctx *ctx, int64_t micro) {
-  if (!ctx || !ctx->microSteps) {
-    dsc::runtime::reportError(1, "dsrt: a micro-step ends outside a "
-                                 "training run (ctx->microSteps is null)");
-    return;
-  }
-  static_cast<dsc::runtime::MicroSteps *>(ctx->microSteps)->end(micro);
+  if (auto *hooks = microSteps(ctx, "ends"))
+    hooks->end(micro);
 }
 
 namespace {
