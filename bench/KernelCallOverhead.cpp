@@ -1,14 +1,11 @@
 //===- KernelCallOverhead.cpp - What a kernel call costs beyond the kernel ===//
 //
 // A benchmark, not a test. A step of SITES call sites of add_f32 on N
-// elements (distinct descriptors, as a generated step has), timed three ways
-// side by side in one run:
-//   direct      the CPU kernel called as C++ (the floor);
-//   resolved    dsrt_kernel_at's path now: KernelTable::run, the call site
-//               resolved at start, an array index;
-//   by-address  dsrt_kernel_at's path before the table was resolved at
-//               start: runKernel, a hash lookup of the descriptor's address
-//               per call.
+// elements (each with its own constants, as a generated step has), timed two
+// ways side by side in one run:
+//   direct       the CPU kernel called as C++ (the floor);
+//   entry point  what generated code calls: dsrt_k_add_f32 with the site's
+//                constants (decoded at each call) and the buffers' array.
 // Prints ns per call and the overhead over direct.
 //
 //   build/bin/kernel-call-overhead [SITES [N [ROUNDS]]]
@@ -17,7 +14,6 @@
 
 #include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
-#include "runtime/main/KernelTable.h"
 
 #include <algorithm>
 #include <chrono>
@@ -26,8 +22,10 @@
 #include <string>
 #include <vector>
 
-using namespace dsc::runtime;
 namespace k = dsc::kernels::cpu;
+
+extern "C" void dsrt_k_add_f32(dsrt_ctx *, void *const *, const int64_t *,
+                               const char *);
 
 namespace {
 
@@ -59,17 +57,10 @@ int main(int argc, char **argv) {
                  argv[0]);
     return 2;
   }
-  PlanKernel add;
-  add.kernel = "add_f32";
-  add.location = "bench";
-  add.numInputs = 2;
-  add.numOutputs = 1;
-  add.operands.assign(3, PlanKernelOperand{DType::F32, {n}});
-  KernelTable table(std::vector<PlanKernel>(static_cast<size_t>(sites), add));
-  if (std::string problem = table.resolveAll(); !problem.empty()) {
-    std::fprintf(stderr, "%s\n", problem.c_str());
-    return 1;
-  }
+  // Two inputs and one output of [n] (kernels/KernelDecls.h's layout).
+  const std::vector<int64_t> site = {2, 1, 1, n, 1, n, 1, n};
+  std::vector<std::vector<int64_t>> constants(static_cast<size_t>(sites), site);
+  dsrt_ctx ctx;
   std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 0.0f);
   void *data[3] = {a.data(), b.data(), c.data()};
   const k::Shape shape{&n, 1};
@@ -81,16 +72,11 @@ int main(int argc, char **argv) {
                            c.data(), shape);
       },
       sites, rounds);
-  double resolved = nsPerCall(
+  double entry = nsPerCall(
       [&] {
         for (int64_t i = 0; i < sites; ++i)
-          table.run(i, data, 0);
-      },
-      sites, rounds);
-  double byAddress = nsPerCall(
-      [&] {
-        for (int64_t i = 0; i < sites; ++i)
-          runKernel(table.desc(static_cast<size_t>(i)), data, 0);
+          dsrt_k_add_f32(&ctx, data, constants[static_cast<size_t>(i)].data(),
+                         "bench");
       },
       sites, rounds);
   std::printf("kernel call overhead: add_f32 on %lld elements, %lld call "
@@ -100,9 +86,7 @@ int main(int argc, char **argv) {
   std::printf("| path | ns/call | overhead over direct (ns) |\n");
   std::printf("| --- | --- | --- |\n");
   std::printf("| direct C++ call of the kernel | %.1f | 0 |\n", direct);
-  std::printf("| resolved at start (dsrt_kernel_at now) | %.1f | %.1f |\n",
-              resolved, resolved - direct);
-  std::printf("| looked up by descriptor address (before) | %.1f | %.1f |\n",
-              byAddress, byAddress - direct);
+  std::printf("| the entry point (generated code's call) | %.1f | %.1f |\n",
+              entry, entry - direct);
   return c[0] == 3.0f ? 0 : 1;
 }

@@ -28,14 +28,6 @@ public:
   void runOnOperation() override;
 };
 
-/// "f32", "f64": the suffix of a kernel name for `element`.
-std::string typeSuffix(Type element) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  element.print(os);
-  return s;
-}
-
 void AccumulateGradientsPass::runOnOperation() {
   ModuleOp module = getOperation();
   func::FuncOp step = lookupPlannedStep(module);
@@ -62,10 +54,8 @@ void AccumulateGradientsPass::runOnOperation() {
     if (!last)
       continue;
     b.setInsertionPointAfter(last);
-    plan::KernelOp::create(
-        b, last->getLoc(),
-        b.getStringAttr("add_" + typeSuffix(grad.getType().getElementType())),
-        ValueRange{grad, fresh}, ValueRange{grad});
+    plan::KernelOp::create(b, last->getLoc(), b.getStringAttr("add"),
+                           ValueRange{grad, fresh}, ValueRange{grad});
   }
 }
 

@@ -2,8 +2,9 @@
 //
 // One buffer per tensor value and one kernel call per op: the simplest
 // correct lowering, on which the memory planner and later fusion work. The
-// kernel name encodes the op and its element types, so the runtime can
-// dispatch without looking at types again.
+// kernel is the graph op's mnemonic (kernels/KernelDecls.def declares each),
+// its attributes the op's: plan.kernel's verifier checks the call against
+// the declaration.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,31 +29,6 @@ namespace {
 MemRefType bufferType(Type tensor) {
   auto t = cast<RankedTensorType>(tensor);
   return MemRefType::get(t.getShape(), t.getElementType());
-}
-
-/// `f32`, `i64`, `i1`, `bf16` ...
-std::string typeName(Type type) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << cast<ShapedType>(type).getElementType();
-  return s;
-}
-
-/// The kernel a graph op becomes: its mnemonic, then the element types that
-/// select the implementation (operands' for most, both for casts).
-std::string kernelName(Operation *op) {
-  std::string name = op->getName().stripDialect().str();
-  if (isa<graph::CastOp>(op))
-    return name + "_" + typeName(op->getOperand(0).getType()) + "_" +
-           typeName(op->getResult(0).getType());
-  Type selecting = op->getNumOperands() ? op->getOperand(0).getType()
-                                        : op->getResult(0).getType();
-  // where's first operand is the boolean condition; gather_grad's and
-  // friends' first operand is the indices: the data type decides.
-  if (isa<graph::WhereOp, graph::GatherGradOp, graph::GatherElementsGradOp,
-          graph::NegativeLogLikelihoodLossGradOp>(op))
-    selecting = op->getResult(0).getType();
-  return name + "_" + typeName(selecting);
 }
 
 /// Constants are placed in the rank executable, element by element; a shape
@@ -173,7 +149,9 @@ LogicalResult ConvertGraphToPlanPass::convert(func::FuncOp func) {
       buffers[result] = buffer;
       outs.push_back(buffer);
     }
-    std::string callee = isa<graph::ReshapeOp>(op) ? "copy" : kernelName(&op);
+    // A reshape moves no element: a copy of bytes.
+    StringRef callee =
+        isa<graph::ReshapeOp>(op) ? "copy" : op.getName().stripDialect();
     auto kernel =
         plan::KernelOp::create(b, loc, b.getStringAttr(callee), ins, outs);
     if (auto props =

@@ -1,8 +1,10 @@
 //===- PlanToLLVMPass.cpp - the planned step as LLVM calls ----------------===//
 //
 // Every buffer of a planned step is the arena plus a constant offset, or a
-// constant global, so the step lowers to address arithmetic and one runtime
-// call per kernel (shapes and attributes travel in the plan's kernel table).
+// constant global, so the step lowers to address arithmetic and one direct
+// call per kernel: its entry point (kernels/KernelDecls.def) with the
+// buffers' addresses and the site's constants (shapes and attributes) as a
+// constant global.
 // The training step of each rank (build-optimizer-step's @train_step_r<k>)
 // lowers the same way, its optimizer, norm and schedule ops to direct calls
 // of the runtime's typed C functions and its collectives to
@@ -17,6 +19,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/plan/KernelCall.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
 #include "runtime/include/dsrt.h"
@@ -30,7 +33,10 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+
+#include <map>
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_CONVERTPLANTOLLVM
@@ -67,9 +73,15 @@ std::pair<Type, Attribute> flatGlobal(memref::GlobalOp global) {
 /// What the patterns share: each call site's index, each function's
 /// address array, the LLVM functions' names.
 struct LoweringState {
-  /// plan.kernel -> its entry in the kernel table; a collective -> its index
-  /// among the step's collectives (in @step) or the training step's.
+  /// A collective -> its index among the step's collectives (in @step) or
+  /// the training step's.
   llvm::DenseMap<Operation *, int32_t> index;
+  /// plan.kernel -> its entry point and the globals of its site's constants
+  /// and location.
+  struct KernelSite {
+    std::string symbol, constants, location;
+  };
+  llvm::DenseMap<Operation *, KernelSite> kernels;
   /// The collectives of the training steps (dsrt_boundary_collective).
   llvm::DenseSet<Operation *> outside;
   /// func.func -> the LLVM function's name and the widest call it makes.
@@ -87,11 +99,9 @@ bool isCollective(Operation *op) {
 
 /// Numbers the call sites of `func` (walk order: the order they run in).
 void numberCalls(func::FuncOp func, bool inStep, LoweringState &state) {
-  int32_t kernels = 0, collectives = 0;
+  int32_t collectives = 0;
   int64_t widest = 1;
   func.walk([&](Operation *op) {
-    if (isa<plan::KernelOp>(op))
-      state.index[op] = kernels++;
     if (isCollective(op)) {
       state.index[op] = collectives++;
       if (!inStep)
@@ -270,21 +280,25 @@ public:
   }
 };
 
-/// dsrt_kernel_at(ctx, index, addresses).
+/// The kernel's entry point: dsrt_k_<kernel>_<types>(ctx, addresses, site,
+/// location).
 class KernelLowering : public PlanPattern<plan::KernelOp> {
 public:
   using PlanPattern::PlanPattern;
   LogicalResult
   matchAndRewrite(plan::KernelOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!state.index.count(op))
-      return op.emitOpError("is a kernel of the plan's table; only @step "
-                            "calls those");
+    auto it = state.kernels.find(op);
+    if (it == state.kernels.end())
+      return op.emitOpError("is outside the functions being lowered");
     Value array = storeAddresses(rewriter, op, adaptor.getOperands());
-    Value index = LLVM::ConstantOp::create(
-        rewriter, op.getLoc(), rewriter.getI32Type(), state.index.lookup(op));
-    call(rewriter, op, "dsrt_kernel_at", voidType(op),
-         {context(op), index, array});
+    Type ptr = LLVM::LLVMPointerType::get(op.getContext());
+    Value constants = LLVM::AddressOfOp::create(rewriter, op.getLoc(), ptr,
+                                                it->second.constants);
+    Value location = LLVM::AddressOfOp::create(rewriter, op.getLoc(), ptr,
+                                               it->second.location);
+    call(rewriter, op, it->second.symbol, voidType(op),
+         {context(op), array, constants, location});
     rewriter.eraseOp(op);
     return success();
   }
@@ -663,12 +677,56 @@ void ConvertPlanToLLVMPass::runOnOperation() {
                            /*alignment=*/64);
     global.erase();
   }
+  // Each kernel call site's constants and location, one global per distinct
+  // value (sites of the same shapes share theirs).
+  LoweringState state;
+  {
+    std::map<std::vector<int64_t>, std::string> constants;
+    llvm::StringMap<std::string> locations;
+    b.setInsertionPointToStart(module.getBody());
+    WalkResult walk = module.walk([&](plan::KernelOp op) {
+      plan::KernelCall call;
+      if (std::string problem = plan::resolveKernelCall(op, call);
+          !problem.empty()) {
+        op.emitOpError(problem);
+        return WalkResult::interrupt();
+      }
+      std::string &site = constants[call.site];
+      if (site.empty()) {
+        site = "dsc_site_" + std::to_string(constants.size() - 1);
+        auto type = RankedTensorType::get(
+            {static_cast<int64_t>(call.site.size())}, b.getI64Type());
+        LLVM::GlobalOp::create(
+            b, op.getLoc(),
+            LLVM::LLVMArrayType::get(b.getI64Type(), call.site.size()),
+            /*isConstant=*/true, LLVM::Linkage::Internal, site,
+            DenseElementsAttr::get(type, ArrayRef<int64_t>(call.site)),
+            /*alignment=*/8);
+      }
+      std::string name;
+      if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+        name = loc.getName().str();
+      std::string &location = locations[name];
+      if (location.empty()) {
+        location = "dsc_location_" + std::to_string(locations.size() - 1);
+        std::string text = name + '\0';
+        LLVM::GlobalOp::create(
+            b, op.getLoc(),
+            LLVM::LLVMArrayType::get(b.getI8Type(), text.size()),
+            /*isConstant=*/true, LLVM::Linkage::Internal, location,
+            b.getStringAttr(text), /*alignment=*/1);
+      }
+      state.kernels[op] = {call.variant->symbol, site, location};
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+  }
   // Groups are plan facts (plan.json); the object needs none.
   for (auto group : llvm::make_early_inc_range(module.getOps<plan::GroupOp>()))
     group.erase();
 
   // The functions, their names and their call sites' indices.
-  LoweringState state;
   state.functions[step].first = "dsc_step";
   numberCalls(step, /*inStep=*/true, state);
   SmallVector<std::string> names;

@@ -4,6 +4,7 @@
 
 #include "runtime/io/PlanFormat.h"
 
+#include "dialects/plan/KernelCall.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
 #include "runtime/io/RankWeightsFormat.h"
@@ -387,7 +388,12 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
     for (NamedAttribute a : kernel->getAttrs())
       if (a.getName() != "callee" && a.getName() != "operandSegmentSizes")
         attrs[a.getName().str()] = attributeJson(a.getValue());
-    kernels.push_back({{"kernel", kernel.getCallee().str()},
+    // The report names the entry point's kernel and types ("matmul_f32").
+    plan::KernelCall call;
+    if (std::string problem = plan::resolveKernelCall(kernel, call);
+        !problem.empty())
+      return makeError(problem);
+    kernels.push_back({{"kernel", call.typedName().str()},
                        {"location", locationName(kernel.getLoc())},
                        {"num_inputs", kernel.getIns().size()},
                        {"num_outputs", kernel.getOuts().size()},

@@ -19,7 +19,6 @@
 #include "runtime/io/DType.h"
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
-#include "runtime/main/KernelTable.h"
 #include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/PlanCodec.h"
 
@@ -298,7 +297,9 @@ public:
       return;
     std::string text;
     llvm::raw_string_ostream os(text);
-    module.print(os);
+    // With the locations (the ONNX nodes' names), which the kernels' call
+    // sites carry into the object for messages: a replay keeps them.
+    module.print(os, mlir::OpPrintingFlags().enableDebugInfo());
     dumpText(name, text);
   }
 
@@ -591,13 +592,6 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   if (!checked)
     return makeError("the rank runtime cannot run this plan: " +
                      checked.message());
-  // Every call site as the rank resolves it at start: an unknown kernel or
-  // attributes it cannot read stop the compile, not the job.
-  {
-    runtime::KernelTable kernels(checked->kernels);
-    if (std::string problem = kernels.resolveAll(); !problem.empty())
-      return makeError("the rank runtime cannot run this plan: " + problem);
-  }
   if (zero && zero->dpSize > 1)
     progress << "ds-compile: zero: stage " << zero->stage << ", "
              << zero->collectives.size() << " collectives ("

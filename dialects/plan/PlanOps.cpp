@@ -1,12 +1,15 @@
 //===- PlanOps.cpp - verifiers of plan ops --------------------------------===//
 //
-// Collectives are checked against their group: it must exist, and shard
-// sizes, roots and peers must fit its size, so a plan whose ranks disagree on
-// a collective's shape never verifies.
+// A kernel call is checked against its declaration (kernels/KernelDecls.def,
+// KernelCall.cpp). Collectives are checked against their group: it must exist,
+// and shard sizes, roots and peers must fit its size, so a plan whose ranks
+// disagree on a collective's shape never verifies.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/plan/PlanOps.h"
+
+#include "dialects/plan/KernelCall.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -30,10 +33,9 @@ LogicalResult GroupOp::verify() {
 }
 
 LogicalResult KernelOp::verify() {
-  if (getCallee().empty())
-    return emitOpError("needs a callee");
-  if (getOuts().empty())
-    return emitOpError("writes no buffer");
+  KernelCall call;
+  if (std::string problem = resolveKernelCall(*this, call); !problem.empty())
+    return emitOpError(problem);
   return success();
 }
 

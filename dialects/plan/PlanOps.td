@@ -49,15 +49,20 @@ def Plan_GroupOp : Plan_Op<"group", [Symbol]> {
 //===----------------------------------------------------------------------===//
 
 def Plan_KernelOp : Plan_Op<"kernel", [AttrSizedOperandSegments]> {
-  let summary = "calls a runtime kernel on buffers";
+  let summary = "calls a kernel on buffers";
   let description = [{
-    Calls the kernel `callee` of the runtime's C API with the input buffers
-    `ins` (read) and the output buffers `outs` (written). Attributes carry the
-    kernel's static parameters (axes, strides ...). Shapes are those of the
-    buffer types, so the call is fully static.
+    Calls the kernel `callee` (declared in kernels/KernelDecls.def; for a
+    graph op, its mnemonic) with the input buffers `ins` (read) and the
+    output buffers `outs` (written). The other attributes are the kernel's
+    declared ones (axes, strides ...); attributes whose name has a `.` are
+    the plan's own. The verifier checks the call against the declaration:
+    the buffers' count and element types select one of the kernel's entry
+    points, and each attribute has its declared type. Shapes are those of
+    the buffer types, so the call is fully static: it lowers to a direct
+    call of the entry point with the site's constants.
 
     ```mlir
-    plan.kernel "matmul_f32" ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>)
+    plan.kernel "matmul" ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>)
         outs(%c : memref<4x16xf32>)
     ```
   }];

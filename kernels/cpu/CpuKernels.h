@@ -21,6 +21,38 @@
 
 namespace dsc::kernels::cpu {
 
+//===----------------------------------------------------------------------===//
+// Enum attributes
+//===----------------------------------------------------------------------===//
+
+/// The case lists of the kernels' enum attributes, X(Enumerator, spelling),
+/// in value order: the spelling is the ONNX one. Each list gives its enum
+/// and its spellings, which the compiler's check of the attribute reads
+/// (KernelDecls.def).
+#define DSC_GELU_APPROXIMATION_CASES(X) X(None, none) X(Tanh, tanh)
+#define DSC_LOSS_REDUCTION_CASES(X) X(None, none) X(Sum, sum) X(Mean, mean)
+#define DSC_SCATTER_REDUCTION_CASES(X)                                         \
+  X(None, none) X(Add, add) X(Mul, mul) X(Max, max) X(Min, min)
+#define DSC_PAD_MODE_CASES(X)                                                  \
+  X(Constant, constant) X(Reflect, reflect) X(Edge, edge) X(Wrap, wrap)
+
+#define DSC_ENUM_ENUMERATOR(Enumerator, spelling) Enumerator,
+#define DSC_ENUM_SPELLING(Enumerator, spelling) #spelling,
+
+/// The spellings of enum E's cases, indexed by value.
+template <typename E> struct EnumCases;
+#define DSC_DECLARE_KERNEL_ENUM(E, CASES)                                      \
+  enum class E { CASES(DSC_ENUM_ENUMERATOR) };                                 \
+  template <> struct EnumCases<E> {                                            \
+    static constexpr std::string_view spellings[] = {                          \
+        CASES(DSC_ENUM_SPELLING)};                                             \
+  };
+
+DSC_DECLARE_KERNEL_ENUM(GeluApproximation, DSC_GELU_APPROXIMATION_CASES)
+DSC_DECLARE_KERNEL_ENUM(LossReduction, DSC_LOSS_REDUCTION_CASES)
+DSC_DECLARE_KERNEL_ENUM(ScatterReduction, DSC_SCATTER_REDUCTION_CASES)
+DSC_DECLARE_KERNEL_ENUM(PadMode, DSC_PAD_MODE_CASES)
+
 /// The dimensions of a row-major tensor; `dims` is borrowed.
 struct Shape {
   const int64_t *dims = nullptr;
@@ -67,34 +99,11 @@ enum class CompareOp {
 #define DSC_COMPARE_OP(Enum, name) Enum,
 #include "kernels/cpu/BinaryOps.def"
 };
-/// The kernel called `name` (BinaryOps.def); nullopt for any other name.
-std::optional<BinaryOp> parseBinaryOp(std::string_view name);
-std::optional<CompareOp> parseCompareOp(std::string_view name);
-/// Every binary / comparison kernel with its name, in BinaryOps.def's order.
-/// A kernel of a .def list: its selector and its name.
-template <typename Op> struct NamedKernel {
-  Op op;
-  std::string_view name;
-};
-const std::vector<NamedKernel<BinaryOp>> &binaryOps();
-const std::vector<NamedKernel<CompareOp>> &compareOps();
 /// The unary kernels of UnaryOps.def, in its order.
 enum class UnaryOp {
 #define DSC_UNARY_OP(Enum, name, integers) Enum,
 #include "kernels/cpu/UnaryOps.def"
 };
-
-/// A unary kernel's declaration (UnaryOps.def): its name (the graph op's
-/// mnemonic and the runtime kernel's) and whether integers have it.
-struct UnaryOpInfo {
-  UnaryOp op;
-  std::string_view name;
-  bool integers;
-};
-/// Every unary kernel, in UnaryOps.def's order.
-const std::vector<UnaryOpInfo> &unaryOps();
-/// The unary kernel called `name`; nullopt for any other name.
-std::optional<UnaryOp> parseUnaryOp(std::string_view name);
 
 /// out = lhs op rhs with NumPy broadcasting; `outShape` is the broadcast
 /// shape. Integer division truncates toward zero; an integer division by zero
@@ -282,13 +291,6 @@ template <typename T>
 int gatherElementsGrad(const int64_t *indices, Shape indicesShape, const T *dy,
                        int axis, T *dIn, Shape inShape);
 
-enum class ScatterReduction { None, Add, Mul, Max, Min };
-/// The ONNX spelling ("none", "add", "mul", "max", "min"); nullopt for any
-/// other. One decoder for the runtime and the reference interpreter.
-std::optional<ScatterReduction> parseScatterReduction(std::string_view name);
-inline constexpr const char *kScatterReductionNames =
-    "'none', 'add', 'mul', 'max' or 'min'";
-
 /// out = copy of `in` (may alias it) with the slices addressed by the last
 /// axis of `indices` replaced by (or combined with) `updates`, applied in
 /// order. Negative indices count from the end.
@@ -296,12 +298,6 @@ template <typename T>
 int scatterND(const T *in, Shape inShape, const int64_t *indices,
               Shape indicesShape, const T *updates, ScatterReduction reduction,
               T *out);
-
-enum class PadMode { Constant, Reflect, Edge, Wrap };
-/// "constant", "reflect", "edge", "wrap"; nullopt for any other.
-std::optional<PadMode> parsePadMode(std::string_view name);
-inline constexpr const char *kPadModeNames =
-    "'constant', 'reflect', 'edge' or 'wrap'";
 
 /// `pads` = [before_0..before_{r-1}, after_0..after_{r-1}]; negative amounts
 /// crop. The output has in_d + before_d + after_d along each axis.
@@ -323,11 +319,6 @@ void trilu(const T *in, Shape shape, int64_t k, bool upper, T *out);
 //===----------------------------------------------------------------------===//
 // Losses (Loss.cpp); T: float, double.
 //===----------------------------------------------------------------------===//
-
-enum class LossReduction { None, Sum, Mean };
-/// "none", "sum", "mean"; nullopt for any other.
-std::optional<LossReduction> parseLossReduction(std::string_view name);
-inline constexpr const char *kLossReductionNames = "'mean', 'sum' or 'none'";
 
 /// The ignore_index attribute: absent unless `enabled`.
 struct IgnoreIndex {

@@ -1,90 +1,60 @@
-//===- DispatchInternal.h - the kernel table behind dsrt_kernel -*- C++ -*-===//
+//===- DispatchInternal.h - What the kernels' entry points share -*- C++
+//-*-===//
 //
-// Shared by the dispatch sources: a resolved call site (Prepared), one call
-// (Call), the attribute reader, and the table from kernel names to specs.
+// Each entry point dsrt_k_<kernel>_<types> (KernelDecls.def) decodes its
+// call site's constants (kernels/KernelDecls.h has the layout) into a Call,
+// the buffers' shapes, and the kernel's typed attributes (<Id>Attrs,
+// generated from the declaration), then runs the kernel. The compiler has
+// checked the constants; decoding is a walk over them, with no lookup.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DSC_RUNTIME_DISPATCH_DISPATCHINTERNAL_H
 #define DSC_RUNTIME_DISPATCH_DISPATCHINTERNAL_H
 
+#include "kernels/KernelDecls.h"
 #include "kernels/cpu/CpuKernels.h"
-#include "runtime/include/dsrt.h"
-
-#include <nlohmann/json.hpp>
+#include "runtime/dispatch/KernelDispatch.h"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace dsc::runtime::detail {
 
 namespace k = dsc::kernels::cpu;
+using namespace dsc::kernels::cpu;
 
-struct Call;
-struct Prepared;
-
-/// Runs the kernel; returns 0 or a k::KernelError.
-using RunFn = int (*)(const Call &);
-
-class AttrReader;
-/// Reads the attributes into `p` and checks them (and, where a kernel needs
-/// it, the buffers' shapes) against the descriptor; problems go to `attrs`.
-using PrepareFn = void (*)(Prepared &p, AttrReader &attrs,
-                           const dsrt_kernel_desc &desc);
-
-/// One kernel name's implementation.
-struct KernelSpec {
-  RunFn run = nullptr;
-  PrepareFn prepare = nullptr;
-  /// Dtype signatures of the inputs and outputs, one character per buffer:
-  /// 'T' the name's element type, 'U' the second (cast's target), 'B' bool,
-  /// 'I' i64 index, '*' any number of 'T' (inputs only), '?' any dtype.
-  const char *ins = "";
-  const char *outs = "";
-  /// Inputs beyond this count are optional (trailing).
-  int minInputs = 0;
-  int32_t t = DSRT_F32;
-  int32_t u = DSRT_F32;
-  /// A kernel-specific selector (a k::BinaryOp, k::UnaryOp ...).
-  int op = 0;
+/// An integer-array attribute: a view of the site's constants.
+struct SiteInts {
+  const int64_t *data = nullptr;
+  int64_t size = 0;
 };
 
-/// A call site resolved once: the handler and the parsed attributes.
-struct Prepared {
-  /// The descriptor's strings when resolved, to detect a reused address.
-  const char *kernelName = nullptr;
-  const char *attrsJson = nullptr;
-  RunFn run = nullptr;
-  int op = 0;
+/// One call: the buffers' addresses and shapes, the step, the selector.
+class Call {
+public:
+  Call(void *const *data, const int64_t *&site, int64_t step, int op)
+      : data(data), step(step), op(op) {
+    numIn = static_cast<int>(*site++);
+    numOut = static_cast<int>(*site++);
+    int n = numIn + numOut;
+    if (n > kInline) {
+      heap.resize(n);
+      shapes = heap.data();
+    }
+    for (int i = 0; i < n; ++i) {
+      int rank = static_cast<int>(*site++);
+      shapes[i] = {site, rank};
+      site += rank;
+    }
+  }
+  Call(const Call &) = delete;
+  Call &operator=(const Call &) = delete;
 
-  int64_t axis = 0;
-  std::vector<int64_t> axes, perm, starts, ends, steps, pads;
-  double epsilon = 0, ratio = 0, value = 0;
-  int64_t seed = 0;
-  bool flag = false;                               // upper, tanh approximation
-  bool transposeLhs = false, transposeRhs = false; // matmul
-  k::PadMode padMode = k::PadMode::Constant;
-  k::LossReduction reduction = k::LossReduction::Mean;
-  k::ScatterReduction scatter = k::ScatterReduction::None;
-  k::IgnoreIndex ignore;
-  k::ConvParams conv;
-  /// concat: the inputs' shapes; copy: the byte count.
-  std::vector<k::Shape> shapes;
-  int64_t bytes = 0;
-};
-
-/// One call of a resolved kernel.
-struct Call {
-  const Prepared &p;
-  const dsrt_kernel_desc &desc;
-  void *const *data;
-  int64_t step;
-
-  int numInputs() const { return desc.num_inputs; }
-  bool hasInput(int i) const { return i < desc.num_inputs; }
+  int numInputs() const { return numIn; }
+  bool hasInput(int i) const { return i < numIn; }
   template <typename T> const T *in(int i) const {
     return static_cast<const T *>(data[i]);
   }
@@ -93,85 +63,121 @@ struct Call {
     return hasInput(i) ? in<T>(i) : nullptr;
   }
   template <typename T> T *out(int i) const {
-    return static_cast<T *>(data[desc.num_inputs + i]);
+    return static_cast<T *>(data[numIn + i]);
   }
-  k::Shape inShape(int i) const { return shapeOf(desc.buffers[i]); }
+  k::Shape inShape(int i) const { return shapes[i]; }
   k::Shape optInShape(int i) const {
     return hasInput(i) ? inShape(i) : k::Shape();
   }
-  k::Shape outShape(int i) const {
-    return shapeOf(desc.buffers[desc.num_inputs + i]);
-  }
-  static k::Shape shapeOf(const dsrt_buffer &b) { return {b.dims, b.rank}; }
-};
+  k::Shape outShape(int i) const { return shapes[numIn + i]; }
+  const k::Shape *inShapes() const { return shapes; }
 
-/// Reads attributes from the parsed JSON object; the first problem is kept
-/// (`error`), later reads then return defaults.
-class AttrReader {
-public:
-  explicit AttrReader(const nlohmann::json &attrs) : attrs(attrs) {}
-
-  bool ok() const { return error.empty(); }
-  const std::string &message() const { return error; }
-  void fail(const std::string &message) {
-    if (ok())
-      error = message;
-  }
-
-  bool has(const char *name) const;
-  int64_t i64(const char *name);
-  int64_t i64Or(const char *name, int64_t otherwise);
-  std::optional<int64_t> optI64(const char *name);
-  double f64(const char *name);
-  double f64Or(const char *name, double otherwise);
-  bool boolean(const char *name);
-  std::string str(const char *name, const char *otherwise);
-  /// An integer array; `size` (when >= 0) is the required length.
-  std::vector<int64_t> i64s(const char *name, int64_t size = -1);
-  /// An axis attribute normalised into [0, rank).
-  int64_t axis(const char *name, int rank);
+  void *const *data;
+  int64_t step;
+  int op;
 
 private:
-  const nlohmann::json *find(const char *name);
-
-  const nlohmann::json &attrs;
-  std::string error;
+  static constexpr int kInline = 8;
+  int numIn = 0, numOut = 0;
+  k::Shape inlineShapes[kInline];
+  k::Shape *shapes = inlineShapes;
+  std::vector<k::Shape> heap;
 };
 
-using Registry = std::unordered_map<std::string, KernelSpec>;
+/// Reads a site's attribute constants in declaration order.
+class SiteReader {
+public:
+  explicit SiteReader(const int64_t *words) : words(words) {}
+  int64_t i64() { return *words++; }
+  bool boolean() { return *words++ != 0; }
+  double f64() {
+    double value;
+    std::memcpy(&value, words++, sizeof value);
+    return value;
+  }
+  SiteInts ints() {
+    SiteInts values{words + 1, *words};
+    words += 1 + values.size;
+    return values;
+  }
+  std::optional<int64_t> optI64() {
+    bool present = *words++ != 0;
+    int64_t value = *words++;
+    return present ? std::optional<int64_t>(value) : std::nullopt;
+  }
 
-/// "f32", "i64", "i1" ...
-const char *dtypeName(int32_t dtype);
-/// Bytes per element of a dtype (0 for an unknown code).
-int64_t dtypeSize(int32_t dtype);
+private:
+  const int64_t *words;
+};
 
-template <typename T> constexpr int32_t dtypeOf();
-template <> constexpr int32_t dtypeOf<float>() { return DSRT_F32; }
-template <> constexpr int32_t dtypeOf<double>() { return DSRT_F64; }
-template <> constexpr int32_t dtypeOf<int64_t>() { return DSRT_I64; }
-template <> constexpr int32_t dtypeOf<uint8_t>() { return DSRT_BOOL; }
+//===----------------------------------------------------------------------===//
+// <Id>Attrs and decode(SiteReader &, <Id>Attrs &), from KernelDecls.def
+//===----------------------------------------------------------------------===//
 
-/// Element type lists to register a kernel for each of.
-template <typename... Ts> struct Types {};
-using FloatTypes = Types<float, double>;
-using NumberTypes = Types<float, double, int64_t>;
-using AllTypes = Types<float, double, int64_t, uint8_t>;
+#define DSC_ATTR_I64(n) int64_t n = 0;
+#define DSC_ATTR_F64(n) double n = 0;
+#define DSC_ATTR_BOOL(n) bool n = false;
+#define DSC_ATTR_I64S(n) SiteInts n;
+#define DSC_ATTR_ENUM(n, E, D) k::E n = k::E::D;
+#define DSC_ATTR_BOOL_OR(n, d) bool n = d;
+#define DSC_ATTR_F64_OR(n, d) double n = d;
+#define DSC_ATTR_OPT_I64(n) std::optional<int64_t> n;
+#define DSC_ATTR_DERIVED(n) int64_t n = 0;
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                               \
+  struct Id##Attrs {                                                           \
+    AttrList                                                                      \
+  };
+#include "kernels/KernelDecls.def"
+#include "runtime/dispatch/UndefAttrMacros.h"
 
-/// Calls `f(static_cast<T *>(nullptr))` for each T.
-template <typename... Ts, typename F> void forEachType(Types<Ts...>, F &&f) {
-  (f(static_cast<Ts *>(nullptr)), ...);
+#define DSC_ATTR_I64(n) a.n = r.i64();
+#define DSC_ATTR_F64(n) a.n = r.f64();
+#define DSC_ATTR_BOOL(n) a.n = r.boolean();
+#define DSC_ATTR_I64S(n) a.n = r.ints();
+#define DSC_ATTR_ENUM(n, E, D) a.n = static_cast<k::E>(r.i64());
+#define DSC_ATTR_BOOL_OR(n, d) a.n = r.boolean();
+#define DSC_ATTR_F64_OR(n, d) a.n = r.f64();
+#define DSC_ATTR_OPT_I64(n) a.n = r.optI64();
+#define DSC_ATTR_DERIVED(n) a.n = r.i64();
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                               \
+  inline void decode([[maybe_unused]] SiteReader &r,                           \
+                     [[maybe_unused]] Id##Attrs &a) {                          \
+    AttrList                                                                      \
+  }
+#include "kernels/KernelDecls.def"
+#include "runtime/dispatch/UndefAttrMacros.h"
+
+/// Reports a data error a kernel returned (an index out of range ...).
+void reportKernelError(const char *symbol, const char *location, int status);
+
+/// The body of every entry point: decode, run, report.
+template <typename A, typename Run>
+inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
+                     const char *location, const char *symbol, int op,
+                     Run run) {
+  Call call(data, site, ctx ? ctx->step : 0, op);
+  A attrs;
+  SiteReader reader(site);
+  decode(reader, attrs);
+  if (int status = run(call, attrs))
+    reportKernelError(symbol, location, status);
 }
 
-/// Registers `<base>_<T>` with the spec's element type set to T.
-template <typename T>
-void add(Registry &r, const std::string &base, KernelSpec spec) {
-  spec.t = dtypeOf<T>();
-  r[base + "_" + dtypeName(spec.t)] = spec;
-}
-
-void registerElementwiseKernels(Registry &r);
-void registerNumericKernels(Registry &r);
-void registerDataMovementKernels(Registry &r);
+/// The entry points of the kernels of group `Group` (KernelDecls.def), each
+/// calling Run<T, U>(call, attrs). A file defines DSC_KERNELS_OF_<Group> as
+/// DSC_DEFINE_ENTRIES and the other groups as nothing, then includes the
+/// .def.
+#define DSC_DEFINE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                      \
+  extern "C" void dsrt_k_##sym(dsrt_ctx *ctx, void *const *data,               \
+                               const int64_t *site, const char *location) {    \
+    runEntry<Id##Attrs>(                                                       \
+        ctx, data, site, location, #sym, static_cast<int>(Sel),                \
+        [](const Call &c, const Id##Attrs &a) { return Run<T, U>(c, a); });    \
+  }
+#define DSC_DEFINE_ENTRIES(Id, name, Types, Run, Sel)                          \
+  Types(DSC_DEFINE_ENTRY, Id, name, Run, Sel)
 
 } // namespace dsc::runtime::detail
 

@@ -1,12 +1,12 @@
 /*===- dsrt.h - the C API between generated rank code and the runtime ------===*
  *
  * The one header both sides share. The generated object defines dsc_step
- * functions (straight-line calls of dsrt_kernel on buffers at static arena
- * offsets), the ranks' update functions (the collectives, norm, clipping and
- * optimizer after the micro-steps, as direct calls of typed kernels) and
- * constants the rank needs (dsc_schedule, dsc_optimizer, dsc_plan); the
- * runtime owns main, the arena, data, weights and logging, and implements
- * dsrt_kernel by dispatching on the kernel's name.
+ * functions (straight-line calls of the kernels' entry points on buffers at
+ * static arena offsets), the ranks' update functions (the collectives,
+ * norm, clipping and optimizer after the micro-steps, as direct calls of
+ * typed kernels) and constants the rank needs (dsc_schedule, dsc_optimizer,
+ * dsc_plan); the runtime owns main, the arena, data, weights and logging,
+ * and implements the entry points.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -33,37 +33,19 @@ enum dsrt_dtype {
   DSRT_BOOL = 9 /* one byte, 0 or 1 */
 };
 
-/* A buffer's type: row-major, contiguous. */
-typedef struct dsrt_buffer {
-  int32_t dtype;
-  int32_t rank;
-  const int64_t *dims;
-} dsrt_buffer;
-
-/* One kernel call site, emitted by the compiler as a constant. */
-typedef struct dsrt_kernel_desc {
-  const char *kernel;   /* e.g. "matmul_f32": the graph op, then types */
-  const char *location; /* the ONNX node it came from, for messages */
-  int32_t num_inputs;
-  int32_t num_outputs;
-  const dsrt_buffer *buffers; /* inputs, then outputs */
-  const char *attrs_json;     /* the op's attributes as a JSON object */
-} dsrt_kernel_desc;
-
 typedef struct dsrt_ctx dsrt_ctx;
 
-/* Runs one kernel; `data` holds the buffers' addresses, inputs then outputs.
- * On a data error (an index out of range ...) the runtime reports the
- * kernel, its location and the problem, and exits with a non-zero code. */
-void dsrt_kernel(dsrt_ctx *ctx, const dsrt_kernel_desc *desc,
-                 void *const *data);
-
-/* Runs the index-th kernel of the plan's kernel table (dsc_plan's, which
- * the runtime resolves whole at start-up) on `data` (inputs, then
- * outputs), as dsrt_kernel does. An index outside the table, like any
- * dispatch error, is reported with the kernel and its location, and the
- * process exits with a non-zero code. */
-void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index, void *const *data);
+/* A kernel's entry point: one per kernel and element type of
+ * kernels/KernelDecls.def, named dsrt_k_<kernel>_<types> (dsrt_k_add_f32,
+ * dsrt_k_cast_i64_f32, dsrt_k_copy). `data` holds the buffers' addresses,
+ * inputs then outputs; `site` the call site's constants, which the
+ * compiler checked (the buffers' shapes, then the attributes in declaration
+ * order; kernels/KernelDecls.h has the layout); `location` names the ONNX
+ * node for messages. On a data error (an index out of range ...) the
+ * runtime reports the kernel, its location and the problem, and exits with
+ * a non-zero code. */
+typedef void (*dsrt_kernel_fn)(dsrt_ctx *ctx, void *const *data,
+                               const int64_t *site, const char *location);
 
 /* Runs the index-th collective the step calls (the in-step entries of the
  * plan's collectives, in order) on `data` (inputs, then outputs) over

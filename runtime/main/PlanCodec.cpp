@@ -77,8 +77,6 @@ private:
 // The field lists, declared first so that `field` finds them for members.
 template <typename A> void fields(A &a, PlanBatch &b);
 template <typename A> void fields(A &a, PlanBuffer &b);
-template <typename A> void fields(A &a, PlanKernelOperand &o);
-template <typename A> void fields(A &a, PlanKernel &k);
 template <typename A> void fields(A &a, TiedCopy &t);
 template <typename A> void fields(A &a, PlanRange &r);
 template <typename A> void fields(A &a, ZeroParam &p);
@@ -142,13 +140,6 @@ template <typename A> void fields(A &a, PlanBatch &b) {
 template <typename A> void fields(A &a, PlanBuffer &b) {
   each(a, b.name, b.role, b.offset, b.dtype, b.shape, b.numel, b.bytes);
 }
-template <typename A> void fields(A &a, PlanKernelOperand &o) {
-  each(a, o.dtype, o.shape);
-}
-template <typename A> void fields(A &a, PlanKernel &k) {
-  each(a, k.kernel, k.location, k.numInputs, k.numOutputs, k.operands,
-       k.attrsJson);
-}
 template <typename A> void fields(A &a, TiedCopy &t) {
   each(a, t.name, t.source, t.transposed);
 }
@@ -174,8 +165,8 @@ template <typename A> void fields(A &a, PlanMemory &m) {
 // optimizer (the object's own constant).
 template <typename A> void fields(A &a, Plan &p) {
   each(a, p.training, p.rank, p.worldSize, p.arenaBytes, p.persistentBytes,
-       p.batch, p.buffers, p.kernels, p.stepsPerPrint, p.weightsPath,
-       p.weightsByRank, p.ties, p.predictedPeakBytes, p.zero, p.collectives,
+       p.batch, p.buffers, p.stepsPerPrint, p.weightsPath, p.weightsByRank,
+       p.ties, p.predictedPeakBytes, p.zero, p.collectives,
        p.collectiveBytesPerStep, p.memory);
 }
 

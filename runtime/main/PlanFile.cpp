@@ -145,54 +145,6 @@ void parseBuffers(JsonReader &r, const json &root, Plan &plan) {
   }
 }
 
-void parseKernels(JsonReader &r, const json &root, Plan &plan) {
-  const json *list = r.member(root, "", "kernels", false);
-  if (!list || list->is_null())
-    return;
-  if (!list->is_array())
-    return r.fail("kernels", "expected an array, got " + list->dump());
-  for (size_t i = 0; i < list->size() && r.ok(); ++i) {
-    const std::string at = indexed("kernels", i);
-    const json &k = (*list)[i];
-    if (!k.is_object())
-      return r.fail(at, "expected an object, got " + k.dump());
-    PlanKernel kernel;
-    kernel.kernel = r.getString(k, at, "kernel");
-    kernel.location = r.getString(k, at, "location", false);
-    int64_t numIn = r.getInt(k, at, "num_inputs", 0);
-    int64_t numOut = r.getInt(k, at, "num_outputs", 0);
-    const json &ops = r.getArray(k, at, "buffers");
-    if (!r.ok())
-      return;
-    if (numIn < 0 || numOut < 0 || numIn > INT32_MAX - numOut)
-      return r.fail(at, "bad operand counts");
-    kernel.numInputs = static_cast<int32_t>(numIn);
-    kernel.numOutputs = static_cast<int32_t>(numOut);
-    if (static_cast<int64_t>(ops.size()) != numIn + numOut)
-      return r.fail(
-          at + ".buffers",
-          std::to_string(ops.size()) + " entries, expected " +
-              "num_inputs + num_outputs = " + std::to_string(numIn + numOut));
-    for (size_t j = 0; j < ops.size() && r.ok(); ++j) {
-      const std::string opAt = at + "." + indexed("buffers", j);
-      if (!ops[j].is_object())
-        return r.fail(opAt, "expected an object, got " + ops[j].dump());
-      PlanKernelOperand op;
-      op.dtype = r.getDType(ops[j], opAt);
-      op.shape = r.getShape(ops[j], opAt);
-      kernel.operands.push_back(std::move(op));
-    }
-    const json *attrs = r.member(k, at, "attrs", false);
-    if (attrs && !attrs->is_null()) {
-      if (!attrs->is_object())
-        return r.fail(at + ".attrs",
-                      "expected an object, got " + attrs->dump());
-      kernel.attrsJson = attrs->dump();
-    }
-    plan.kernels.push_back(std::move(kernel));
-  }
-}
-
 /// The checks that relate several parts of the plan.
 PlanRange parseRange(JsonReader &r, const json &v, const std::string &where) {
   PlanRange range;
@@ -585,9 +537,8 @@ Expected<Plan> parsePlan(std::string_view text, const std::string &path) {
   if (r.ok())
     parseBuffers(r, root, plan);
   if (r.ok())
-    parseKernels(r, root, plan);
 
-  plan.stepsPerPrint = r.getInt(root, "", "steps_per_print", 10, false);
+    plan.stepsPerPrint = r.getInt(root, "", "steps_per_print", 10, false);
   // A weights file name, resolved against the plan's directory.
   auto weightsFile = [&](const json &name, const std::string &key) {
     if (!name.is_string() || name.get<std::string>().empty()) {

@@ -4,13 +4,13 @@
 // the rank executables as a report, and runs parsePlan on it: the rank reads
 // the same plan from its object (PlanCodec.h), or a plan.json given with
 // --plan FILE: the arena size, where every named buffer lives in the arena,
-// the kernel table that dsrt_kernel_at indexes, the batch layout, the ZeRO
-// layout and collectives, and where the weights are. parsePlan checks
-// everything the runtime relies on (buffers inside the arena, a grad for every
-// param in training, a float scalar loss, TBS = MBS * GAS * dp, ...) so that
-// the step loop can trust the plan. Errors name the file and the key, e.g.
-// "out/plan.json: buffers[3].offset: 8000000 + 4096 bytes lies outside the
-// arena (7943488 bytes)".
+// the batch layout, the ZeRO layout and collectives, and where the weights
+// are. Its "kernels" list is a report only: the object calls the kernels.
+// parsePlan checks everything the runtime relies on (buffers inside the arena,
+// a grad for every param in training, a float scalar loss, TBS = MBS * GAS *
+// dp, ...) so that the step loop can trust the plan. Errors name the file and
+// the key, e.g. "out/plan.json: buffers[3].offset: 8000000 + 4096 bytes lies
+// outside the arena (7943488 bytes)".
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,25 +68,6 @@ struct PlanBuffer {
   int64_t numel = 0;
   /// numel * dtypeSize(dtype).
   size_t bytes = 0;
-};
-
-/// One operand of a kernel call site: its type only (the address comes from
-/// the generated code).
-struct PlanKernelOperand {
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-};
-
-/// One entry of the kernel table (dsrt_kernel_at's index).
-struct PlanKernel {
-  std::string kernel;
-  std::string location;
-  int32_t numInputs = 0;
-  int32_t numOutputs = 0;
-  /// Inputs, then outputs (numInputs + numOutputs entries).
-  std::vector<PlanKernelOperand> operands;
-  /// The "attrs" object re-serialized as compact JSON ("{}" when absent).
-  std::string attrsJson = "{}";
 };
 
 struct PlanBatch {
@@ -208,7 +189,6 @@ struct Plan {
   /// Present in training; in inference when the plan has the block.
   std::optional<PlanBatch> batch;
   std::vector<PlanBuffer> buffers;
-  std::vector<PlanKernel> kernels;
   /// Not read from plan.json (its "optimizer" block is a report): a
   /// training rank sets it from its object's dsc_optimizer, to name it in
   /// progress lines and checkpoints. The schedule and clipping are the

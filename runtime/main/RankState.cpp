@@ -1,4 +1,4 @@
-//===- RankState.cpp - One rank's plan, arena and kernel table ------------===//
+//===- RankState.cpp - One rank's plan and arena ------------------------===//
 
 #include "runtime/main/RankState.h"
 
@@ -12,12 +12,7 @@ Expected<std::unique_ptr<RankState>> RankState::create(Plan plan) {
   if (!arena)
     return arena.status();
   state->arena = std::move(arena).value();
-  state->kernels = std::make_unique<KernelTable>(state->plan.kernels);
-  // Every call site once, before the first step: a step calls kernels only.
-  if (std::string problem = state->kernels->resolveAll(); !problem.empty())
-    return Status::error(state->plan.path + ": " + problem);
   state->ctx.step = 0;
-  state->ctx.runtime = state->kernels.get();
   return state;
 }
 

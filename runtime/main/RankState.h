@@ -1,9 +1,8 @@
-//===- RankState.h - One rank's plan, arena and kernel table ---*- C++ -*-===//
+//===- RankState.h - One rank's plan and arena ------------------*- C++ -*-===//
 //
 // What every mode shares: the parsed plan, the arena dsc_step addresses
-// (64-byte aligned, zeroed, arena_bytes long), the kernel table that
-// dsrt_kernel_at indexes, the dsrt_ctx handed to dsc_step (ctx.runtime
-// points at the kernel table) and the tracker of the runtime's allocations.
+// (64-byte aligned, zeroed, arena_bytes long), the dsrt_ctx handed to
+// dsc_step and the tracker of the runtime's allocations.
 // Not movable once created (ctx points into it): hold it by unique_ptr.
 //
 //===----------------------------------------------------------------------===//
@@ -12,7 +11,6 @@
 #define DSC_RUNTIME_MAIN_RANKSTATE_H
 
 #include "runtime/dispatch/KernelDispatch.h"
-#include "runtime/main/KernelTable.h"
 #include "runtime/main/Memory.h"
 #include "runtime/main/PlanFile.h"
 
@@ -45,7 +43,7 @@ struct RankProgram {
 };
 
 struct RankState {
-  /// Allocates the arena and builds the kernel table for `plan`.
+  /// Allocates the arena for `plan`.
   static Expected<std::unique_ptr<RankState>> create(Plan plan);
 
   RankState(const RankState &) = delete;
@@ -57,7 +55,6 @@ struct RankState {
   Plan plan;
   MemoryTracker memory;
   AlignedBuffer arena;
-  std::unique_ptr<KernelTable> kernels;
   dsrt_ctx ctx;
 
 private:

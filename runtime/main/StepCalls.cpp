@@ -1,6 +1,6 @@
 //===- StepCalls.cpp - The runtime entry points the step calls ------------===//
 //
-// dsrt_kernel_at, dsrt_collective_at, dsrt_collective_wait and
+// dsrt_collective_at, dsrt_collective_wait and
 // dsrt_boundary_collective (runtime/include/dsrt.h): the generated step's
 // and update's calls into the rank, found through the dsrt_ctx that
 // RankState sets up; and the update's typed kernels.
@@ -9,23 +9,10 @@
 
 #include "kernels/optimizer/Optimizer.h"
 #include "runtime/dispatch/KernelDispatch.h"
-#include "runtime/main/KernelTable.h"
 #include "runtime/schedule/LrSchedule.h"
 #include "runtime/schedule/ScheduleAbi.h"
 
 #include <string>
-
-extern "C" void dsrt_kernel_at(dsrt_ctx *ctx, int32_t index,
-                               void *const *data) {
-  if (!ctx || !ctx->runtime) {
-    dsc::runtime::reportError(dsc::runtime::kExitBadKernel,
-                              "dsrt: dsrt_kernel_at called without a kernel "
-                              "table (ctx->runtime is null)");
-    return;
-  }
-  static_cast<const dsc::runtime::KernelTable *>(ctx->runtime)
-      ->run(index, data, ctx->step);
-}
 
 namespace {
 

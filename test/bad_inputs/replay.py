@@ -271,7 +271,6 @@ CASES = [
     case("rank/plan-wrong-type", "{c}/outs/plan_wrong_type/bin/rank_0 --plan {c}/outs/plan_wrong_type/plan.json --data {data} --steps 1", None, r"arena_bytes"),
     case("rank/plan-deep", "{c}/outs/plan_deep/bin/rank_0 --plan {c}/outs/plan_deep/plan.json --data {data} --steps 1", None, r"plan\.json"),
     case("rank/plan-arena-2-pow-62", "{c}/outs/plan_arena_huge/bin/rank_0 --plan {c}/outs/plan_arena_huge/plan.json --data {data} --steps 1", None, r"arena|allocate"),
-    case("rank/plan-unknown-kernel", "{c}/outs/plan_unknown_kernel/bin/rank_0 --plan {c}/outs/plan_unknown_kernel/plan.json --data {data} --steps 1", None, r"no_such_kernel"),
     case("rank/plan-buffer-beyond-arena", "{c}/outs/plan_buffer_beyond/bin/rank_0 --plan {c}/outs/plan_buffer_beyond/plan.json --data {data} --steps 1", None, r"arena|offset"),
     # The plan in the executable itself, damaged.
     case("rank/object-plan-damaged", "{c}/outs/object_plan_damaged/bin/rank_0 --data {data} --steps 1", None, r"dsc_plan"),
@@ -687,9 +686,6 @@ def build_outs(c, p):
     write_json(ppath(out("plan_wrong_type")), {**plan, "arena_bytes": "big"})
     write(ppath(out("plan_deep")), deep_json(DEEP))
     write_json(ppath(out("plan_arena_huge")), {**plan, "arena_bytes": 1 << 62})
-    kernels = json.loads(json.dumps(plan["kernels"]))
-    kernels[0]["kernel"] = "no_such_kernel"
-    write_json(ppath(out("plan_unknown_kernel")), {**plan, "kernels": kernels})
     buffers = json.loads(json.dumps(plan["buffers"]))
     buffers[-1]["offset"] = plan["arena_bytes"] + 4096
     write_json(ppath(out("plan_buffer_beyond")), {**plan, "buffers": buffers})

@@ -546,54 +546,6 @@ TEST(CpuKernelsMatMul, TransposedOperandsEqualExplicitTransposes) {
 
 } // namespace
 
-// One decoder per enum attribute serves the runtime and the interpreter:
-// every ONNX spelling maps, anything else is refused (never a default).
-TEST(CpuKernelsModes, NamesDecodeOnceAndUnknownOnesAreRefused) {
-  EXPECT_EQ(parsePadMode("constant"), PadMode::Constant);
-  EXPECT_EQ(parsePadMode("reflect"), PadMode::Reflect);
-  EXPECT_EQ(parsePadMode("edge"), PadMode::Edge);
-  EXPECT_EQ(parsePadMode("wrap"), PadMode::Wrap);
-  EXPECT_EQ(parsePadMode("Reflect"), std::nullopt);
-  EXPECT_EQ(parsePadMode(""), std::nullopt);
-  EXPECT_EQ(parseScatterReduction("none"), ScatterReduction::None);
-  EXPECT_EQ(parseScatterReduction("add"), ScatterReduction::Add);
-  EXPECT_EQ(parseScatterReduction("mul"), ScatterReduction::Mul);
-  EXPECT_EQ(parseScatterReduction("max"), ScatterReduction::Max);
-  EXPECT_EQ(parseScatterReduction("min"), ScatterReduction::Min);
-  EXPECT_EQ(parseScatterReduction("sum"), std::nullopt);
-  EXPECT_EQ(parseLossReduction("none"), LossReduction::None);
-  EXPECT_EQ(parseLossReduction("sum"), LossReduction::Sum);
-  EXPECT_EQ(parseLossReduction("mean"), LossReduction::Mean);
-  EXPECT_EQ(parseLossReduction("avg"), std::nullopt);
-}
-
-// UnaryOps.def is the one list of unary kernels: every entry decodes back to
-// itself by name, names are distinct, and other names are not unary kernels.
-TEST(CpuKernelsModes, UnaryKernelsComeFromOneList) {
-  ASSERT_EQ(unaryOps().size(), 10u);
-  for (const UnaryOpInfo &u : unaryOps())
-    EXPECT_EQ(parseUnaryOp(u.name), u.op) << u.name;
-  EXPECT_EQ(parseUnaryOp("sqrt"), UnaryOp::Sqrt);
-  EXPECT_EQ(parseUnaryOp("log_softmax"), std::nullopt);
-  EXPECT_EQ(parseUnaryOp("Sqrt"), std::nullopt);
-  EXPECT_FALSE(unaryOps()[static_cast<int>(UnaryOp::Sqrt)].integers);
-  EXPECT_TRUE(unaryOps()[static_cast<int>(UnaryOp::Neg)].integers);
-}
-
-// BinaryOps.def likewise: every binary and comparison kernel by its name.
-TEST(CpuKernelsModes, BinaryKernelsComeFromOneList) {
-  ASSERT_EQ(binaryOps().size(), 7u);
-  ASSERT_EQ(compareOps().size(), 5u);
-  for (auto [op, name] : binaryOps())
-    EXPECT_EQ(parseBinaryOp(name), op) << name;
-  for (auto [op, name] : compareOps())
-    EXPECT_EQ(parseCompareOp(name), op) << name;
-  EXPECT_EQ(parseBinaryOp("pow"), BinaryOp::Pow);
-  EXPECT_EQ(parseCompareOp("less_equal"), CompareOp::LessEqual);
-  EXPECT_EQ(parseBinaryOp("equal"), std::nullopt);
-  EXPECT_EQ(parseCompareOp("add"), std::nullopt);
-}
-
 // The OpenBLAS core: a user's OPENBLAS_CORETYPE is never overridden; without
 // one, a better core is asked for only when OpenBLAS took one older than
 // AVX2 (this process was not re-executed: it runs OpenBLAS's own choice).

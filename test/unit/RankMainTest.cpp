@@ -1,7 +1,7 @@
 //===- RankMainTest.cpp - The rank runtime's main and step loop -----------===//
 //
-// plan.json parsing and its errors, the scheduler conversion, the kernel
-// table behind dsrt_kernel_at, the optimizer driver against hand-computed
+// plan.json parsing and its errors, the scheduler conversion, the optimizer
+// driver against hand-computed
 // AdamW values, argument parsing, weight loading errors, and small
 // end-to-end runs of runRank/rankMain with step functions written here
 // (dsc_step, which rankMain calls, is defined below as the training step).
@@ -12,7 +12,6 @@
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/Npy.h"
 #include "runtime/io/Safetensors.h"
-#include "runtime/main/KernelTable.h"
 #include "runtime/main/OptimizerAbi.h"
 #include "runtime/main/PlanCodec.h"
 #include "runtime/main/PlanFile.h"
@@ -112,9 +111,6 @@ TEST(RankMainPlan, ParsesAGoodPlan) {
   EXPECT_EQ(plan->buffers[1].bytes, 8u);
   EXPECT_EQ(plan->loss()->name, "loss");
   EXPECT_EQ(plan->find("w", BufferRole::Grad)->offset, 128);
-  ASSERT_EQ(plan->kernels.size(), 1u);
-  EXPECT_EQ(plan->kernels[0].operands.size(), 3u);
-  EXPECT_EQ(plan->kernels[0].attrsJson, "{}");
   // The optimizer, clipping and schedule come from the rank's object
   // (dsc_optimizer, its training step); plan.json's blocks are reports.
   EXPECT_FALSE(plan->optimizer.has_value());
@@ -188,11 +184,6 @@ TEST(RankMainPlan, Errors) {
   p["batch"] = nullptr;
   EXPECT_EQ(expectPlanError(p),
             "out/plan.json: batch: expected an object, got null");
-  p = trainingPlan();
-  p["kernels"][0]["num_inputs"] = 1;
-  EXPECT_EQ(expectPlanError(p), "out/plan.json: kernels[0].buffers: 3 "
-                                "entries, expected num_inputs + num_outputs "
-                                "= 2");
   p = trainingPlan();
   p["world_size"] = 2;
   EXPECT_EQ(expectPlanError(p),
@@ -271,9 +262,6 @@ TEST(RankMainPlan, TheObjectsEncodingKeepsThePlan) {
     EXPECT_EQ(plan->buffers[i].shape, parsed->buffers[i].shape);
     EXPECT_EQ(plan->buffers[i].bytes, parsed->buffers[i].bytes);
   }
-  ASSERT_EQ(plan->kernels.size(), 1u);
-  EXPECT_EQ(plan->kernels[0].kernel, "add_f32");
-  EXPECT_EQ(plan->kernels[0].operands[2].shape, std::vector<int64_t>{2});
   EXPECT_EQ(plan->batch->gradAccumSteps, parsed->batch->gradAccumSteps);
   EXPECT_EQ(plan->zero->stage, 1);
   EXPECT_EQ(plan->zero->partitions[1].begin, 1);
@@ -445,79 +433,6 @@ TEST(RankMainSchedule, AbiKeepsEveryField) {
   }
 }
 
-//===-- kernel table ------------------------------------------------------===//
-
-TEST(RankMainKernelTable, RunsKernelsByIndex) {
-  Expected<Plan> plan = parsePlan(trainingPlan().dump(), "out/plan.json");
-  ASSERT_TRUE(plan.ok());
-  KernelTable table(plan->kernels);
-  ASSERT_EQ(table.size(), 1u);
-  ASSERT_EQ(table.resolveAll(), "");
-  EXPECT_STREQ(table.desc(0).kernel, "add_f32");
-  EXPECT_STREQ(table.desc(0).location, "node_Add_1");
-  EXPECT_EQ(table.desc(0).buffers[2].rank, 1);
-  EXPECT_EQ(table.desc(0).buffers[2].dims[0], 2);
-  EXPECT_EQ(table.desc(0).buffers[2].dtype, DSRT_F32);
-
-  float a[2] = {1, 2}, b[2] = {10, 20}, c[2] = {0, 0};
-  void *data[3] = {a, b, c};
-  dsrt_ctx ctx;
-  ctx.runtime = &table;
-  dsrt_kernel_at(&ctx, 0, data);
-  EXPECT_EQ(c[0], 11);
-  EXPECT_EQ(c[1], 22);
-
-  std::vector<std::pair<int, std::string>> reported;
-  ErrorHandler previous =
-      setErrorHandler([&](int code, const std::string &message) {
-        reported.push_back({code, message});
-      });
-  dsrt_kernel_at(&ctx, 5, data);
-  dsrt_ctx empty;
-  dsrt_kernel_at(&empty, 0, data);
-  setErrorHandler(std::move(previous));
-  ASSERT_EQ(reported.size(), 2u);
-  EXPECT_EQ(reported[0].first, kExitBadKernel);
-  EXPECT_EQ(reported[0].second, "dsrt: kernel index 5 out of range: the "
-                                "plan's kernel table has 1 entries");
-  EXPECT_EQ(reported[1].first, kExitBadKernel);
-}
-
-// A table is resolved whole before a call: the first call site the runtime
-// cannot run is named (ds-compile refuses such a plan the same way).
-TEST(RankMainKernelTable, ResolvesEveryCallSiteFirst) {
-  json p = trainingPlan();
-  p["kernels"].push_back(p["kernels"][0]);
-  p["kernels"][1]["kernel"] = "no_such_kernel_f32";
-  p["kernels"][1]["location"] = "node_Bad";
-  Expected<Plan> plan = parsePlan(p.dump(), "out/plan.json");
-  ASSERT_TRUE(plan.ok()) << plan.message();
-  KernelTable table(plan->kernels);
-  EXPECT_EQ(table.resolveAll(),
-            "unknown kernel 'no_such_kernel_f32' at node 'node_Bad'");
-  p["kernels"][1] = p["kernels"][0];
-  p["kernels"][1]["attrs"] = {{"axis", "x"}};
-  p["kernels"][1]["kernel"] = "softmax_f32";
-  plan = parsePlan(p.dump(), "out/plan.json");
-  ASSERT_TRUE(plan.ok()) << plan.message();
-  KernelTable attrs(plan->kernels);
-  EXPECT_EQ(attrs.resolveAll(),
-            "kernel 'softmax_f32' at node 'node_Add_1': 2 inputs, expected 1");
-  // Not resolved: a call is refused, not run.
-  std::vector<std::pair<int, std::string>> reported;
-  ErrorHandler previous =
-      setErrorHandler([&](int code, const std::string &message) {
-        reported.push_back({code, message});
-      });
-  float a[2] = {1, 2}, c[2] = {0, 0};
-  void *data[3] = {a, a, c};
-  EXPECT_EQ(attrs.run(0, data, 0), kExitBadKernel);
-  setErrorHandler(std::move(previous));
-  ASSERT_EQ(reported.size(), 1u);
-  EXPECT_EQ(reported[0].second, "dsrt: kernel 0 called before the kernel "
-                                "table was resolved");
-}
-
 //===-- the update's typed kernels ----------------------------------------===//
 
 TEST(RankMainOptimizer, AdamWMatchesHandValues) {
@@ -669,7 +584,7 @@ constexpr int64_t kX = 0, kW = 64, kGrad = 128, kLoss = 192;
 } // namespace
 
 /// The "generated" training step of trainingPlan(): loss = sum(w^2) +
-/// mean(x), grad = 2 w; w + w goes through dsrt_kernel_at (kernel 0, add).
+/// mean(x), grad = 2 w; w + w goes through add's entry point.
 /// Whether the step adds its gradient into the buffer (a plan with
 /// zero.accumulate_gradients) instead of writing it.
 bool gAccumulate = false;
@@ -756,6 +671,12 @@ RankProgram testProgram(const dsrt_lr_schedule *schedule,
                      optimizer ? steps : nullptr, optimizer ? 1 : 0);
 }
 
+// The entry point the compiler calls for add_f32 on [2] + [2] -> [2], and
+// that site's constants (kernels/KernelDecls.h).
+extern "C" void dsrt_k_add_f32(dsrt_ctx *, void *const *, const int64_t *,
+                               const char *);
+const int64_t kAddSite[] = {2, 1, 1, 2, 1, 2, 1, 2};
+
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *x = reinterpret_cast<float *>(arena + kX);
   float *w = reinterpret_cast<float *>(arena + kW);
@@ -763,7 +684,7 @@ extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *loss = reinterpret_cast<float *>(arena + kLoss);
   float fresh[2];
   void *data[3] = {w, w, gAccumulate ? fresh : g};
-  dsrt_kernel_at(ctx, 0, data);
+  dsrt_k_add_f32(ctx, data, kAddSite, "node_Add_1");
   if (gAccumulate)
     for (int i = 0; i < 2; ++i)
       g[i] += fresh[i];
@@ -961,10 +882,10 @@ TEST(RankMainEndToEnd, ReportsRunErrors) {
 }
 
 namespace {
-/// The inference step: y = w + x[0, 0:2] through kernel 0.
+/// The inference step: y = w + x[0, 0:2].
 void inferenceStep(dsrt_ctx *ctx, char *arena) {
   void *data[3] = {arena + 64, arena + 0, arena + 128};
-  dsrt_kernel_at(ctx, 0, data);
+  dsrt_k_add_f32(ctx, data, kAddSite, "node_Add_1");
 }
 } // namespace
 

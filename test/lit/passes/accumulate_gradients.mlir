@@ -8,8 +8,8 @@
 // CHECK: %[[G:.*]] = memref.alloc() {plan.grad = "b", plan.persistent} : memref<4xf32>
 // CHECK-NEXT: %[[T:.*]] = memref.alloc() : memref<4xf32>
 // CHECK-NEXT: plan.kernel "copy" ins(%{{.*}} : memref<4xf32>) outs(%[[T]] : memref<4xf32>)
-// CHECK-NEXT: plan.kernel "relu_f32" ins(%[[T]] : memref<4xf32>) outs(%[[T]] : memref<4xf32>)
-// CHECK-NEXT: plan.kernel "add_f32" ins(%[[G]], %[[T]] : memref<4xf32>, memref<4xf32>) outs(%[[G]] : memref<4xf32>)
+// CHECK-NEXT: plan.kernel "relu" ins(%[[T]] : memref<4xf32>) outs(%[[T]] : memref<4xf32>)
+// CHECK-NEXT: plan.kernel "add" ins(%[[G]], %[[T]] : memref<4xf32>, memref<4xf32>) outs(%[[G]] : memref<4xf32>)
 // CHECK-NEXT: return
 module {
   memref.global "private" constant @one : memref<4xf32> = dense<1.0>
@@ -18,7 +18,7 @@ module {
     %c = memref.get_global @one : memref<4xf32>
     %g = memref.alloc() {plan.grad = "b", plan.persistent} : memref<4xf32>
     plan.kernel "copy" ins(%c : memref<4xf32>) outs(%g : memref<4xf32>)
-    plan.kernel "relu_f32" ins(%g : memref<4xf32>) outs(%g : memref<4xf32>)
+    plan.kernel "relu" ins(%g : memref<4xf32>) outs(%g : memref<4xf32>)
     return
   }
 }

@@ -120,7 +120,9 @@ func.func @step() {
   %gw = memref.alloc() {plan.grad = "w", plan.persistent} : memref<8xf32>
   %gb = memref.alloc() {plan.grad = "b", plan.persistent} : memref<4xf32>
   %loss = memref.alloc() {plan.output = "loss", plan.persistent} : memref<f32>
-  plan.kernel "fake_loss_and_grad_f32" ins(%w, %b : memref<8xf32>, memref<4xf32>) outs(%loss, %gw, %gb : memref<f32>, memref<8xf32>, memref<4xf32>)
+  plan.kernel "reduce_sum" ins(%w : memref<8xf32>) outs(%loss : memref<f32>) {axes = array<i64: 0>, keepdims = false}
+  plan.kernel "neg" ins(%w : memref<8xf32>) outs(%gw : memref<8xf32>)
+  plan.kernel "neg" ins(%b : memref<4xf32>) outs(%gb : memref<4xf32>)
   return
 }
 
@@ -140,6 +142,7 @@ func.func @step() {
   %w = memref.alloc() {plan.param = "w", plan.persistent} : memref<4xf32>
   %gw = memref.alloc() {plan.grad = "w", plan.persistent} : memref<4xf32>
   %loss = memref.alloc() {plan.output = "loss", plan.persistent} : memref<f32>
-  plan.kernel "fake_loss_and_grad_f32" ins(%w : memref<4xf32>) outs(%loss, %gw : memref<f32>, memref<4xf32>)
+  plan.kernel "reduce_sum" ins(%w : memref<4xf32>) outs(%loss : memref<f32>) {axes = array<i64: 0>, keepdims = false}
+  plan.kernel "neg" ins(%w : memref<4xf32>) outs(%gw : memref<4xf32>)
   return
 }

@@ -10,13 +10,13 @@
 // CHECK-DAG: %[[W:.*]] = memref.alloc() {plan.param = "w", plan.persistent} : memref<8x8xf32>
 // CHECK: %[[TWO:.*]] = memref.get_global @cst_0 : memref<f32>
 // CHECK: %[[MM:.*]] = memref.alloc() : memref<4x8xf32>
-// CHECK: plan.kernel "matmul_f32" ins(%[[X]], %[[W]] : memref<4x8xf32>, memref<8x8xf32>) outs(%[[MM]] : memref<4x8xf32>)
+// CHECK: plan.kernel "matmul" ins(%[[X]], %[[W]] : memref<4x8xf32>, memref<8x8xf32>) outs(%[[MM]] : memref<4x8xf32>)
 // CHECK: %[[Y:.*]] = memref.alloc() {plan.output = "y", plan.persistent} : memref<4x8xf32>
-// CHECK: plan.kernel "mul_f32" ins(%[[MM]], %[[TWO]] : memref<4x8xf32>, memref<f32>) outs(%[[Y]] : memref<4x8xf32>)
+// CHECK: plan.kernel "mul" ins(%[[MM]], %[[TWO]] : memref<4x8xf32>, memref<f32>) outs(%[[Y]] : memref<4x8xf32>)
 // CHECK: %[[R:.*]] = memref.alloc() : memref<32xf32>
 // CHECK: plan.kernel "copy" ins(%[[Y]] : memref<4x8xf32>) outs(%[[R]] : memref<32xf32>)
 // CHECK: %[[S:.*]] = memref.alloc() {plan.output = "s", plan.persistent} : memref<f32>
-// CHECK: plan.kernel "reduce_sum_f32" ins(%[[R]] : memref<32xf32>) outs(%[[S]] : memref<f32>) {axes = array<i64: 0>, keepdims = false}
+// CHECK: plan.kernel "reduce_sum" ins(%[[R]] : memref<32xf32>) outs(%[[S]] : memref<f32>) {axes = array<i64: 0>, keepdims = false}
 // A result that is an argument is copied out.
 // CHECK: %[[WOUT:.*]] = memref.alloc() {plan.output = "w_out", plan.persistent} : memref<8x8xf32>
 // CHECK: plan.kernel "copy" ins(%[[W]] : memref<8x8xf32>) outs(%[[WOUT]] : memref<8x8xf32>)

@@ -12,7 +12,7 @@
 // allocated, so it shares those bytes; %h is alive with both and goes above.
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 256 : i64} : memref<2432xi8> to memref<32x8xf32>
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 1408 : i64} : memref<2432xi8> to memref<32x8xf32>
-// CHECK: plan.kernel "matmul_f32"
+// CHECK: plan.kernel "matmul"
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] {plan.offset = 256 : i64} : memref<2432xi8> to memref<32x9xf32>
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: memref.dealloc
@@ -20,12 +20,12 @@ func.func @step() {
   %w = memref.alloc() {plan.persistent} : memref<8x8xf32>
   %x = memref.alloc() : memref<32x8xf32>
   %h = memref.alloc() : memref<32x8xf32>
-  plan.kernel "fill_f32" outs(%x : memref<32x8xf32>)
-  plan.kernel "matmul_f32" ins(%x, %w : memref<32x8xf32>, memref<8x8xf32>) outs(%h : memref<32x8xf32>)
+  plan.kernel "concat" ins(%w, %w, %w, %w : memref<8x8xf32>, memref<8x8xf32>, memref<8x8xf32>, memref<8x8xf32>) outs(%x : memref<32x8xf32>) {axis = 0 : i64}
+  plan.kernel "matmul" ins(%x, %w : memref<32x8xf32>, memref<8x8xf32>) outs(%h : memref<32x8xf32>)
   memref.dealloc %x : memref<32x8xf32>
   %y = memref.alloc() : memref<32x9xf32>
-  plan.kernel "pad_f32" ins(%h : memref<32x8xf32>) outs(%y : memref<32x9xf32>)
-  plan.kernel "consume_f32" ins(%y : memref<32x9xf32>) outs(%w : memref<8x8xf32>)
+  plan.kernel "pad" ins(%h : memref<32x8xf32>) outs(%y : memref<32x9xf32>) {pads = array<i64: 0, 0, 0, 1>}
+  plan.kernel "slice" ins(%y : memref<32x9xf32>) outs(%w : memref<8x8xf32>) {starts = array<i64: 0, 0>, ends = array<i64: 8, 8>, steps = array<i64: 1, 1>}
   return
 }
 
@@ -40,8 +40,8 @@ func.func @through_view() {
   %a = memref.alloc() : memref<4x4xf32>
   %flat = memref.collapse_shape %a [[0, 1]] : memref<4x4xf32> into memref<16xf32>
   %b = memref.alloc() : memref<16xf32>
-  plan.kernel "copy_f32" ins(%flat : memref<16xf32>) outs(%b : memref<16xf32>)
-  plan.kernel "use_f32" ins(%flat : memref<16xf32>) outs(%b : memref<16xf32>)
+  plan.kernel "copy" ins(%flat : memref<16xf32>) outs(%b : memref<16xf32>)
+  plan.kernel "neg" ins(%flat : memref<16xf32>) outs(%b : memref<16xf32>)
   return
 }
 
@@ -62,8 +62,8 @@ func.func @async_gather() {
   %w = memref.alloc() : memref<8xf32>
   %t = plan.all_gather %s, %w on @dp : memref<4xf32>, memref<8xf32> -> !plan.token
   %x = memref.alloc() : memref<8xf32>
-  plan.kernel "fill_f32" outs(%x : memref<8xf32>)
-  plan.kernel "consume_f32" ins(%x : memref<8xf32>) outs(%s : memref<4xf32>)
+  plan.kernel "concat" ins(%s, %s : memref<4xf32>, memref<4xf32>) outs(%x : memref<8xf32>) {axis = 0 : i64}
+  plan.kernel "slice" ins(%x : memref<8xf32>) outs(%s : memref<4xf32>) {starts = array<i64: 0>, ends = array<i64: 4>, steps = array<i64: 1>}
   plan.wait %t
   return
 }

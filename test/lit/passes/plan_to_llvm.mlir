@@ -1,12 +1,22 @@
 // RUN: ds-opt %s -convert-plan-to-llvm | FileCheck %s
 // passes/PlanToLLVMPass.cpp.
 // The planned step becomes dsc_step(ctx, arena): each kernel's buffer
-// addresses (arena + offset, or a constant's global) go into one stack array
-// and dsrt_kernel_at(ctx, index, addresses) runs the index-th kernel.
+// addresses (arena + offset, or a constant's global) go into one stack array,
+// and the kernel's entry point for its element type is called directly with
+// them, its site's constants and its location (kernels/KernelDecls.def).
 
+// Each call site's constants: the buffer counts, each buffer's rank and
+// dims, then the attributes (softmax's axis -1, normalised to 0).
+// CHECK: llvm.mlir.global internal constant @dsc_site_0(dense<[2, 1, 1, 4, 0, 1, 4]> : tensor<7xi64>)
+// CHECK: llvm.mlir.global internal constant @dsc_location_0("mul_node\00")
+// CHECK: llvm.mlir.global internal constant @dsc_site_1(dense<[1, 1, 1, 4, 1, 4]> : tensor<6xi64>)
+// CHECK: llvm.mlir.global internal constant @dsc_location_1("\00")
+// CHECK: llvm.mlir.global internal constant @dsc_site_2(dense<[1, 1, 1, 4, 1, 4, 0]> : tensor<7xi64>)
 // CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<1 x f32>
 // CHECK: llvm.mlir.global internal constant @cst_1(dense<[1, 0]> : tensor<2xi8>)
-// CHECK: llvm.func @dsrt_kernel_at(!llvm.ptr, i32, !llvm.ptr)
+// CHECK: llvm.func @dsrt_k_mul_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK: llvm.func @dsrt_k_relu_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK: llvm.func @dsrt_k_softmax_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
 // CHECK: llvm.func @dsc_step(%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr)
 // CHECK: %[[N:.*]] = llvm.mlir.constant(3 : i64) : i64
 // CHECK: %[[ADDRS:.*]] = llvm.alloca %[[N]] x !llvm.ptr
@@ -19,10 +29,12 @@
 // CHECK: llvm.store %[[TWO]], %[[S1]]
 // CHECK: %[[S2:.*]] = llvm.getelementptr %[[ADDRS]][2]
 // CHECK: llvm.store %[[Y]], %[[S2]]
-// CHECK: %[[K0:.*]] = llvm.mlir.constant(0 : i32) : i32
-// CHECK: llvm.call @dsrt_kernel_at(%[[CTX]], %[[K0]], %[[ADDRS]])
-// CHECK: %[[K1:.*]] = llvm.mlir.constant(1 : i32) : i32
-// CHECK: llvm.call @dsrt_kernel_at(%[[CTX]], %[[K1]], %[[ADDRS]])
+// CHECK: %[[SITE0:.*]] = llvm.mlir.addressof @dsc_site_0 : !llvm.ptr
+// CHECK: %[[LOC0:.*]] = llvm.mlir.addressof @dsc_location_0 : !llvm.ptr
+// CHECK: llvm.call @dsrt_k_mul_f32(%[[CTX]], %[[ADDRS]], %[[SITE0]], %[[LOC0]])
+// CHECK: llvm.call @dsrt_k_relu_f32(%[[CTX]], %[[ADDRS]], %{{.*}}, %{{.*}})
+// CHECK: %[[SITE2:.*]] = llvm.mlir.addressof @dsc_site_2 : !llvm.ptr
+// CHECK: llvm.call @dsrt_k_softmax_f32(%[[CTX]], %[[ADDRS]], %[[SITE2]], %{{.*}})
 // CHECK: llvm.return
 // CHECK-NOT: plan.
 // CHECK-NOT: memref.
@@ -34,7 +46,8 @@ func.func @step(%arena: memref<128xi8> {plan.arena}) attributes {plan.arena_size
   %c64 = arith.constant 64 : index
   %y = memref.view %arena[%c64][] {plan.offset = 64 : i64} : memref<128xi8> to memref<4xf32>
   %two = memref.get_global @cst_0 : memref<f32>
-  plan.kernel "mul_f32" ins(%x, %two : memref<4xf32>, memref<f32>) outs(%y : memref<4xf32>)
-  plan.kernel "relu_f32" ins(%y : memref<4xf32>) outs(%x : memref<4xf32>)
+  plan.kernel "mul" ins(%x, %two : memref<4xf32>, memref<f32>) outs(%y : memref<4xf32>) loc("mul_node")
+  plan.kernel "relu" ins(%y : memref<4xf32>) outs(%x : memref<4xf32>)
+  plan.kernel "softmax" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {axis = -1 : i64}
   return
 }

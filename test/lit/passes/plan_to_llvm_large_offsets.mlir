@@ -17,7 +17,7 @@ func.func @step(%arena: memref<3000000064xi8> {plan.arena}) attributes {plan.are
   %m = memref.view %arena[%c991m][] {plan.offset = 991088640 : i64} : memref<3000000064xi8> to memref<4xf32>
   %c3g = arith.constant 3000000000 : index
   %y = memref.view %arena[%c3g][] {plan.offset = 3000000000 : i64} : memref<3000000064xi8> to memref<4xf32>
-  plan.kernel "relu_f32" ins(%x : memref<4xf32>) outs(%m : memref<4xf32>)
-  plan.kernel "relu_f32" ins(%m : memref<4xf32>) outs(%y : memref<4xf32>)
+  plan.kernel "relu" ins(%x : memref<4xf32>) outs(%m : memref<4xf32>)
+  plan.kernel "relu" ins(%m : memref<4xf32>) outs(%y : memref<4xf32>)
   return
 }

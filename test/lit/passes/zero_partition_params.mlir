@@ -28,9 +28,9 @@
 // CHECK: %[[ALL:.*]] = shard.all_gather %[[GIVEN]] on @dp grid_axes = [0] gather_axis = 0 {plan.flat_range = array<i64: 0, 8>} : tensor<?xf32> -> tensor<?xf32>
 // CHECK: %[[FLAT:.*]] = tensor.cast %[[ALL]] : tensor<?xf32> to tensor<8xf32>
 // CHECK: bufferization.materialize_in_destination %[[FLAT]] in writable %[[W1:.*]] : (tensor<8xf32>, memref<8xf32>) -> ()
-// CHECK-NEXT: plan.kernel "relu_f32" ins(%[[W1]] : memref<8xf32>)
+// CHECK-NEXT: plan.kernel "relu" ins(%[[W1]] : memref<8xf32>)
 // CHECK: shard.all_gather
-// CHECK: plan.kernel "neg_f32"
+// CHECK: plan.kernel "neg"
 
 // Lowered: one plan.all_gather per cluster with the pieces' counts and
 // their starts in the partition.
@@ -38,9 +38,9 @@
 // PLAN-LABEL: func.func @step
 // PLAN: %[[SHARD:.*]] = memref.alloc() {plan.param_shard = {{.*}}} : memref<5xf32>
 // PLAN: plan.all_gather %[[SHARD]], %[[W1:.*]] on @dp {counts = array<i64: 5, 3>, offsets = array<i64: 0, 0>, plan.flat_range = array<i64: 0, 8>} : memref<5xf32>, memref<8xf32>
-// PLAN-NEXT: plan.kernel "relu_f32" ins(%[[W1]] : memref<8xf32>)
+// PLAN-NEXT: plan.kernel "relu" ins(%[[W1]] : memref<8xf32>)
 // PLAN: plan.all_gather %[[SHARD]], %[[W2:[^ ]*]] on @dp
-// PLAN-NEXT: plan.kernel "neg_f32" ins(%[[W2]] : memref<8xf32>)
+// PLAN-NEXT: plan.kernel "neg" ins(%[[W2]] : memref<8xf32>)
 // PLAN-NOT: shard.
 // PLAN-NOT: tensor
 // The partition and b persist; each gathered copy of w lives only around
@@ -59,13 +59,13 @@ module {
     %w = memref.alloc() {plan.param = "w", plan.persistent} : memref<8xf32>
     %b = memref.alloc() {plan.param = "b", plan.persistent} : memref<1x2xf32>
     %t = memref.alloc() : memref<8xf32>
-    plan.kernel "relu_f32" ins(%w : memref<8xf32>) outs(%t : memref<8xf32>)
+    plan.kernel "relu" ins(%w : memref<8xf32>) outs(%t : memref<8xf32>)
     %u = memref.alloc() : memref<2xf32>
-    plan.kernel "relu_f32" ins(%b : memref<1x2xf32>) outs(%u : memref<2xf32>)
+    plan.kernel "relu" ins(%b : memref<1x2xf32>) outs(%u : memref<2xf32>)
     %v = memref.alloc() : memref<2xf32>
-    plan.kernel "relu_f32" ins(%u : memref<2xf32>) outs(%v : memref<2xf32>)
+    plan.kernel "relu" ins(%u : memref<2xf32>) outs(%v : memref<2xf32>)
     %x = memref.alloc() : memref<8xf32>
-    plan.kernel "neg_f32" ins(%w : memref<8xf32>) outs(%x : memref<8xf32>)
+    plan.kernel "neg" ins(%w : memref<8xf32>) outs(%x : memref<8xf32>)
     return
   }
 }

@@ -10,13 +10,13 @@
 // A reuse distance of 1 keeps v gathered (0 elements between its uses) but
 // gathers w again (8 between).
 // NEAR: plan.all_gather {{.*}} plan.flat_range = array<i64: 0, 8>
-// NEAR-NEXT: plan.kernel "relu_f32"
+// NEAR-NEXT: plan.kernel "relu"
 // NEAR: plan.all_gather %{{.*}}, %[[V:[^ ]*]] on @dp {{.*}} plan.flat_range = array<i64: 8, 12>
-// NEAR-NEXT: plan.kernel "relu_f32" ins(%[[V]] : memref<4xf32>)
+// NEAR-NEXT: plan.kernel "relu" ins(%[[V]] : memref<4xf32>)
 // NEAR-NOT: plan.all_gather
-// NEAR: plan.kernel "neg_f32" ins(%[[V]] : memref<4xf32>)
+// NEAR: plan.kernel "neg" ins(%[[V]] : memref<4xf32>)
 // NEAR: plan.all_gather {{.*}} plan.flat_range = array<i64: 0, 8>
-// NEAR-NEXT: plan.kernel "neg_f32"
+// NEAR-NEXT: plan.kernel "neg"
 // DeepSpeed's default distance (1e9) keeps both: one gather each.
 // FAR: plan.all_gather {{.*}} plan.flat_range = array<i64: 0, 8>
 // FAR: plan.all_gather {{.*}} plan.flat_range = array<i64: 8, 12>
@@ -30,13 +30,13 @@ module {
     %w = memref.alloc() {plan.param = "w", plan.persistent} : memref<8xf32>
     %v = memref.alloc() {plan.param = "v", plan.persistent} : memref<4xf32>
     %a = memref.alloc() : memref<8xf32>
-    plan.kernel "relu_f32" ins(%w : memref<8xf32>) outs(%a : memref<8xf32>)
+    plan.kernel "relu" ins(%w : memref<8xf32>) outs(%a : memref<8xf32>)
     %b = memref.alloc() : memref<4xf32>
-    plan.kernel "relu_f32" ins(%v : memref<4xf32>) outs(%b : memref<4xf32>)
+    plan.kernel "relu" ins(%v : memref<4xf32>) outs(%b : memref<4xf32>)
     %c = memref.alloc() : memref<4xf32>
-    plan.kernel "neg_f32" ins(%v : memref<4xf32>) outs(%c : memref<4xf32>)
+    plan.kernel "neg" ins(%v : memref<4xf32>) outs(%c : memref<4xf32>)
     %d = memref.alloc() : memref<8xf32>
-    plan.kernel "neg_f32" ins(%w : memref<8xf32>) outs(%d : memref<8xf32>)
+    plan.kernel "neg" ins(%w : memref<8xf32>) outs(%d : memref<8xf32>)
     return
   }
 }

@@ -11,9 +11,9 @@
 // CHECK: plan.all_gather %[[S:.*]], %[[A:[^ ]*]] on @dp {counts = array<i64: 5, 3>, offsets = array<i64: 0, 0>, plan.flat_range
 // CHECK-NEXT: %[[B:.*]] = memref.alloc() : memref<8xf32>
 // CHECK-NEXT: %[[T:.*]] = plan.all_gather %[[S]], %[[B]] on @dp {{{.*}}plan.flat_range = array<i64: 0, 8>} : memref<5xf32>, memref<8xf32> -> !plan.token
-// CHECK-NEXT: plan.kernel "relu_f32" ins(%[[A]] : memref<8xf32>)
+// CHECK-NEXT: plan.kernel "relu" ins(%[[A]] : memref<8xf32>)
 // CHECK: plan.wait %[[T]]
-// CHECK-NEXT: plan.kernel "neg_f32" ins(%[[B]] : memref<8xf32>)
+// CHECK-NEXT: plan.kernel "neg" ins(%[[B]] : memref<8xf32>)
 // A gather larger than the prefetch budget stays where it is.
 // SMALL-NOT: !plan.token
 // SMALL-NOT: plan.wait
@@ -29,11 +29,11 @@ module {
     %t = memref.alloc() : memref<8xf32>
     %w1 = memref.alloc() : memref<8xf32>
     plan.all_gather %shard, %w1 on @dp {counts = array<i64: 5, 3>, offsets = array<i64: 0, 0>, plan.flat_range = array<i64: 0, 8>} : memref<5xf32>, memref<8xf32>
-    plan.kernel "relu_f32" ins(%w1 : memref<8xf32>) outs(%t : memref<8xf32>)
+    plan.kernel "relu" ins(%w1 : memref<8xf32>) outs(%t : memref<8xf32>)
     %x = memref.alloc() : memref<8xf32>
     %w2 = memref.alloc() : memref<8xf32>
     plan.all_gather %shard, %w2 on @dp {counts = array<i64: 5, 3>, offsets = array<i64: 0, 0>, plan.flat_range = array<i64: 0, 8>} : memref<5xf32>, memref<8xf32>
-    plan.kernel "neg_f32" ins(%w2 : memref<8xf32>) outs(%x : memref<8xf32>)
+    plan.kernel "neg" ins(%w2 : memref<8xf32>) outs(%x : memref<8xf32>)
     return
   }
 }

@@ -29,7 +29,7 @@
 // CHECK: %[[U:.*]] = tensor.insert_slice %[[MINE]] into %[[T]][%[[AT]]] [%[[N]]] [1] : tensor<?xf32> into tensor<4xf32>
 // CHECK: bufferization.materialize_in_destination %[[U]] in writable %[[FB]] : (tensor<4xf32>, memref<4xf32>) -> ()
 // CHECK: memref.alloc() {plan.bucket = 0 : i64} : memref<32xi8>
-// CHECK: plan.kernel "mul_f32"
+// CHECK: plan.kernel "mul"
 // CHECK: sharded_dims_offsets = [0, 4, 8, 8]
 // CHECK: arith.constant dense<[0, 4, 8]> : tensor<3xindex>
 // The gradients are no longer step outputs.
@@ -46,7 +46,7 @@
 // PLAN-NEXT: plan.reduce_scatter %[[FB]], %[[FB]] on @dp {counts = array<i64: 0, 0, 4>} : memref<4xf32>, memref<4xf32>
 // PLAN: %[[W:.*]] = memref.alloc() {plan.bucket = 0 : i64} : memref<32xi8>
 // PLAN: %[[GW:.*]] = memref.view %[[W]][%{{.*}}][] : memref<32xi8> to memref<8xf32>
-// PLAN: plan.kernel "mul_f32" ins(%{{.*}}, %{{.*}} : memref<8xf32>, memref<8xf32>) outs(%[[GW]] : memref<8xf32>)
+// PLAN: plan.kernel "mul" ins(%{{.*}}, %{{.*}} : memref<8xf32>, memref<8xf32>) outs(%[[GW]] : memref<8xf32>)
 // PLAN: %[[FW:.*]] = memref.view %[[W]][%{{.*}}][] : memref<32xi8> to memref<8xf32>
 // PLAN-NEXT: plan.reduce_scatter %[[FW]], %[[FW]] on @dp {counts = array<i64: 4, 4, 0>} : memref<8xf32>, memref<8xf32>
 // PLAN-NOT: shard.
@@ -55,10 +55,10 @@
 // The collectives become runtime calls, numbered in step order; a bucket's
 // views add their shift to the bucket's address.
 // LLVM: llvm.func @dsrt_collective_at(!llvm.ptr, i32, !llvm.ptr)
-// LLVM: llvm.call @dsrt_kernel_at
+// LLVM: llvm.call @dsrt_k_copy
 // LLVM: %[[C0:.*]] = llvm.mlir.constant(0 : i32) : i32
 // LLVM-NEXT: llvm.call @dsrt_collective_at(%{{.*}}, %[[C0]], %{{.*}})
-// LLVM: llvm.call @dsrt_kernel_at
+// LLVM: llvm.call @dsrt_k_mul_f32
 // LLVM: %[[C1:.*]] = llvm.mlir.constant(1 : i32) : i32
 // LLVM-NEXT: llvm.call @dsrt_collective_at(%{{.*}}, %[[C1]], %{{.*}})
 // LLVM-NOT: plan.group
@@ -72,7 +72,7 @@ module {
     %gb = memref.alloc() {plan.grad = "b", plan.persistent} : memref<4xf32>
     plan.kernel "copy" ins(%c : memref<4xf32>) outs(%gb : memref<4xf32>)
     %gw = memref.alloc() {plan.grad = "w", plan.persistent} : memref<8xf32>
-    plan.kernel "mul_f32" ins(%x, %w : memref<8xf32>, memref<8xf32>) outs(%gw : memref<8xf32>)
+    plan.kernel "mul" ins(%x, %w : memref<8xf32>, memref<8xf32>) outs(%gw : memref<8xf32>)
     return
   }
 }

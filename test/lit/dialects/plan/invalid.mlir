@@ -17,14 +17,6 @@ plan.group @dp ranks []
 
 // -----
 
-func.func @kernel_without_outputs(%a: memref<4xf32>) {
-  // expected-error @+1 {{needs a callee}}
-  plan.kernel "" ins(%a : memref<4xf32>) outs(%a : memref<4xf32>)
-  return
-}
-
-// -----
-
 func.func @unknown_group(%g: memref<8xf32>) {
   // expected-error @+1 {{names @tp, which is not a plan.group}}
   plan.all_reduce %g on @tp : memref<8xf32>

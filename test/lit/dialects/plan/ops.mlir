@@ -9,10 +9,10 @@ plan.group @pp ranks [0, 4]
 
 // CHECK-LABEL: func.func @step
 func.func @step(%w: memref<8x8xf32>, %g: memref<1024xf32>, %shard: memref<256xf32>, %act: memref<2x48x96xf32>) {
-  // CHECK: plan.kernel "matmul_f32" ins(%{{.*}}, %{{.*}} : memref<8x8xf32>, memref<8x8xf32>) outs(%{{.*}} : memref<8x8xf32>) {transpose_rhs = true}
-  plan.kernel "matmul_f32" ins(%w, %w : memref<8x8xf32>, memref<8x8xf32>) outs(%w : memref<8x8xf32>) {transpose_rhs = true}
-  // CHECK: plan.kernel "zero_f32" outs(%{{.*}} : memref<1024xf32>)
-  plan.kernel "zero_f32" outs(%g : memref<1024xf32>)
+  // CHECK: plan.kernel "matmul" ins(%{{.*}}, %{{.*}} : memref<8x8xf32>, memref<8x8xf32>) outs(%{{.*}} : memref<8x8xf32>) {transpose_rhs = true}
+  plan.kernel "matmul" ins(%w, %w : memref<8x8xf32>, memref<8x8xf32>) outs(%w : memref<8x8xf32>) {transpose_rhs = true}
+  // CHECK: plan.kernel "neg" ins(%{{.*}} : memref<1024xf32>) outs(%{{.*}} : memref<1024xf32>)
+  plan.kernel "neg" ins(%g : memref<1024xf32>) outs(%g : memref<1024xf32>)
   // CHECK: plan.all_reduce %{{.*}} on @dp : memref<1024xf32>
   plan.all_reduce %g on @dp : memref<1024xf32>
   // CHECK: plan.all_reduce %{{.*}} on @dp {reduction = "max"} : memref<1024xf32>
