@@ -103,28 +103,30 @@ HostTensor fromAttr(DenseElementsAttr attr) {
   return t;
 }
 
-// The modes are decoded as the runtime decodes them (kernels/cpu); a name
-// neither knows stops the interpreter, as it stops the rank, instead of
-// falling back to a default.
-k::PadMode padMode(StringRef mode) {
-  if (std::optional<k::PadMode> m = k::parsePadMode(mode))
-    return *m;
-  llvm::report_fatal_error("graph interpreter: pad mode '" + mode +
-                           "' is not " + k::kPadModeNames);
+// The graph enums number their cases as the kernels' enums do, so a value
+// converts by its integer; the asserts keep the two from drifting apart.
+template <typename A, typename B> constexpr bool sameValue(A a, B b) {
+  return static_cast<int>(a) == static_cast<int>(b);
 }
+static_assert(sameValue(PadMode::Constant, k::PadMode::Constant) &&
+              sameValue(PadMode::Reflect, k::PadMode::Reflect) &&
+              sameValue(PadMode::Edge, k::PadMode::Edge) &&
+              sameValue(PadMode::Wrap, k::PadMode::Wrap));
+static_assert(sameValue(LossReduction::None, k::LossReduction::None) &&
+              sameValue(LossReduction::Sum, k::LossReduction::Sum) &&
+              sameValue(LossReduction::Mean, k::LossReduction::Mean));
+static_assert(sameValue(ScatterReduction::None, k::ScatterReduction::None) &&
+              sameValue(ScatterReduction::Add, k::ScatterReduction::Add) &&
+              sameValue(ScatterReduction::Mul, k::ScatterReduction::Mul) &&
+              sameValue(ScatterReduction::Max, k::ScatterReduction::Max) &&
+              sameValue(ScatterReduction::Min, k::ScatterReduction::Min));
 
-k::LossReduction lossReduction(StringRef r) {
-  if (std::optional<k::LossReduction> m = k::parseLossReduction(r))
-    return *m;
-  llvm::report_fatal_error("graph interpreter: loss reduction '" + r +
-                           "' is not " + k::kLossReductionNames);
+k::PadMode toKernel(PadMode mode) { return static_cast<k::PadMode>(mode); }
+k::LossReduction toKernel(LossReduction r) {
+  return static_cast<k::LossReduction>(r);
 }
-
-k::ScatterReduction scatterReduction(StringRef r) {
-  if (std::optional<k::ScatterReduction> m = k::parseScatterReduction(r))
-    return *m;
-  llvm::report_fatal_error("graph interpreter: scatter reduction '" + r +
-                           "' is not " + k::kScatterReductionNames);
+k::ScatterReduction toKernel(ScatterReduction r) {
+  return static_cast<k::ScatterReduction>(r);
 }
 
 k::IgnoreIndex ignoreIndex(std::optional<int64_t> value) {
@@ -273,7 +275,7 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
       .Case([&](GeluOp g) {
         HostTensor out = get(g.getInput());
         k::gelu(out.f.data(), out.f.data(), out.numel(),
-                g.getApproximate() == "tanh");
+                g.getApproximate() == GeluApproximate::Tanh);
         values[g.getResult()] = std::move(out);
         return Error::success();
       })
@@ -281,7 +283,7 @@ Error Interpreter::evalElementwise(Operation *op, bool &handled) {
         const HostTensor &x = get(g.getInput()), &dy = get(g.getGrad());
         HostTensor out = resultOf(g.getResult());
         k::geluGrad(x.f.data(), dy.f.data(), out.f.data(), out.numel(),
-                    g.getApproximate() == "tanh");
+                    g.getApproximate() == GeluApproximate::Tanh);
         values[g.getResult()] = std::move(out);
         return Error::success();
       })
@@ -397,7 +399,7 @@ Error Interpreter::evalDataMovement(Operation *op, bool &handled) {
       .Case([&](ScatterNDOp s) -> Error {
         const HostTensor &in = get(s.getInput()), &idx = get(s.getIndices()),
                          &upd = get(s.getUpdates());
-        k::ScatterReduction reduction = scatterReduction(s.getReduction());
+        k::ScatterReduction reduction = toKernel(s.getReduction());
         int status = 0;
         withData(out, [&](auto &data) {
           using T = typename std::decay_t<decltype(data)>::value_type;
@@ -414,7 +416,7 @@ Error Interpreter::evalDataMovement(Operation *op, bool &handled) {
         withData(out, [&](auto &data) {
           using T = typename std::decay_t<decltype(data)>::value_type;
           k::pad(storage<T>(in).data(), shapeOf(in), p.getPads().data(),
-                 padMode(p.getMode()), p.getValue().convertToDouble(),
+                 toKernel(p.getMode()), p.getValue().convertToDouble(),
                  data.data());
         });
         return done();
@@ -437,7 +439,7 @@ Error Interpreter::evalDataMovement(Operation *op, bool &handled) {
       })
       .Case([&](PadGradOp p) {
         const HostTensor &dy = get(p.getGrad());
-        k::padGrad(dy.f.data(), p.getPads().data(), padMode(p.getMode()),
+        k::padGrad(dy.f.data(), p.getPads().data(), toKernel(p.getMode()),
                    out.f.data(), shapeOf(out));
         return done();
       })
@@ -596,7 +598,7 @@ Error Interpreter::evalNumeric(Operation *op, bool &handled) {
                 kernelStatus(op, k::softmaxCrossEntropyLoss(
                                      x.f.data(), shapeOf(x), t.i.data(),
                                      optionalData(getOptional(l.getWeight())),
-                                     lossReduction(l.getReduction()),
+                                     toKernel(l.getReduction()),
                                      ignoreIndex(l.getIgnoreIndex()),
                                      loss.f.data(), logp.f.data())))
           return err;
@@ -612,7 +614,7 @@ Error Interpreter::evalNumeric(Operation *op, bool &handled) {
                 op, k::softmaxCrossEntropyLossGrad(
                         logp.f.data(), shapeOf(logp), t.i.data(),
                         optionalData(getOptional(g.getWeight())), dl.f.data(),
-                        lossReduction(g.getReduction()),
+                        toKernel(g.getReduction()),
                         ignoreIndex(g.getIgnoreIndex()), dx.f.data())))
           return err;
         set(g.getInputGrad(), std::move(dx));
@@ -624,7 +626,7 @@ Error Interpreter::evalNumeric(Operation *op, bool &handled) {
         if (Error err = kernelStatus(
                 op, k::nllLoss(x.f.data(), shapeOf(x), t.i.data(),
                                optionalData(getOptional(l.getWeight())),
-                               lossReduction(l.getReduction()),
+                               toKernel(l.getReduction()),
                                ignoreIndex(l.getIgnoreIndex()), loss.f.data())))
           return err;
         set(l.getLoss(), std::move(loss));
@@ -636,7 +638,7 @@ Error Interpreter::evalNumeric(Operation *op, bool &handled) {
         if (Error err = kernelStatus(
                 op, k::nllLossGrad(t.i.data(),
                                    optionalData(getOptional(g.getWeight())),
-                                   dl.f.data(), lossReduction(g.getReduction()),
+                                   dl.f.data(), toKernel(g.getReduction()),
                                    ignoreIndex(g.getIgnoreIndex()), dx.f.data(),
                                    shapeOf(dx))))
           return err;
