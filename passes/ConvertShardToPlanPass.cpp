@@ -160,16 +160,17 @@ bool isPlanGroupGrid(shard::GridOp grid) {
          !ShapedType::isDynamic(grid.getShape()[0]);
 }
 
-FailureOr<StringRef> reductionName(Operation *op, shard::ReductionKind kind) {
+FailureOr<plan::Reduction> planReduction(Operation *op,
+                                         shard::ReductionKind kind) {
   switch (kind) {
   case shard::ReductionKind::Sum:
-    return StringRef("sum");
+    return plan::Reduction::Sum;
   case shard::ReductionKind::Max:
-    return StringRef("max");
+    return plan::Reduction::Max;
   case shard::ReductionKind::Min:
-    return StringRef("min");
+    return plan::Reduction::Min;
   case shard::ReductionKind::Average:
-    return StringRef("avg");
+    return plan::Reduction::Avg;
   default:
     return unlowerable(op, "the plan reduces by sum, max, min or average only");
   }
@@ -192,7 +193,7 @@ void keepAttributes(Operation *from, Operation *to) {
 
 LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
-  FailureOr<StringRef> reduction = reductionName(op, op.getReduction());
+  FailureOr<plan::Reduction> reduction = planReduction(op, op.getReduction());
   if (failed(ranks) || failed(reduction))
     return failure();
   Value input = sourceBuffer(op.getInput());
@@ -234,7 +235,8 @@ LogicalResult lowerReduceScatter(shard::ReduceScatterOp op) {
   OpBuilder b(write);
   auto lowered = plan::ReduceScatterOp::create(
       b, op.getLoc(), input, input, op.getGridAttr(),
-      b.getStringAttr(*reduction), b.getDenseI64ArrayAttr(pieces->counts));
+      b.getAttr<plan::ReductionAttr>(*reduction),
+      b.getDenseI64ArrayAttr(pieces->counts));
   keepAttributes(op, lowered);
   write.erase();
   return success();
@@ -244,7 +246,7 @@ LogicalResult lowerAllReduce(shard::AllReduceOp op) {
   FailureOr<int64_t> ranks = gridRanks(op, op.getGridAttr(), op.getGridAxes());
   if (failed(ranks))
     return failure();
-  FailureOr<StringRef> reduction = reductionName(op, op.getReduction());
+  FailureOr<plan::Reduction> reduction = planReduction(op, op.getReduction());
   if (failed(reduction))
     return failure();
   // In place: the result is copied back into the buffer reduced.
@@ -256,8 +258,9 @@ LogicalResult lowerAllReduce(shard::AllReduceOp op) {
       copy.getSource() != op.getResult() || copy.getTarget() != input)
     return unlowerable(op, "its result is not copied back into its buffer");
   OpBuilder b(copy);
-  auto lowered = plan::AllReduceOp::create(
-      b, op.getLoc(), input, op.getGridAttr(), b.getStringAttr(*reduction));
+  auto lowered =
+      plan::AllReduceOp::create(b, op.getLoc(), input, op.getGridAttr(),
+                                b.getAttr<plan::ReductionAttr>(*reduction));
   keepAttributes(op, lowered);
   copy.erase();
   return success();

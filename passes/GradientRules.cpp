@@ -407,11 +407,12 @@ buildOperandGradients(OpBuilder &b, Operation *op, ArrayRef<Value> resultGrads,
           .Case([&](ScatterNDOp scatter) -> FailureOr<Grads> {
             if (needsGrad(scatter.getUpdates()))
               return unsupported("its updates");
-            StringRef reduction = scatter.getReduction();
-            if (reduction == "add")
+            ScatterReduction reduction = scatter.getReduction();
+            if (reduction == ScatterReduction::Add)
               return Grads{dy, Value(), Value()};
-            if (reduction != "none")
-              return unsupported("reduction '" + reduction + "'");
+            if (reduction != ScatterReduction::None)
+              return unsupported("reduction '" +
+                                 stringifyScatterReduction(reduction) + "'");
             // Overwritten positions do not reach the input.
             Value zeros = g.zeros(typeOf(scatter.getUpdates()));
             return Grads{g.make<ScatterNDOp>(dy, scatter.getIndices(), zeros,

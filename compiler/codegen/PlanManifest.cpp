@@ -4,6 +4,7 @@
 
 #include "runtime/io/PlanFormat.h"
 
+#include "dialects/graph/GraphEnums.h"
 #include "dialects/plan/KernelCall.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
@@ -48,8 +49,12 @@ ordered_json bufferType(Type type) {
           {"shape", memref.getShape()}};
 }
 
-/// An attribute as JSON: integers, floats, booleans, strings, i64 arrays.
+/// An attribute as JSON: integers, floats, booleans, strings, i64 arrays;
+/// a graph enum (a pad mode, a loss reduction ...) as its case's spelling,
+/// which is what the kernels read.
 ordered_json attributeJson(Attribute attr) {
+  if (std::optional<StringRef> name = graph::enumCaseName(attr))
+    return name->str();
   if (auto i = dyn_cast<IntegerAttr>(attr))
     return i.getType().isInteger(1) ? ordered_json(i.getValue().getBoolValue())
                                     : ordered_json(i.getInt());

@@ -11,6 +11,7 @@
 #include "compiler/onnx/OnnxImporter.h"
 #include "compiler/onnx/OnnxTensor.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
@@ -44,6 +45,27 @@ Expected<Value> required(GraphBuilder &gb, int i) {
   if (Value v = gb.input(i))
     return v;
   return gb.nodeError("input " + llvm::Twine(i) + " is required");
+}
+
+/// The string attribute `name` as a graph enum, `dflt` when it is absent; an
+/// error naming the node, the value and the known spellings when it is not
+/// one of them.
+template <typename Enum>
+Expected<Enum> enumAttr(GraphBuilder &gb, StringRef name, Enum dflt) {
+  const onnx::AttributeProto *a = gb.attr(name);
+  if (!a)
+    return dflt;
+  if (std::optional<Enum> value = graph::symbolizeEnum<Enum>(a->s()))
+    return *value;
+  // The graph enums number their cases 0, 1, ... (as the kernels do).
+  SmallVector<std::string> known;
+  for (uint32_t i = 0; !graph::stringifyEnum(Enum(i)).empty(); ++i)
+    known.push_back("'" + graph::stringifyEnum(Enum(i)).str() + "'");
+  std::string expected =
+      llvm::join(ArrayRef<std::string>(known).drop_back(), ", ") + " or " +
+      known.back();
+  return gb.nodeError("unknown " + name + " '" + a->s() + "'; expected " +
+                      expected);
 }
 
 /// Maps a possibly negative axis into [0, rank).
@@ -137,9 +159,13 @@ Error convertGelu(GraphBuilder &gb) {
   Expected<Value> x = required(gb, 0);
   if (!x)
     return x.takeError();
-  std::string approximate = gb.attrString("approximate", "none");
+  Expected<graph::GeluApproximate> approximate =
+      enumAttr(gb, "approximate", graph::GeluApproximate::None);
+  if (!approximate)
+    return approximate.takeError();
   return setResult(
-      gb, gb.create<graph::GeluOp>(*x, gb.b().getStringAttr(approximate)));
+      gb, gb.create<graph::GeluOp>(
+              *x, gb.b().getAttr<graph::GeluApproximateAttr>(*approximate)));
 }
 
 Error convertWhere(GraphBuilder &gb) {
@@ -213,6 +239,10 @@ template <typename OpTy> Error convertLoss(GraphBuilder &gb) {
     return scores.takeError();
   if (!labels)
     return labels.takeError();
+  Expected<graph::LossReduction> reduction =
+      enumAttr(gb, "reduction", graph::LossReduction::Mean);
+  if (!reduction)
+    return reduction.takeError();
   IntegerAttr ignore;
   if (gb.attr("ignore_index"))
     ignore = gb.b().getI64IntegerAttr(gb.attrInt("ignore_index", 0));
@@ -220,7 +250,7 @@ template <typename OpTy> Error convertLoss(GraphBuilder &gb) {
       std::is_same_v<OpTy, graph::SoftmaxCrossEntropyLossOp>;
   auto results = gb.createN<OpTy>(
       hasLogProb ? 2 : 1, *scores, *labels, gb.input(2),
-      gb.b().getStringAttr(gb.attrString("reduction", "mean")), ignore);
+      gb.b().getAttr<graph::LossReductionAttr>(*reduction), ignore);
   if (!results)
     return results.takeError();
   for (size_t i = 0; i < results->size(); ++i)
@@ -693,10 +723,14 @@ Error convertScatterND(GraphBuilder &gb) {
     return indices.takeError();
   if (!updates)
     return updates.takeError();
+  Expected<graph::ScatterReduction> reduction =
+      enumAttr(gb, "reduction", graph::ScatterReduction::None);
+  if (!reduction)
+    return reduction.takeError();
   return setResult(
       gb, gb.create<graph::ScatterNDOp>(
               *data, *indices, *updates,
-              gb.b().getStringAttr(gb.attrString("reduction", "none"))));
+              gb.b().getAttr<graph::ScatterReductionAttr>(*reduction)));
 }
 
 Error convertPad(GraphBuilder &gb) {
@@ -732,11 +766,15 @@ Error convertPad(GraphBuilder &gb) {
   Expected<double> value = constantScalar(gb, 2, "constant_value", 0.0);
   if (!value)
     return value.takeError();
+  Expected<graph::PadMode> mode =
+      enumAttr(gb, "mode", graph::PadMode::Constant);
+  if (!mode)
+    return mode.takeError();
   auto &b = gb.b();
-  return setResult(gb, gb.create<graph::PadOp>(
-                           *x, b.getDenseI64ArrayAttr(pads),
-                           b.getStringAttr(gb.attrString("mode", "constant")),
-                           b.getF64FloatAttr(*value)));
+  return setResult(gb,
+                   gb.create<graph::PadOp>(*x, b.getDenseI64ArrayAttr(pads),
+                                           b.getAttr<graph::PadModeAttr>(*mode),
+                                           b.getF64FloatAttr(*value)));
 }
 
 Error convertTrilu(GraphBuilder &gb) {

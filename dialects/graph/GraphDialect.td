@@ -21,6 +21,8 @@ def Graph_Dialect : Dialect {
     their location, so diagnostics name the node.
   }];
   let hasConstantMaterializer = 1;
+  // The enum attributes (GraphEnums.td) print as `#graph.pad_mode<reflect>`.
+  let useDefaultAttributePrinterParser = 1;
 }
 
 #endif // DSC_GRAPH_DIALECT

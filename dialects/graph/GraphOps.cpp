@@ -13,13 +13,6 @@
 using namespace mlir;
 using namespace dsc::graph;
 
-LogicalResult GeluOp::verify() {
-  if (getApproximate() != "none" && getApproximate() != "tanh")
-    return emitOpError("approximate must be 'none' or 'tanh', got '")
-           << getApproximate() << "'";
-  return success();
-}
-
 LogicalResult CastOp::verify() {
   if (getInput().getType().getShape() != getResult().getType().getShape())
     return emitOpError("changes the shape: ")
@@ -118,8 +111,7 @@ LogicalResult SliceGradOp::verify() {
 
 LogicalResult PadGradOp::verify() {
   return checkForward(
-      *this,
-      inferPadType(getLoc(), getInputGrad().getType(), getPads(), getMode()),
+      *this, inferPadType(getLoc(), getInputGrad().getType(), getPads()),
       getGrad().getType());
 }
 

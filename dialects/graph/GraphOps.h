@@ -3,6 +3,7 @@
 #define DSC_DIALECTS_GRAPH_GRAPHOPS_H
 
 #include "dialects/graph/GraphDialect.h"
+#include "dialects/graph/GraphEnums.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -38,11 +39,11 @@ inferGatherType(std::optional<mlir::Location> loc, mlir::RankedTensorType input,
                 mlir::RankedTensorType indices, int64_t axis);
 mlir::FailureOr<mlir::RankedTensorType>
 inferPadType(std::optional<mlir::Location> loc, mlir::RankedTensorType input,
-             llvm::ArrayRef<int64_t> pads, llvm::StringRef mode);
+             llvm::ArrayRef<int64_t> pads);
 mlir::FailureOr<mlir::RankedTensorType>
 inferLossType(std::optional<mlir::Location> loc, mlir::RankedTensorType input,
               mlir::RankedTensorType target, mlir::Type weight,
-              llvm::StringRef reduction);
+              LossReduction reduction);
 
 } // namespace dsc::graph
 

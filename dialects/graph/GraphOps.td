@@ -10,6 +10,7 @@
 #define DSC_GRAPH_OPS
 
 include "dialects/graph/GraphDialect.td"
+include "dialects/graph/GraphEnums.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -27,6 +28,16 @@ def Graph_Tensor : RankedTensorOf<[Graph_Element]>;
 def Graph_FloatTensor : RankedTensorOf<[Graph_Float]>;
 def Graph_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Graph_BoolTensor : RankedTensorOf<[I1]>;
+
+// The enum attributes as op arguments, defaulting as ONNX does.
+def Graph_GeluApproximateArg : DefaultValuedAttr<Graph_GeluApproximateAttr,
+    "::dsc::graph::GeluApproximate::None">;
+def Graph_LossReductionArg : DefaultValuedAttr<Graph_LossReductionAttr,
+    "::dsc::graph::LossReduction::Mean">;
+def Graph_ScatterReductionArg : DefaultValuedAttr<Graph_ScatterReductionAttr,
+    "::dsc::graph::ScatterReduction::None">;
+def Graph_PadModeArg : DefaultValuedAttr<Graph_PadModeAttr,
+    "::dsc::graph::PadMode::Constant">;
 
 class Graph_Op<string mnemonic, list<Trait> traits = []>
     : Op<Graph_Dialect, mnemonic, traits>;
@@ -154,18 +165,17 @@ def Graph_GeluOp : Graph_InferredOp<"gelu"> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `x * Phi(x)` elementwise, where `Phi` is the standard normal CDF. With
-    `approximate = "tanh"` it is
+    `approximate` `tanh` it is
     `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
 
     ```mlir
-    %1 = graph.gelu %0 {approximate = "tanh"} : tensor<8xf32>
+    %1 = graph.gelu %0 <{approximate = #graph.approximate<tanh>}> : tensor<8xf32>
     ```
   }];
   let arguments = (ins Graph_FloatTensor:$input,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+                   Graph_GeluApproximateArg:$approximate);
   let results = (outs Graph_FloatTensor:$result);
   let assemblyFormat = "$input prop-dict attr-dict `:` type($input)";
-  let hasVerifier = 1;
 }
 
 def Graph_IsNaNOp : Graph_InferredOp<"is_nan"> {
@@ -269,7 +279,7 @@ def Graph_SoftmaxCrossEntropyLossOp
   let summary = "softmax cross-entropy loss";
   let arguments = (ins Graph_FloatTensor:$input, Graph_IndexTensor:$target,
                    Optional<Graph_FloatTensor>:$weight,
-                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   Graph_LossReductionArg:$reduction,
                    OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs Graph_FloatTensor:$loss, Graph_FloatTensor:$log_prob);
   let assemblyFormat = [{
@@ -282,7 +292,7 @@ def Graph_NegativeLogLikelihoodLossOp
   let summary = "negative log-likelihood loss";
   let arguments = (ins Graph_FloatTensor:$input, Graph_IndexTensor:$target,
                    Optional<Graph_FloatTensor>:$weight,
-                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   Graph_LossReductionArg:$reduction,
                    OptionalAttr<I64Attr>:$ignore_index);
   let assemblyFormat = [{
     $input `,` $target (`,` $weight^)? prop-dict attr-dict `:` functional-type(operands, results)
@@ -525,7 +535,7 @@ def Graph_ScatterNDOp : Graph_InferredOp<"scatter_nd"> {
   }];
   let arguments = (ins Graph_Tensor:$input, Graph_IndexTensor:$indices,
                    Graph_Tensor:$updates,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+                   Graph_ScatterReductionArg:$reduction);
   let results = (outs Graph_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $indices `,` $updates prop-dict attr-dict `:` type($input) `,`
@@ -541,11 +551,11 @@ def Graph_PadOp : Graph_InferredOp<"pad"> {
     with `value`), `reflect`, `edge` or `wrap`.
 
     ```mlir
-    %1 = graph.pad %0 {mode = "constant", pads = array<i64: 0, 1, 0, 1>, value = 0.0 : f64} : tensor<2x3xf32>
+    %1 = graph.pad %0 <{mode = #graph.pad_mode<constant>, pads = array<i64: 0, 1, 0, 1>, value = 0.0 : f64}> : tensor<2x3xf32>
     ```
   }];
   let arguments = (ins Graph_Tensor:$input, DenseI64ArrayAttr:$pads,
-                   DefaultValuedAttr<StrAttr, "\"constant\"">:$mode,
+                   Graph_PadModeArg:$mode,
                    DefaultValuedAttr<F64Attr, "0.0">:$value);
   let results = (outs Graph_Tensor:$result);
   let assemblyFormat = "$input prop-dict attr-dict `:` type($input)";
@@ -635,11 +645,11 @@ def Graph_GeluGradOp
     as `approximate` says.
 
     ```mlir
-    %dx = graph.gelu_grad %x, %dy <{approximate = "tanh"}> : tensor<8xf32>
+    %dx = graph.gelu_grad %x, %dy <{approximate = #graph.approximate<tanh>}> : tensor<8xf32>
     ```
   }];
   let arguments = (ins Graph_FloatTensor:$input, Graph_FloatTensor:$grad,
-                   DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+                   Graph_GeluApproximateArg:$approximate);
   let results = (outs Graph_FloatTensor:$input_grad);
   let assemblyFormat = "$input `,` $grad prop-dict attr-dict `:` type($input)";
 }
@@ -746,12 +756,12 @@ def Graph_PadGradOp : Graph_Op<"pad_grad", [Pure]> {
     cells added to the input elements they copy.
 
     ```mlir
-    %dx = graph.pad_grad %dy <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}>
+    %dx = graph.pad_grad %dy <{mode = #graph.pad_mode<edge>, pads = array<i64: 0, 1, 0, 1>}>
         : tensor<4x6xf32> -> tensor<4x4xf32>
     ```
   }];
   let arguments = (ins Graph_FloatTensor:$grad, DenseI64ArrayAttr:$pads,
-                   DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
+                   Graph_PadModeArg:$mode);
   let results = (outs Graph_FloatTensor:$input_grad);
   let assemblyFormat = [{
     $grad prop-dict attr-dict `:` type($grad) `->` type($input_grad)
@@ -776,7 +786,7 @@ def Graph_SoftmaxCrossEntropyLossGradOp
   }];
   let arguments = (ins Graph_FloatTensor:$log_prob, Graph_IndexTensor:$target,
                    Graph_FloatTensor:$grad, Optional<Graph_FloatTensor>:$weight,
-                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   Graph_LossReductionArg:$reduction,
                    OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs Graph_FloatTensor:$input_grad);
   let assemblyFormat = [{
@@ -799,7 +809,7 @@ def Graph_NegativeLogLikelihoodLossGradOp
   }];
   let arguments = (ins Graph_IndexTensor:$target, Graph_FloatTensor:$grad,
                    Optional<Graph_FloatTensor>:$weight,
-                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   Graph_LossReductionArg:$reduction,
                    OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs Graph_FloatTensor:$input_grad);
   let assemblyFormat = [{

@@ -96,10 +96,10 @@ LogicalResult inferBroadcast(std::optional<Location> loc, ValueRange operands,
   return success();
 }
 
-/// A defaulted string attribute as the adaptor sees it: parsed IR elides
-/// defaults, and the adaptor does not fill them in.
-StringRef valueOr(StringAttr attr, StringRef dflt) {
-  return attr ? attr.getValue() : dflt;
+/// A loss's reduction as the adaptor sees it: parsed IR elides the default
+/// (mean), and the adaptor does not fill it in.
+LossReduction reductionOf(LossReductionAttr attr) {
+  return attr ? attr.getValue() : LossReduction::Mean;
 }
 
 /// Appends `type` to `results`, or fails.
@@ -255,7 +255,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
 FailureOr<RankedTensorType>
 dsc::graph::inferLossType(std::optional<Location> loc, RankedTensorType input,
                           RankedTensorType target, Type weight,
-                          StringRef reduction) {
+                          LossReduction reduction) {
   auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
     (void)fail(loc, message);
     return failure();
@@ -273,18 +273,16 @@ dsc::graph::inferLossType(std::optional<Location> loc, RankedTensorType input,
     return failed("weight must have shape [C] = [" +
                   Twine(input.getDimSize(1)) + "]");
   Type element = input.getElementType();
-  if (reduction == "none")
+  if (reduction == LossReduction::None)
     return RankedTensorType::get(expected, element);
-  if (reduction == "mean" || reduction == "sum")
-    return RankedTensorType::get({}, element);
-  return failed("reduction must be 'mean', 'sum' or 'none', got '" + reduction +
-                "'");
+  return RankedTensorType::get({}, element);
 }
 
 /// Shared shape rule of the two losses; `logProb` adds the second result.
 static LogicalResult inferLoss(std::optional<Location> loc, Value input,
-                               Value target, Value weight, StringRef reduction,
-                               bool logProb, SmallVectorImpl<Type> &results) {
+                               Value target, Value weight,
+                               LossReduction reduction, bool logProb,
+                               SmallVectorImpl<Type> &results) {
   if (failed(
           pushType(inferLossType(loc, tensorOf(input), tensorOf(target),
                                  weight ? weight.getType() : Type(), reduction),
@@ -299,8 +297,7 @@ LogicalResult SoftmaxCrossEntropyLossOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &results) {
   return inferLoss(loc, adaptor.getInput(), adaptor.getTarget(),
-                   adaptor.getWeight(),
-                   valueOr(adaptor.getReductionAttr(), "mean"),
+                   adaptor.getWeight(), reductionOf(adaptor.getReductionAttr()),
                    /*logProb=*/true, results);
 }
 
@@ -308,8 +305,7 @@ LogicalResult NegativeLogLikelihoodLossOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &results) {
   return inferLoss(loc, adaptor.getInput(), adaptor.getTarget(),
-                   adaptor.getWeight(),
-                   valueOr(adaptor.getReductionAttr(), "mean"),
+                   adaptor.getWeight(), reductionOf(adaptor.getReductionAttr()),
                    /*logProb=*/false, results);
 }
 
@@ -611,16 +607,13 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
       updates.getElementType() != data.getElementType())
     return fail(loc, "updates " + typeString(updates) +
                          " do not match indices and input");
-  StringRef r = valueOr(adaptor.getReductionAttr(), "none");
-  if (r != "none" && r != "add" && r != "mul" && r != "max" && r != "min")
-    return fail(loc, "unknown reduction '" + r + "'");
   results.push_back(data);
   return success();
 }
 
 FailureOr<RankedTensorType>
 dsc::graph::inferPadType(std::optional<Location> loc, RankedTensorType t,
-                         ArrayRef<int64_t> pads, StringRef mode) {
+                         ArrayRef<int64_t> pads) {
   auto failed = [&](const Twine &message) -> FailureOr<RankedTensorType> {
     (void)fail(loc, message);
     return failure();
@@ -629,9 +622,6 @@ dsc::graph::inferPadType(std::optional<Location> loc, RankedTensorType t,
   if (static_cast<int64_t>(pads.size()) != 2 * rank)
     return failed("pads needs 2 * rank = " + Twine(2 * rank) +
                   " entries, got " + Twine(pads.size()));
-  if (mode != "constant" && mode != "reflect" && mode != "edge" &&
-      mode != "wrap")
-    return failed("unknown pad mode '" + mode + "'");
   SmallVector<int64_t> shape;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t size = t.getDimSize(i) + pads[i] + pads[i + rank];
@@ -646,10 +636,9 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &results) {
-  return pushType(inferPadType(loc, tensorOf(adaptor.getInput()),
-                               adaptor.getPads(),
-                               valueOr(adaptor.getModeAttr(), "constant")),
-                  results);
+  return pushType(
+      inferPadType(loc, tensorOf(adaptor.getInput()), adaptor.getPads()),
+      results);
 }
 
 LogicalResult TriluOp::inferReturnTypes(MLIRContext *,
@@ -730,7 +719,7 @@ LogicalResult SoftmaxCrossEntropyLossGradOp::inferReturnTypes(
   FailureOr<RankedTensorType> loss = inferLossType(
       loc, tensorOf(adaptor.getLogProb()), tensorOf(adaptor.getTarget()),
       weight ? weight.getType() : Type(),
-      valueOr(adaptor.getReductionAttr(), "mean"));
+      reductionOf(adaptor.getReductionAttr()));
   if (failed(loss))
     return failure();
   if (adaptor.getGrad().getType() != *loss)

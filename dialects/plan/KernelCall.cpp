@@ -2,6 +2,7 @@
 
 #include "dialects/plan/KernelCall.h"
 
+#include "dialects/graph/GraphEnums.h"
 #include "dialects/plan/PlanOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -45,9 +46,11 @@ std::string attrProblem(const kd::AttrDecl &decl, const char *what) {
   return std::string("attribute '") + decl.name + "' " + what;
 }
 
-/// An enum attribute's spelling: a string, or an enum attribute printed as
-/// `#dialect<mnemonic spelling>`.
+/// An enum attribute's spelling: a graph enum attribute's case (the graph
+/// op's attribute, copied onto the kernel) or a string.
 std::optional<std::string> enumSpelling(Attribute attr) {
+  if (std::optional<StringRef> name = graph::enumCaseName(attr))
+    return name->str();
   if (auto s = dyn_cast<StringAttr>(attr))
     return s.getValue().str();
   return std::nullopt;

@@ -14,6 +14,11 @@ using namespace dsc::plan;
 #define GET_TYPEDEF_CLASSES
 #include "dialects/plan/PlanTypes.cpp.inc"
 
+#include "dialects/plan/PlanEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/plan/PlanAttrs.cpp.inc"
+
 void PlanDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
@@ -22,5 +27,9 @@ void PlanDialect::initialize() {
   addTypes<
 #define GET_TYPEDEF_LIST
 #include "dialects/plan/PlanTypes.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/plan/PlanAttrs.cpp.inc"
       >();
 }

@@ -23,6 +23,8 @@ def Plan_Dialect : Dialect {
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
   let useDefaultTypePrinterParser = 1;
+  // A collective's reduction (PlanEnums.td) prints as `#plan.reduction<sum>`.
+  let useDefaultAttributePrinterParser = 1;
   // The plan.* attributes the passes put on memrefs, collectives, functions
   // and arguments (plan.offset, plan.param, plan.flat_range, ...) are
   // declared in PlanAttributes.cpp and checked wherever they appear.

@@ -4,6 +4,7 @@
 #define DSC_PLAN_OPS
 
 include "dialects/plan/PlanDialect.td"
+include "dialects/plan/PlanEnums.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
@@ -80,8 +81,8 @@ def Plan_KernelOp : Plan_Op<"kernel", [AttrSizedOperandSegments]> {
 // Collectives
 //===----------------------------------------------------------------------===//
 
-// sum, max, min or avg (checked with the group).
-def Plan_ReductionAttr : DefaultValuedAttr<StrAttr, "\"sum\"">;
+def Plan_ReductionAttr : DefaultValuedAttr<Plan_ReductionEnumAttr,
+                                           "::dsc::plan::Reduction::Sum">;
 
 class Plan_CollectiveOp<string mnemonic, list<Trait> traits = []>
     : Plan_Op<mnemonic, !listconcat(traits,
@@ -98,7 +99,7 @@ def Plan_AllReduceOp : Plan_CollectiveOp<"all_reduce"> {
     Every rank of `group` ends with the reduction of all ranks' `buffer`.
 
     ```mlir
-    plan.all_reduce %g on @dp {reduction = "sum"} : memref<1024xf32>
+    plan.all_reduce %g on @dp {reduction = #plan.reduction<max>} : memref<1024xf32>
     ```
   }];
   let arguments = (ins Arg<Plan_Buffer, "", [MemRead, MemWrite]>:$buffer,
@@ -121,7 +122,7 @@ def Plan_ReduceScatterOp : Plan_CollectiveOp<"reduce_scatter"> {
     ZeRO gradient bucket reduced onto the partitions' owners).
 
     ```mlir
-    plan.reduce_scatter %g, %shard on @dp {reduction = "sum"} : memref<1024xf32>, memref<256xf32>
+    plan.reduce_scatter %g, %shard on @dp {reduction = #plan.reduction<avg>} : memref<1024xf32>, memref<256xf32>
     plan.reduce_scatter %b, %b on @dp {counts = array<i64: 4, 3, 3>} : memref<10xf32>, memref<10xf32>
     ```
   }];

@@ -85,7 +85,7 @@ func.func @gelu_exact(%a: tensor<5xf64> {graph.param = "a", gradcheck.min = -3.0
   return %0 : tensor<5xf64>
 }
 func.func @gelu_tanh(%a: tensor<5xf64> {graph.param = "a", gradcheck.min = -3.0 : f64, gradcheck.max = 3.0 : f64}) -> tensor<5xf64> {
-  %0 = graph.gelu %a <{approximate = "tanh"}> : tensor<5xf64>
+  %0 = graph.gelu %a <{approximate = #graph.approximate<tanh>}> : tensor<5xf64>
   return %0 : tensor<5xf64>
 }
 func.func @softmax(%a: tensor<2x4xf64> {graph.param = "a"}) -> tensor<2x4xf64> {
@@ -116,12 +116,12 @@ func.func @cross_entropy_mean_ignore(%x: tensor<4x5xf64> {graph.param = "x"}) ->
 func.func @cross_entropy_weighted_sum(%x: tensor<2x3x2xf64> {graph.param = "x"}) -> tensor<f64> {
   %t = graph.constant dense<[[0, 2], [1, 1]]> : tensor<2x2xi64>
   %w = graph.constant dense<[0.5, 2.0, 1.5]> : tensor<3xf64>
-  %l, %p = graph.softmax_cross_entropy_loss %x, %t, %w <{reduction = "sum"}> : (tensor<2x3x2xf64>, tensor<2x2xi64>, tensor<3xf64>) -> (tensor<f64>, tensor<2x3x2xf64>)
+  %l, %p = graph.softmax_cross_entropy_loss %x, %t, %w <{reduction = #graph.loss_reduction<sum>}> : (tensor<2x3x2xf64>, tensor<2x2xi64>, tensor<3xf64>) -> (tensor<f64>, tensor<2x3x2xf64>)
   return %l : tensor<f64>
 }
 func.func @cross_entropy_none(%x: tensor<3x4xf64> {graph.param = "x"}) -> tensor<3xf64> {
   %t = graph.constant dense<[3, 0, 2]> : tensor<3xi64>
-  %l, %p = graph.softmax_cross_entropy_loss %x, %t <{reduction = "none"}> : (tensor<3x4xf64>, tensor<3xi64>) -> (tensor<3xf64>, tensor<3x4xf64>)
+  %l, %p = graph.softmax_cross_entropy_loss %x, %t <{reduction = #graph.loss_reduction<none>}> : (tensor<3x4xf64>, tensor<3xi64>) -> (tensor<3xf64>, tensor<3x4xf64>)
   return %l : tensor<3xf64>
 }
 func.func @nll_weighted_mean(%x: tensor<4x3xf64> {graph.param = "x"}) -> tensor<f64> {
@@ -216,15 +216,15 @@ func.func @pad_constant(%a: tensor<2x3xf64> {graph.param = "a"}) -> tensor<3x6xf
   return %0 : tensor<3x6xf64>
 }
 func.func @pad_reflect(%a: tensor<3x4xf64> {graph.param = "a"}) -> tensor<5x7xf64> {
-  %0 = graph.pad %a <{mode = "reflect", pads = array<i64: 1, 2, 1, 1>}> : tensor<3x4xf64>
+  %0 = graph.pad %a <{mode = #graph.pad_mode<reflect>, pads = array<i64: 1, 2, 1, 1>}> : tensor<3x4xf64>
   return %0 : tensor<5x7xf64>
 }
 func.func @pad_edge(%a: tensor<2x3xf64> {graph.param = "a"}) -> tensor<4x6xf64> {
-  %0 = graph.pad %a <{mode = "edge", pads = array<i64: 1, 0, 1, 3>}> : tensor<2x3xf64>
+  %0 = graph.pad %a <{mode = #graph.pad_mode<edge>, pads = array<i64: 1, 0, 1, 3>}> : tensor<2x3xf64>
   return %0 : tensor<4x6xf64>
 }
 func.func @pad_wrap_crop(%a: tensor<3x4xf64> {graph.param = "a"}) -> tensor<4x3xf64> {
-  %0 = graph.pad %a <{mode = "wrap", pads = array<i64: 1, -1, 0, 0>}> : tensor<3x4xf64>
+  %0 = graph.pad %a <{mode = #graph.pad_mode<wrap>, pads = array<i64: 1, -1, 0, 0>}> : tensor<3x4xf64>
   return %0 : tensor<4x3xf64>
 }
 func.func @trilu(%a: tensor<2x4x4xf64> {graph.param = "a"}) -> tensor<2x4x4xf64> {

@@ -119,10 +119,14 @@ TEST_F(GraphShapeTest, LossReductions) {
   Location loc = b.getUnknownLoc();
   Value scores = arg({4, 10, 7}), labels = arg({4, 7}, b.getI64Type());
   auto mean = graph::NegativeLogLikelihoodLossOp::create(
-      b, loc, scores, labels, Value(), b.getStringAttr("mean"), IntegerAttr());
+      b, loc, scores, labels, Value(),
+      b.getAttr<graph::LossReductionAttr>(graph::LossReduction::Mean),
+      IntegerAttr());
   EXPECT_EQ(shapeOf(mean), (std::vector<int64_t>{}));
   auto none = graph::NegativeLogLikelihoodLossOp::create(
-      b, loc, scores, labels, Value(), b.getStringAttr("none"), IntegerAttr());
+      b, loc, scores, labels, Value(),
+      b.getAttr<graph::LossReductionAttr>(graph::LossReduction::None),
+      IntegerAttr());
   EXPECT_EQ(shapeOf(none), (std::vector<int64_t>{4, 7}));
 }
 
@@ -282,6 +286,21 @@ TEST_F(ImporterShapeTest, ConvSameUpper) {
   auto shapes = run({"y"}, 1);
   ASSERT_TRUE(static_cast<bool>(shapes)) << llvm::toString(shapes.takeError());
   EXPECT_EQ((*shapes)[0], (std::vector<int64_t>{1, 4, 4, 4}));
+}
+
+TEST_F(ImporterShapeTest, UnknownPadModeNamesNodeAndValue) {
+  input("x", {2, 3});
+  ints("pads", {0, 1, 0, 1});
+  auto *pad = node("Pad", {"x", "pads"}, {"y"});
+  auto *mode = pad->add_attribute();
+  mode->set_name("mode");
+  mode->set_type(onnx::AttributeProto::STRING);
+  mode->set_s("mirror");
+  auto shapes = run({"y"}, std::nullopt);
+  ASSERT_FALSE(static_cast<bool>(shapes));
+  EXPECT_EQ(llvm::toString(shapes.takeError()),
+            "node 'Pad1' (Pad): unknown mode 'mirror'; expected 'constant', "
+            "'reflect', 'edge' or 'wrap'");
 }
 
 TEST_F(ImporterShapeTest, UnsqueezeSqueezeExpand) {

@@ -12,6 +12,8 @@
 // CHECK: llvm.mlir.global internal constant @dsc_site_1(dense<[1, 1, 1, 4, 1, 4]> : tensor<6xi64>)
 // CHECK: llvm.mlir.global internal constant @dsc_location_1("\00")
 // CHECK: llvm.mlir.global internal constant @dsc_site_2(dense<[1, 1, 1, 4, 1, 4, 0]> : tensor<7xi64>)
+// The graph op's enum attribute is the kernel's enum value (tanh = 1).
+// CHECK: llvm.mlir.global internal constant @dsc_site_3(dense<[1, 1, 1, 4, 1, 4, 1]> : tensor<7xi64>)
 // CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<1 x f32>
 // CHECK: llvm.mlir.global internal constant @cst_1(dense<[1, 0]> : tensor<2xi8>)
 // CHECK: llvm.func @dsrt_k_mul_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
@@ -35,6 +37,7 @@
 // CHECK: llvm.call @dsrt_k_relu_f32(%[[CTX]], %[[ADDRS]], %{{.*}}, %{{.*}})
 // CHECK: %[[SITE2:.*]] = llvm.mlir.addressof @dsc_site_2 : !llvm.ptr
 // CHECK: llvm.call @dsrt_k_softmax_f32(%[[CTX]], %[[ADDRS]], %[[SITE2]], %{{.*}})
+// CHECK: llvm.call @dsrt_k_gelu_f32
 // CHECK: llvm.return
 // CHECK-NOT: plan.
 // CHECK-NOT: memref.
@@ -49,5 +52,6 @@ func.func @step(%arena: memref<128xi8> {plan.arena}) attributes {plan.arena_size
   plan.kernel "mul" ins(%x, %two : memref<4xf32>, memref<f32>) outs(%y : memref<4xf32>) loc("mul_node")
   plan.kernel "relu" ins(%y : memref<4xf32>) outs(%x : memref<4xf32>)
   plan.kernel "softmax" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {axis = -1 : i64}
+  plan.kernel "gelu" ins(%y : memref<4xf32>) outs(%x : memref<4xf32>) {approximate = #graph.approximate<tanh>}
   return
 }

@@ -26,8 +26,18 @@ func.func @where_broadcast(%c: tensor<3xi1>, %a: tensor<2xf32>, %b: tensor<2xf32
 // -----
 
 func.func @gelu_mode(%a: tensor<2xf32>) {
-  // expected-error @+1 {{approximate must be 'none' or 'tanh', got 'fast'}}
-  %0 = graph.gelu %a <{approximate = "fast"}> : tensor<2xf32>
+  // expected-error @+2 {{expected ::dsc::graph::GeluApproximate to be one of: none, tanh}}
+  // expected-error @+1 {{failed to parse Graph_GeluApproximateAttr parameter 'value'}}
+  %0 = graph.gelu %a <{approximate = #graph.approximate<fast>}> : tensor<2xf32>
+  return
+}
+
+// -----
+
+// The ONNX spelling alone is not the attribute.
+func.func @gelu_mode_string(%a: tensor<2xf32>) {
+  // expected-error @+1 {{Invalid attribute `approximate` in property conversion: "tanh"}}
+  %0 = graph.gelu %a <{approximate = "tanh"}> : tensor<2xf32>
   return
 }
 
@@ -95,9 +105,9 @@ func.func @loss_weight(%x: tensor<4x8xf32>, %t: tensor<4xi64>, %w: tensor<4xf32>
 // -----
 
 func.func @loss_reduction(%x: tensor<4x8xf32>, %t: tensor<4xi64>) {
-  // expected-error @+2 {{reduction must be 'mean', 'sum' or 'none', got 'max'}}
-  // expected-error @+1 {{failed to infer returned types}}
-  %l = graph.nll_loss %x, %t <{reduction = "max"}> : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<f32>
+  // expected-error @+2 {{expected ::dsc::graph::LossReduction to be one of: none, sum, mean}}
+  // expected-error @+1 {{failed to parse Graph_LossReductionAttr parameter 'value'}}
+  %l = graph.nll_loss %x, %t <{reduction = #graph.loss_reduction<max>}> : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<f32>
   return
 }
 
@@ -343,8 +353,9 @@ func.func @scatter_indices(%t: tensor<8xf32>, %i: tensor<4x2xi64>, %u: tensor<4x
 // -----
 
 func.func @scatter_reduction(%t: tensor<8xf32>, %i: tensor<4x1xi64>, %u: tensor<4xf32>) {
-  // expected-error @+1 {{unknown reduction 'avg'}}
-  %0 = graph.scatter_nd %t, %i, %u <{reduction = "avg"}> : tensor<8xf32>, tensor<4x1xi64>, tensor<4xf32>
+  // expected-error @+2 {{expected ::dsc::graph::ScatterReduction to be one of: none, add, mul, max, min}}
+  // expected-error @+1 {{failed to parse Graph_ScatterReductionAttr parameter 'value'}}
+  %0 = graph.scatter_nd %t, %i, %u <{reduction = #graph.scatter_reduction<avg>}> : tensor<8xf32>, tensor<4x1xi64>, tensor<4xf32>
   return
 }
 
@@ -359,8 +370,9 @@ func.func @pad_count(%x: tensor<2x3xf32>) {
 // -----
 
 func.func @pad_mode(%x: tensor<2x3xf32>) {
-  // expected-error @+1 {{unknown pad mode 'mirror'}}
-  %0 = graph.pad %x <{mode = "mirror", pads = array<i64: 0, 0, 1, 1>}> : tensor<2x3xf32>
+  // expected-error @+2 {{expected ::dsc::graph::PadMode to be one of: constant, reflect, edge, wrap}}
+  // expected-error @+1 {{failed to parse Graph_PadModeAttr parameter 'value'}}
+  %0 = graph.pad %x <{mode = #graph.pad_mode<mirror>, pads = array<i64: 0, 0, 1, 1>}> : tensor<2x3xf32>
   return
 }
 

@@ -50,8 +50,8 @@ func.func @elementwise(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<2x3xi1
   %21 = graph.relu %20 : tensor<2x3xf32>
   // CHECK: graph.erf
   %22 = graph.erf %21 : tensor<2x3xf32>
-  // CHECK: graph.gelu %{{.*}} <{approximate = "tanh"}> : tensor<2x3xf32>
-  %23 = graph.gelu %22 <{approximate = "tanh"}> : tensor<2x3xf32>
+  // CHECK: graph.gelu %{{.*}} <{approximate = #graph.approximate<tanh>}> : tensor<2x3xf32>
+  %23 = graph.gelu %22 <{approximate = #graph.approximate<tanh>}> : tensor<2x3xf32>
   // CHECK: graph.is_nan %{{.*}} : tensor<2x3xf32>
   %24 = graph.is_nan %23 : tensor<2x3xf32>
   // CHECK: graph.cast %{{.*}} : tensor<2x3xi1> -> tensor<2x3xf32>
@@ -71,8 +71,8 @@ func.func @normalisation(%x: tensor<4x8xf32>, %s: tensor<8xf32>, %labels: tensor
   %d, %mask = graph.dropout %y <{ratio = 0.1 : f64, seed = 7 : i64}> : tensor<4x8xf32>
   // CHECK: graph.softmax_cross_entropy_loss {{.*}} <{ignore_index = -100 : i64}> : (tensor<4x8xf32>, tensor<4xi64>) -> (tensor<f32>, tensor<4x8xf32>)
   %loss, %logp = graph.softmax_cross_entropy_loss %d, %labels <{ignore_index = -100 : i64}> : (tensor<4x8xf32>, tensor<4xi64>) -> (tensor<f32>, tensor<4x8xf32>)
-  // CHECK: graph.nll_loss {{.*}} <{reduction = "sum"}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<8xf32>) -> tensor<f32>
-  %nll = graph.nll_loss %logp, %labels, %s <{reduction = "sum"}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<8xf32>) -> tensor<f32>
+  // CHECK: graph.nll_loss {{.*}} <{reduction = #graph.loss_reduction<sum>}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<8xf32>) -> tensor<f32>
+  %nll = graph.nll_loss %logp, %labels, %s <{reduction = #graph.loss_reduction<sum>}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<8xf32>) -> tensor<f32>
   %sum = graph.add %loss, %nll : tensor<f32>, tensor<f32>
   return %sum : tensor<f32>
 }
@@ -110,11 +110,11 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %ids: tensor<5xi64>, %table: ten
   %5 = graph.gather %table, %ids <{axis = 0 : i64}> : tensor<10x4xf32>, tensor<5xi64>
   // CHECK: graph.gather_elements
   %6 = graph.gather_elements %m, %idx <{axis = 1 : i64}> : tensor<4x4xf32>, tensor<2x1xi64>
-  // CHECK: graph.scatter_nd %{{.*}} <{reduction = "add"}> : tensor<10x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
+  // CHECK: graph.scatter_nd %{{.*}} <{reduction = #graph.scatter_reduction<add>}> : tensor<10x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
   %upd = graph.expand %6 : tensor<2x1xf32> -> tensor<2x4xf32>
-  %7 = graph.scatter_nd %table, %idx, %upd <{reduction = "add"}> : tensor<10x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
-  // CHECK: graph.pad %{{.*}} <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
-  %8 = graph.pad %m <{mode = "edge", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
+  %7 = graph.scatter_nd %table, %idx, %upd <{reduction = #graph.scatter_reduction<add>}> : tensor<10x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
+  // CHECK: graph.pad %{{.*}} <{mode = #graph.pad_mode<edge>, pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
+  %8 = graph.pad %m <{mode = #graph.pad_mode<edge>, pads = array<i64: 0, 1, 0, 1>}> : tensor<4x4xf32>
   // CHECK: graph.trilu %{{.*}} <{upper = false}> : tensor<4x4xf32>
   %t = graph.trilu %m <{upper = false}> : tensor<4x4xf32>
   // CHECK: graph.trilu %{{.*}}, %{{.*}} <{upper = true}> : tensor<4x4xf32>, tensor<i64>
@@ -134,8 +134,8 @@ func.func @gradients(%x: tensor<4x8xf32>, %s: tensor<8xf32>, %m: tensor<4x1xf32>
   %1 = graph.log_softmax_grad %0, %x <{axis = 1 : i64}> : tensor<4x8xf32>
   // CHECK: graph.layer_norm_grad {{.*}} -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
   %dx, %ds, %db = graph.layer_norm_grad %x, %s, %m, %m, %1 <{axis = 1 : i64}> : (tensor<4x8xf32>, tensor<8xf32>, tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>)
-  // CHECK: graph.gelu_grad %{{.*}} <{approximate = "tanh"}> : tensor<4x8xf32>
-  %2 = graph.gelu_grad %x, %dx <{approximate = "tanh"}> : tensor<4x8xf32>
+  // CHECK: graph.gelu_grad %{{.*}} <{approximate = #graph.approximate<tanh>}> : tensor<4x8xf32>
+  %2 = graph.gelu_grad %x, %dx <{approximate = #graph.approximate<tanh>}> : tensor<4x8xf32>
   // CHECK: graph.conv_grad_input {{.*}} -> tensor<1x3x8x8xf32>
   %3 = graph.conv_grad_input %dimg, %k <{dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}> : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
   // CHECK: graph.conv_grad_filter {{.*}} -> tensor<4x3x3x3xf32>
@@ -148,13 +148,13 @@ func.func @gradients(%x: tensor<4x8xf32>, %s: tensor<8xf32>, %m: tensor<4x1xf32>
   %6 = graph.gather_elements_grad %idx, %col <{axis = 1 : i64}> : (tensor<4x1xi64>, tensor<4x1xf32>) -> tensor<4x8xf32>
   // CHECK: graph.slice_grad %{{.*}} : tensor<4x1xf32> -> tensor<4x8xf32>
   %7 = graph.slice_grad %col <{ends = array<i64: 4, 1>, starts = array<i64: 0, 0>, steps = array<i64: 1, 1>}> : tensor<4x1xf32> -> tensor<4x8xf32>
-  // CHECK: graph.pad_grad %{{.*}} <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
-  %padded = graph.pad %x <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x8xf32>
-  %8 = graph.pad_grad %padded <{mode = "reflect", pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
+  // CHECK: graph.pad_grad %{{.*}} <{mode = #graph.pad_mode<reflect>, pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
+  %padded = graph.pad %x <{mode = #graph.pad_mode<reflect>, pads = array<i64: 0, 1, 0, 1>}> : tensor<4x8xf32>
+  %8 = graph.pad_grad %padded <{mode = #graph.pad_mode<reflect>, pads = array<i64: 0, 1, 0, 1>}> : tensor<4x10xf32> -> tensor<4x8xf32>
   // CHECK: graph.softmax_cross_entropy_loss_grad {{.*}} : (tensor<4x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
   %9 = graph.softmax_cross_entropy_loss_grad %x, %t, %l <{ignore_index = -100 : i64}> : (tensor<4x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x8xf32>
-  // CHECK: graph.nll_loss_grad {{.*}} <{reduction = "sum"}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
-  %10 = graph.nll_loss_grad %t, %l, %s <{reduction = "sum"}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
+  // CHECK: graph.nll_loss_grad {{.*}} <{reduction = #graph.loss_reduction<sum>}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %10 = graph.nll_loss_grad %t, %l, %s <{reduction = #graph.loss_reduction<sum>}> : (tensor<4xi64>, tensor<f32>, tensor<8xf32>) -> tensor<4x8xf32>
   %sum = graph.add %9, %10 : tensor<4x8xf32>, tensor<4x8xf32>
   return %sum : tensor<4x8xf32>
 }

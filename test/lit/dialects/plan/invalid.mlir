@@ -27,8 +27,9 @@ func.func @unknown_group(%g: memref<8xf32>) {
 
 plan.group @dp ranks [0, 1]
 func.func @bad_reduction(%g: memref<8xf32>) {
-  // expected-error @+1 {{unknown reduction 'prod'; expected sum, max, min or avg}}
-  plan.all_reduce %g on @dp {reduction = "prod"} : memref<8xf32>
+  // expected-error @+2 {{expected ::dsc::plan::Reduction to be one of: sum, max, min, avg}}
+  // expected-error @+1 {{failed to parse Plan_ReductionEnumAttr parameter 'value'}}
+  plan.all_reduce %g on @dp {reduction = #plan.reduction<prod>} : memref<8xf32>
   return
 }
 

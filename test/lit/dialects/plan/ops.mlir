@@ -15,8 +15,8 @@ func.func @step(%w: memref<8x8xf32>, %g: memref<1024xf32>, %shard: memref<256xf3
   plan.kernel "neg" ins(%g : memref<1024xf32>) outs(%g : memref<1024xf32>)
   // CHECK: plan.all_reduce %{{.*}} on @dp : memref<1024xf32>
   plan.all_reduce %g on @dp : memref<1024xf32>
-  // CHECK: plan.all_reduce %{{.*}} on @dp {reduction = "max"} : memref<1024xf32>
-  plan.all_reduce %g on @dp {reduction = "max"} : memref<1024xf32>
+  // CHECK: plan.all_reduce %{{.*}} on @dp {reduction = #plan.reduction<max>} : memref<1024xf32>
+  plan.all_reduce %g on @dp {reduction = #plan.reduction<max>} : memref<1024xf32>
   // CHECK: plan.reduce_scatter %{{.*}}, %{{.*}} on @dp : memref<1024xf32>, memref<256xf32>
   plan.reduce_scatter %g, %shard on @dp : memref<1024xf32>, memref<256xf32>
   // Uneven shards, in place (a ZeRO gradient bucket).
