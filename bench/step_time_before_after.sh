@@ -41,7 +41,13 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "base: $base ($base_dir/build); this tree: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes') ($build); OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS"
 
+echo "== a kernel call, this tree"
 "$build/bin/kernel-call-overhead"
+# The base's path too, where the base has the benchmark.
+if ninja -C "$base_dir/build" kernel-call-overhead > /dev/null 2>&1; then
+  echo "== a kernel call, base $base"
+  "$base_dir/build/bin/kernel-call-overhead"
+fi
 
 # shellcheck source=bench/gpt2_config.sh
 . "$root/bench/gpt2_config.sh"

@@ -202,7 +202,7 @@ extern const dsrt_lr_schedule dsc_schedule;
 extern const dsrt_optimizer dsc_optimizer;
 
 /* The rank's plan as ds-compile checked it: the buffers, the batch, the
- * kernel table, the ZeRO layout, the collectives and the weights files, in
+ * ZeRO layout, the collectives and the weights files, in
  * the encoding of runtime/main/PlanCodec.h (dsc_plan_bytes bytes). The rank
  * reads it instead of plan.json, which reports the same plan. */
 extern const unsigned char dsc_plan[];

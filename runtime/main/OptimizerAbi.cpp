@@ -1,4 +1,4 @@
-//===- OptimizerAbi.cpp - PlanOptimizer <-> the object's constant ---------===//
+//===- OptimizerAbi.cpp - the object's optimizer constant ---------------===//
 
 #include "runtime/main/OptimizerAbi.h"
 
@@ -30,27 +30,6 @@ Expected<PlanOptimizer> optimizerFromAbi(const dsrt_optimizer &abi) {
   o.maxCoeff = abi.max_coeff;
   o.minCoeff = abi.min_coeff;
   return o;
-}
-
-dsrt_optimizer optimizerToAbi(const PlanOptimizer &o, double gradientClipping) {
-  dsrt_optimizer abi{};
-  for (size_t i = 0; i < std::size(kKinds); ++i)
-    if (kKinds[i] == o.kind)
-      abi.kind = static_cast<int64_t>(i);
-  abi.lr = o.lr;
-  abi.beta1 = o.beta1;
-  abi.beta2 = o.beta2;
-  abi.eps = o.eps;
-  abi.weight_decay = o.weightDecay;
-  abi.adam_w_mode = o.adamWMode;
-  abi.bias_correction = o.biasCorrection;
-  abi.momentum = o.momentum;
-  abi.nesterov = o.nesterov;
-  abi.dampening = o.dampening;
-  abi.max_coeff = o.maxCoeff;
-  abi.min_coeff = o.minCoeff;
-  abi.gradient_clipping = gradientClipping;
-  return abi;
 }
 
 } // namespace dsc::runtime

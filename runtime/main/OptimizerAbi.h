@@ -1,4 +1,4 @@
-//===- OptimizerAbi.h - PlanOptimizer <-> the object's constant -*- C++ -*-===//
+//===- OptimizerAbi.h - The object's optimizer constant ---------*- C++ -*-===//
 //
 // The optimizer and gradient clipping travel from the compiler to the rank
 // inside the object, as dsrt_optimizer (runtime/include/dsrt.h). These are
@@ -16,9 +16,6 @@ namespace dsc::runtime {
 
 /// The optimizer of `abi`; an unknown kind is an error naming it.
 Expected<PlanOptimizer> optimizerFromAbi(const dsrt_optimizer &abi);
-/// The inverse (tests build their programs' constants with it).
-dsrt_optimizer optimizerToAbi(const PlanOptimizer &optimizer,
-                              double gradientClipping);
 
 } // namespace dsc::runtime
 

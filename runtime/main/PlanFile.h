@@ -84,21 +84,22 @@ std::string_view optimizerKindName(OptimizerKind kind);
 
 /// The optimizer, as the compiler resolved it (DeepSpeed's defaults
 /// applied): the rank takes it from its object's dsc_optimizer.
+/// The object's optimizer constant (dsrt_optimizer) as the rank reads it.
+/// The compiler resolved every value, DeepSpeed's defaults included.
 struct PlanOptimizer {
   OptimizerKind kind = OptimizerKind::AdamW;
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weightDecay = 0.0;
-  /// Absent: true (DeepSpeed's default; "adamw" is always decoupled).
-  bool adamWMode = true;
-  bool biasCorrection = true;
-  double momentum = 0.0;
+  double lr = 0;
+  double beta1 = 0;
+  double beta2 = 0;
+  double eps = 0;
+  double weightDecay = 0;
+  bool adamWMode = false;
+  bool biasCorrection = false;
+  double momentum = 0;
   bool nesterov = false;
-  double dampening = 0.0;
-  double maxCoeff = 10.0;
-  double minCoeff = 0.01;
+  double dampening = 0;
+  double maxCoeff = 0;
+  double minCoeff = 0;
 };
 
 /// Half-open range of elements of the flat parameter space.

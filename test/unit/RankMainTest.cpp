@@ -603,10 +603,10 @@ extern "C" const int64_t dsc_plan_bytes = 0;
 /// clipping (what its object would hold).
 const dsrt_optimizer &sgdConstants() {
   static const dsrt_optimizer abi = [] {
-    PlanOptimizer sgd;
-    sgd.kind = OptimizerKind::Sgd;
+    dsrt_optimizer sgd{};
+    sgd.kind = 2; // dsrt.h's numbering: SGD
     sgd.lr = 0.1;
-    return optimizerToAbi(sgd, 0.0);
+    return sgd;
   }();
   return abi;
 }
@@ -797,10 +797,16 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   warmup.warmupType = WarmupCurve::Linear;
   const dsrt_lr_schedule schedule = scheduleToAbi(warmup);
   plan["gradient_clipping"] = 0.0;
-  PlanOptimizer adamw;
-  adamw.kind = OptimizerKind::AdamW;
-  adamw.lr = 0.01;
-  const dsrt_optimizer optimizer = optimizerToAbi(adamw, 1.0);
+  // AdamW, lr 0.01, DeepSpeed's other defaults, clipping at 1.
+  dsrt_optimizer optimizer{};
+  optimizer.kind = 1;
+  optimizer.lr = 0.01;
+  optimizer.beta1 = 0.9;
+  optimizer.beta2 = 0.999;
+  optimizer.eps = 1e-8;
+  optimizer.adam_w_mode = 1;
+  optimizer.bias_correction = 1;
+  optimizer.gradient_clipping = 1.0;
   // The step adds up the micro-steps' gradients (accumulate-gradients).
   plan["zero"] = json::parse(R"({"stage": 0, "dp_size": 1, "flat_elements": 2,
       "staging_elements": 0, "accumulate_gradients": true,
