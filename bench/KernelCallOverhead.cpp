@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/KernelDecls.h"
 #include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
 
@@ -57,8 +58,19 @@ int main(int argc, char **argv) {
                  argv[0]);
     return 2;
   }
-  // Two inputs and one output of [n] (kernels/KernelDecls.h's layout).
-  const std::vector<int64_t> site = {2, 1, 1, n, 1, n, 1, n};
+  // Two inputs and one output of [n], encoded as the compiler does.
+  dsc::kernels::KernelSite add;
+  add.decl = dsc::kernels::findKernelDecl("add");
+  add.numInputs = 2;
+  add.numOutputs = 1;
+  add.shapes.assign(3, {n});
+  add.dtypes.assign(3, DSRT_F32);
+  std::string problem;
+  if (!dsc::kernels::resolveSite(add, problem)) {
+    std::fprintf(stderr, "add: %s\n", problem.c_str());
+    return 1;
+  }
+  const std::vector<int64_t> site = dsc::kernels::encodeSite(add);
   std::vector<std::vector<int64_t>> constants(static_cast<size_t>(sites), site);
   dsrt_ctx ctx;
   std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 0.0f);

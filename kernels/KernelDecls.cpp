@@ -103,9 +103,9 @@ const std::vector<KernelDecl> &kernelDecls() {
 #define DSC_ATTR_DERIVED(n) {#n, AttrKind::Derived, false},
 #define DSC_VARIANT(Id, sym, Run, Sel, T, U, dT, dU) {"dsrt_k_" #sym, dT, dU},
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
-  {#name,     Ins,     Outs,                                                   \
-   MinInputs, {AttrList}, {Types(DSC_VARIANT, Id, name, Run, Sel)},               \
+                   Check, AttrList)                                            \
+  {#name,     Ins,        Outs,                                                \
+   MinInputs, {AttrList}, {Types(DSC_VARIANT, Id, name, Run, Sel)},            \
    Check},
 #include "kernels/KernelDecls.def"
 #undef DSC_VARIANT
@@ -241,11 +241,18 @@ const KernelVariant *resolveSite(KernelSite &site, std::string &problem) {
 }
 
 std::vector<int64_t> encodeSite(const KernelSite &site) {
-  std::vector<int64_t> words = {site.numInputs, site.numOutputs};
-  for (const std::vector<int64_t> &shape : site.shapes) {
-    words.push_back(static_cast<int64_t>(shape.size()));
-    words.insert(words.end(), shape.begin(), shape.end());
+  // The header: the counts, then each buffer's record's offset and the
+  // attributes' offset, filled in as the records are written.
+  size_t n = site.shapes.size();
+  std::vector<int64_t> words(3 + n, 0);
+  words[0] = site.numInputs;
+  words[1] = site.numOutputs;
+  for (size_t i = 0; i < n; ++i) {
+    words[2 + i] = static_cast<int64_t>(words.size());
+    words.push_back(static_cast<int64_t>(site.shapes[i].size()));
+    words.insert(words.end(), site.shapes[i].begin(), site.shapes[i].end());
   }
+  words[2 + n] = static_cast<int64_t>(words.size());
   for (size_t i = 0; i < site.decl->attrs.size(); ++i) {
     const AttrValue &value = site.attrs[i];
     switch (site.decl->attrs[i].kind) {

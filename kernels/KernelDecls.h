@@ -9,10 +9,12 @@
 // points decode (runtime/dispatch/DispatchInternal.h).
 //
 // The site's constants, one int64 word each: the number of inputs, the
-// number of outputs, each buffer's rank then dims (inputs, then outputs),
-// then the attributes in declaration order: an integer, bool or enum is one
-// word; a float one word holding its IEEE bits; an array its length then
-// its values; an optional integer a presence word then the value.
+// number of outputs, the offset (in words) of each buffer's record and of
+// the attributes; then each buffer's record, its rank then its dims (inputs,
+// then outputs); then the attributes in declaration order: an integer, bool
+// or enum is one word; a float one word holding its IEEE bits; an array its
+// length then its values; an optional integer a presence word then the
+// value. An entry point reads a shape where it lies, decoding nothing.
 //
 // No LLVM or MLIR here: the runtime's tests and the reference interpreter
 // link it.

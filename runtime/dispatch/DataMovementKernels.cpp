@@ -32,16 +32,23 @@ int runSliceGrad(const Call &c, const A &a) {
 template <typename T, typename, typename A>
 int runConcat(const Call &c, const A &a) {
   constexpr int kInline = 16;
-  const T *inline_[kInline];
-  std::vector<const T *> heap;
-  const T **inputs = inline_;
+  const T *inlineInputs[kInline];
+  k::Shape inlineShapes[kInline];
+  std::vector<const T *> heapInputs;
+  std::vector<k::Shape> heapShapes;
+  const T **inputs = inlineInputs;
+  k::Shape *shapes = inlineShapes;
   if (c.numInputs() > kInline) {
-    heap.resize(c.numInputs());
-    inputs = heap.data();
+    heapInputs.resize(c.numInputs());
+    heapShapes.resize(c.numInputs());
+    inputs = heapInputs.data();
+    shapes = heapShapes.data();
   }
-  for (int i = 0; i < c.numInputs(); ++i)
+  for (int i = 0; i < c.numInputs(); ++i) {
     inputs[i] = c.in<T>(i);
-  k::concat(inputs, c.inShapes(), c.numInputs(), static_cast<int>(a.axis),
+    shapes[i] = c.inShape(i);
+  }
+  k::concat(inputs, shapes, c.numInputs(), static_cast<int>(a.axis),
             c.out<T>(0));
   return 0;
 }
@@ -105,7 +112,7 @@ int runTrilu(const Call &c, const A &a) {
 } // namespace
 
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   DSC_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
 #define DSC_KERNELS_OF_Elementwise(...)
 #define DSC_KERNELS_OF_Numeric(...)

@@ -32,26 +32,18 @@ struct SiteInts {
   int64_t size = 0;
 };
 
-/// One call: the buffers' addresses and shapes, the step, the selector.
+/// One call: the buffers' addresses, the site's constants (a buffer's shape
+/// is read where it lies in them), the step, the selector.
 class Call {
 public:
-  Call(void *const *data, const int64_t *&site, int64_t step, int op)
-      : data(data), step(step), op(op) {
-    numIn = static_cast<int>(*site++);
-    numOut = static_cast<int>(*site++);
-    int n = numIn + numOut;
-    if (n > kInline) {
-      heap.resize(n);
-      shapes = heap.data();
-    }
-    for (int i = 0; i < n; ++i) {
-      int rank = static_cast<int>(*site++);
-      shapes[i] = {site, rank};
-      site += rank;
-    }
+  Call(void *const *data, const int64_t *site, int64_t step, int op)
+      : data(data), step(step), op(op), site(site),
+        numIn(static_cast<int>(site[0])) {}
+
+  /// Where the attributes start.
+  const int64_t *attributes() const {
+    return site + site[2 + site[0] + site[1]];
   }
-  Call(const Call &) = delete;
-  Call &operator=(const Call &) = delete;
 
   int numInputs() const { return numIn; }
   bool hasInput(int i) const { return i < numIn; }
@@ -65,23 +57,25 @@ public:
   template <typename T> T *out(int i) const {
     return static_cast<T *>(data[numIn + i]);
   }
-  k::Shape inShape(int i) const { return shapes[i]; }
+  k::Shape inShape(int i) const { return shape(i); }
   k::Shape optInShape(int i) const {
     return hasInput(i) ? inShape(i) : k::Shape();
   }
-  k::Shape outShape(int i) const { return shapes[numIn + i]; }
-  const k::Shape *inShapes() const { return shapes; }
+  k::Shape outShape(int i) const { return shape(numIn + i); }
 
   void *const *data;
   int64_t step;
   int op;
 
 private:
-  static constexpr int kInline = 8;
-  int numIn = 0, numOut = 0;
-  k::Shape inlineShapes[kInline];
-  k::Shape *shapes = inlineShapes;
-  std::vector<k::Shape> heap;
+  /// Buffer `i`'s record: its rank, then its dims.
+  k::Shape shape(int i) const {
+    const int64_t *record = site + site[2 + i];
+    return {record + 1, static_cast<int>(record[0])};
+  }
+
+  const int64_t *site;
+  int numIn;
 };
 
 /// Reads a site's attribute constants in declaration order.
@@ -124,9 +118,9 @@ private:
 #define DSC_ATTR_OPT_I64(n) std::optional<int64_t> n;
 #define DSC_ATTR_DERIVED(n) int64_t n = 0;
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   struct Id##Attrs {                                                           \
-    AttrList                                                                      \
+    AttrList                                                                   \
   };
 #include "kernels/KernelDecls.def"
 #include "runtime/dispatch/UndefAttrMacros.h"
@@ -141,10 +135,10 @@ private:
 #define DSC_ATTR_OPT_I64(n) a.n = r.optI64();
 #define DSC_ATTR_DERIVED(n) a.n = r.i64();
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   inline void decode([[maybe_unused]] SiteReader &r,                           \
                      [[maybe_unused]] Id##Attrs &a) {                          \
-    AttrList                                                                      \
+    AttrList                                                                   \
   }
 #include "kernels/KernelDecls.def"
 #include "runtime/dispatch/UndefAttrMacros.h"
@@ -159,7 +153,7 @@ inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
                      Run run) {
   Call call(data, site, ctx ? ctx->step : 0, op);
   A attrs;
-  SiteReader reader(site);
+  SiteReader reader(call.attributes());
   decode(reader, attrs);
   if (int status = run(call, attrs))
     reportKernelError(symbol, location, status);

@@ -75,7 +75,7 @@ int runCopy(const Call &c, const A &a) {
 } // namespace
 
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   DSC_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
 #define DSC_KERNELS_OF_Elementwise DSC_DEFINE_ENTRIES
 #define DSC_KERNELS_OF_Numeric(...)

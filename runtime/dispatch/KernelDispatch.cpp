@@ -12,7 +12,7 @@
   extern "C" void dsrt_k_##sym(dsrt_ctx *, void *const *, const int64_t *,     \
                                const char *);
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   Types(DSC_DECLARE_ENTRY, Id, name, Run, Sel)
 #include "kernels/KernelDecls.def"
 
@@ -29,7 +29,7 @@ const std::vector<Entry> &entries() {
 #define DSC_LIST_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                        \
   {"dsrt_k_" #sym, dsrt_k_##sym},
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   Types(DSC_LIST_ENTRY, Id, name, Run, Sel)
 #include "kernels/KernelDecls.def"
   };

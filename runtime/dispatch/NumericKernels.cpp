@@ -141,7 +141,7 @@ int runDropout(const Call &c, const A &a) {
 } // namespace
 
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                               \
+                   Check, AttrList)                                            \
   DSC_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
 #define DSC_KERNELS_OF_Elementwise(...)
 #define DSC_KERNELS_OF_Numeric DSC_DEFINE_ENTRIES

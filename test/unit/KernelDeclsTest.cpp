@@ -73,8 +73,7 @@ TEST(KernelDecls, EnumAttributesHaveTheirSpellingsAndDefaults) {
   const KernelDecl *scatter = findKernelDecl("scatter_nd");
   EXPECT_EQ(scatter->attrs[0].caseList(),
             "'none', 'add', 'mul', 'max' or 'min'");
-  EXPECT_EQ(scatter->attrs[0].intDefault,
-            int64_t(cpu::ScatterReduction::None));
+  EXPECT_EQ(scatter->attrs[0].intDefault, int64_t(cpu::ScatterReduction::None));
   const KernelDecl *gelu = findKernelDecl("gelu");
   EXPECT_EQ(gelu->attrs[0].caseList(), "'none' or 'tanh'");
 }
@@ -108,10 +107,12 @@ TEST(KernelDecls, SitesAreCheckedCompletedAndEncoded) {
   int64_t zeroBits;
   std::memcpy(&zeroBits, &zero, sizeof zeroBits);
   EXPECT_EQ(encodeSite(p),
-            (std::vector<int64_t>{1, 1, 2, 2, 3, 2, 2, 5, // buffers
-                                  4, 0, 1, 0, 1,          // pads
-                                  0,                      // mode: constant
-                                  zeroBits}));            // value: 0.0
+            (std::vector<int64_t>{1, 1, 5, 8, 11, // counts, offsets
+                                  2, 2, 3,        // buffer 0: [2, 3]
+                                  2, 2, 5,        // buffer 1: [2, 5]
+                                  4, 0, 1, 0, 1,  // pads
+                                  0,              // mode: constant
+                                  zeroBits}));    // value: 0.0
 
   KernelSite s = site("softmax", 1, {{2, 4}, {2, 4}}, {DSRT_F32, DSRT_F32});
   s.attr("axis") = {true, -1};
@@ -119,8 +120,8 @@ TEST(KernelDecls, SitesAreCheckedCompletedAndEncoded) {
   EXPECT_EQ(s.attr("axis").i, 1);
 
   // An optional integer is a presence word and its value.
-  KernelSite l = site("nll_loss", 2, {{3, 4}, {3}, {}},
-                      {DSRT_F32, DSRT_I64, DSRT_F32});
+  KernelSite l =
+      site("nll_loss", 2, {{3, 4}, {3}, {}}, {DSRT_F32, DSRT_I64, DSRT_F32});
   ASSERT_NE(resolveSite(l, problem), nullptr) << problem;
   std::vector<int64_t> words = encodeSite(l);
   EXPECT_EQ(std::vector<int64_t>(words.end() - 3, words.end()),
@@ -141,9 +142,8 @@ TEST(KernelDecls, BadSitesAreRefused) {
   KernelSite cast = site("cast", 1, {{4}, {4}}, {DSRT_I64, DSRT_F16});
   EXPECT_EQ(resolveSite(cast, problem), nullptr);
   EXPECT_EQ(problem, "has no entry point for element type i64 to f16");
-  KernelSite where =
-      site("where", 3, {{4}, {4}, {4}, {4}},
-           {DSRT_F32, DSRT_F32, DSRT_F32, DSRT_F32});
+  KernelSite where = site("where", 3, {{4}, {4}, {4}, {4}},
+                          {DSRT_F32, DSRT_F32, DSRT_F32, DSRT_F32});
   EXPECT_EQ(resolveSite(where, problem), nullptr);
   EXPECT_EQ(problem, "buffer 0 has element type f32, expected i1");
   KernelSite ln = site("layer_norm", 1, {{2, 4}, {2, 4}, {2}, {2}},

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/main/RankMain.h"
+#include "kernels/KernelDecls.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/Npy.h"
 #include "runtime/io/Safetensors.h"
@@ -672,10 +673,24 @@ RankProgram testProgram(const dsrt_lr_schedule *schedule,
 }
 
 // The entry point the compiler calls for add_f32 on [2] + [2] -> [2], and
-// that site's constants (kernels/KernelDecls.h).
+// that site's constants, encoded as the compiler does.
 extern "C" void dsrt_k_add_f32(dsrt_ctx *, void *const *, const int64_t *,
                                const char *);
-const int64_t kAddSite[] = {2, 1, 1, 2, 1, 2, 1, 2};
+const int64_t *addSite() {
+  static const std::vector<int64_t> words = [] {
+    dsc::kernels::KernelSite site;
+    site.decl = dsc::kernels::findKernelDecl("add");
+    site.numInputs = 2;
+    site.numOutputs = 1;
+    site.shapes.assign(3, {2});
+    site.dtypes.assign(3, DSRT_F32);
+    std::string problem;
+    if (!dsc::kernels::resolveSite(site, problem))
+      std::abort();
+    return dsc::kernels::encodeSite(site);
+  }();
+  return words.data();
+}
 
 extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *x = reinterpret_cast<float *>(arena + kX);
@@ -684,7 +699,7 @@ extern "C" void dsc_step(dsrt_ctx *ctx, char *arena) {
   float *loss = reinterpret_cast<float *>(arena + kLoss);
   float fresh[2];
   void *data[3] = {w, w, gAccumulate ? fresh : g};
-  dsrt_k_add_f32(ctx, data, kAddSite, "node_Add_1");
+  dsrt_k_add_f32(ctx, data, addSite(), "node_Add_1");
   if (gAccumulate)
     for (int i = 0; i < 2; ++i)
       g[i] += fresh[i];
@@ -891,7 +906,7 @@ namespace {
 /// The inference step: y = w + x[0, 0:2].
 void inferenceStep(dsrt_ctx *ctx, char *arena) {
   void *data[3] = {arena + 64, arena + 0, arena + 128};
-  dsrt_k_add_f32(ctx, data, kAddSite, "node_Add_1");
+  dsrt_k_add_f32(ctx, data, addSite(), "node_Add_1");
 }
 } // namespace
 

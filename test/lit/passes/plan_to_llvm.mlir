@@ -5,15 +5,16 @@
 // and the kernel's entry point for its element type is called directly with
 // them, its site's constants and its location (kernels/KernelDecls.def).
 
-// Each call site's constants: the buffer counts, each buffer's rank and
-// dims, then the attributes (softmax's axis -1, normalised to 0).
-// CHECK: llvm.mlir.global internal constant @dsc_site_0(dense<[2, 1, 1, 4, 0, 1, 4]> : tensor<7xi64>)
+// Each call site's constants: the buffer counts, the offsets of each
+// buffer's record and of the attributes, the records (rank, dims), then the
+// attributes (softmax's axis -1, normalised to 0).
+// CHECK: llvm.mlir.global internal constant @dsc_site_0(dense<[2, 1, 6, 8, 9, 11, 1, 4, 0, 1, 4]> : tensor<11xi64>)
 // CHECK: llvm.mlir.global internal constant @dsc_location_0("mul_node\00")
-// CHECK: llvm.mlir.global internal constant @dsc_site_1(dense<[1, 1, 1, 4, 1, 4]> : tensor<6xi64>)
+// CHECK: llvm.mlir.global internal constant @dsc_site_1(dense<[1, 1, 5, 7, 9, 1, 4, 1, 4]> : tensor<9xi64>)
 // CHECK: llvm.mlir.global internal constant @dsc_location_1("\00")
-// CHECK: llvm.mlir.global internal constant @dsc_site_2(dense<[1, 1, 1, 4, 1, 4, 0]> : tensor<7xi64>)
+// CHECK: llvm.mlir.global internal constant @dsc_site_2(dense<[1, 1, 5, 7, 9, 1, 4, 1, 4, 0]> : tensor<10xi64>)
 // The graph op's enum attribute is the kernel's enum value (tanh = 1).
-// CHECK: llvm.mlir.global internal constant @dsc_site_3(dense<[1, 1, 1, 4, 1, 4, 1]> : tensor<7xi64>)
+// CHECK: llvm.mlir.global internal constant @dsc_site_3(dense<[1, 1, 5, 7, 9, 1, 4, 1, 4, 1]> : tensor<10xi64>)
 // CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<1 x f32>
 // CHECK: llvm.mlir.global internal constant @cst_1(dense<[1, 0]> : tensor<2xi8>)
 // CHECK: llvm.func @dsrt_k_mul_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
