@@ -119,21 +119,13 @@ private:
 };
 
 LogicalResult BuildOptimizerStepPass::readStep(func::FuncOp step) {
-  llvm::StringMap<int64_t> values, grads;
-  SmallVector<std::pair<StringRef, MemRefType>> flat;
+  llvm::StringMap<int64_t> grads;
   for (auto view : step.getOps<memref::ViewOp>()) {
     auto offset = view->getAttrOfType<IntegerAttr>("plan.offset");
     if (!offset)
       continue;
-    if (auto list = view->getAttrOfType<ArrayAttr>("plan.param_shard")) {
+    if (view->hasAttr("plan.param_shard"))
       shard = offset.getInt();
-      flat = paramShardEntries(list);
-    }
-    if (auto name = view->getAttrOfType<StringAttr>("plan.param")) {
-      values[name.getValue()] = offset.getInt();
-      if (shard < 0)
-        flat.push_back({name.getValue(), view.getType()});
-    }
     if (auto name = view->getAttrOfType<StringAttr>("plan.grad"))
       grads[name.getValue()] = offset.getInt();
     // The loss: the step's first output, as the runtime reads it.
@@ -142,15 +134,17 @@ LogicalResult BuildOptimizerStepPass::readStep(func::FuncOp step) {
       lossType = view.getType().getElementType();
     }
   }
-  for (auto [name, type] : flat) {
-    if (element && type.getElementType() != element)
-      return step.emitOpError("params of different element types cannot "
-                              "share the flat parameter space");
-    element = type.getElementType();
-    Param p{name, type.getNumElements(), total};
-    auto value = values.find(name);
-    auto grad = grads.find(name);
-    p.value = value == values.end() ? -1 : value->second;
+  FailureOr<SmallVector<FlatParamInfo>> layout =
+      flatParamLayout(step.getBody().front());
+  if (failed(layout))
+    return failure();
+  for (const FlatParamInfo &f : *layout) {
+    element = f.type.getElementType();
+    Param p{f.name, f.numel, total};
+    auto offset = f.buffer ? f.buffer->getAttrOfType<IntegerAttr>("plan.offset")
+                           : IntegerAttr();
+    auto grad = grads.find(f.name);
+    p.value = offset ? offset.getInt() : -1;
     p.grad = grad == grads.end() ? -1 : grad->second;
     total += p.numel;
     params.push_back(p);

@@ -2,7 +2,7 @@
 
 #include "passes/PlanStep.h"
 
-#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 
@@ -18,18 +18,13 @@ func::FuncOp lookupPlannedStep(ModuleOp module) {
 }
 
 FailureOr<SmallVector<memref::AllocOp>> flatParams(Block &body) {
+  FailureOr<SmallVector<FlatParamInfo>> layout = flatParamLayout(body);
+  if (failed(layout))
+    return failure();
   SmallVector<memref::AllocOp> params;
-  for (auto alloc : body.getOps<memref::AllocOp>()) {
-    if (!alloc->hasAttr("plan.param"))
-      continue;
-    if (!params.empty() && alloc.getType().getElementType() !=
-                               params.front().getType().getElementType()) {
-      alloc.emitOpError("params of different element types cannot share the "
-                        "flat parameter space");
-      return failure();
-    }
-    params.push_back(alloc);
-  }
+  for (const FlatParamInfo &p : *layout)
+    if (auto alloc = dyn_cast_or_null<memref::AllocOp>(p.buffer))
+      params.push_back(alloc);
   return params;
 }
 
@@ -46,26 +41,33 @@ paramShardEntries(ArrayAttr list) {
 }
 
 FailureOr<SmallVector<FlatParamInfo>> flatParamLayout(Block &body) {
-  FailureOr<SmallVector<memref::AllocOp>> params = flatParams(body);
-  if (failed(params))
-    return failure();
+  ArrayAttr shardList;
+  llvm::StringMap<Operation *> buffers;
   SmallVector<FlatParamInfo> layout;
-  llvm::StringSet<> whole;
-  for (memref::AllocOp p : *params)
-    whole.insert(p->getAttrOfType<StringAttr>("plan.param").getValue());
-  for (auto alloc : body.getOps<memref::AllocOp>()) {
-    auto list = alloc->getAttrOfType<ArrayAttr>("plan.param_shard");
-    if (!list)
+  for (Operation &op : body) {
+    if (!isa<memref::AllocOp, memref::ViewOp>(op))
       continue;
-    for (auto [name, type] : paramShardEntries(list))
-      layout.push_back({name, type.getNumElements(), type.getElementType(),
-                        whole.contains(name)});
-    return layout;
+    if (auto list = op.getAttrOfType<ArrayAttr>("plan.param_shard"))
+      shardList = list;
+    if (auto name = op.getAttrOfType<StringAttr>("plan.param")) {
+      auto type = cast<MemRefType>(op.getResult(0).getType());
+      buffers[name.getValue()] = &op;
+      layout.push_back({name.getValue(), type, type.getNumElements(), &op});
+    }
   }
-  for (memref::AllocOp p : *params)
-    layout.push_back({p->getAttrOfType<StringAttr>("plan.param").getValue(),
-                      p.getType().getNumElements(),
-                      p.getType().getElementType(), true});
+  if (shardList) {
+    layout.clear();
+    for (auto [name, type] : paramShardEntries(shardList))
+      layout.push_back(
+          {name, type, type.getNumElements(), buffers.lookup(name)});
+  }
+  for (const FlatParamInfo &p : layout)
+    if (p.type.getElementType() != layout.front().type.getElementType()) {
+      Operation *at = p.buffer ? p.buffer : body.getParentOp();
+      at->emitOpError("params of different element types cannot share the "
+                      "flat parameter space");
+      return failure();
+    }
   return layout;
 }
 

@@ -20,8 +20,9 @@ namespace dsc::passes {
 /// convert-graph-to-plan first)" on `module` and returns null.
 mlir::func::FuncOp lookupPlannedStep(mlir::ModuleOp module);
 
-/// The param buffers (`plan.param`) of `body` in flat order, all of one
-/// element type; emits an error on the first of another type and fails.
+/// The param buffers (`plan.param` allocs) of `body` in flat order, all of
+/// one element type (flatParamLayout's, before partitioning and planning);
+/// emits an error on the first of another type and fails.
 mlir::FailureOr<llvm::SmallVector<mlir::memref::AllocOp>>
 flatParams(mlir::Block &body);
 
@@ -34,11 +35,12 @@ inline constexpr llvm::StringLiteral kBoundaryAttr = "plan.boundary";
 /// A param of the flat parameter space.
 struct FlatParamInfo {
   llvm::StringRef name;
+  mlir::MemRefType type;
   int64_t numel = 0;
-  mlir::Type element;
-  /// The step holds it whole (a `plan.param` buffer), not only in the
-  /// stage-3 partition.
-  bool whole = true;
+  /// Its `plan.param` buffer (an alloc, or a planned view), when the step
+  /// holds it whole; null when only the stage-3 partition holds it.
+  mlir::Operation *buffer = nullptr;
+  bool whole() const { return buffer != nullptr; }
 };
 
 /// The params a stage-3 partition buffer lists (`plan.param_shard`, as
@@ -48,6 +50,9 @@ paramShardEntries(mlir::ArrayAttr list);
 
 /// The params of `body` in flat order: the stage-3 partition's list
 /// (`plan.param_shard`) when there is one, else the `plan.param` buffers.
+/// Buffers are allocs before plan-memory and views after it; the layout is
+/// the same. Params of different element types are an error (emitted).
+/// Every pass and the manifest read the flat space through this.
 mlir::FailureOr<llvm::SmallVector<FlatParamInfo>>
 flatParamLayout(mlir::Block &body);
 

@@ -58,7 +58,7 @@ void ZeroBoundaryExchangePass::runOnOperation() {
   int64_t total = 0;
   for (const FlatParamInfo &p : *layout) {
     numels.push_back(p.numel);
-    if (stage == 3 && p.whole)
+    if (stage == 3 && p.whole())
       whole.push_back({total, total + p.numel});
     total += p.numel;
   }
@@ -73,7 +73,7 @@ void ZeroBoundaryExchangePass::runOnOperation() {
   // spaces and the two float64 scalars, each arg named by its payload.
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location loc = step.getLoc();
-  Type element = layout->front().element;
+  Type element = layout->front().type.getElementType();
   auto flat = MemRefType::get({total}, element);
   auto scalar = MemRefType::get({1}, b.getF64Type());
   auto boundary =

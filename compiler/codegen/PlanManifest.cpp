@@ -265,24 +265,24 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
   if (config.optimizer)
     in.optimizerStatesPerElement = optimizerStates(*config.optimizer);
   in.arenaBytes = step->getAttrOfType<IntegerAttr>("plan.arena_size").getInt();
-  std::optional<Type> element;
-  llvm::StringMap<size_t> paramIndex;
-  auto addParam = [&](StringRef name, MemRefType type, bool whole) {
-    paramIndex[name] = in.params.size();
-    in.params.emplace_back(name.str(), type.getNumElements());
-    in.shapes.emplace_back(type.getShape().begin(), type.getShape().end());
-    in.whole.push_back(whole);
-    element = type.getElementType();
-    in.elementBytes = type.getElementTypeBitWidth() / 8;
-  };
-  // Stage 3: the partition buffer lists every param in flat order.
+  // The flat parameter space as the passes laid it out.
+  FailureOr<SmallVector<passes::FlatParamInfo>> layout =
+      passes::flatParamLayout(step.getBody().front());
+  if (failed(layout))
+    return makeError("the step's params do not share one element type");
+  bool sharded = false;
+  for (const passes::FlatParamInfo &p : *layout) {
+    in.params.emplace_back(p.name.str(), p.numel);
+    in.shapes.emplace_back(p.type.getShape().begin(), p.type.getShape().end());
+    in.whole.push_back(p.whole());
+    in.elementBytes = p.type.getElementTypeBitWidth() / 8;
+  }
+  // The arena's bytes by role; stage 3's partition buffer holds params.
   for (auto view : step.getOps<memref::ViewOp>())
-    if (auto list = view->getAttrOfType<ArrayAttr>("plan.param_shard")) {
+    if (view->hasAttr("plan.param_shard")) {
+      sharded = true;
       in.arenaParamBytes += NamedBuffer{"", "", 0, view.getType()}.bytes();
-      for (auto [name, type] : passes::paramShardEntries(list))
-        addParam(name, type, /*whole=*/false);
     }
-  const bool sharded = !in.params.empty();
   for (const NamedBuffer &b : namedBuffers(step)) {
     if (b.role == "grad")
       in.arenaGradBytes += b.bytes();
@@ -292,22 +292,8 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
       in.arenaStateBytes += b.bytes();
     if (b.role == "staging" || b.role == "scalar")
       in.arenaWorkspaceBytes += b.bytes();
-    if (b.role != "param")
-      continue;
-    in.arenaParamBytes += b.bytes();
-    if (sharded) {
-      // A stage-3 param kept whole (below the persistence threshold).
-      auto it = paramIndex.find(b.name);
-      if (it == paramIndex.end())
-        return makeError("param '" + b.name + "' is not in the partition");
-      in.whole[it->second] = true;
-      continue;
-    }
-    if (element && *element != b.type.getElementType())
-      return makeError("param '" + b.name +
-                       "' has another element type than the others; the "
-                       "data-parallel layout needs one");
-    addParam(b.name, b.type, /*whole=*/true);
+    if (b.role == "param")
+      in.arenaParamBytes += b.bytes();
   }
   // Flat ranges of the params.
   std::vector<partition::FlatRange> ranges;
