@@ -23,11 +23,14 @@
 #include "compiler/partition/ZeroPartition.h"
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
+#include "runtime/include/dsrt.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <limits>
 
 namespace dsc::passes {
 #define GEN_PASS_DEF_BUILDOPTIMIZERSTEP
@@ -337,18 +340,19 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   Location loc = module.getLoc();
   Type f64 = b.getF64Type(), i64 = b.getI64Type();
   auto arenaType = MemRefType::get({arenaSize}, b.getI8Type());
-  auto reportType = MemRefType::get({5}, f64);
-  auto func =
-      func::FuncOp::create(b, loc, ("train_step_r" + llvm::Twine(rank)).str(),
-                           b.getFunctionType({arenaType, reportType, i64}, {}));
+  auto reportType = MemRefType::get({DSRT_REPORT_FIELDS}, f64);
+  auto func = func::FuncOp::create(
+      b, loc, ("train_step_r" + llvm::Twine(rank)).str(),
+      b.getFunctionType({arenaType, reportType, i64, i64}, {}));
   func.setArgAttr(0, "plan.arena", b.getUnitAttr());
   func.setArgAttr(1, "plan.report", b.getUnitAttr());
   func.setArgAttr(2, "plan.step", b.getUnitAttr());
+  func.setArgAttr(3, "plan.skipped", b.getUnitAttr());
   func->setAttr("plan.train_step_rank", b.getI64IntegerAttr(rank));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   Value arena = body->getArgument(0), report = body->getArgument(1),
-        stepIndex = body->getArgument(2);
+        stepIndex = body->getArgument(2), skipped = body->getArgument(3);
 
   // A buffer of `count` elements at arena byte `offset`.
   auto view = [&](int64_t offset, int64_t count, Type type) -> Value {
@@ -501,12 +505,39 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   if (normExchange)
     normSq = reduceScalar(normExchange, normScalar,
                           runtime::CollectivePayload::GradNormSquared, normSq);
+  // The schedule's learning rate of the steps taken (skipped ones do not
+  // count, as in DeepSpeed).
+  Value taken = arith::SubIOp::create(b, loc, stepIndex, skipped);
+  auto lr = plan::LrScheduleOp::create(
+      b, loc, TypeRange{f64, f64, f64}, taken, b.getF64FloatAttr(this->lr),
+      b.getF64FloatAttr(beta1), b.getF64FloatAttr(beta2));
+  // fp16's overflow: the global squared norm (summed in float64, where no
+  // finite gradient's square overflows) is inf or NaN exactly when some
+  // rank's gradient is; every rank then skips clipping and the update.
+  Value overflow = f64Constant(0.0);
+  scf::IfOp guard;
+  if (checkOverflow) {
+    Value finite = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OLT, normSq,
+        f64Constant(std::numeric_limits<double>::infinity()));
+    overflow = arith::SelectOp::create(b, loc, finite, f64Constant(0.0),
+                                       f64Constant(1.0));
+    guard = scf::IfOp::create(b, loc, finite, /*withElseRegion=*/false);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+  }
   if (gradientClipping > 0.0) {
     Value coef = plan::ClipCoefficientOp::create(
         b, loc, b.getF64Type(), normSq, b.getF64FloatAttr(gradientClipping));
     for (const Piece &c : pieces(owned.begin, owned.end))
       plan::ScaleOp::create(b, loc, view(gradAt(c), c.count, element), coef);
   }
+
+  // The update (below) goes inside the guard, the rest after it.
+  OpBuilder::InsertPoint update = b.saveInsertionPoint();
+  if (guard)
+    b.setInsertionPointAfter(guard);
+  memref::StoreOp::create(b, loc, overflow, report,
+                          ValueRange{reportAt(DSRT_REPORT_OVERFLOW)});
 
   // 3. The loss: the mean of the ranks' means over their micro-batches.
   Value loss = localLoss;
@@ -519,17 +550,17 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   memref::StoreOp::create(b, loc, math::SqrtOp::create(b, loc, normSq), report,
                           ValueRange{reportAt(1)});
 
-  // 4. The update of every owned piece, at the schedule's learning rate.
-  auto lr = plan::LrScheduleOp::create(
-      b, loc, TypeRange{f64, f64, f64}, stepIndex, b.getF64FloatAttr(this->lr),
-      b.getF64FloatAttr(beta1), b.getF64FloatAttr(beta2));
+  // 4. The update of every owned piece (in the guard), at the schedule's
+  // learning rate.
   memref::StoreOp::create(b, loc, lr.getLr(), report, ValueRange{reportAt(2)});
   memref::StoreOp::create(b, loc, lr.getBeta1(), report,
                           ValueRange{reportAt(3)});
   memref::StoreOp::create(b, loc, lr.getBeta2(), report,
                           ValueRange{reportAt(4)});
+  OpBuilder::InsertPoint after = b.saveInsertionPoint();
+  b.restoreInsertionPoint(update);
   Value oneBased = arith::AddIOp::create(
-      b, loc, stepIndex, arith::ConstantIntOp::create(b, loc, 1, 64));
+      b, loc, taken, arith::ConstantIntOp::create(b, loc, 1, 64));
   for (const Piece &c : pieces(owned.begin, owned.end)) {
     Value param = view(paramAt(c), c.count, element);
     Value grad = view(gradAt(c), c.count, element);
@@ -557,6 +588,8 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
                            b.getBoolAttr(biasCorrection));
     }
   }
+
+  b.restoreInsertionPoint(after);
 
   // 5. Every rank gets the updated params it holds whole: this rank's
   // pieces go to their place in the gathered buffer (the param's own when

@@ -237,8 +237,15 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
     staging buffer and the norm and loss scalars are added at the end of the
     arena and shown in `@step` as views tagged `plan.optimizer_state`,
     `plan.accumulator`, `plan.staging`, `plan.scalar`. On return `%report`
-    holds the global loss, the gradient norm, the learning rate and the
-    betas.
+    holds the global loss, the gradient norm, the learning rate, the betas
+    and whether the step overflowed.
+
+    `%skipped` counts the steps skipped so far: the schedule and the
+    optimizer count `%step - %skipped` steps, as DeepSpeed's do. With
+    `check-overflow` (fp16's dynamic loss scaling) clipping and the update
+    run only when the all-reduced squared norm is finite: an inf or NaN in
+    any rank's gradients makes it so on every rank, so every rank skips the
+    same step (the gathers still run, on unchanged params).
   }];
   let options = [
     Option<"dpSize", "dp-size", "int64_t", "1", "data-parallel ranks">,
@@ -247,6 +254,8 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
            "gradient_accumulation_steps">,
     Option<"gradientClipping", "gradient-clipping", "double", "0.0",
            "the global norm's limit; 0: off">,
+    Option<"checkOverflow", "check-overflow", "bool", "false",
+           "skip the update when a gradient is inf or NaN (fp16)">,
     Option<"optimizer", "optimizer", "std::string", "\"adam\"",
            "adam, adamw, sgd or lamb">,
     Option<"lr", "lr", "double", "1e-3", "the optimizer's lr">,

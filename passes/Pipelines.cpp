@@ -69,6 +69,7 @@ void buildPlanningPipeline(mlir::OpPassManager &pm,
     update.stage = options.zeroStage;
     update.gradAccumSteps = options.gradAccumSteps;
     update.gradientClipping = options.gradientClipping;
+    update.checkOverflow = options.checkOverflow;
     update.optimizer = options.optimizer;
     update.lr = options.lr;
     update.beta1 = options.beta1;

@@ -72,6 +72,10 @@ struct StepPipelineOptions
   Option<double> gradientClipping{*this, "gradient-clipping",
                                   llvm::cl::desc("gradient_clipping; 0: off"),
                                   llvm::cl::init(0.0)};
+  Option<bool> checkOverflow{
+      *this, "check-overflow",
+      llvm::cl::desc("skip the update when a gradient is inf or NaN (fp16)"),
+      llvm::cl::init(false)};
   Option<std::string> optimizer{*this, "optimizer",
                                 llvm::cl::desc("adam, adamw, sgd or lamb"),
                                 llvm::cl::init("adam")};

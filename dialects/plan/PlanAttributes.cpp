@@ -117,6 +117,7 @@ const std::vector<Declared> &declaredAttributes() {
       {"plan.train_step_rank", nonNegativeInt},
       {"plan.report", unit},
       {"plan.step", unit},
+      {"plan.skipped", unit},
   };
   return all;
 }

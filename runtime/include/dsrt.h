@@ -120,7 +120,9 @@ enum dsrt_report_field {
   DSRT_REPORT_LR = 2,
   DSRT_REPORT_BETA1 = 3,
   DSRT_REPORT_BETA2 = 4,
-  DSRT_REPORT_FIELDS = 5
+  /* 1 when the step overflowed (an inf or NaN gradient) and was skipped. */
+  DSRT_REPORT_OVERFLOW = 5,
+  DSRT_REPORT_FIELDS = 6
 };
 
 /* One whole optimizer step of one data-parallel rank: its micro-steps
@@ -129,7 +131,7 @@ enum dsrt_report_field {
  * The object defines one per rank, by rank in dsc_train_step_table
  * (dsc_train_step_count entries; 0 for an inference plan). */
 typedef void (*dsrt_train_step_fn)(dsrt_ctx *ctx, char *arena, double *report,
-                                   int64_t step);
+                                   int64_t step, int64_t skipped);
 
 /* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's
  * defaults applied once, in the compiler): the object defines it as the

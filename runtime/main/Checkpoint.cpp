@@ -91,15 +91,17 @@ Status copyFile(const std::string &from, const std::string &to) {
 
 /// The checkpoint's description of this plan's params and states.
 CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
-                        int64_t globalSteps, double loss) {
+                        TrainingProgress progress, double loss) {
   const Plan &plan = state.plan;
   CheckpointMeta m;
+  const int64_t globalSteps = progress.globalSteps;
   m.tag = checkpointTag(globalSteps);
   m.globalSteps = globalSteps;
   m.trainBatchSize = plan.batch->trainBatchSize;
   m.globalSamples = globalSteps * m.trainBatchSize;
   m.loss = loss;
-  m.schedulerStep = globalSteps;
+  // The scheduler steps only when the update ran.
+  m.schedulerStep = globalSteps - progress.skippedSteps;
   m.optimizer = std::string(optimizerKindName(plan.optimizer->kind));
   m.stateNames = zero.stateNames();
   m.zeroStage = plan.zero->stage;
@@ -260,9 +262,9 @@ Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
 }
 
 Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
-                      const std::string &dir, int64_t globalSteps,
+                      const std::string &dir, TrainingProgress progress,
                       double loss) {
-  CheckpointMeta meta = describe(state, zero, globalSteps, loss);
+  CheckpointMeta meta = describe(state, zero, progress, loss);
   const std::string what = "checkpoint " + dir + "/" + meta.tag;
   const std::string tmp = dir + "/" + meta.tag + ".tmp";
   const std::string final = dir + "/" + meta.tag;
@@ -307,8 +309,9 @@ Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
   return agree(comm, published, what);
 }
 
-Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
-                                   const std::string &dir) {
+Expected<TrainingProgress> resumeCheckpoint(RankState &state,
+                                            ZeroOptimizer &zero,
+                                            const std::string &dir) {
   Expected<std::string> tag = latestTag(dir);
   if (!tag)
     return tag.status();
@@ -333,6 +336,11 @@ Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
         " samples consumed in " + std::to_string(meta->globalSteps) +
         " steps; this plan's train_batch_size " + std::to_string(tbs) +
         " cannot continue at the same sample (keep train_batch_size)");
+  if (meta->schedulerStep < 0 || meta->schedulerStep > meta->globalSteps)
+    return Status::error(where + ": the scheduler's step " +
+                         std::to_string(meta->schedulerStep) +
+                         " is not within the " +
+                         std::to_string(meta->globalSteps) + " steps run");
 
   if (Status s = loadWeights(plan, tagDir + "/model.safetensors",
                              state.arena.data(), /*paramsOnly=*/true);
@@ -352,7 +360,8 @@ Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
       return s;
     zero.copyState(i, flat.data(), /*toFlat=*/false);
   }
-  return meta->globalSteps;
+  return TrainingProgress{meta->globalSteps,
+                          meta->globalSteps - meta->schedulerStep};
 }
 
 } // namespace dsc::runtime

@@ -61,14 +61,22 @@ Status checkSameModel(const CheckpointMeta &meta, const RankState &state,
 Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
                       const std::string &path);
 
+/// Where training stands: the steps run, and how many of them skipped
+/// their update (an fp16 overflow); the scheduler has taken the others.
+struct TrainingProgress {
+  int64_t globalSteps = 0;
+  int64_t skippedSteps = 0;
+};
+
 /// Writes DIR/global_step<globalSteps>; every rank calls it.
 Status saveCheckpoint(RankState &state, ZeroOptimizer &zero, Communicator &comm,
-                      const std::string &dir, int64_t globalSteps, double loss);
+                      const std::string &dir, TrainingProgress progress,
+                      double loss);
 
-/// Loads DIR/latest into the arena and `zero`; returns the optimizer steps
-/// the checkpoint had done.
-Expected<int64_t> resumeCheckpoint(RankState &state, ZeroOptimizer &zero,
-                                   const std::string &dir);
+/// Loads DIR/latest into the arena and `zero`; returns where the
+/// checkpoint's training stood.
+Expected<TrainingProgress>
+resumeCheckpoint(RankState &state, ZeroOptimizer &zero, const std::string &dir);
 
 } // namespace dsc::runtime
 

@@ -210,12 +210,15 @@ Status runTraining(RankState &state, const TrainOptions &options,
   // Collectives the step calls (ZeRO-2's gradient buckets) go to it.
   state.ctx.collectives = static_cast<CollectiveRunner *>(&*zero);
   int64_t first = 0;
+  // Steps whose update an inf or NaN gradient skipped (fp16's overflow).
+  int64_t skipped = 0;
   if (!options.resumeDir.empty()) {
-    Expected<int64_t> resumed =
+    Expected<TrainingProgress> resumed =
         resumeCheckpoint(state, *zero, options.resumeDir);
     if (!resumed)
       return resumed.status();
-    first = *resumed;
+    first = resumed->globalSteps;
+    skipped = resumed->skippedSteps;
     if (first >= options.steps)
       return Status::error("--steps " + std::to_string(options.steps) +
                            " is not past the checkpoint's step " +
@@ -231,14 +234,16 @@ Status runTraining(RankState &state, const TrainOptions &options,
   int64_t divergedAt = 0;
   for (int64_t s = first; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
-    Expected<ZeroOptimizer::Reduced> reduced = zero->trainStep(s);
+    Expected<ZeroOptimizer::Reduced> reduced = zero->trainStep(s, skipped);
     if (!reduced)
       return reduced.status();
+    if (reduced->overflow)
+      ++skipped;
     const double loss = reduced->loss;
     const double norm = reduced->gradNorm;
     // In fp32 nothing skips such a step: the run has diverged, and every
     // later step trains on NaN. Said once, on rank 0, as it happens.
-    if (leader && !divergedAt &&
+    if (leader && !divergedAt && !reduced->overflow &&
         (!std::isfinite(loss) || !std::isfinite(norm))) {
       divergedAt = s + 1;
       auto shown = [](double v) {
@@ -286,6 +291,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
       ProgressLine line;
       line.rank = plan.rank;
       line.step = s + 1;
+      line.skipped = skipped;
       line.lr = {reduced->lr};
       // DeepSpeed prints SGD's momentum, or the betas the step used.
       line.mom = {plan.optimizer->kind == OptimizerKind::Sgd
@@ -299,7 +305,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
     }
     if (options.checkpointEvery > 0 && (s + 1) % options.checkpointEvery == 0)
       if (Status st = saveCheckpoint(state, *zero, *comm, options.checkpointDir,
-                                     s + 1, loss);
+                                     TrainingProgress{s + 1, skipped}, loss);
           !st.ok())
         return st;
   }

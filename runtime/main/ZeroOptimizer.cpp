@@ -360,9 +360,10 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   return Status::success();
 }
 
-Expected<ZeroOptimizer::Reduced> ZeroOptimizer::trainStep(int64_t step) {
+Expected<ZeroOptimizer::Reduced> ZeroOptimizer::trainStep(int64_t step,
+                                                          int64_t skipped) {
   double report[DSRT_REPORT_FIELDS] = {};
-  trainStepFn(&state->ctx, state->arena.data(), report, step);
+  trainStepFn(&state->ctx, state->arena.data(), report, step, skipped);
   // Every collective of the plan ran, in order: the sequence starts again.
   if (cursor == state->plan.collectives.size())
     cursor = 0;
@@ -377,6 +378,7 @@ Expected<ZeroOptimizer::Reduced> ZeroOptimizer::trainStep(int64_t step) {
   out.lr = report[DSRT_REPORT_LR];
   out.beta1 = report[DSRT_REPORT_BETA1];
   out.beta2 = report[DSRT_REPORT_BETA2];
+  out.overflow = report[DSRT_REPORT_OVERFLOW] != 0.0;
   return out;
 }
 

@@ -76,11 +76,13 @@ public:
     double loss = 0.0;
     /// The schedule's learning rate and betas for the step.
     double lr = 0.0, beta1 = 0.0, beta2 = 0.0;
+    /// An inf or NaN gradient (fp16) made the step skip its update.
+    bool overflow = false;
   };
-  /// The object's training step of 0-based optimizer step `step` (its
-  /// micro-steps call beforeMicroStep and afterMicroStep through
-  /// dsrt_micro_step).
-  Expected<Reduced> trainStep(int64_t step);
+  /// The object's training step of 0-based step `step`, after `skipped`
+  /// skipped ones (its micro-steps call beforeMicroStep and afterMicroStep
+  /// through dsrt_micro_step).
+  Expected<Reduced> trainStep(int64_t step, int64_t skipped);
 
   /// The optimizer state tensors, by checkpoint name: "exp_avg",
   /// "exp_avg_sq" (Adam, AdamW, Lamb), "momentum_buffer" (SGD with

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -618,13 +619,15 @@ extern "C" void dsc_step(dsrt_ctx *ctx, char *arena);
 /// build-optimizer-step builds it for one rank and stage 0 from the
 /// program's constants (gUpdateOptimizer, gUpdateSchedule; none: a constant
 /// lr): the micro-steps and their mean loss, the mean gradient, the norm,
-/// clipping, the schedule's lr, the update.
+/// clipping, the schedule's lr, the update. Steps in gOverflowSteps report
+/// an overflow and skip the update, as check-overflow's guard does.
 const dsrt_optimizer *gUpdateOptimizer = nullptr;
 const dsrt_lr_schedule *gUpdateSchedule = nullptr;
 int64_t gUpdateMicroSteps = 1;
+std::vector<int64_t> gOverflowSteps;
 
 extern "C" void testTrainStep(dsrt_ctx *ctx, char *arena, double *report,
-                              int64_t step) {
+                              int64_t step, int64_t skipped) {
   double loss = 0;
   for (int64_t m = 0; m < gUpdateMicroSteps; ++m) {
     dsrt_micro_step(ctx, step, m);
@@ -647,16 +650,20 @@ extern "C" void testTrainStep(dsrt_ctx *ctx, char *arena, double *report,
     dsrt_scale_f32(g, 2, dsrt_clip_coefficient(normSq, o.gradient_clipping));
   report[DSRT_REPORT_GRAD_NORM] = std::sqrt(normSq);
   static const dsrt_lr_schedule constant = {};
+  const int64_t taken = step - skipped;
   double lr[3];
   dsrt_lr_at(gUpdateSchedule ? gUpdateSchedule : &constant, o.lr, o.beta1,
-             o.beta2, step, lr);
+             o.beta2, taken, lr);
   for (int i = 0; i < 3; ++i)
     report[DSRT_REPORT_LR + i] = lr[i];
-  if (o.kind == 2)
-    dsrt_sgd_f32(w, g, nullptr, 2, lr[0], 0, 0, o.weight_decay, 0, step + 1);
-  else
+  const bool overflow =
+      std::count(gOverflowSteps.begin(), gOverflowSteps.end(), step) > 0;
+  report[DSRT_REPORT_OVERFLOW] = overflow ? 1.0 : 0.0;
+  if (!overflow && o.kind == 2)
+    dsrt_sgd_f32(w, g, nullptr, 2, lr[0], 0, 0, o.weight_decay, 0, taken + 1);
+  else if (!overflow)
     dsrt_adam_f32(w, g, m, v, 2, lr[0], lr[1], lr[2], o.eps, o.weight_decay,
-                  o.adam_w_mode, o.bias_correction, step + 1);
+                  o.adam_w_mode, o.bias_correction, taken + 1);
   if (gUpdateMicroSteps > 1)
     g[0] = g[1] = 0;
 }
@@ -859,6 +866,70 @@ TEST(RankMainEndToEnd, AccumulatesClipsAndSchedules) {
   // Step 2: lr 0.01 * 1/4; w unchanged before it, so the same loss.
   EXPECT_NEAR(m[1]["lr"].get<double>(), 0.0025, 1e-12);
   EXPECT_NEAR(m[1]["loss"].get<double>(), 5.5, 1e-6);
+}
+
+// A step the object reports as overflowed (fp16: an inf or NaN gradient)
+// skipped its update: the log counts it as DeepSpeed's does, the schedule
+// does not advance (the object gets the skipped count), and a checkpoint
+// keeps the count for a resumed run.
+TEST(RankMainEndToEnd, SkippedStepsHoldTheSchedule) {
+  TempDir dir;
+  json plan = trainingPlan();
+  plan["steps_per_print"] = 1;
+  writeTrainingRun(dir.path, plan);
+  ScheduleSpec warmup;
+  warmup.kind = ScheduleKind::WarmupLR;
+  warmup.warmupMinLr = 0.0;
+  warmup.warmupMaxLr = 0.01;
+  warmup.warmupNumSteps = 8;
+  warmup.warmupType = WarmupCurve::Linear;
+  const dsrt_lr_schedule schedule = scheduleToAbi(warmup);
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  args.data = dir.path + "/data";
+  args.steps = 4;
+  args.metrics = dir.path + "/metrics.jsonl";
+  args.saveEvery = 4;
+  args.saveDir = dir.path + "/ckpt";
+  gOverflowSteps = {1};
+  std::FILE *out = std::tmpfile();
+  ASSERT_EQ(runRank(args, testProgram(&schedule, &sgdConstants()), out), 0);
+  std::rewind(out);
+  std::string log;
+  char chunk[4096];
+  while (size_t n = std::fread(chunk, 1, sizeof chunk, out))
+    log.append(chunk, n);
+  std::fclose(out);
+  // lr(t) = 0.01 t / 8 at the steps taken: the skipped second step shows
+  // the lr it did not use, and the third uses it.
+  std::vector<json> m = readMetrics(*args.metrics);
+  ASSERT_EQ(m.size(), 4u);
+  const double lrs[] = {0.0, 0.00125, 0.00125, 0.0025};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(m[i]["lr"].get<double>(), lrs[i], 1e-15) << "step " << i + 1;
+  EXPECT_NE(log.find("step=1, skipped=0,"), std::string::npos) << log;
+  EXPECT_NE(log.find("step=2, skipped=1,"), std::string::npos) << log;
+  EXPECT_NE(log.find("step=4, skipped=1,"), std::string::npos) << log;
+  // The scheduler took 3 of the 4 steps.
+  std::ifstream state(dir.path + "/ckpt/global_step4/state.json");
+  json meta = json::parse(state);
+  EXPECT_EQ(meta["global_steps"], 4);
+  EXPECT_EQ(meta["scheduler"]["last_step"], 3) << meta.dump();
+
+  // Resumed: the fifth step is the fourth the scheduler takes.
+  gOverflowSteps.clear();
+  RankArgs resumed = args;
+  resumed.saveEvery.reset();
+  resumed.saveDir.reset();
+  resumed.resume = dir.path + "/ckpt";
+  resumed.steps = 5;
+  resumed.metrics = dir.path + "/resumed.jsonl";
+  std::FILE *out2 = std::tmpfile();
+  ASSERT_EQ(runRank(resumed, testProgram(&schedule, &sgdConstants()), out2), 0);
+  std::fclose(out2);
+  std::vector<json> r = readMetrics(*resumed.metrics);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NEAR(r[0]["lr"].get<double>(), 0.00375, 1e-15);
 }
 
 TEST(RankMainEndToEnd, ReportsRunErrors) {

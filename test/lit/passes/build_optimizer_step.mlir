@@ -1,6 +1,8 @@
 // RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(zero-boundary-exchange{dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6},convert-shard-to-plan,func.func(plan-memory),build-optimizer-step{dp-size=3 stage=1 optimizer=adamw gradient-clipping=1.0})' | FileCheck %s
 // RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(zero-boundary-exchange{dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6},convert-shard-to-plan,func.func(plan-memory),build-optimizer-step{dp-size=3 stage=1 optimizer=adamw gradient-clipping=1.0},convert-plan-to-llvm)' | FileCheck %s --check-prefix=LLVM
 // RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(plan-memory),build-optimizer-step{optimizer=sgd momentum=0.9 grad-accum-steps=2})' | FileCheck %s --check-prefix=ONE
+// RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(zero-boundary-exchange{dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6},convert-shard-to-plan,func.func(plan-memory),build-optimizer-step{dp-size=3 stage=1 optimizer=adamw gradient-clipping=1.0 check-overflow=true})' | FileCheck %s --check-prefix=OVF
+// RUN: ds-opt %s -split-input-file -pass-pipeline='builtin.module(zero-boundary-exchange{dp-size=3 stage=1 reduce-bucket-elements=8 allgather-bucket-elements=6},convert-shard-to-plan,func.func(plan-memory),build-optimizer-step{dp-size=3 stage=1 optimizer=adamw gradient-clipping=1.0 check-overflow=true},convert-plan-to-llvm)' | FileCheck %s --check-prefix=OVF-LLVM
 // RUN: not ds-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(plan-memory),build-optimizer-step{optimizer=rmsprop})' 2>&1 | FileCheck %s --check-prefix=BAD
 // passes/BuildOptimizerStepPass.cpp: the rest of a training step, one
 // function per rank. Params w (8 elements) and b (4) on 3 ranks, ZeRO-1:
@@ -22,7 +24,7 @@
 
 // Rank 1 owns w[4, 8): the gradient at 64 + 16, the param at 0 + 16.
 // CHECK-LABEL: func.func @train_step_r1
-// CHECK-SAME: (%[[A:.*]]: memref<640xi8> {plan.arena}, %[[R:.*]]: memref<5xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}) attributes {plan.train_step_rank = 1 : i64}
+// CHECK-SAME: (%[[A:.*]]: memref<640xi8> {plan.arena}, %[[R:.*]]: memref<6xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}, %[[SK:.*]]: i64 {plan.skipped}) attributes {plan.train_step_rank = 1 : i64}
 // The micro-steps (one here): the runtime feeds each, the step runs, its
 // loss / GAS adds up in float64.
 // CHECK: %[[MYLOSS:.*]] = scf.for %[[MI:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SUM:.*]] = %{{.*}}) -> (f64)
@@ -53,16 +55,21 @@
 // CHECK: memref.store %[[SUM]], %[[NORM:.*]][
 // CHECK: plan.all_reduce %[[NORM]] on @dp {plan.flat = "grad_norm_squared", plan.flat_range = array<i64: 0, 1>, plan.phase = "boundary"}
 // CHECK: %[[N2:.*]] = memref.load %[[NORM]]
+// The schedule's lr for the steps taken (the step less the skipped ones).
+// CHECK: %[[TAKEN:.*]] = arith.subi %[[S]], %[[SK]] : i64
+// CHECK: %[[LR:.*]], %[[B1:.*]], %[[B2:.*]] = plan.lr_schedule %[[TAKEN]] {base_beta1 = 9.000000e-01 : f64, base_beta2 = 0.99899999999999999 : f64, base_lr = 1.000000e-03 : f64}
 // CHECK: %[[COEF:.*]] = plan.clip_coefficient %[[N2]] {max_norm = 1.000000e+00 : f64}
 // CHECK: plan.scale %{{.*}} by %[[COEF]]
+// No overflow check (fp32): report[5] is 0.
+// CHECK-NOT: scf.if
+// CHECK: memref.store %{{.*}}, %[[R]][%{{.*}}] : memref<6xf64>
 // The loss: this rank's, summed over the ranks, / 3; the norm reported.
 // CHECK: memref.store %[[MYLOSS]], %[[LS:.*]][
 // CHECK: plan.all_reduce %[[LS]] on @dp {plan.flat = "loss"
 // CHECK: arith.divf
 // CHECK: math.sqrt %[[N2]]
-// The schedule's lr for this step; AdamW on the owned piece of w, step + 1.
-// CHECK: %[[LR:.*]], %[[B1:.*]], %[[B2:.*]] = plan.lr_schedule %[[S]] {base_beta1 = 9.000000e-01 : f64, base_beta2 = 0.99899999999999999 : f64, base_lr = 1.000000e-03 : f64}
-// CHECK: %[[T:.*]] = arith.addi %[[S]], %{{.*}} : i64
+// AdamW on the owned piece of w, step taken + 1.
+// CHECK: %[[T:.*]] = arith.addi %[[TAKEN]], %{{.*}} : i64
 // CHECK: %[[P:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 16 : i64}{{.*}}to memref<4xf32>
 // CHECK: %[[G:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 80 : i64}{{.*}}to memref<4xf32>
 // CHECK: %[[M:.*]] = memref.view %[[A]]{{.*}}{plan.offset = 320 : i64}{{.*}}to memref<4xf32>
@@ -81,10 +88,43 @@
 // CHECK-NOT: plan.adam
 // CHECK: {{//}} {{-----}}
 
+// With check-overflow (fp16), clipping and the update run only when the
+// all-reduced squared norm is finite; report[5] says whether the step was
+// skipped; the loss and the gathers run either way, so every rank calls the
+// same collectives.
+// OVF-LABEL: func.func @train_step_r1
+// OVF: plan.all_reduce %{{.*}} on @dp {plan.flat = "grad_norm_squared"
+// OVF: %[[N2:.*]] = memref.load
+// OVF: plan.lr_schedule
+// OVF: %[[INF:.*]] = arith.constant 0x7FF0000000000000 : f64
+// OVF: %[[FINITE:.*]] = arith.cmpf olt, %[[N2]], %[[INF]] : f64
+// OVF: %[[OVERFLOW:.*]] = arith.select %[[FINITE]], %{{.*}}, %{{.*}} : f64
+// OVF: scf.if %[[FINITE]] {
+// OVF: plan.clip_coefficient %[[N2]]
+// OVF: plan.scale
+// OVF: plan.adam
+// OVF: }
+// OVF: memref.store %[[OVERFLOW]], %{{.*}}[%{{.*}}] : memref<6xf64>
+// OVF: plan.all_reduce %{{.*}} on @dp {plan.flat = "loss"
+// OVF: plan.all_gather
+// OVF: plan.all_gather
+// OVF: return
+// OVF-LLVM-LABEL: llvm.func @dsc_train_step_1
+// OVF-LLVM: %[[FINITE:.*]] = llvm.fcmp "olt" %{{.*}}, %{{.*}} : f64
+// OVF-LLVM: llvm.cond_br %[[FINITE]], ^[[UPDATE:.*]], ^[[AFTER:.*]]
+// OVF-LLVM: ^[[UPDATE]]:
+// OVF-LLVM: llvm.call @dsrt_clip_coefficient
+// OVF-LLVM: llvm.call @dsrt_adam_f32
+// OVF-LLVM: llvm.br ^[[AFTER]]
+// OVF-LLVM: ^[[AFTER]]:
+// OVF-LLVM: llvm.call @dsrt_boundary_collective
+// OVF: {{//}} {{-----}}
+// OVF-LLVM: {{//}} {{-----}}
+
 // The object: the update of each rank calls the collectives, the norm, the
 // schedule and the optimizer directly, and a table lists them by rank.
 // LLVM-LABEL: llvm.func @dsc_train_step_1
-// LLVM-SAME: (%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[STEP:.*]]: i64)
+// LLVM-SAME: (%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[STEP:.*]]: i64, %[[SKIPPED:.*]]: i64)
 // LLVM: llvm.br ^[[HEAD:.*]](
 // LLVM: ^[[HEAD]](%[[I:.*]]: i64, %{{.*}}: f64):
 // LLVM: llvm.cond_br %{{.*}}, ^[[BODY:.*]], ^
@@ -98,10 +138,11 @@
 // LLVM: llvm.call @dsrt_scale_f32
 // LLVM: llvm.call @dsrt_sum_squares_f32
 // LLVM: llvm.call @dsrt_boundary_collective
+// LLVM: %[[TAKEN:.*]] = llvm.sub %[[STEP]], %[[SKIPPED]] : i64
+// LLVM: %[[SCHEDULE:.*]] = llvm.mlir.addressof @dsc_schedule
+// LLVM: llvm.call @dsrt_lr_at(%[[SCHEDULE]], {{.*}}, %[[TAKEN]], {{.*}})
 // LLVM: llvm.call @dsrt_clip_coefficient
 // LLVM: llvm.call @dsrt_boundary_collective
-// LLVM: %[[SCHEDULE:.*]] = llvm.mlir.addressof @dsc_schedule
-// LLVM: llvm.call @dsrt_lr_at(%[[SCHEDULE]], {{.*}}, %[[STEP]], {{.*}})
 // LLVM: %[[OFF:.*]] = llvm.getelementptr %[[ARENA]][16] : (!llvm.ptr) -> !llvm.ptr, i8
 // LLVM: llvm.call @dsrt_adam_f32(%[[OFF]],
 // LLVM: llvm.call @dsrt_boundary_collective
