@@ -24,7 +24,11 @@ runtime::ScheduleSpec scheduleSpecFrom(const DsConfig &config) {
     break;
   }
   spec.warmupMinLr = s.warmupMinLr.value;
+  // DeepSpeed's defaults that depend on other values are resolved here, so
+  // the object's constant is complete: warmup_max_lr is the optimizer's lr.
   spec.warmupMaxLr = s.warmupMaxLr.value;
+  if (!spec.warmupMaxLr && config.optimizer)
+    spec.warmupMaxLr = config.optimizer->lr.value;
   spec.warmupNumSteps = s.warmupNumSteps.value;
   spec.warmupType = s.warmupType == WarmupType::Linear
                         ? runtime::WarmupCurve::Linear
@@ -35,7 +39,8 @@ runtime::ScheduleSpec scheduleSpecFrom(const DsConfig &config) {
   spec.cycleMinLr = s.cycleMinLr.value_or(0.0);
   spec.cycleMaxLr = s.cycleMaxLr.value_or(0.0);
   spec.cycleFirstStepSize = s.cycleFirstStepSize;
-  spec.cycleSecondStepSize = s.cycleSecondStepSize;
+  spec.cycleSecondStepSize =
+      s.cycleSecondStepSize.value_or(s.cycleFirstStepSize);
   spec.decayStepSize = s.decayStepSize;
   spec.decayLrRate = s.decayLrRate;
   spec.cycleMomentum = s.cycleMomentum;

@@ -46,13 +46,11 @@ std::string attrProblem(const kd::AttrDecl &decl, const char *what) {
   return std::string("attribute '") + decl.name + "' " + what;
 }
 
-/// An enum attribute's spelling: a graph enum attribute's case (the graph
-/// op's attribute, copied onto the kernel) or a string.
+/// An enum attribute's spelling: its case, for a graph enum attribute (the
+/// graph op's, copied onto the kernel).
 std::optional<std::string> enumSpelling(Attribute attr) {
   if (std::optional<StringRef> name = graph::enumCaseName(attr))
     return name->str();
-  if (auto s = dyn_cast<StringAttr>(attr))
-    return s.getValue().str();
   return std::nullopt;
 }
 
@@ -96,7 +94,8 @@ std::string readAttr(const kd::AttrDecl &decl, Attribute attr,
       return attrProblem(decl, "is '") + *spelling + "', expected " +
              decl.caseList();
     }
-    return attrProblem(decl, "is not one of its cases");
+    return attrProblem(decl, "is not an enum attribute (its cases: ") +
+           decl.caseList() + ")";
   case kd::AttrKind::Derived:
     return attrProblem(decl, "is computed by the compiler, not given");
   }

@@ -127,8 +127,10 @@ enum dsrt_report_field {
 
 /* One whole optimizer step of one data-parallel rank: its micro-steps
  * (dsrt_micro_step, dsc_step, the loss), then the collectives, the norm,
- * clipping, the schedule, the optimizer and the gathers; `step` is 0-based.
- * The object defines one per rank, by rank in dsc_train_step_table
+ * clipping, the schedule, the optimizer and the gathers; `step` is 0-based,
+ * `skipped` the steps before it whose update an overflow skipped (the
+ * schedule and the optimizer count step - skipped; report[OVERFLOW] says
+ * whether this one was). The object defines one per rank, by rank in dsc_train_step_table
  * (dsc_train_step_count entries; 0 for an inference plan). */
 typedef void (*dsrt_train_step_fn)(dsrt_ctx *ctx, char *arena, double *report,
                                    int64_t step, int64_t skipped);

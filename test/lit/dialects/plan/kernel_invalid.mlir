@@ -91,9 +91,17 @@ func.func @unknown_attribute(%a: memref<4xf32>) {
 
 // -----
 
-func.func @bad_enum(%a: memref<4xf32>, %b: memref<6xf32>) {
-  // expected-error @+1 {{kernel 'pad': attribute 'mode' is 'mirror', expected 'constant', 'reflect', 'edge' or 'wrap'}}
-  plan.kernel "pad" ins(%a : memref<4xf32>) outs(%b : memref<6xf32>) {pads = array<i64: 1, 1>, mode = "mirror"}
+func.func @enum_as_string(%a: memref<4xf32>, %b: memref<6xf32>) {
+  // expected-error @+1 {{kernel 'pad': attribute 'mode' is not an enum attribute (its cases: 'constant', 'reflect', 'edge' or 'wrap')}}
+  plan.kernel "pad" ins(%a : memref<4xf32>) outs(%b : memref<6xf32>) {pads = array<i64: 1, 1>, mode = "reflect"}
+  return
+}
+
+// -----
+
+func.func @enum_of_another_attribute(%a: memref<4xf32>, %b: memref<6xf32>) {
+  // expected-error @+1 {{kernel 'pad': attribute 'mode' is 'mean', expected 'constant', 'reflect', 'edge' or 'wrap'}}
+  plan.kernel "pad" ins(%a : memref<4xf32>) outs(%b : memref<6xf32>) {pads = array<i64: 1, 1>, mode = #graph.loss_reduction<mean>}
   return
 }
 
