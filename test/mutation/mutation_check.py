@@ -62,6 +62,14 @@ MUTATIONS = [
         "tests": TRAIN + "|" + DP_GAS,
     },
     {
+        "name": "skipped-not-counted",
+        "what": "a step skipped on overflow is not counted: the schedule advances",
+        "file": "runtime/main/Trainer.cpp",
+        "old": "    if (reduced->overflow)\n      ++skipped;",
+        "new": "    if (reduced->overflow)\n      (void)skipped;",
+        "tests": "RankMainEndToEnd",
+    },
+    {
         "name": "adam-no-bias-correction",
         "what": "Adam's bias correction off (first moment)",
         "file": "kernels/optimizer/Optimizer.cpp",
