@@ -12,8 +12,8 @@
 namespace dsc::runtime {
 
 inline constexpr const char *kRankOptionNames[] = {
-    "--plan",     "--data",   "--metrics", "--save",       "--out",
-    "--save-dir", "--resume", "--steps",   "--save-every", "--help"};
+    "--plan",   "--data",  "--metrics",    "--save",    "--out", "--save-dir",
+    "--resume", "--steps", "--save-every", "--weights", "--help"};
 
 } // namespace dsc::runtime
 

@@ -97,6 +97,8 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
       slot = &args.saveDir;
     else if (name == "--resume")
       slot = &args.resume;
+    else if (name == "--weights")
+      slot = &args.weights;
     else if (name == "--steps")
       number = &args.steps;
     else if (name == "--save-every")
@@ -131,7 +133,7 @@ std::string rankUsage(const std::string &program) {
   return "usage: " + program +
          " [--plan FILE] [--data DIR] [--steps N] [--metrics FILE]\n"
          "       [--save DIR] [--save-every K --save-dir DIR] [--resume DIR]\n"
-         "       [--out DIR]\n"
+         "       [--weights FILE] [--out DIR]\n"
          "\n"
          "Runs one rank of a ds-compile plan.\n"
          "\n"
@@ -148,6 +150,12 @@ std::string rankUsage(const std::string &program) {
          "  --save-dir DIR  training: where checkpoints go (DIR/latest,\n"
          "                  DIR/global_step<N>/)\n"
          "  --resume DIR    training: continue from DIR's latest checkpoint\n"
+         "  --weights FILE  the initial params and constants from FILE, a\n"
+         "                  safetensors file of the whole model by ONNX names\n"
+         "                  (a --save, PyTorch's initial weights), instead of\n"
+         "                  the rank's own weights file; with ZeRO-3 each "
+         "rank\n"
+         "                  reads its partition\n"
          "  --out DIR       inference: write <output>.npy files here\n"
          "  --help          this text\n"
          "Ranks of a data-parallel plan (started by ds-run) meet through\n"
@@ -259,7 +267,9 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     return 1;
   }
   RankState &state = **created;
-  const std::string &weights = state.plan.weightsFor(world->rank);
+  // The rank's own file, or the whole model's given with --weights.
+  const std::string weights =
+      args.weights ? *args.weights : state.plan.weightsFor(world->rank);
   if (Status s = loadWeights(state.plan, weights, state.arena.data());
       !s.ok()) {
     printError(s.message());

@@ -43,6 +43,9 @@ struct RankArgs {
   std::optional<int64_t> saveEvery;
   std::optional<std::string> saveDir;
   std::optional<std::string> resume;
+  /// The initial params and constants, by their ONNX names, instead of the
+  /// rank's own weights file (which then need not exist).
+  std::optional<std::string> weights;
   bool help = false;
 };
 

@@ -500,7 +500,10 @@ TEST(RankMainArgs, ParsesOptions) {
   EXPECT_EQ(a->metrics, "m.jsonl");
   EXPECT_EQ(a->save, "s");
   EXPECT_FALSE(a->out.has_value());
+  EXPECT_FALSE(a->weights.has_value());
   EXPECT_FALSE(a->help);
+  const char *weights[] = {"rank_0", "--weights", "init.safetensors"};
+  EXPECT_EQ(parseRankArgs(3, weights)->weights, "init.safetensors");
   const char *help[] = {"rank_0", "--help"};
   EXPECT_TRUE(parseRankArgs(2, help)->help);
   EXPECT_NE(rankUsage("rank_0").find("--steps N"), std::string::npos);
