@@ -288,9 +288,10 @@ def ConvertPlanToLLVM : Pass<"convert-plan-to-llvm", "mlir::ModuleOp"> {
     Turns the planned `@step` into `llvm.func @dsc_step(%ctx, %arena)`: for
     each `plan.kernel`, in order, the addresses of its buffers (the arena
     plus the buffer's `plan.offset`, or a constant's global) are stored in a
-    stack array and `dsrt_kernel_at(ctx, index, addresses)` is called, index
-    being the kernel's position in the step (the plan's kernel table gives
-    its name, shapes and attributes). Each collective (`plan.all_reduce`,
+    stack array and the kernel's entry point for its element types is called
+    directly, `dsrt_k_<kernel>_<types>(ctx, addresses, site, location)`: the
+    site's shapes and attributes, encoded as kernels/KernelDecls.h lays them
+    out, and the ONNX node's name are constant globals. Each collective (`plan.all_reduce`,
     `plan.reduce_scatter`, `plan.all_gather`) likewise becomes
     `dsrt_collective_at(ctx, index, addresses)`, index counting the step's
     collectives (the "in_step" entries of plan.json's collectives), and a

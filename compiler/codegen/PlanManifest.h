@@ -1,8 +1,9 @@
 //===- PlanManifest.h - the machine-readable plan (plan.json) ---*- C++ -*-===//
 //
-// What the runtime needs besides the generated code: the buffers (role,
-// name, offset, type), the kernel table dsc_step indexes into, the batch,
-// optimizer and schedule, and the predicted memory. Written as plan.json.
+// The plan as people and tools read it (plan.json): the buffers (role,
+// name, offset, type), the kernel calls of dsc_step, the batch, optimizer
+// and schedule, and the predicted memory. The rank reads the same plan from
+// its object (PlanCodec), not from this file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,7 +36,7 @@ struct ManifestInputs {
 };
 
 /// Describes the planned module (after plan-memory, before lowering to
-/// LLVM); the kernel table is in the order dsc_step calls the kernels. With a
+/// LLVM); the kernel calls are in the order dsc_step makes them. With a
 /// ZeRO plan it also holds the flat parameter layout, the partitions, the
 /// collectives of one optimizer step and each rank's memory by kind.
 llvm::Expected<nlohmann::ordered_json>
