@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <iterator>
+#include <unordered_map>
 
 namespace dsc::kernels {
 
@@ -114,10 +115,15 @@ const std::vector<KernelDecl> &kernelDecls() {
 }
 
 const KernelDecl *findKernelDecl(std::string_view name) {
-  for (const KernelDecl &decl : kernelDecls())
-    if (name == decl.name)
-      return &decl;
-  return nullptr;
+  static const std::unordered_map<std::string_view, const KernelDecl *> byName =
+      [] {
+        std::unordered_map<std::string_view, const KernelDecl *> map;
+        for (const KernelDecl &decl : kernelDecls())
+          map.emplace(decl.name, &decl);
+        return map;
+      }();
+  auto it = byName.find(name);
+  return it == byName.end() ? nullptr : it->second;
 }
 
 int64_t KernelSite::numel(int buffer) const {

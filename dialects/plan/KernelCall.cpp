@@ -116,23 +116,28 @@ void addBuffers(TypeRange types, kd::KernelSite &site) {
 std::string resolveKernelCall(StringRef name, TypeRange ins, TypeRange outs,
                               ArrayRef<NamedAttribute> attrs, KernelCall &call,
                               StringRef node) {
-  std::string where = "kernel '" + name.str() + "'";
-  if (!node.empty())
-    where += " at node '" + node.str() + "'";
+  // Named only in a message: a verifier runs this on every call site after
+  // every pass.
+  auto where = [&] {
+    std::string text = "kernel '" + name.str() + "'";
+    if (!node.empty())
+      text += " at node '" + node.str() + "'";
+    return text;
+  };
   const kd::KernelDecl *decl = kd::findKernelDecl(name);
   if (!decl)
-    return "calls unknown " + where;
+    return "calls unknown " + where();
   int buffer = 0;
   for (TypeRange types : {ins, outs})
     for (Type type : types) {
       auto shaped = dyn_cast<ShapedType>(type);
       if (!shaped || !shaped.hasStaticShape())
-        return where + " needs statically shaped buffers";
+        return where() + " needs statically shaped buffers";
       if (dsrtDType(shaped.getElementType()) == kd::kAnyDType) {
         std::string element;
         llvm::raw_string_ostream os(element);
         os << shaped.getElementType();
-        return where + ": buffer " + std::to_string(buffer) +
+        return where() + ": buffer " + std::to_string(buffer) +
                " has element type " + element + ", which no kernel takes";
       }
       ++buffer;
@@ -151,16 +156,16 @@ std::string resolveKernelCall(StringRef name, TypeRange ins, TypeRange outs,
       continue;
     int index = decl->attrIndex(attrName);
     if (index < 0)
-      return where + " has no attribute '" + attrName.str() + "'";
+      return where() + " has no attribute '" + attrName.str() + "'";
     if (std::string problem =
             readAttr(decl->attrs[index], attr.getValue(), site.attrs[index]);
         !problem.empty())
-      return where + ": " + problem;
+      return where() + ": " + problem;
   }
   std::string problem;
   call.variant = kd::resolveSite(site, problem);
   if (!call.variant)
-    return where + ": " + problem;
+    return where() + ": " + problem;
   call.decl = decl;
   call.site = kd::encodeSite(site);
   return "";
