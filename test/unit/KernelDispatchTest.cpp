@@ -421,6 +421,25 @@ TEST_F(KernelDispatch, ConcatThreeInputs) {
   EXPECT_EQ(y, (std::vector<float>{1, 3, 4, 7, 2, 5, 6, 8}));
 }
 
+// More inputs than the entry point's inline arrays hold (16): the shapes
+// and addresses go to the heap; the site's header has a record offset per
+// buffer. A negative axis is normalised by the compiler's check.
+TEST_F(KernelDispatch, ConcatManyInputs) {
+  constexpr int n = 20;
+  std::vector<std::vector<int64_t>> inputs(n);
+  std::vector<int64_t> y(2 * n), expected(2 * n);
+  Site site("concat_i64", R"({"axis": -1})");
+  for (int i = 0; i < n; ++i) {
+    inputs[i] = {i, 100 + i};
+    expected[i] = i;
+    expected[n + i] = 100 + i;
+    site.in(DSRT_I64, {2, 1}, inputs[i]);
+  }
+  site.out(DSRT_I64, {2, n}, y);
+  site.run();
+  EXPECT_EQ(y, expected);
+}
+
 TEST_F(KernelDispatch, PadReflect) {
   std::vector<float> x{1, 2, 3, 4, 5, 6}, y(10);
   Site site("pad_f32", R"({"pads": [0, 1, 0, 1], "mode": "reflect"})");
