@@ -77,10 +77,15 @@ enum KernelError : int {
   KernelIndexOutOfRange = 1,
   /// A loss target is outside [0, C) and is not the ignore_index.
   KernelTargetOutOfRange = 2,
+  /// The device refused the kernel (a GPU backend's launch error).
+  KernelDeviceError = 3,
 };
 
 /// A fixed description of `code`, e.g. "index out of range".
 const char *kernelErrorMessage(int code);
+
+/// Records `detail` as this thread's last error and returns `code`.
+int raiseKernelError(int code, const char *detail);
 
 /// The detail of the last error raised on this thread, e.g.
 /// "index 600 out of range [0, 512) in gather"; empty when none.
@@ -131,6 +136,13 @@ void unary(UnaryOp op, const T *in, T *out, int64_t numel);
 
 /// out[i] = isnan(in[i]). T: float, double.
 template <typename T> void isNan(const T *in, uint8_t *out, int64_t numel);
+
+/// GELU's constants: sqrt(2 / pi), 1 / sqrt(2), 1 / sqrt(2 pi), and the
+/// cubic term's coefficient of the tanh form (every backend's).
+inline constexpr double kSqrt2OverPi = 0.79788456080286535588;
+inline constexpr double kInvSqrt2 = 0.70710678118654752440;
+inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+inline constexpr double kGeluCubic = 0.044715;
 
 /// GELU, exact (x Phi(x)) or with the tanh approximation. T: float, double.
 template <typename T>

@@ -239,12 +239,7 @@ template <typename T> void isNan(const T *in, uint8_t *out, int64_t numel) {
     out[i] = std::isnan(in[i]);
 }
 
-namespace {
-constexpr double kSqrt2OverPi = 0.79788456080286535588;
-constexpr double kInvSqrt2 = 0.70710678118654752440;
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-constexpr double kGeluCubic = 0.044715;
-} // namespace
+namespace {} // namespace
 
 template <typename T>
 void gelu(const T *in, T *out, int64_t numel, bool tanhApprox) {

@@ -19,11 +19,18 @@ const char *kernelErrorMessage(int code) {
     return "index out of range";
   case KernelTargetOutOfRange:
     return "loss target out of range";
+  case KernelDeviceError:
+    return "device error";
   }
   return "unknown kernel error";
 }
 
 const char *lastKernelErrorDetail() { return errorDetail; }
+
+int raiseKernelError(int code, const char *detail) {
+  std::snprintf(errorDetail, sizeof(errorDetail), "%s", detail);
+  return code;
+}
 
 int detail::reportRangeError(int code, const char *what, int64_t value,
                              int64_t lo, int64_t hi, const char *op) {

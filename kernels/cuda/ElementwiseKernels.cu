@@ -1,0 +1,409 @@
+//===- ElementwiseKernels.cu - The Elementwise kernels on a GPU -----------===//
+//
+// The CUDA entry points of KernelDecls.def's Elementwise kernels,
+// dsrt_cuda_k_<kernel>_<types>: the same declarations, site constants and
+// signature as the CPU entry points (runtime/dispatch), on device buffers.
+// The site's constants are host memory (the object's globals): the entry
+// point reads the shapes there, works out the broadcast strides, and
+// launches one thread per output element on the default stream. The math
+// is the CPU kernels' (kernels/cpu/Elementwise.cpp): integer division by
+// zero gives 0, min and max propagate NaN, a cast to bool is x != 0.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/cuda/CudaKernels.h"
+#include "runtime/dispatch/DispatchInternal.h"
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dsc::kernels::cuda {
+namespace {
+
+namespace k = dsc::kernels::cpu;
+using runtime::detail::Call;
+
+/// Broadcasting supports this many axes (the graphs have at most 6).
+constexpr int kMaxRank = 8;
+
+/// An operand's element strides over the output's axes (0 where it
+/// broadcasts), by value into the kernel.
+struct Strides {
+  int rank = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t in[3][kMaxRank] = {};
+};
+
+/// The strides of up to three inputs broadcast to `out`; false past
+/// kMaxRank axes.
+bool broadcastStrides(const Call &c, int inputs, Strides &s) {
+  k::Shape out = c.outShape(0);
+  if (out.rank > kMaxRank)
+    return false;
+  s.rank = out.rank;
+  for (int d = 0; d < out.rank; ++d)
+    s.dims[d] = out.dims[d];
+  for (int i = 0; i < inputs; ++i) {
+    k::Shape in = c.inShape(i);
+    int64_t stride = 1;
+    // Right-aligned, NumPy's rule.
+    for (int d = out.rank - 1, e = in.rank - 1; d >= 0; --d, --e) {
+      int64_t dim = e >= 0 ? in.dims[e] : 1;
+      s.in[i][d] = dim == 1 ? 0 : stride;
+      stride *= dim;
+    }
+  }
+  return true;
+}
+
+__device__ int64_t offsetOf(const Strides &s, int input, int64_t index) {
+  int64_t offset = 0;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    int64_t i = index % s.dims[d];
+    index /= s.dims[d];
+    offset += i * s.in[input][d];
+  }
+  return offset;
+}
+
+template <typename T> __device__ bool isNanValue(T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return isnan(v);
+  else
+    return false;
+}
+
+template <typename T> __device__ T divide(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    if (b == 0)
+      return 0;
+    if (b == -1)
+      return static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a));
+  }
+  return a / b;
+}
+
+template <typename T> __device__ T power(T base, T exponent) {
+  if constexpr (std::is_integral_v<T>) {
+    if (exponent < 0)
+      return base == 1 ? 1 : base == -1 ? ((exponent & 1) ? -1 : 1) : 0;
+    using U = std::make_unsigned_t<T>;
+    U result = 1, b = static_cast<U>(base);
+    for (T e = exponent; e > 0; e >>= 1) {
+      if (e & 1)
+        result *= b;
+      b *= b;
+    }
+    return static_cast<T>(result);
+  } else {
+    return pow(base, exponent);
+  }
+}
+
+template <typename T> __device__ T binaryOp(k::BinaryOp op, T a, T b) {
+  switch (op) {
+  case k::BinaryOp::Add:
+    return a + b;
+  case k::BinaryOp::Sub:
+    return a - b;
+  case k::BinaryOp::Mul:
+    return a * b;
+  case k::BinaryOp::Div:
+    return divide(a, b);
+  case k::BinaryOp::Pow:
+    return power(a, b);
+  case k::BinaryOp::Min:
+    return (a < b || isNanValue(a)) ? a : b;
+  case k::BinaryOp::Max:
+    return (a > b || isNanValue(a)) ? a : b;
+  }
+  return a;
+}
+
+template <typename T> __device__ uint8_t compareOp(k::CompareOp op, T a, T b) {
+  switch (op) {
+  case k::CompareOp::Equal:
+    return a == b;
+  case k::CompareOp::Less:
+    return a < b;
+  case k::CompareOp::LessEqual:
+    return a <= b;
+  case k::CompareOp::Greater:
+    return a > b;
+  case k::CompareOp::GreaterEqual:
+    return a >= b;
+  }
+  return 0;
+}
+
+template <typename T> __device__ T floatOp(k::UnaryOp op, T x) {
+  switch (op) {
+  case k::UnaryOp::Sqrt:
+    return sqrt(x);
+  case k::UnaryOp::Reciprocal:
+    return T(1) / x;
+  case k::UnaryOp::Exp:
+    return exp(x);
+  case k::UnaryOp::Log:
+    return log(x);
+  case k::UnaryOp::Tanh:
+    return tanh(x);
+  case k::UnaryOp::Sigmoid:
+    return x >= 0 ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
+  case k::UnaryOp::Erf:
+    return erf(x);
+  default:
+    return x;
+  }
+}
+
+template <typename T> __device__ T unaryOp(k::UnaryOp op, T x) {
+  switch (op) {
+  case k::UnaryOp::Neg:
+    return T(-x);
+  case k::UnaryOp::Abs:
+    return x < 0 ? T(-x) : x;
+  case k::UnaryOp::Relu:
+    return x < 0 ? T(0) : x;
+  default:
+    if constexpr (std::is_floating_point_v<T>)
+      return floatOp(op, x);
+    else
+      return static_cast<T>(floatOp(op, static_cast<double>(x)));
+  }
+}
+
+template <typename T, typename R>
+__global__ void binaryKernel(int op, bool compare, const T *a, const T *b,
+                             R *out, int64_t n, Strides s) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  T x = a[offsetOf(s, 0, i)], y = b[offsetOf(s, 1, i)];
+  if constexpr (std::is_same_v<R, uint8_t> && !std::is_same_v<T, uint8_t>)
+    out[i] = compareOp(static_cast<k::CompareOp>(op), x, y);
+  else
+    out[i] = compare ? R(compareOp(static_cast<k::CompareOp>(op), x, y))
+                     : R(binaryOp(static_cast<k::BinaryOp>(op), x, y));
+}
+
+template <typename T>
+__global__ void whereKernel(const uint8_t *cond, const T *a, const T *b, T *out,
+                            int64_t n, Strides s) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    out[i] =
+        cond[offsetOf(s, 0, i)] ? a[offsetOf(s, 1, i)] : b[offsetOf(s, 2, i)];
+}
+
+template <typename T>
+__global__ void unaryKernel(int op, const T *in, T *out, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    out[i] = unaryOp(static_cast<k::UnaryOp>(op), in[i]);
+}
+
+template <typename T>
+__global__ void isNanKernel(const T *in, uint8_t *out, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    out[i] = isnan(in[i]);
+}
+
+template <typename From, typename To>
+__global__ void castKernel(const From *in, To *out, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  if constexpr (std::is_same_v<To, uint8_t>)
+    out[i] = in[i] != From(0);
+  else
+    out[i] = static_cast<To>(in[i]);
+}
+
+constexpr int kThreads = 256;
+unsigned blocksFor(int64_t n) {
+  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
+}
+
+/// 0, or the launch's error, reported with CUDA's message.
+int launched() {
+  cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess)
+    return 0;
+  return k::raiseKernelError(k::KernelDeviceError, cudaGetErrorString(err));
+}
+
+int tooManyAxes() {
+  return k::raiseKernelError(k::KernelDeviceError,
+                             "more than 8 axes to broadcast");
+}
+
+template <typename T, typename, typename A>
+int runBinary(const Call &c, const A &) {
+  Strides s;
+  int64_t n = c.outShape(0).numel();
+  if (!broadcastStrides(c, 2, s))
+    return tooManyAxes();
+  if (n > 0)
+    binaryKernel<T, T><<<blocksFor(n), kThreads>>>(
+        c.op, false, c.in<T>(0), c.in<T>(1), c.out<T>(0), n, s);
+  return launched();
+}
+
+template <typename T, typename, typename A>
+int runCompare(const Call &c, const A &) {
+  Strides s;
+  int64_t n = c.outShape(0).numel();
+  if (!broadcastStrides(c, 2, s))
+    return tooManyAxes();
+  if (n > 0)
+    binaryKernel<T, uint8_t><<<blocksFor(n), kThreads>>>(
+        c.op, true, c.in<T>(0), c.in<T>(1), c.out<uint8_t>(0), n, s);
+  return launched();
+}
+
+template <typename T, typename, typename A>
+int runWhere(const Call &c, const A &) {
+  Strides s;
+  int64_t n = c.outShape(0).numel();
+  if (!broadcastStrides(c, 3, s))
+    return tooManyAxes();
+  if (n > 0)
+    whereKernel<T><<<blocksFor(n), kThreads>>>(c.in<uint8_t>(0), c.in<T>(1),
+                                               c.in<T>(2), c.out<T>(0), n, s);
+  return launched();
+}
+
+template <typename T, typename, typename A>
+int runUnary(const Call &c, const A &) {
+  int64_t n = c.outShape(0).numel();
+  if (n > 0)
+    unaryKernel<T>
+        <<<blocksFor(n), kThreads>>>(c.op, c.in<T>(0), c.out<T>(0), n);
+  return launched();
+}
+
+template <typename T, typename, typename A>
+int runIsNan(const Call &c, const A &) {
+  int64_t n = c.outShape(0).numel();
+  if (n > 0)
+    isNanKernel<T>
+        <<<blocksFor(n), kThreads>>>(c.in<T>(0), c.out<uint8_t>(0), n);
+  return launched();
+}
+
+template <typename From, typename To, typename A>
+int runCast(const Call &c, const A &) {
+  int64_t n = c.outShape(0).numel();
+  if (n > 0)
+    castKernel<From, To>
+        <<<blocksFor(n), kThreads>>>(c.in<From>(0), c.out<To>(0), n);
+  return launched();
+}
+
+template <typename, typename, typename A>
+int runCopy(const Call &c, const A &a) {
+  if (c.data[0] != c.data[1] && a.bytes > 0)
+    cudaMemcpyAsync(c.data[1], c.data[0], static_cast<size_t>(a.bytes),
+                    cudaMemcpyDeviceToDevice);
+  return launched();
+}
+
+template <typename T>
+__global__ void geluKernel(const T *in, T *out, int64_t n, bool tanhApprox) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  T x = in[i];
+  if (tanhApprox)
+    out[i] =
+        T(0.5) * x *
+        (T(1) + tanh(T(k::kSqrt2OverPi) * (x + T(k::kGeluCubic) * x * x * x)));
+  else
+    out[i] = T(0.5) * x * (T(1) + erf(x * T(k::kInvSqrt2)));
+}
+
+template <typename T>
+__global__ void geluGradKernel(const T *x, const T *dy, T *dx, int64_t n,
+                               bool tanhApprox) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  T v = x[i];
+  if (tanhApprox) {
+    T t = tanh(T(k::kSqrt2OverPi) * (v + T(k::kGeluCubic) * v * v * v));
+    T du = T(k::kSqrt2OverPi) * (T(1) + T(3 * k::kGeluCubic) * v * v);
+    dx[i] = dy[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+  } else {
+    T cdf = T(0.5) * (T(1) + erf(v * T(k::kInvSqrt2)));
+    T pdf = T(k::kInvSqrt2Pi) * exp(T(-0.5) * v * v);
+    dx[i] = dy[i] * (cdf + v * pdf);
+  }
+}
+
+template <typename T, typename, typename A>
+int runGelu(const Call &c, const A &a) {
+  int64_t n = c.outShape(0).numel();
+  if (n > 0)
+    geluKernel<T><<<blocksFor(n), kThreads>>>(c.in<T>(0), c.out<T>(0), n,
+                                              a.approximate ==
+                                                  k::GeluApproximation::Tanh);
+  return launched();
+}
+
+template <typename T, typename, typename A>
+int runGeluGrad(const Call &c, const A &a) {
+  int64_t n = c.outShape(0).numel();
+  if (n > 0)
+    geluGradKernel<T><<<blocksFor(n), kThreads>>>(
+        c.in<T>(0), c.in<T>(1), c.out<T>(0), n,
+        a.approximate == k::GeluApproximation::Tanh);
+  return launched();
+}
+
+} // namespace
+
+using namespace dsc::kernels::cpu;
+using runtime::detail::runEntry;
+
+#define DSC_CUDA_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                        \
+  extern "C" void dsrt_cuda_k_##sym(dsrt_ctx *ctx, void *const *data,          \
+                                    const int64_t *site,                       \
+                                    const char *location) {                    \
+    runEntry<runtime::detail::Id##Attrs>(                                      \
+        ctx, data, site, location, #sym, static_cast<int>(Sel),                \
+        [](const Call &c, const runtime::detail::Id##Attrs &a) {               \
+          return Run<T, U>(c, a);                                              \
+        });                                                                    \
+  }
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                            \
+  DSC_CUDA_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
+#define DSC_CUDA_KERNELS_OF_Elementwise(Id, name, Types, Run, Sel)             \
+  Types(DSC_CUDA_ENTRY, Id, name, Run, Sel)
+#define DSC_CUDA_KERNELS_OF_Numeric(...)
+#define DSC_CUDA_KERNELS_OF_DataMovement(...)
+#include "kernels/KernelDecls.def"
+
+const std::vector<std::pair<std::string, dsrt_kernel_fn>> &cudaKernelEntries() {
+  static const std::vector<std::pair<std::string, dsrt_kernel_fn>> table = {
+#define DSC_CUDA_LIST(Id, sym, Run, Sel, T, U, dT, dU)                         \
+  {"dsrt_cuda_k_" #sym, dsrt_cuda_k_##sym},
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                            \
+  DSC_CUDA_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
+#undef DSC_CUDA_KERNELS_OF_Elementwise
+#define DSC_CUDA_KERNELS_OF_Elementwise(Id, name, Types, Run, Sel)             \
+  Types(DSC_CUDA_LIST, Id, name, Run, Sel)
+#include "kernels/KernelDecls.def"
+  };
+  return table;
+}
+
+} // namespace dsc::kernels::cuda
