@@ -49,12 +49,18 @@
   M(Id, name##_##f##_f32, Run, Sel, From, float, dFrom, DSRT_F32)              \
   M(Id, name##_##f##_f64, Run, Sel, From, double, dFrom, DSRT_F64)             \
   M(Id, name##_##f##_i64, Run, Sel, From, int64_t, dFrom, DSRT_I64)            \
-  M(Id, name##_##f##_i1, Run, Sel, From, uint8_t, dFrom, DSRT_BOOL)
+  M(Id, name##_##f##_i1, Run, Sel, From, uint8_t, dFrom, DSRT_BOOL)            \
+  M(Id, name##_##f##_f16, Run, Sel, From, Half, dFrom, DSRT_F16)               \
+  M(Id, name##_##f##_bf16, Run, Sel, From, BFloat16, dFrom, DSRT_BF16)
+/// Every pair of f32, f64, i64, i1 and the 16-bit floats f16 and bf16
+/// (kernels/cpu's Half, BFloat16: storage, converted through float).
 #define DSC_CAST(M, Id, name, Run, Sel)                                        \
   DSC_CAST_FROM(M, Id, name, Run, Sel, float, f32, DSRT_F32)                   \
   DSC_CAST_FROM(M, Id, name, Run, Sel, double, f64, DSRT_F64)                  \
   DSC_CAST_FROM(M, Id, name, Run, Sel, int64_t, i64, DSRT_I64)                 \
-  DSC_CAST_FROM(M, Id, name, Run, Sel, uint8_t, i1, DSRT_BOOL)
+  DSC_CAST_FROM(M, Id, name, Run, Sel, uint8_t, i1, DSRT_BOOL)                 \
+  DSC_CAST_FROM(M, Id, name, Run, Sel, Half, f16, DSRT_F16)                    \
+  DSC_CAST_FROM(M, Id, name, Run, Sel, BFloat16, bf16, DSRT_BF16)
 /// Typeless (a copy of bytes): one entry point, named after the kernel.
 #define DSC_BYTES(M, Id, name, Run, Sel)                                       \
   M(Id, name, Run, Sel, uint8_t, uint8_t, kAnyDType, kAnyDType)

@@ -15,8 +15,10 @@
 #define DSC_KERNELS_CPU_CPUKERNELS_H
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace dsc::kernels::cpu {
@@ -153,9 +155,109 @@ void gelu(const T *in, T *out, int64_t numel, bool tanhApprox);
 template <typename T>
 void geluGrad(const T *x, const T *dy, T *dx, int64_t numel, bool tanhApprox);
 
-/// Element type conversion: float to integer truncates toward zero, anything
-/// to uint8_t (boolean) is x != 0, double to float rounds to nearest even.
-/// From, To: any of float, double, int64_t, uint8_t.
+//===----------------------------------------------------------------------===//
+// 16-bit floats: storage only; kernels compute in float
+//===----------------------------------------------------------------------===//
+
+// The conversions serve the CPU kernels and the CUDA ones alike.
+#ifdef __CUDACC__
+#define DSC_HOST_DEVICE __host__ __device__
+#else
+#define DSC_HOST_DEVICE
+#endif
+
+/// IEEE 754 binary16 and bfloat16 values, as their bits.
+struct Half {
+  uint16_t bits;
+};
+struct BFloat16 {
+  uint16_t bits;
+};
+template <typename T>
+inline constexpr bool kIsFloat16 =
+    std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
+
+DSC_HOST_DEVICE inline float floatFromBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+DSC_HOST_DEVICE inline uint32_t bitsOf(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+DSC_HOST_DEVICE inline float toFloat(Half h) {
+  uint32_t sign = uint32_t(h.bits & 0x8000) << 16;
+  uint32_t exponent = (h.bits >> 10) & 0x1f, mantissa = h.bits & 0x3ff;
+  if (exponent == 0x1f) // inf, NaN
+    return floatFromBits(sign | 0x7f800000 | (mantissa << 13));
+  if (exponent == 0) { // zero, subnormal: mantissa * 2^-24, exact in float
+    float v = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
+    return sign ? -v : v;
+  }
+  return floatFromBits(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+/// Rounds to nearest, ties to even; beyond the largest half (65504) rounds
+/// to infinity; a NaN stays a (quiet) NaN.
+DSC_HOST_DEVICE inline Half toHalf(float f) {
+  uint32_t bits = bitsOf(f);
+  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  uint32_t magnitude = bits & 0x7fffffff;
+  if (magnitude >= 0x47800000) // >= 65536 (2^16), inf or NaN
+    return {static_cast<uint16_t>(sign |
+                                  (magnitude > 0x7f800000 ? 0x7e00 : 0x7c00))};
+  if (magnitude < 0x38800000) { // below 2^-14: a subnormal half or zero
+    // Adding 0.5 (2^-1) puts the value's 2^-24 units in the low mantissa
+    // bits; the float addition rounds them to nearest even.
+    float shifted = floatFromBits(magnitude) + 0.5f;
+    return {static_cast<uint16_t>(sign | (bitsOf(shifted) - 0x3f000000))};
+  }
+  // Rebias the exponent (127 -> 15) and round the 13 dropped bits to
+  // nearest even; a carry into the exponent is the right result (up to
+  // infinity above 65504).
+  uint32_t odd = (magnitude >> 13) & 1;
+  uint32_t rounded = magnitude - (112u << 23) + 0xfff + odd;
+  return {static_cast<uint16_t>(sign | (rounded >> 13))};
+}
+
+DSC_HOST_DEVICE inline float toFloat(BFloat16 b) {
+  return floatFromBits(uint32_t(b.bits) << 16);
+}
+
+/// Rounds to nearest, ties to even; a NaN stays a quiet NaN.
+DSC_HOST_DEVICE inline BFloat16 toBFloat16(float f) {
+  uint32_t bits = bitsOf(f);
+  if ((bits & 0x7fffffff) > 0x7f800000)
+    return {static_cast<uint16_t>((bits >> 16) | 0x40)};
+  uint32_t odd = (bits >> 16) & 1;
+  return {static_cast<uint16_t>((bits + 0x7fff + odd) >> 16)};
+}
+
+/// One element's conversion: to uint8_t (boolean) is x != 0, float to
+/// integer truncates toward zero, to a narrower float rounds to nearest
+/// even. A 16-bit float goes through float (exact, and rounding double to
+/// float to half is rounding double to half: float has more than twice
+/// half's and bfloat16's bits).
+template <typename From, typename To>
+DSC_HOST_DEVICE inline To convertValue(From v) {
+  if constexpr (kIsFloat16<From>) {
+    return convertValue<float, To>(toFloat(v));
+  } else if constexpr (std::is_same_v<To, Half>) {
+    return toHalf(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, BFloat16>) {
+    return toBFloat16(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, uint8_t>) {
+    return v != From(0);
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+/// Element type conversion (convertValue). From, To: any of float, double,
+/// int64_t, uint8_t, Half, BFloat16.
 template <typename From, typename To>
 void cast(const From *in, To *out, int64_t numel);
 

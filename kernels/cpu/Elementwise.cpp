@@ -280,12 +280,8 @@ void geluGrad(const T *x, const T *dy, T *dx, int64_t numel, bool tanhApprox) {
 
 template <typename From, typename To>
 void cast(const From *in, To *out, int64_t numel) {
-  for (int64_t i = 0; i < numel; ++i) {
-    if constexpr (std::is_same_v<To, uint8_t>)
-      out[i] = in[i] != From(0);
-    else
-      out[i] = static_cast<To>(in[i]);
-  }
+  for (int64_t i = 0; i < numel; ++i)
+    out[i] = convertValue<From, To>(in[i]);
 }
 
 #define DSC_BINARY(T)                                                          \
@@ -315,11 +311,15 @@ DSC_FLOAT(double)
   template void cast<From, float>(const From *, float *, int64_t);             \
   template void cast<From, double>(const From *, double *, int64_t);           \
   template void cast<From, int64_t>(const From *, int64_t *, int64_t);         \
-  template void cast<From, uint8_t>(const From *, uint8_t *, int64_t);
+  template void cast<From, uint8_t>(const From *, uint8_t *, int64_t);         \
+  template void cast<From, Half>(const From *, Half *, int64_t);               \
+  template void cast<From, BFloat16>(const From *, BFloat16 *, int64_t);
 DSC_CAST_FROM(float)
 DSC_CAST_FROM(double)
 DSC_CAST_FROM(int64_t)
 DSC_CAST_FROM(uint8_t)
+DSC_CAST_FROM(Half)
+DSC_CAST_FROM(BFloat16)
 #undef DSC_CAST_FROM
 
 } // namespace dsc::kernels::cpu

@@ -218,12 +218,8 @@ __global__ void isNanKernel(const T *in, uint8_t *out, int64_t n) {
 template <typename From, typename To>
 __global__ void castKernel(const From *in, To *out, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i >= n)
-    return;
-  if constexpr (std::is_same_v<To, uint8_t>)
-    out[i] = in[i] != From(0);
-  else
-    out[i] = static_cast<To>(in[i]);
+  if (i < n)
+    out[i] = k::convertValue<From, To>(in[i]);
 }
 
 constexpr int kThreads = 256;

@@ -562,3 +562,53 @@ TEST(BlasCore, RespectsTheUsersChoice) {
     for (const char *modern : {"Haswell", "SkylakeX", "Cooperlake", "Zen"})
       EXPECT_NE(blasCoreName(), modern);
 }
+
+// The 16-bit floats against their bit patterns: rounding to nearest even,
+// subnormals, overflow to infinity, NaN; and casts through them.
+TEST(CpuKernels16Bit, HalfRoundsToNearestEven) {
+  auto half = [](float f) { return toHalf(f).bits; };
+  EXPECT_EQ(half(1.0f), 0x3c00);
+  EXPECT_EQ(half(-2.0f), 0xc000);
+  EXPECT_EQ(half(65504.0f), 0x7bff);
+  EXPECT_EQ(half(65519.0f), 0x7bff); // below the midpoint to 65536
+  EXPECT_EQ(half(65520.0f), 0x7c00); // the midpoint rounds to even: inf
+  EXPECT_EQ(half(1e9f), 0x7c00);
+  EXPECT_EQ(half(-std::numeric_limits<float>::infinity()), 0xfc00);
+  EXPECT_EQ(half(std::nanf("")) & 0x7e00, 0x7e00);
+  // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: to even (1).
+  EXPECT_EQ(half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);
+  // 1 + 3 * 2^-11 is halfway to 1 + 2^-9: to even (up).
+  EXPECT_EQ(half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+  EXPECT_EQ(half(std::ldexp(1.0f, -14)), 0x0400); // smallest normal
+  EXPECT_EQ(half(std::ldexp(1.0f, -24)), 0x0001); // smallest subnormal
+  EXPECT_EQ(half(std::ldexp(1.0f, -25)), 0x0000); // halfway to 0: even
+  EXPECT_EQ(half(std::ldexp(3.0f, -25)), 0x0002); // halfway to 2: even
+  EXPECT_EQ(half(-0.0f), 0x8000);
+  for (uint16_t bits : {0x0001, 0x03ff, 0x0400, 0x3555, 0x7bff, 0xc000})
+    EXPECT_EQ(half(toFloat(Half{bits})), bits) << bits;
+  EXPECT_EQ(toFloat(Half{0x0001}), std::ldexp(1.0f, -24));
+  EXPECT_TRUE(std::isinf(toFloat(Half{0x7c00})));
+}
+
+TEST(CpuKernels16Bit, BFloat16RoundsToNearestEven) {
+  auto bf = [](float f) { return toBFloat16(f).bits; };
+  EXPECT_EQ(bf(1.0f), 0x3f80);
+  EXPECT_EQ(bf(1.0f + std::ldexp(1.0f, -8)), 0x3f80); // halfway: even
+  EXPECT_EQ(bf(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
+  EXPECT_EQ(bf(std::numeric_limits<float>::max()), 0x7f80); // rounds up
+  EXPECT_EQ(bf(std::nanf("")) & 0x7fc0, 0x7fc0);
+  EXPECT_EQ(toFloat(BFloat16{0x4049}), 3.140625f);
+  std::vector<double> in = {1.0, -2.5, 70000.0, 1e-8};
+  std::vector<Half> h(4);
+  cast(in.data(), h.data(), 4);
+  EXPECT_EQ(h[0].bits, 0x3c00);
+  EXPECT_EQ(h[1].bits, 0xc100);
+  EXPECT_EQ(h[2].bits, 0x7c00);
+  EXPECT_EQ(h[3].bits, 0x0000);
+  std::vector<int64_t> back(4);
+  std::vector<uint8_t> flags(4);
+  cast(h.data(), back.data(), 4);
+  cast(h.data(), flags.data(), 4);
+  EXPECT_EQ(back[1], -2);
+  EXPECT_EQ(flags, (std::vector<uint8_t>{1, 1, 1, 0}));
+}
