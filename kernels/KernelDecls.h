@@ -36,9 +36,18 @@
 // M(Id, symbol, Run, Sel, T, U, dtypeT, dtypeU).
 //===----------------------------------------------------------------------===//
 
+/// The float kernels' 16-bit storage variants: the CPU entry points convert
+/// the buffers to float around the float kernel. A backend without them
+/// defines DSC_FLOAT16_ROWS as nothing before including KernelDecls.def.
+#ifndef DSC_FLOAT16_ROWS
+#define DSC_FLOAT16_ROWS(M, Id, name, Run, Sel)                                \
+  M(Id, name##_f16, Run, Sel, Half, Half, DSRT_F16, DSRT_F16)                  \
+  M(Id, name##_bf16, Run, Sel, BFloat16, BFloat16, DSRT_BF16, DSRT_BF16)
+#endif
 #define DSC_FLOAT(M, Id, name, Run, Sel)                                       \
   M(Id, name##_f32, Run, Sel, float, float, DSRT_F32, DSRT_F32)                \
-  M(Id, name##_f64, Run, Sel, double, double, DSRT_F64, DSRT_F64)
+  M(Id, name##_f64, Run, Sel, double, double, DSRT_F64, DSRT_F64)              \
+  DSC_FLOAT16_ROWS(M, Id, name, Run, Sel)
 #define DSC_NUMBER(M, Id, name, Run, Sel)                                      \
   DSC_FLOAT(M, Id, name, Run, Sel)                                             \
   M(Id, name##_i64, Run, Sel, int64_t, int64_t, DSRT_I64, DSRT_I64)

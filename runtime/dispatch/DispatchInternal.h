@@ -62,6 +62,10 @@ public:
     return hasInput(i) ? inShape(i) : k::Shape();
   }
   k::Shape outShape(int i) const { return shape(numIn + i); }
+  int numOutputs() const { return static_cast<int>(site[1]); }
+  /// Buffer `i` of the inputs then the outputs.
+  k::Shape bufferShape(int i) const { return shape(i); }
+  const int64_t *siteConstants() const { return site; }
 
   void *const *data;
   int64_t step;
@@ -120,6 +124,7 @@ private:
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
                    Check, AttrList)                                            \
   struct Id##Attrs {                                                           \
+    static constexpr const char *kIns = Ins, *kOuts = Outs;                    \
     AttrList                                                                   \
   };
 #include "kernels/KernelDecls.def"
@@ -159,8 +164,41 @@ inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
     reportKernelError(symbol, location, status);
 }
 
+/// Runs a float kernel on 16-bit storage (`T` a Half or BFloat16): each
+/// buffer of type T in the signature (`T`, `*`) becomes a float temporary,
+/// `run` runs on them, and the T outputs are rounded back.
+template <typename T, typename Run>
+int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
+  const int n = c.numInputs() + c.numOutputs();
+  const bool variadic = ins[0] && ins[std::strlen(ins) - 1] == '*';
+  auto isT = [&](int i) {
+    char s =
+        i < c.numInputs() ? ins[variadic ? 0 : i] : outs[i - c.numInputs()];
+    return s == 'T' || s == '*';
+  };
+  std::vector<std::vector<float>> temps(n);
+  std::vector<void *> data(c.data, c.data + n);
+  for (int i = 0; i < n; ++i) {
+    if (!isT(i))
+      continue;
+    temps[i].resize(static_cast<size_t>(c.bufferShape(i).numel()));
+    if (i < c.numInputs())
+      for (size_t j = 0; j < temps[i].size(); ++j)
+        temps[i][j] = k::toFloat(static_cast<const T *>(c.data[i])[j]);
+    data[i] = temps[i].data();
+  }
+  Call floats(data.data(), c.siteConstants(), c.step, c.op);
+  int status = run(floats);
+  for (int i = c.numInputs(); i < n; ++i)
+    if (isT(i))
+      for (size_t j = 0; j < temps[i].size(); ++j)
+        static_cast<T *>(c.data[i])[j] = k::convertValue<float, T>(temps[i][j]);
+  return status;
+}
+
 /// The entry points of the kernels of group `Group` (KernelDecls.def), each
-/// calling Run<T, U>(call, attrs). A file defines DSC_KERNELS_OF_<Group> as
+/// calling Run<T, U>(call, attrs) (for 16-bit storage, Run<float, float>
+/// through viaFloat). A file defines DSC_KERNELS_OF_<Group> as
 /// DSC_DEFINE_ENTRIES and the other groups as nothing, then includes the
 /// .def.
 #define DSC_DEFINE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                      \
@@ -168,7 +206,15 @@ inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
                                const int64_t *site, const char *location) {    \
     runEntry<Id##Attrs>(                                                       \
         ctx, data, site, location, #sym, static_cast<int>(Sel),                \
-        [](const Call &c, const Id##Attrs &a) { return Run<T, U>(c, a); });    \
+        [](const Call &c, const auto &a) {                                     \
+          using A = std::decay_t<decltype(a)>;                                 \
+          if constexpr (k::kIsFloat16<T> && std::is_same_v<T, U>)              \
+            return viaFloat<T>(c, A::kIns, A::kOuts, [&](const Call &f) {      \
+              return Run<float, float>(f, a);                                  \
+            });                                                                \
+          else                                                                 \
+            return Run<T, U>(c, a);                                            \
+        });                                                                    \
   }
 #define DSC_DEFINE_ENTRIES(Id, name, Types, Run, Sel)                          \
   Types(DSC_DEFINE_ENTRY, Id, name, Run, Sel)

@@ -33,16 +33,19 @@ std::vector<std::string> symbols(const KernelDecl &decl) {
 TEST(KernelDecls, UnaryAndBinaryListsAreKernels) {
   // Integers have neg, abs and relu only (UnaryOps.def).
   ASSERT_NE(findKernelDecl("neg"), nullptr);
+  // Floats have 16-bit storage variants too.
   EXPECT_EQ(symbols(*findKernelDecl("neg")),
             (std::vector<std::string>{"dsrt_k_neg_f32", "dsrt_k_neg_f64",
+                                      "dsrt_k_neg_f16", "dsrt_k_neg_bf16",
                                       "dsrt_k_neg_i64"}));
   EXPECT_EQ(symbols(*findKernelDecl("sqrt")),
-            (std::vector<std::string>{"dsrt_k_sqrt_f32", "dsrt_k_sqrt_f64"}));
+            (std::vector<std::string>{"dsrt_k_sqrt_f32", "dsrt_k_sqrt_f64",
+                                      "dsrt_k_sqrt_f16", "dsrt_k_sqrt_bf16"}));
   const KernelDecl *less = findKernelDecl("less_equal");
   ASSERT_NE(less, nullptr);
   EXPECT_STREQ(less->ins, "TT");
   EXPECT_STREQ(less->outs, "B");
-  EXPECT_EQ(findKernelDecl("log_softmax_grad")->variants.size(), 2u);
+  EXPECT_EQ(findKernelDecl("log_softmax_grad")->variants.size(), 4u);
   // Every pair of element types for casts; one typeless copy.
   EXPECT_EQ(findKernelDecl("cast")->variants.size(), 36u);
   EXPECT_EQ(symbols(*findKernelDecl("copy")),

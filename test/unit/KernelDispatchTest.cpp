@@ -440,6 +440,36 @@ TEST_F(KernelDispatch, ConcatManyInputs) {
   EXPECT_EQ(y, expected);
 }
 
+// 16-bit storage: the entry point converts to float, runs the float kernel,
+// rounds the outputs back (to nearest even).
+TEST_F(KernelDispatch, SixteenBitStorageComputesInFloat) {
+  namespace c = dsc::kernels::cpu;
+  auto half = [](float f) { return c::toHalf(f).bits; };
+  auto bf16 = [](float f) { return c::toBFloat16(f).bits; };
+  std::vector<uint16_t> a{half(1), half(2.5f), half(65504)}, one{half(1)}, y(3);
+  Site add("add_f16", "{}");
+  add.in(DSRT_F16, {3}, a).in(DSRT_F16, {1}, one).out(DSRT_F16, {3}, y);
+  add.run();
+  // 65504 + 1 rounds back to 65504, the largest half.
+  EXPECT_EQ(y, (std::vector<uint16_t>{half(2), half(3.5f), half(65504)}));
+
+  std::vector<uint16_t> m{bf16(1), bf16(2), bf16(3), bf16(4)},
+      eye{bf16(1), 0, 0, bf16(1)}, p(4);
+  Site mm("matmul_bf16", "{}");
+  mm.in(DSRT_BF16, {2, 2}, m)
+      .in(DSRT_BF16, {2, 2}, eye)
+      .out(DSRT_BF16, {2, 2}, p);
+  mm.run();
+  EXPECT_EQ(p, m);
+
+  std::vector<uint16_t> x{half(0), half(std::log(3.0f))}, s(2);
+  Site softmax("softmax_f16", R"({"axis": 0})");
+  softmax.in(DSRT_F16, {2}, x).out(DSRT_F16, {2}, s);
+  softmax.run();
+  EXPECT_EQ(s, (std::vector<uint16_t>{half(0.25f), half(0.75f)}));
+  EXPECT_TRUE(reported.empty());
+}
+
 TEST_F(KernelDispatch, PadReflect) {
   std::vector<float> x{1, 2, 3, 4, 5, 6}, y(10);
   Site site("pad_f32", R"({"pads": [0, 1, 0, 1], "mode": "reflect"})");
