@@ -3,13 +3,14 @@
 // Every CUDA entry point (kernels/cuda) runs on random inputs beside the CPU
 // entry point of the same kernel and types, with the same site constants
 // (encoded as the compiler does): float32 results within 1e-5, float64
-// within 1e-12, integers and booleans equal. Without a GPU the test skips
-// with one line saying why.
+// within 1e-12, integers, booleans and 16-bit floats equal. Without a GPU the
+// test skips with one line saying why.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cuda/CudaKernels.h"
 #include "kernels/KernelDecls.h"
+#include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
 
 #include <cuda_runtime.h>
@@ -51,8 +52,8 @@ int32_t dtypeOfBuffer(char c, const kd::KernelVariant &v) {
   }
 }
 
-/// Random bytes of `n` elements of `dtype`: floats in (0.1, 2) (every unary
-/// kernel's domain), integers in [-5, 5], booleans 0/1.
+/// Random bytes of `n` elements of `dtype`: floats (16-bit ones too) in
+/// (0.1, 2), every unary kernel's domain; integers in [-5, 5]; booleans 0/1.
 std::vector<char> randomBuffer(int32_t dtype, int64_t n, std::mt19937 &rng) {
   std::vector<char> bytes(static_cast<size_t>(n * kd::dtypeSize(dtype)));
   std::uniform_real_distribution<double> real(0.1, 2.0);
@@ -67,6 +68,11 @@ std::vector<char> randomBuffer(int32_t dtype, int64_t n, std::mt19937 &rng) {
     } else if (dtype == DSRT_I64) {
       int64_t v = integer(rng);
       std::memcpy(&bytes[i * 8], &v, 8);
+    } else if (dtype == DSRT_F16 || dtype == DSRT_BF16) {
+      float f = static_cast<float>(real(rng));
+      uint16_t v = dtype == DSRT_F16 ? kernels::cpu::toHalf(f).bits
+                                     : kernels::cpu::toBFloat16(f).bits;
+      std::memcpy(&bytes[i * 2], &v, 2);
     } else {
       bytes[i] = static_cast<char>(rng() & 1);
     }
@@ -94,6 +100,12 @@ std::string compare(int32_t dtype, const std::vector<char> &a,
       std::memcpy(&ix, &a[i * 8], 8);
       std::memcpy(&iy, &b[i * 8], 8);
       x = static_cast<double>(ix), y = static_cast<double>(iy);
+    } else if (kd::dtypeSize(dtype) == 2) {
+      // A 16-bit float: both backends round the same float the same way.
+      uint16_t hx, hy;
+      std::memcpy(&hx, &a[i * 2], 2);
+      std::memcpy(&hy, &b[i * 2], 2);
+      x = hx, y = hy;
     } else {
       x = a[i], y = b[i];
     }
