@@ -381,7 +381,8 @@ llvm::Expected<ordered_json> buildPlanManifest(ModuleOp planned,
         attrs[a.getName().str()] = attributeJson(a.getValue());
     // The report names the entry point's kernel and types ("matmul_f32").
     plan::KernelCall call;
-    if (std::string problem = plan::resolveKernelCall(kernel, call);
+    if (std::string problem =
+            plan::resolveKernelCall(kernel, call, /*encode=*/false);
         !problem.empty())
       return makeError(problem);
     kernels.push_back({{"kernel", call.typedName().str()},

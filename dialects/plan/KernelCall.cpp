@@ -115,7 +115,7 @@ void addBuffers(TypeRange types, kd::KernelSite &site) {
 
 std::string resolveKernelCall(StringRef name, TypeRange ins, TypeRange outs,
                               ArrayRef<NamedAttribute> attrs, KernelCall &call,
-                              StringRef node) {
+                              StringRef node, bool encode) {
   // Named only in a message: a verifier runs this on every call site after
   // every pass.
   auto where = [&] {
@@ -167,16 +167,18 @@ std::string resolveKernelCall(StringRef name, TypeRange ins, TypeRange outs,
   if (!call.variant)
     return where() + ": " + problem;
   call.decl = decl;
-  call.site = kd::encodeSite(site);
+  if (encode)
+    call.site = kd::encodeSite(site);
   return "";
 }
 
-std::string resolveKernelCall(KernelOp op, KernelCall &call) {
+std::string resolveKernelCall(KernelOp op, KernelCall &call, bool encode) {
   StringRef node;
   if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
     node = loc.getName().getValue();
   return resolveKernelCall(op.getCallee(), op.getIns().getTypes(),
-                           op.getOuts().getTypes(), op->getAttrs(), call, node);
+                           op.getOuts().getTypes(), op->getAttrs(), call, node,
+                           encode);
 }
 
 } // namespace dsc::plan

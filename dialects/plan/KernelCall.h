@@ -47,10 +47,13 @@ int32_t dsrtDType(mlir::Type element);
 std::string resolveKernelCall(llvm::StringRef name, mlir::TypeRange ins,
                               mlir::TypeRange outs,
                               llvm::ArrayRef<mlir::NamedAttribute> attrs,
-                              KernelCall &call, llvm::StringRef node = "");
+                              KernelCall &call, llvm::StringRef node = "",
+                              bool encode = true);
 
-/// The same for a plan.kernel, naming the node of its location.
-std::string resolveKernelCall(KernelOp op, KernelCall &call);
+/// The same for a plan.kernel, naming the node of its location. Without
+/// `encode` the site's constants are left out (the verifier needs none).
+std::string resolveKernelCall(KernelOp op, KernelCall &call,
+                              bool encode = true);
 
 } // namespace dsc::plan
 

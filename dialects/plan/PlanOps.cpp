@@ -34,7 +34,8 @@ LogicalResult GroupOp::verify() {
 
 LogicalResult KernelOp::verify() {
   KernelCall call;
-  if (std::string problem = resolveKernelCall(*this, call); !problem.empty())
+  if (std::string problem = resolveKernelCall(*this, call, /*encode=*/false);
+      !problem.empty())
     return emitOpError(problem);
   return success();
 }
