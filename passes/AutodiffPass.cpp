@@ -108,10 +108,21 @@ LogicalResult AutodiffPass::differentiate(func::FuncOp func) {
   };
   Value loss = ret.getOperand(*lossIndex);
   auto lossType = cast<RankedTensorType>(loss.getType());
-  Value seed = ConstantOp::create(
-      b, func.getLoc(),
-      DenseElementsAttr::get(
-          lossType, Attribute(b.getFloatAttr(lossType.getElementType(), 1.0))));
+  Value seed;
+  if (lossScaleInput) {
+    unsigned index = func.getNumArguments();
+    if (failed(func.insertArgument(index, lossType,
+                                   b.getDictionaryAttr(b.getNamedAttr(
+                                       "graph.loss_scale", b.getUnitAttr())),
+                                   func.getLoc())))
+      return failure();
+    seed = body.getArgument(index);
+  } else {
+    seed = ConstantOp::create(
+        b, func.getLoc(),
+        DenseElementsAttr::get(lossType, Attribute(b.getFloatAttr(
+                                             lossType.getElementType(), 1.0))));
+  }
   adjoint[loss] = seed;
 
   for (Operation &op :

@@ -118,6 +118,9 @@ private:
   int64_t staging = -1, accumulator = -1, normScalar = -1, lossScalar = -1;
   int64_t lossOffset = -1;
   Type lossType;
+  /// The loss adjoint's seed (fp16 loss scaling), or -1.
+  int64_t lossScaleOffset = -1;
+  Type lossScaleType;
   SmallVector<int64_t, 2> states;
 };
 
@@ -131,6 +134,11 @@ LogicalResult BuildOptimizerStepPass::readStep(func::FuncOp step) {
       shard = offset.getInt();
     if (auto name = view->getAttrOfType<StringAttr>("plan.grad"))
       grads[name.getValue()] = offset.getInt();
+    if (auto name = view->getAttrOfType<StringAttr>("plan.scalar");
+        name && name.getValue() == "loss_scale") {
+      lossScaleOffset = offset.getInt();
+      lossScaleType = view.getType().getElementType();
+    }
     // The loss: the step's first output, as the runtime reads it.
     if (view->hasAttr("plan.output") && lossOffset < 0) {
       lossOffset = offset.getInt();
@@ -205,6 +213,7 @@ void BuildOptimizerStepPass::runOnOperation() {
   staging = accumulator = normScalar = lossScalar = -1;
   lossOffset = -1;
   lossType = Type();
+  lossScaleOffset = -1;
   states.clear();
   func::FuncOp step = lookupPlannedStep(module);
   if (!step)
@@ -235,6 +244,13 @@ void BuildOptimizerStepPass::runOnOperation() {
   }
   if (failed(readStep(step)))
     return signalPassFailure();
+  if (lossScaling != (lossScaleOffset >= 0)) {
+    step.emitOpError(lossScaling
+                         ? "has no loss scale to write (loss-scaling needs "
+                           "graph-autodiff's loss-scale-input)"
+                         : "has a loss scale, but loss-scaling is off");
+    return signalPassFailure();
+  }
   if (params.empty()) {
     module.emitError("has no params to update");
     return signalPassFailure();
@@ -343,16 +359,18 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   auto reportType = MemRefType::get({DSRT_REPORT_FIELDS}, f64);
   auto func = func::FuncOp::create(
       b, loc, ("train_step_r" + llvm::Twine(rank)).str(),
-      b.getFunctionType({arenaType, reportType, i64, i64}, {}));
+      b.getFunctionType({arenaType, reportType, i64, i64, f64}, {}));
   func.setArgAttr(0, "plan.arena", b.getUnitAttr());
   func.setArgAttr(1, "plan.report", b.getUnitAttr());
   func.setArgAttr(2, "plan.step", b.getUnitAttr());
   func.setArgAttr(3, "plan.skipped", b.getUnitAttr());
+  func.setArgAttr(4, "plan.loss_scale", b.getUnitAttr());
   func->setAttr("plan.train_step_rank", b.getI64IntegerAttr(rank));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   Value arena = body->getArgument(0), report = body->getArgument(1),
-        stepIndex = body->getArgument(2), skipped = body->getArgument(3);
+        stepIndex = body->getArgument(2), skipped = body->getArgument(3),
+        lossScale = body->getArgument(4);
 
   // A buffer of `count` elements at arena byte `offset`.
   auto view = [&](int64_t offset, int64_t count, Type type) -> Value {
@@ -445,6 +463,16 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
       }
     }
 
+  // The loss adjoint's seed: this step's loss scale (fp16).
+  if (lossScaleOffset >= 0) {
+    Value seed = lossScale;
+    if (lossScaleType != f64)
+      seed = arith::TruncFOp::create(b, loc, lossScaleType, lossScale);
+    memref::StoreOp::create(b, loc, seed,
+                            view(lossScaleOffset, 1, lossScaleType),
+                            ValueRange{reportAt(0)});
+  }
+
   // 0. The micro-steps: each takes its micro-batch (the runtime feeds it),
   // runs the step and adds its loss / GAS, in float64.
   auto stepFunc = module.lookupSymbol<func::FuncOp>("step");
@@ -491,8 +519,11 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   double mean = 1.0 / static_cast<double>(dpSize);
   if (direct)
     mean /= static_cast<double>(gradAccumSteps);
-  if (mean != 1.0) {
+  if (mean != 1.0 || lossScaling) {
+    // The gradients were of the loss times the scale.
     Value factor = f64Constant(mean);
+    if (lossScaling)
+      factor = arith::DivFOp::create(b, loc, factor, lossScale);
     for (const Piece &c : pieces(owned.begin, owned.end))
       plan::ScaleOp::create(b, loc, view(gradAt(c), c.count, element), factor);
   }
@@ -516,7 +547,8 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   // rank's gradient is; every rank then skips clipping and the update.
   Value overflow = f64Constant(0.0);
   scf::IfOp guard;
-  if (checkOverflow) {
+  // A scaled loss can overflow: loss scaling always checks.
+  if (checkOverflow || lossScaling) {
     Value finite = arith::CmpFOp::create(
         b, loc, arith::CmpFPredicate::OLT, normSq,
         f64Constant(std::numeric_limits<double>::infinity()));

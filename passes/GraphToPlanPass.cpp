@@ -104,6 +104,10 @@ LogicalResult ConvertGraphToPlanPass::convert(func::FuncOp func) {
     } else if (Attribute frozen = func.getArgAttr(i, "graph.frozen")) {
       role = "plan.frozen";
       name = frozen;
+    } else if (func.getArgAttr(i, "graph.loss_scale")) {
+      // The loss adjoint's seed, which the training step writes.
+      role = "plan.scalar";
+      name = b.getStringAttr("loss_scale");
     }
     if (!name)
       name = b.getStringAttr("arg" + std::to_string(i));

@@ -14,11 +14,15 @@ def Autodiff : Pass<"graph-autodiff", "mlir::ModuleOp"> {
     order, each result tagged `graph.grad = "<parameter name>"`. A parameter
     used in several places (tied weights) accumulates its contributions; one
     the loss does not depend on gets zeros. The seed of the loss adjoint is
-    1; scaling (gradient accumulation, fp16 loss scaling) is a later pass.
+    1, or with `loss-scale-input` a new last argument tagged
+    `graph.loss_scale` (fp16's dynamic loss scale, which the training step
+    writes each step: an argument, so no fold can take it for a constant).
   }];
   let options = [
     Option<"funcName", "func-name", "std::string", /*default=*/"\"main\"",
            "the function to differentiate">,
+    Option<"lossScaleInput", "loss-scale-input", "bool", /*default=*/"false",
+           "seed the loss adjoint with a new argument (fp16 loss scaling)">,
     Option<"lossName", "loss", "std::string", /*default=*/"\"\"",
            "the `graph.output` name of the loss; default: the first result">,
   ];
@@ -240,6 +244,11 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
     holds the global loss, the gradient norm, the learning rate, the betas
     and whether the step overflowed.
 
+    With `loss-scaling` (fp16's dynamic loss scale) the step writes
+    `%loss_scale` into the loss adjoint's seed (`plan.scalar =
+    "loss_scale"`, graph-autodiff's `loss-scale-input`) before the
+    micro-steps, and the mean over ranks and micro-steps divides by it.
+
     `%skipped` counts the steps skipped so far: the schedule and the
     optimizer count `%step - %skipped` steps, as DeepSpeed's do. With
     `check-overflow` (fp16's dynamic loss scaling) clipping and the update
@@ -256,6 +265,9 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
            "the global norm's limit; 0: off">,
     Option<"checkOverflow", "check-overflow", "bool", "false",
            "skip the update when a gradient is inf or NaN (fp16)">,
+    Option<"lossScaling", "loss-scaling", "bool", "false",
+           "write %loss_scale into the loss adjoint's seed and divide the "
+           "gradients by it (fp16)">,
     Option<"optimizer", "optimizer", "std::string", "\"adam\"",
            "adam, adamw, sgd or lamb">,
     Option<"lr", "lr", "double", "1e-3", "the optimizer's lr">,

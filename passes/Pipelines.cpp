@@ -13,8 +13,11 @@ namespace dsc::passes {
 void buildPartitionPipeline(mlir::OpPassManager &pm,
                             const StepPipelineOptions &options) {
   const bool training = options.training;
-  if (training)
-    pm.addPass(createAutodiff());
+  if (training) {
+    AutodiffOptions autodiff;
+    autodiff.lossScaleInput = options.lossScaling;
+    pm.addPass(createAutodiff(autodiff));
+  }
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
   pm.addPass(createConvertGraphToPlan());
@@ -69,6 +72,7 @@ void buildPlanningPipeline(mlir::OpPassManager &pm,
     update.stage = options.zeroStage;
     update.gradAccumSteps = options.gradAccumSteps;
     update.gradientClipping = options.gradientClipping;
+    update.lossScaling = options.lossScaling;
     update.checkOverflow = options.checkOverflow;
     update.optimizer = options.optimizer;
     update.lr = options.lr;

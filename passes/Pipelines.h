@@ -72,6 +72,12 @@ struct StepPipelineOptions
   Option<double> gradientClipping{*this, "gradient-clipping",
                                   llvm::cl::desc("gradient_clipping; 0: off"),
                                   llvm::cl::init(0.0)};
+  Option<bool> lossScaling{
+      *this, "loss-scaling",
+      llvm::cl::desc("fp16's dynamic loss scale: the loss adjoint's seed is "
+                     "the training step's scale, the gradients are divided "
+                     "by it, an overflow skips the update"),
+      llvm::cl::init(false)};
   Option<bool> checkOverflow{
       *this, "check-overflow",
       llvm::cl::desc("skip the update when a gradient is inf or NaN (fp16)"),

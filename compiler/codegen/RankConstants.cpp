@@ -55,6 +55,15 @@ void addConstant(mlir::ModuleOp module, llvm::StringRef name,
 dsrt_optimizer optimizerConstant(const config::DsConfig &config) {
   dsrt_optimizer abi{};
   abi.gradient_clipping = config.gradientClipping.value;
+  // fp16's loss scaler, with DeepSpeed's defaults resolved.
+  const runtime::LossScalerSpec scaler = config::lossScalerSpecFrom(config);
+  abi.loss_scaling = config.fp16.enabled.value;
+  abi.static_loss_scale = config.fp16.enabled.value ? scaler.staticScale : 0;
+  abi.initial_scale_power = scaler.initialScalePower;
+  abi.loss_scale_window = scaler.lossScaleWindow;
+  abi.hysteresis = scaler.hysteresis;
+  abi.consecutive_hysteresis = scaler.consecutiveHysteresis;
+  abi.min_loss_scale = scaler.minLossScale;
   if (!config.optimizer)
     return abi;
   const config::OptimizerConfig &o = *config.optimizer;

@@ -395,6 +395,8 @@ void fillStepOptions(passes::StepPipelineOptions &options, bool training,
   options.optimizer =
       kind ? std::string(runtime::optimizerKindName(kind->kind)) : "";
   options.gradientClipping = o.gradient_clipping;
+  // fp16: DeepSpeed's dynamic (or static) loss scaling in the step.
+  options.lossScaling = o.loss_scaling != 0;
   options.lr = o.lr;
   options.beta1 = o.beta1;
   options.beta2 = o.beta2;

@@ -118,6 +118,7 @@ const std::vector<Declared> &declaredAttributes() {
       {"plan.report", unit},
       {"plan.step", unit},
       {"plan.skipped", unit},
+      {"plan.loss_scale", unit},
   };
   return all;
 }

@@ -130,10 +130,12 @@ enum dsrt_report_field {
  * clipping, the schedule, the optimizer and the gathers; `step` is 0-based,
  * `skipped` the steps before it whose update an overflow skipped (the
  * schedule and the optimizer count step - skipped; report[OVERFLOW] says
- * whether this one was). The object defines one per rank, by rank in dsc_train_step_table
+ * whether this one was); `loss_scale` the fp16 loss scale (1 otherwise). The
+ * object defines one per rank, by rank in dsc_train_step_table
  * (dsc_train_step_count entries; 0 for an inference plan). */
 typedef void (*dsrt_train_step_fn)(dsrt_ctx *ctx, char *arena, double *report,
-                                   int64_t step, int64_t skipped);
+                                   int64_t step, int64_t skipped,
+                                   double loss_scale);
 
 /* The learning-rate schedule ds-compile resolved from ds_config (DeepSpeed's
  * defaults applied once, in the compiler): the object defines it as the
@@ -189,7 +191,14 @@ typedef struct dsrt_lr_schedule dsrt_lr_schedule;
   F(dampening)                                                                 \
   F(max_coeff) /* Lamb's trust-ratio clamp */                                  \
   F(min_coeff)                                                                 \
-  F(gradient_clipping) /* the global norm's limit; 0: off */
+  F(gradient_clipping) /* the global norm's limit; 0: off */                   \
+  X(loss_scaling)      /* fp16: 1 when the step's loss is scaled */            \
+  F(static_loss_scale) /* fp16 loss_scale; 0: dynamic */                       \
+  X(initial_scale_power)                                                       \
+  X(loss_scale_window)                                                         \
+  X(hysteresis)                                                                \
+  X(consecutive_hysteresis)                                                    \
+  F(min_loss_scale)
 
 #define DSRT_INT_FIELD(name) int64_t name;
 #define DSRT_DOUBLE_FIELD(name) double name;

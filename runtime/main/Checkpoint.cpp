@@ -102,6 +102,7 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.loss = loss;
   // The scheduler steps only when the update ran.
   m.schedulerStep = globalSteps - progress.skippedSteps;
+  m.lossScale = progress.lossScale;
   m.optimizer = std::string(optimizerKindName(plan.optimizer->kind));
   m.stateNames = zero.stateNames();
   m.zeroStage = plan.zero->stage;
@@ -361,7 +362,8 @@ Expected<TrainingProgress> resumeCheckpoint(RankState &state,
     zero.copyState(i, flat.data(), /*toFlat=*/false);
   }
   return TrainingProgress{meta->globalSteps,
-                          meta->globalSteps - meta->schedulerStep};
+                          meta->globalSteps - meta->schedulerStep,
+                          meta->lossScale};
 }
 
 } // namespace dsc::runtime

@@ -66,6 +66,8 @@ Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
 struct TrainingProgress {
   int64_t globalSteps = 0;
   int64_t skippedSteps = 0;
+  /// fp16: the loss scale the next step uses.
+  std::optional<double> lossScale;
 };
 
 /// Writes DIR/global_step<globalSteps>; every rank calls it.

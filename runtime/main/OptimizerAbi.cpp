@@ -29,6 +29,16 @@ Expected<PlanOptimizer> optimizerFromAbi(const dsrt_optimizer &abi) {
   o.dampening = abi.dampening;
   o.maxCoeff = abi.max_coeff;
   o.minCoeff = abi.min_coeff;
+  if (abi.loss_scaling) {
+    LossScalerSpec s;
+    s.staticScale = abi.static_loss_scale;
+    s.initialScalePower = abi.initial_scale_power;
+    s.lossScaleWindow = abi.loss_scale_window;
+    s.hysteresis = abi.hysteresis;
+    s.consecutiveHysteresis = abi.consecutive_hysteresis != 0;
+    s.minLossScale = abi.min_loss_scale;
+    o.lossScaling = s;
+  }
   return o;
 }
 

@@ -22,6 +22,7 @@
 #include "runtime/io/PlanFormat.h"
 #include "runtime/io/Status.h"
 #include "runtime/io/TiedCopies.h"
+#include "runtime/schedule/LossScaler.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -100,6 +101,8 @@ struct PlanOptimizer {
   double dampening = 0;
   double maxCoeff = 0;
   double minCoeff = 0;
+  /// fp16: the loss scaler's settings; none without fp16.
+  std::optional<LossScalerSpec> lossScaling;
 };
 
 /// Half-open range of elements of the flat parameter space.

@@ -23,6 +23,22 @@ namespace dsc::runtime {
 
 namespace {
 
+/// A loss scale as Python prints DeepSpeed's floats: 65536.0, 0.5,
+/// 1.361129467683754e+39 (the shortest text that reads back the same).
+std::string formatScale(double scale) {
+  char text[64];
+  if (scale == std::floor(scale) && std::fabs(scale) < 1e16) {
+    std::snprintf(text, sizeof text, "%.1f", scale);
+    return text;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, scale);
+    if (std::strtod(text, nullptr) == scale)
+      break;
+  }
+  return text;
+}
+
 /// Opens the feeder for the plan's inputs, or none when it has no inputs.
 Expected<std::optional<DataFeeder>> openFeeder(const Plan &plan,
                                                const std::string &dataDir,
@@ -212,6 +228,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
   int64_t first = 0;
   // Steps whose update an inf or NaN gradient skipped (fp16's overflow).
   int64_t skipped = 0;
+  std::optional<double> resumedScale;
   if (!options.resumeDir.empty()) {
     Expected<TrainingProgress> resumed =
         resumeCheckpoint(state, *zero, options.resumeDir);
@@ -219,6 +236,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
       return resumed.status();
     first = resumed->globalSteps;
     skipped = resumed->skippedSteps;
+    resumedScale = resumed->lossScale;
     if (first >= options.steps)
       return Status::error("--steps " + std::to_string(options.steps) +
                            " is not past the checkpoint's step " +
@@ -228,17 +246,43 @@ Status runTraining(RankState &state, const TrainOptions &options,
                            std::to_string(first + 1) + " trains one more step");
   }
 
+  // fp16: DeepSpeed's loss scaler, fed each step's overflow. A resumed run
+  // continues at the checkpoint's scale.
+  std::optional<LossScaler> scaler;
+  if (plan.optimizer->lossScaling) {
+    scaler.emplace(*plan.optimizer->lossScaling);
+    if (resumedScale)
+      scaler->resumeAt(*resumedScale);
+  }
+
   // The object runs each step whole; the runtime feeds its micro-steps.
   RuntimeMicroSteps hooks(state, *feeder ? &**feeder : nullptr, *zero, gas);
   state.ctx.microSteps = static_cast<MicroSteps *>(&hooks);
   int64_t divergedAt = 0;
   for (int64_t s = first; s < options.steps; ++s) {
     auto start = std::chrono::steady_clock::now();
-    Expected<ZeroOptimizer::Reduced> reduced = zero->trainStep(s, skipped);
+    const double scale = scaler ? scaler->scale() : 1.0;
+    Expected<ZeroOptimizer::Reduced> reduced =
+        zero->trainStep(s, skipped, scale);
     if (!reduced)
       return reduced.status();
     if (reduced->overflow)
       ++skipped;
+    if (scaler) {
+      LossScaleUpdate update = scaler->update(reduced->overflow);
+      if (update.atMinimumError)
+        return Status::error(std::string("step ") + std::to_string(s + 1) +
+                             ": " + kLossScaleAtMinimumMessage);
+      // DeepSpeed's line, on rank 0.
+      if (update.skipStep && leader && options.log) {
+        std::fprintf(options.log,
+                     "[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted "
+                     "loss scale: %s, reducing to %s\n",
+                     formatScale(scale).c_str(),
+                     formatScale(scaler->scale()).c_str());
+        std::fflush(options.log);
+      }
+    }
     const double loss = reduced->loss;
     const double norm = reduced->gradNorm;
     // In fp32 nothing skips such a step: the run has diverged, and every
@@ -304,8 +348,12 @@ Status runTraining(RankState &state, const TrainOptions &options,
       std::fflush(options.log);
     }
     if (options.checkpointEvery > 0 && (s + 1) % options.checkpointEvery == 0)
-      if (Status st = saveCheckpoint(state, *zero, *comm, options.checkpointDir,
-                                     TrainingProgress{s + 1, skipped}, loss);
+      if (Status st = saveCheckpoint(
+              state, *zero, *comm, options.checkpointDir,
+              TrainingProgress{s + 1, skipped,
+                               scaler ? std::optional<double>(scaler->scale())
+                                      : std::nullopt},
+              loss);
           !st.ok())
         return st;
   }

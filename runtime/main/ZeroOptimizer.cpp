@@ -360,10 +360,11 @@ Status ZeroOptimizer::afterMicroStep(int64_t micro) {
   return Status::success();
 }
 
-Expected<ZeroOptimizer::Reduced> ZeroOptimizer::trainStep(int64_t step,
-                                                          int64_t skipped) {
+Expected<ZeroOptimizer::Reduced>
+ZeroOptimizer::trainStep(int64_t step, int64_t skipped, double lossScale) {
   double report[DSRT_REPORT_FIELDS] = {};
-  trainStepFn(&state->ctx, state->arena.data(), report, step, skipped);
+  trainStepFn(&state->ctx, state->arena.data(), report, step, skipped,
+              lossScale);
   // Every collective of the plan ran, in order: the sequence starts again.
   if (cursor == state->plan.collectives.size())
     cursor = 0;

@@ -82,7 +82,8 @@ public:
   /// The object's training step of 0-based step `step`, after `skipped`
   /// skipped ones (its micro-steps call beforeMicroStep and afterMicroStep
   /// through dsrt_micro_step).
-  Expected<Reduced> trainStep(int64_t step, int64_t skipped);
+  Expected<Reduced> trainStep(int64_t step, int64_t skipped,
+                              double lossScale = 1.0);
 
   /// The optimizer state tensors, by checkpoint name: "exp_avg",
   /// "exp_avg_sq" (Adam, AdamW, Lamb), "momentum_buffer" (SGD with

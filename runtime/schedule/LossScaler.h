@@ -74,6 +74,10 @@ public:
   /// steps.
   LossScaleUpdate update(bool overflow);
 
+  /// A resumed run continues at a checkpoint's scale; its hysteresis and
+  /// growth window start afresh (the checkpoint keeps the scale only).
+  void resumeAt(double scale) { setScale(scale); }
+
   /// The initial scale (iteration 0) followed by every change.
   const std::vector<LossScaleChange> &history() const { return changes; }
 

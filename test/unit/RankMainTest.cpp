@@ -628,9 +628,12 @@ const dsrt_optimizer *gUpdateOptimizer = nullptr;
 const dsrt_lr_schedule *gUpdateSchedule = nullptr;
 int64_t gUpdateMicroSteps = 1;
 std::vector<int64_t> gOverflowSteps;
+/// The loss scale the runtime passed each step.
+std::vector<double> gLossScales;
 
 extern "C" void testTrainStep(dsrt_ctx *ctx, char *arena, double *report,
-                              int64_t step, int64_t skipped) {
+                              int64_t step, int64_t skipped, double lossScale) {
+  gLossScales.push_back(lossScale);
   double loss = 0;
   for (int64_t m = 0; m < gUpdateMicroSteps; ++m) {
     dsrt_micro_step(ctx, step, m);
@@ -933,6 +936,58 @@ TEST(RankMainEndToEnd, SkippedStepsHoldTheSchedule) {
   std::vector<json> r = readMetrics(*resumed.metrics);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_NEAR(r[0]["lr"].get<double>(), 0.00375, 1e-15);
+}
+
+// fp16's dynamic loss scale, step by step as deepspeed.md gives DeepSpeed's
+// rules (initial 2^4, window 2, hysteresis 2, min 1), with overflows
+// scripted at steps 1, 2 and 6: the first overflow uses up hysteresis, the
+// second halves the scale, two clean steps after it double it (refilling
+// the hysteresis), the next overflow uses up hysteresis again.
+TEST(RankMainEndToEnd, DynamicLossScaleFollowsDeepSpeed) {
+  TempDir dir;
+  json plan = trainingPlan();
+  plan["steps_per_print"] = 1;
+  writeTrainingRun(dir.path, plan);
+  dsrt_optimizer fp16 = sgdConstants();
+  fp16.loss_scaling = 1;
+  fp16.initial_scale_power = 4;
+  fp16.loss_scale_window = 2;
+  fp16.hysteresis = 2;
+  fp16.min_loss_scale = 1;
+  RankArgs args;
+  args.plan = dir.path + "/plan.json";
+  args.data = dir.path + "/data";
+  args.steps = 7;
+  gOverflowSteps = {0, 1, 5};
+  gLossScales.clear();
+  std::FILE *out = std::tmpfile();
+  ASSERT_EQ(runRank(args, testProgram(nullptr, &fp16), out), 0);
+  std::rewind(out);
+  std::string log;
+  char chunk[4096];
+  while (size_t n = std::fread(chunk, 1, sizeof chunk, out))
+    log.append(chunk, n);
+  std::fclose(out);
+  EXPECT_EQ(gLossScales, (std::vector<double>{16, 16, 8, 8, 8, 16, 16}));
+  EXPECT_NE(log.find("[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted "
+                     "loss scale: 16.0, reducing to 8.0"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("step=7, skipped=3,"), std::string::npos) << log;
+
+  // At min_loss_scale an overflow stops the run, as DeepSpeed does.
+  fp16.initial_scale_power = 3;
+  fp16.hysteresis = 1;
+  fp16.min_loss_scale = 8;
+  gOverflowSteps = {0};
+  testing::internal::CaptureStderr();
+  std::FILE *stopped = std::tmpfile();
+  EXPECT_EQ(runRank(args, testProgram(nullptr, &fp16), stopped), 1);
+  std::fclose(stopped);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find(
+                "loss scale already at minimum"),
+            std::string::npos);
+  gOverflowSteps.clear();
 }
 
 TEST(RankMainEndToEnd, ReportsRunErrors) {

@@ -24,7 +24,7 @@
 
 // Rank 1 owns w[4, 8): the gradient at 64 + 16, the param at 0 + 16.
 // CHECK-LABEL: func.func @train_step_r1
-// CHECK-SAME: (%[[A:.*]]: memref<640xi8> {plan.arena}, %[[R:.*]]: memref<6xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}, %[[SK:.*]]: i64 {plan.skipped}) attributes {plan.train_step_rank = 1 : i64}
+// CHECK-SAME: (%[[A:.*]]: memref<640xi8> {plan.arena}, %[[R:.*]]: memref<6xf64> {plan.report}, %[[S:.*]]: i64 {plan.step}, %[[SK:.*]]: i64 {plan.skipped}, %{{.*}}: f64 {plan.loss_scale}) attributes {plan.train_step_rank = 1 : i64}
 // The micro-steps (one here): the runtime feeds each, the step runs, its
 // loss / GAS adds up in float64.
 // CHECK: %[[MYLOSS:.*]] = scf.for %[[MI:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SUM:.*]] = %{{.*}}) -> (f64)
@@ -124,7 +124,7 @@
 // The object: the update of each rank calls the collectives, the norm, the
 // schedule and the optimizer directly, and a table lists them by rank.
 // LLVM-LABEL: llvm.func @dsc_train_step_1
-// LLVM-SAME: (%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[STEP:.*]]: i64, %[[SKIPPED:.*]]: i64)
+// LLVM-SAME: (%[[CTX:.*]]: !llvm.ptr, %[[ARENA:.*]]: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[STEP:.*]]: i64, %[[SKIPPED:.*]]: i64, %{{.*}}: f64)
 // LLVM: llvm.br ^[[HEAD:.*]](
 // LLVM: ^[[HEAD]](%[[I:.*]]: i64, %{{.*}}: f64):
 // LLVM: llvm.cond_br %{{.*}}, ^[[BODY:.*]], ^
