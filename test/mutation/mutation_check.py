@@ -70,6 +70,14 @@ MUTATIONS = [
         "tests": "RankMainEndToEnd",
     },
     {
+        "name": "loss-scale-not-divided",
+        "what": "fp16: the gradients are not divided by the loss scale",
+        "file": "passes/BuildOptimizerStepPass.cpp",
+        "old": "      factor = arith::DivFOp::create(b, loc, factor, lossScale);",
+        "new": "      (void)lossScale;",
+        "tests": "^lit$",
+    },
+    {
         "name": "adam-no-bias-correction",
         "what": "Adam's bias correction off (first moment)",
         "file": "kernels/optimizer/Optimizer.cpp",
