@@ -76,6 +76,11 @@ Status writeCheckpointMeta(const std::string &tagDir, const CheckpointMeta &m) {
       {"loss", m.loss},
       {"loss_scale",
        m.lossScale ? ordered_json(*m.lossScale) : ordered_json(nullptr)},
+      {"loss_scaler",
+       m.lossScale ? ordered_json({{"iteration", m.lossScaleIteration},
+                                   {"last_overflow", m.lossScaleLastOverflow},
+                                   {"hysteresis", m.lossScaleHysteresis}})
+                   : ordered_json(nullptr)},
       {"scheduler", {{"last_step", m.schedulerStep}}},
       {"data", {{"next_sample", m.globalSamples}}},
       {"optimizer", {{"type", m.optimizer}, {"states", m.stateNames}}},
@@ -118,6 +123,13 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
   m.loss = r.getNumber(j, "", "loss", 0.0, /*required=*/true);
   if (r.ok() && j.contains("loss_scale") && !j["loss_scale"].is_null())
     m.lossScale = r.getNumber(j, "", "loss_scale", 0.0);
+  if (r.ok() && m.lossScale && j.contains("loss_scaler") &&
+      !j["loss_scaler"].is_null()) {
+    const nlohmann::json &s = r.getObject(j, "", "loss_scaler");
+    m.lossScaleIteration = r.getInt(s, "loss_scaler", "iteration", 0);
+    m.lossScaleLastOverflow = r.getInt(s, "loss_scaler", "last_overflow", 0);
+    m.lossScaleHysteresis = r.getInt(s, "loss_scaler", "hysteresis", 0);
+  }
   m.schedulerStep =
       r.getInt(r.getObject(j, "", "scheduler"), "scheduler", "last_step", 0);
   const nlohmann::json &optimizer = r.getObject(j, "", "optimizer");

@@ -64,8 +64,12 @@ struct CheckpointMeta {
   int64_t trainBatchSize = 0;
   /// The last step's loss.
   double loss = 0.0;
-  /// The dynamic loss scale (fp16); none in fp32 training.
+  /// The dynamic loss scale (fp16); none in fp32 training. With it, the
+  /// scaler's iteration, last overflow and hysteresis left.
   std::optional<double> lossScale;
+  int64_t lossScaleIteration = 0;
+  int64_t lossScaleLastOverflow = -1;
+  int64_t lossScaleHysteresis = 0;
   /// The scheduler's step count (the next step's t).
   int64_t schedulerStep = 0;
   std::string optimizer;

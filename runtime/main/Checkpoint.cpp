@@ -102,7 +102,12 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.loss = loss;
   // The scheduler steps only when the update ran.
   m.schedulerStep = globalSteps - progress.skippedSteps;
-  m.lossScale = progress.lossScale;
+  if (progress.lossScaler) {
+    m.lossScale = progress.lossScaler->scale;
+    m.lossScaleIteration = progress.lossScaler->iteration;
+    m.lossScaleLastOverflow = progress.lossScaler->lastOverflowIteration;
+    m.lossScaleHysteresis = progress.lossScaler->hysteresisLeft;
+  }
   m.optimizer = std::string(optimizerKindName(plan.optimizer->kind));
   m.stateNames = zero.stateNames();
   m.zeroStage = plan.zero->stage;
@@ -361,9 +366,13 @@ Expected<TrainingProgress> resumeCheckpoint(RankState &state,
       return s;
     zero.copyState(i, flat.data(), /*toFlat=*/false);
   }
+  std::optional<LossScalerState> scaler;
+  if (meta->lossScale)
+    scaler =
+        LossScalerState{*meta->lossScale, meta->lossScaleIteration,
+                        meta->lossScaleLastOverflow, meta->lossScaleHysteresis};
   return TrainingProgress{meta->globalSteps,
-                          meta->globalSteps - meta->schedulerStep,
-                          meta->lossScale};
+                          meta->globalSteps - meta->schedulerStep, scaler};
 }
 
 } // namespace dsc::runtime

@@ -66,8 +66,8 @@ Status writeAllParams(RankState &state, ZeroOptimizer &zero, Communicator &comm,
 struct TrainingProgress {
   int64_t globalSteps = 0;
   int64_t skippedSteps = 0;
-  /// fp16: the loss scale the next step uses.
-  std::optional<double> lossScale;
+  /// fp16: the loss scaler's state for the next step.
+  std::optional<LossScalerState> lossScaler;
 };
 
 /// Writes DIR/global_step<globalSteps>; every rank calls it.

@@ -228,7 +228,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
   int64_t first = 0;
   // Steps whose update an inf or NaN gradient skipped (fp16's overflow).
   int64_t skipped = 0;
-  std::optional<double> resumedScale;
+  std::optional<LossScalerState> resumedScaler;
   if (!options.resumeDir.empty()) {
     Expected<TrainingProgress> resumed =
         resumeCheckpoint(state, *zero, options.resumeDir);
@@ -236,7 +236,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
       return resumed.status();
     first = resumed->globalSteps;
     skipped = resumed->skippedSteps;
-    resumedScale = resumed->lossScale;
+    resumedScaler = resumed->lossScaler;
     if (first >= options.steps)
       return Status::error("--steps " + std::to_string(options.steps) +
                            " is not past the checkpoint's step " +
@@ -247,12 +247,12 @@ Status runTraining(RankState &state, const TrainOptions &options,
   }
 
   // fp16: DeepSpeed's loss scaler, fed each step's overflow. A resumed run
-  // continues at the checkpoint's scale.
+  // continues from the checkpoint's scaler.
   std::optional<LossScaler> scaler;
   if (plan.optimizer->lossScaling) {
     scaler.emplace(*plan.optimizer->lossScaling);
-    if (resumedScale)
-      scaler->resumeAt(*resumedScale);
+    if (resumedScaler)
+      scaler->restore(*resumedScaler);
   }
 
   // The object runs each step whole; the runtime feeds its micro-steps.
@@ -351,7 +351,7 @@ Status runTraining(RankState &state, const TrainOptions &options,
       if (Status st = saveCheckpoint(
               state, *zero, *comm, options.checkpointDir,
               TrainingProgress{s + 1, skipped,
-                               scaler ? std::optional<double>(scaler->scale())
+                               scaler ? std::optional(scaler->state())
                                       : std::nullopt},
               loss);
           !st.ok())

@@ -35,6 +35,14 @@ struct LossScaleChange {
   double scale;
 };
 
+/// The scaler's state, as a checkpoint keeps it.
+struct LossScalerState {
+  double scale = 1.0;
+  int64_t iteration = 0;
+  int64_t lastOverflowIteration = -1;
+  int64_t hysteresisLeft = 0;
+};
+
 struct LossScaleUpdate {
   /// Skip this optimizer step (and its scheduler step): the gradients
   /// overflowed.
@@ -74,9 +82,16 @@ public:
   /// steps.
   LossScaleUpdate update(bool overflow);
 
-  /// A resumed run continues at a checkpoint's scale; its hysteresis and
-  /// growth window start afresh (the checkpoint keeps the scale only).
-  void resumeAt(double scale) { setScale(scale); }
+  /// Where the scaler stands, and a resumed run's continuation from it.
+  LossScalerState state() const {
+    return {curScale, curIter, lastOverflowIter, curHysteresis};
+  }
+  void restore(const LossScalerState &s) {
+    setScale(s.scale);
+    curIter = s.iteration;
+    lastOverflowIter = s.lastOverflowIteration;
+    curHysteresis = s.hysteresisLeft;
+  }
 
   /// The initial scale (iteration 0) followed by every change.
   const std::vector<LossScaleChange> &history() const { return changes; }

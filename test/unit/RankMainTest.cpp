@@ -975,6 +975,26 @@ TEST(RankMainEndToEnd, DynamicLossScaleFollowsDeepSpeed) {
       << log;
   EXPECT_NE(log.find("step=7, skipped=3,"), std::string::npos) << log;
 
+  // Checkpointed after step 3 and resumed: the scaler continues where it
+  // was (its iteration, last overflow and hysteresis too), so steps 4-7
+  // get the uninterrupted run's scales; from the scale alone, the growth
+  // after step 5 would not come.
+  RankArgs first = args;
+  first.steps = 3;
+  first.saveEvery = 3;
+  first.saveDir = dir.path + "/ckpt";
+  gLossScales.clear();
+  std::FILE *firstOut = std::tmpfile();
+  ASSERT_EQ(runRank(first, testProgram(nullptr, &fp16), firstOut), 0);
+  std::fclose(firstOut);
+  RankArgs resumed = args;
+  resumed.resume = dir.path + "/ckpt";
+  gLossScales.clear();
+  std::FILE *resumedOut = std::tmpfile();
+  ASSERT_EQ(runRank(resumed, testProgram(nullptr, &fp16), resumedOut), 0);
+  std::fclose(resumedOut);
+  EXPECT_EQ(gLossScales, (std::vector<double>{8, 8, 16, 16}));
+
   // At min_loss_scale an overflow stops the run, as DeepSpeed does.
   fp16.initial_scale_power = 3;
   fp16.hysteresis = 1;
