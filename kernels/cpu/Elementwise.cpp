@@ -1,5 +1,6 @@
 //===- Elementwise.cpp - broadcasting binary, compare, where, unary -------===//
 
+#include "kernels/cpu/ElementwiseMath.h"
 #include "kernels/cpu/Indexing.h"
 
 #include <cmath>
@@ -14,13 +15,6 @@ using detail::forEachRow;
 using detail::stridesOf;
 
 namespace {
-
-template <typename T> bool isNanValue(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return std::isnan(v);
-  else
-    return false;
-}
 
 /// Whether `a` and `b` have the same dimensions.
 inline bool sameDims(Shape a, Shape b) {
@@ -81,39 +75,6 @@ void broadcastBinary(const T *a, Shape as, const T *b, Shape bs, R *out,
             po[i] = f(pa[i * st[0]], pb[i * st[1]]);
         }
       });
-}
-
-template <typename T> T divide(T a, T b) {
-  if constexpr (std::is_integral_v<T>) {
-    // Integer division by zero would trap; the overflow case wraps.
-    if (b == 0)
-      return 0;
-    if (b == -1)
-      return static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a));
-  }
-  return a / b;
-}
-
-template <typename T> T power(T base, T exponent) {
-  if constexpr (std::is_integral_v<T>) {
-    if (exponent < 0) {
-      if (base == 1)
-        return 1;
-      if (base == -1)
-        return (exponent & 1) ? -1 : 1;
-      return 0;
-    }
-    using U = std::make_unsigned_t<T>;
-    U result = 1, b = static_cast<U>(base);
-    for (T e = exponent; e > 0; e >>= 1) {
-      if (e & 1)
-        result *= b;
-      b *= b;
-    }
-    return static_cast<T>(result);
-  } else {
-    return std::pow(base, exponent);
-  }
 }
 
 } // namespace
@@ -182,13 +143,6 @@ void where(const uint8_t *cond, Shape condShape, const T *lhs, Shape lhsShape,
 
 namespace {
 
-template <typename T> T sigmoid(T x) {
-  if (x >= 0)
-    return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
-}
-
 template <typename T, typename F>
 void map(const T *in, T *out, int64_t numel, F f) {
   for (int64_t i = 0; i < numel; ++i)
@@ -238,8 +192,6 @@ template <typename T> void isNan(const T *in, uint8_t *out, int64_t numel) {
   for (int64_t i = 0; i < numel; ++i)
     out[i] = std::isnan(in[i]);
 }
-
-namespace {} // namespace
 
 template <typename T>
 void gelu(const T *in, T *out, int64_t numel, bool tanhApprox) {

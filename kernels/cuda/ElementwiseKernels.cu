@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/cpu/ElementwiseMath.h"
 #include "kernels/cuda/CudaKernels.h"
 #include "runtime/dispatch/DispatchInternal.h"
 
@@ -71,40 +72,6 @@ __device__ int64_t offsetOf(const Strides &s, int input, int64_t index) {
   return offset;
 }
 
-template <typename T> __device__ bool isNanValue(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return isnan(v);
-  else
-    return false;
-}
-
-template <typename T> __device__ T divide(T a, T b) {
-  if constexpr (std::is_integral_v<T>) {
-    if (b == 0)
-      return 0;
-    if (b == -1)
-      return static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a));
-  }
-  return a / b;
-}
-
-template <typename T> __device__ T power(T base, T exponent) {
-  if constexpr (std::is_integral_v<T>) {
-    if (exponent < 0)
-      return base == 1 ? 1 : base == -1 ? ((exponent & 1) ? -1 : 1) : 0;
-    using U = std::make_unsigned_t<T>;
-    U result = 1, b = static_cast<U>(base);
-    for (T e = exponent; e > 0; e >>= 1) {
-      if (e & 1)
-        result *= b;
-      b *= b;
-    }
-    return static_cast<T>(result);
-  } else {
-    return pow(base, exponent);
-  }
-}
-
 template <typename T> __device__ T binaryOp(k::BinaryOp op, T a, T b) {
   switch (op) {
   case k::BinaryOp::Add:
@@ -114,13 +81,13 @@ template <typename T> __device__ T binaryOp(k::BinaryOp op, T a, T b) {
   case k::BinaryOp::Mul:
     return a * b;
   case k::BinaryOp::Div:
-    return divide(a, b);
+    return k::divide(a, b);
   case k::BinaryOp::Pow:
-    return power(a, b);
+    return k::power(a, b);
   case k::BinaryOp::Min:
-    return (a < b || isNanValue(a)) ? a : b;
+    return (a < b || k::isNanValue(a)) ? a : b;
   case k::BinaryOp::Max:
-    return (a > b || isNanValue(a)) ? a : b;
+    return (a > b || k::isNanValue(a)) ? a : b;
   }
   return a;
 }
@@ -154,7 +121,7 @@ template <typename T> __device__ T floatOp(k::UnaryOp op, T x) {
   case k::UnaryOp::Tanh:
     return tanh(x);
   case k::UnaryOp::Sigmoid:
-    return x >= 0 ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
+    return k::sigmoid(x);
   case k::UnaryOp::Erf:
     return erf(x);
   default:
@@ -179,8 +146,8 @@ template <typename T> __device__ T unaryOp(k::UnaryOp op, T x) {
 }
 
 template <typename T, typename R>
-__global__ void binaryKernel(int op, bool compare, const T *a, const T *b,
-                             R *out, int64_t n, Strides s) {
+__global__ void binaryKernel(int64_t n, int op, bool compare, const T *a,
+                             const T *b, R *out, Strides s) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
@@ -193,8 +160,8 @@ __global__ void binaryKernel(int op, bool compare, const T *a, const T *b,
 }
 
 template <typename T>
-__global__ void whereKernel(const uint8_t *cond, const T *a, const T *b, T *out,
-                            int64_t n, Strides s) {
+__global__ void whereKernel(int64_t n, const uint8_t *cond, const T *a,
+                            const T *b, T *out, Strides s) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
     out[i] =
@@ -202,21 +169,21 @@ __global__ void whereKernel(const uint8_t *cond, const T *a, const T *b, T *out,
 }
 
 template <typename T>
-__global__ void unaryKernel(int op, const T *in, T *out, int64_t n) {
+__global__ void unaryKernel(int64_t n, int op, const T *in, T *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
     out[i] = unaryOp(static_cast<k::UnaryOp>(op), in[i]);
 }
 
 template <typename T>
-__global__ void isNanKernel(const T *in, uint8_t *out, int64_t n) {
+__global__ void isNanKernel(int64_t n, const T *in, uint8_t *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
     out[i] = isnan(in[i]);
 }
 
 template <typename From, typename To>
-__global__ void castKernel(const From *in, To *out, int64_t n) {
+__global__ void castKernel(int64_t n, const From *in, To *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
     out[i] = k::convertValue<From, To>(in[i]);
@@ -235,6 +202,15 @@ int launched() {
   return k::raiseKernelError(k::KernelDeviceError, cudaGetErrorString(err));
 }
 
+/// Launches `kernel` with one thread per element of `n` (its first
+/// argument); 0, or the launch's error.
+template <typename... Params, typename... Args>
+int launchOver(void (*kernel)(int64_t, Params...), int64_t n, Args... args) {
+  if (n > 0)
+    kernel<<<blocksFor(n), kThreads>>>(n, args...);
+  return launched();
+}
+
 int tooManyAxes() {
   return k::raiseKernelError(k::KernelDeviceError,
                              "more than 8 axes to broadcast");
@@ -246,10 +222,8 @@ int runBinary(const Call &c, const A &) {
   int64_t n = c.outShape(0).numel();
   if (!broadcastStrides(c, 2, s))
     return tooManyAxes();
-  if (n > 0)
-    binaryKernel<T, T><<<blocksFor(n), kThreads>>>(
-        c.op, false, c.in<T>(0), c.in<T>(1), c.out<T>(0), n, s);
-  return launched();
+  return launchOver(binaryKernel<T, T>, n, c.op, false, c.in<T>(0), c.in<T>(1),
+                    c.out<T>(0), s);
 }
 
 template <typename T, typename, typename A>
@@ -258,10 +232,8 @@ int runCompare(const Call &c, const A &) {
   int64_t n = c.outShape(0).numel();
   if (!broadcastStrides(c, 2, s))
     return tooManyAxes();
-  if (n > 0)
-    binaryKernel<T, uint8_t><<<blocksFor(n), kThreads>>>(
-        c.op, true, c.in<T>(0), c.in<T>(1), c.out<uint8_t>(0), n, s);
-  return launched();
+  return launchOver(binaryKernel<T, uint8_t>, n, c.op, true, c.in<T>(0),
+                    c.in<T>(1), c.out<uint8_t>(0), s);
 }
 
 template <typename T, typename, typename A>
@@ -270,37 +242,26 @@ int runWhere(const Call &c, const A &) {
   int64_t n = c.outShape(0).numel();
   if (!broadcastStrides(c, 3, s))
     return tooManyAxes();
-  if (n > 0)
-    whereKernel<T><<<blocksFor(n), kThreads>>>(c.in<uint8_t>(0), c.in<T>(1),
-                                               c.in<T>(2), c.out<T>(0), n, s);
-  return launched();
+  return launchOver(whereKernel<T>, n, c.in<uint8_t>(0), c.in<T>(1), c.in<T>(2),
+                    c.out<T>(0), s);
 }
 
 template <typename T, typename, typename A>
 int runUnary(const Call &c, const A &) {
-  int64_t n = c.outShape(0).numel();
-  if (n > 0)
-    unaryKernel<T>
-        <<<blocksFor(n), kThreads>>>(c.op, c.in<T>(0), c.out<T>(0), n);
-  return launched();
+  return launchOver(unaryKernel<T>, c.outShape(0).numel(), c.op, c.in<T>(0),
+                    c.out<T>(0));
 }
 
 template <typename T, typename, typename A>
 int runIsNan(const Call &c, const A &) {
-  int64_t n = c.outShape(0).numel();
-  if (n > 0)
-    isNanKernel<T>
-        <<<blocksFor(n), kThreads>>>(c.in<T>(0), c.out<uint8_t>(0), n);
-  return launched();
+  return launchOver(isNanKernel<T>, c.outShape(0).numel(), c.in<T>(0),
+                    c.out<uint8_t>(0));
 }
 
 template <typename From, typename To, typename A>
 int runCast(const Call &c, const A &) {
-  int64_t n = c.outShape(0).numel();
-  if (n > 0)
-    castKernel<From, To>
-        <<<blocksFor(n), kThreads>>>(c.in<From>(0), c.out<To>(0), n);
-  return launched();
+  return launchOver(castKernel<From, To>, c.outShape(0).numel(), c.in<From>(0),
+                    c.out<To>(0));
 }
 
 template <typename, typename, typename A>
@@ -312,7 +273,7 @@ int runCopy(const Call &c, const A &a) {
 }
 
 template <typename T>
-__global__ void geluKernel(const T *in, T *out, int64_t n, bool tanhApprox) {
+__global__ void geluKernel(int64_t n, const T *in, T *out, bool tanhApprox) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
@@ -326,7 +287,7 @@ __global__ void geluKernel(const T *in, T *out, int64_t n, bool tanhApprox) {
 }
 
 template <typename T>
-__global__ void geluGradKernel(const T *x, const T *dy, T *dx, int64_t n,
+__global__ void geluGradKernel(int64_t n, const T *x, const T *dy, T *dx,
                                bool tanhApprox) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
@@ -345,22 +306,15 @@ __global__ void geluGradKernel(const T *x, const T *dy, T *dx, int64_t n,
 
 template <typename T, typename, typename A>
 int runGelu(const Call &c, const A &a) {
-  int64_t n = c.outShape(0).numel();
-  if (n > 0)
-    geluKernel<T><<<blocksFor(n), kThreads>>>(c.in<T>(0), c.out<T>(0), n,
-                                              a.approximate ==
-                                                  k::GeluApproximation::Tanh);
-  return launched();
+  return launchOver(geluKernel<T>, c.outShape(0).numel(), c.in<T>(0),
+                    c.out<T>(0), a.approximate == k::GeluApproximation::Tanh);
 }
 
 template <typename T, typename, typename A>
 int runGeluGrad(const Call &c, const A &a) {
-  int64_t n = c.outShape(0).numel();
-  if (n > 0)
-    geluGradKernel<T><<<blocksFor(n), kThreads>>>(
-        c.in<T>(0), c.in<T>(1), c.out<T>(0), n,
-        a.approximate == k::GeluApproximation::Tanh);
-  return launched();
+  return launchOver(geluGradKernel<T>, c.outShape(0).numel(), c.in<T>(0),
+                    c.in<T>(1), c.out<T>(0),
+                    a.approximate == k::GeluApproximation::Tanh);
 }
 
 } // namespace

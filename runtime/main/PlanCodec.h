@@ -3,9 +3,9 @@
 // ds-compile checks the plan it writes with the runtime's own parsePlan and
 // encodes the result into the rank's object (dsc_plan in dsrt.h), so the
 // rank learns its buffers, batch, ZeRO layout, collectives and weights
-// from its own binary (its code calls the kernels); plan.json is a report for people and
-// tools. The layout of the bytes is declared once (one field list serves
-// the encoder and the decoder, PlanCodec.cpp), and the object and the
+// from its own binary (its code calls the kernels); plan.json is a report for
+// people and tools. The layout of the bytes is declared once (one field list
+// serves the encoder and the decoder, PlanCodec.cpp), and the object and the
 // runtime that reads it are linked into the same executable, so they never
 // disagree on it; the decoder still checks every read against the end.
 //
