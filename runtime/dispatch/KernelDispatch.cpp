@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_map>
 
 // The entry points, declared from KernelDecls.def for the table below.
 #define DSC_DECLARE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                     \
@@ -61,10 +62,16 @@ void reportKernelError(const char *symbol, const char *location, int status) {
 } // namespace detail
 
 dsrt_kernel_fn findKernelEntry(std::string_view symbol) {
-  for (const Entry &entry : entries())
-    if (entry.symbol == symbol)
-      return entry.fn;
-  return nullptr;
+  // The reference interpreter looks one up per op it evaluates.
+  static const std::unordered_map<std::string_view, dsrt_kernel_fn> bySymbol =
+      [] {
+        std::unordered_map<std::string_view, dsrt_kernel_fn> map;
+        for (const Entry &entry : entries())
+          map.emplace(entry.symbol, entry.fn);
+        return map;
+      }();
+  auto it = bySymbol.find(symbol);
+  return it == bySymbol.end() ? nullptr : it->second;
 }
 
 std::vector<std::string> kernelEntryNames() {

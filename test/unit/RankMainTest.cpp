@@ -739,6 +739,18 @@ void writeTrainingRun(const std::string &dir, const json &plan) {
   ASSERT_TRUE(writeNpy(dir + "/data/x.npy", DType::F32, {4, 3}, x).ok());
 }
 
+/// Everything written to `file` (a tmpfile the rank logged to), which is
+/// then closed.
+std::string readAndClose(std::FILE *file) {
+  std::rewind(file);
+  std::string text;
+  char chunk[4096];
+  while (size_t n = std::fread(chunk, 1, sizeof chunk, file))
+    text.append(chunk, n);
+  std::fclose(file);
+  return text;
+}
+
 std::vector<json> readMetrics(const std::string &path) {
   std::vector<json> lines;
   std::istringstream in(readText(path));
@@ -760,11 +772,7 @@ TEST(RankMainEndToEnd, TrainsThreeSgdSteps) {
   args.save = dir.path + "/saved";
   std::FILE *out = std::tmpfile();
   ASSERT_EQ(runRank(args, testProgram(nullptr, &sgdConstants()), out), 0);
-  std::rewind(out);
-  std::string printed;
-  for (int c; (c = std::fgetc(out)) != EOF;)
-    printed.push_back(static_cast<char>(c));
-  std::fclose(out);
+  std::string printed = readAndClose(out);
 
   // SGD lr 0.1 on sum(w^2): w <- 0.8 w. Step s reads samples 2s, 2s+1
   // (mod 4): mean(x) = 0, 1, 0.
@@ -900,12 +908,7 @@ TEST(RankMainEndToEnd, SkippedStepsHoldTheSchedule) {
   gOverflowSteps = {1};
   std::FILE *out = std::tmpfile();
   ASSERT_EQ(runRank(args, testProgram(&schedule, &sgdConstants()), out), 0);
-  std::rewind(out);
-  std::string log;
-  char chunk[4096];
-  while (size_t n = std::fread(chunk, 1, sizeof chunk, out))
-    log.append(chunk, n);
-  std::fclose(out);
+  std::string log = readAndClose(out);
   // lr(t) = 0.01 t / 8 at the steps taken: the skipped second step shows
   // the lr it did not use, and the third uses it.
   std::vector<json> m = readMetrics(*args.metrics);
@@ -962,12 +965,7 @@ TEST(RankMainEndToEnd, DynamicLossScaleFollowsDeepSpeed) {
   gLossScales.clear();
   std::FILE *out = std::tmpfile();
   ASSERT_EQ(runRank(args, testProgram(nullptr, &fp16), out), 0);
-  std::rewind(out);
-  std::string log;
-  char chunk[4096];
-  while (size_t n = std::fread(chunk, 1, sizeof chunk, out))
-    log.append(chunk, n);
-  std::fclose(out);
+  std::string log = readAndClose(out);
   EXPECT_EQ(gLossScales, (std::vector<double>{16, 16, 8, 8, 8, 16, 16}));
   EXPECT_NE(log.find("[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted "
                      "loss scale: 16.0, reducing to 8.0"),
