@@ -10,7 +10,8 @@
 // over the ranks and micro-steps, the global norm, clipping, the loss mean,
 // the schedule's learning rate, the optimizer update of each owned piece,
 // the gathers of the updated params, and the zeroing of the next step's
-// gradient sums.
+// gradient sums. 16-bit params (fp16, bf16) are updated through float32
+// master copies, from float32 copies of their gradients.
 //
 // Ranks differ only in the flat range they own (ZeRO's partitions), so each
 // rank gets its own function with every offset a constant; the object
@@ -110,6 +111,13 @@ private:
   SmallVector<Param> params;
   Type element;
   int64_t elemBytes = 4;
+  /// The optimizer states' element type: the params' (float32, float64),
+  /// or float32 for 16-bit params, which then have float32 master copies
+  /// and the update float32 gradients.
+  Type stateElement;
+  int64_t stateBytes = 4;
+  bool masterWeights = false;
+  int64_t master = -1, masterGrad = -1;
   int64_t total = 0;
   int64_t shard = -1;
   int64_t arenaSize = 0;
@@ -160,12 +168,18 @@ LogicalResult BuildOptimizerStepPass::readStep(func::FuncOp step) {
     total += p.numel;
     params.push_back(p);
   }
-  if (element && !element.isF32() && !element.isF64())
-    return step.emitOpError("the optimizer updates float32 and float64 "
-                            "params, not ")
+  if (element && !element.isF32() && !element.isF64() && !element.isF16() &&
+      !element.isBF16())
+    return step.emitOpError("the optimizer updates float16, bfloat16, "
+                            "float32 and float64 params, not ")
            << element;
-  if (element)
-    elemBytes = element.getIntOrFloatBitWidth() / 8;
+  if (!element)
+    return success();
+  elemBytes = element.getIntOrFloatBitWidth() / 8;
+  masterWeights = elemBytes == 2;
+  stateElement =
+      masterWeights ? Float32Type::get(element.getContext()) : element;
+  stateBytes = stateElement.getIntOrFloatBitWidth() / 8;
   return success();
 }
 
@@ -206,6 +220,10 @@ void BuildOptimizerStepPass::runOnOperation() {
   params.clear();
   element = Type();
   elemBytes = 4;
+  stateElement = Type();
+  stateBytes = 4;
+  masterWeights = false;
+  master = masterGrad = -1;
   total = 0;
   shard = -1;
   partitions.clear();
@@ -309,7 +327,15 @@ void BuildOptimizerStepPass::runOnOperation() {
                               "exp_avg_sq"};
   for (int64_t i = 0; i < numStates; ++i)
     states.push_back(
-        addBuffer("plan.optimizer_state", stateNames[i], owned, element));
+        addBuffer("plan.optimizer_state", stateNames[i], owned, stateElement));
+  // 16-bit params: the float32 params the optimizer updates (a state: the
+  // checkpoint keeps it), and the float32 gradients it reads.
+  if (masterWeights) {
+    master =
+        addBuffer("plan.optimizer_state", "master_params", owned, stateElement);
+    masterGrad =
+        addBuffer("plan.staging", "master_gradients", owned, stateElement);
+  }
   if (stage >= 2)
     accumulator =
         addBuffer("plan.accumulator", "gradients", largestPart, element);
@@ -398,6 +424,25 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   auto paramAt = [&](const Piece &c) {
     return stage == 3 ? shard + (c.flat - part.begin) * elemBytes
                       : params[c.p].value + c.first * elemBytes;
+  };
+  // What the update reads and writes: the gradients and params, or their
+  // float32 copies (16-bit params), and the optimizer states, all of the
+  // owned range's piece `c`.
+  auto ownedAt = [&](int64_t buffer, const Piece &c) {
+    return view(buffer + (c.flat - owned.begin) * stateBytes, c.count,
+                stateElement);
+  };
+  auto updateGrad = [&](const Piece &c) {
+    return masterWeights ? ownedAt(masterGrad, c)
+                         : view(gradAt(c), c.count, element);
+  };
+  auto updateParam = [&](const Piece &c) {
+    return masterWeights ? ownedAt(master, c)
+                         : view(paramAt(c), c.count, element);
+  };
+  auto convert = [&](Value from, Value to) {
+    plan::KernelOp::create(b, loc, b.getStringAttr("cast"), ValueRange{from},
+                           ValueRange{to});
   };
   // Copies flat [lo, hi) between the params' or gradients' buffers and the
   // staging buffer (whose first element is flat element `base`).
@@ -514,6 +559,14 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
                  /*toStaging=*/false);
   }
 
+  // 16-bit gradients: the update works on float32 copies, so neither the
+  // mean nor the unscaling below rounds to 16 bits.
+  if (masterWeights)
+    for (const Piece &c : pieces(owned.begin, owned.end)) {
+      Value grad = view(gradAt(c), c.count, element);
+      convert(grad, updateGrad(c));
+    }
+
   // 2. The mean over the ranks (and the micro-steps the step summed); every
   // rank adds its partition's squares to the global norm.
   double mean = 1.0 / static_cast<double>(dpSize);
@@ -525,14 +578,13 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
     if (lossScaling)
       factor = arith::DivFOp::create(b, loc, factor, lossScale);
     for (const Piece &c : pieces(owned.begin, owned.end))
-      plan::ScaleOp::create(b, loc, view(gradAt(c), c.count, element), factor);
+      plan::ScaleOp::create(b, loc, updateGrad(c), factor);
   }
   Value normSq = f64Constant(0.0);
   for (const Piece &c : pieces(part.begin, part.end))
     normSq = arith::AddFOp::create(
         b, loc, normSq,
-        plan::SumSquaresOp::create(b, loc, b.getF64Type(),
-                                   view(gradAt(c), c.count, element)));
+        plan::SumSquaresOp::create(b, loc, b.getF64Type(), updateGrad(c)));
   if (normExchange)
     normSq = reduceScalar(normExchange, normScalar,
                           runtime::CollectivePayload::GradNormSquared, normSq);
@@ -561,7 +613,7 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
     Value coef = plan::ClipCoefficientOp::create(
         b, loc, b.getF64Type(), normSq, b.getF64FloatAttr(gradientClipping));
     for (const Piece &c : pieces(owned.begin, owned.end))
-      plan::ScaleOp::create(b, loc, view(gradAt(c), c.count, element), coef);
+      plan::ScaleOp::create(b, loc, updateGrad(c), coef);
   }
 
   // The update (below) goes inside the guard, the rest after it.
@@ -594,12 +646,11 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
   Value oneBased = arith::AddIOp::create(
       b, loc, taken, arith::ConstantIntOp::create(b, loc, 1, 64));
   for (const Piece &c : pieces(owned.begin, owned.end)) {
-    Value param = view(paramAt(c), c.count, element);
-    Value grad = view(gradAt(c), c.count, element);
+    Value param = updateParam(c);
+    Value grad = updateGrad(c);
     SmallVector<Value, 2> state;
     for (int64_t s : states)
-      state.push_back(
-          view(s + (c.flat - owned.begin) * elemBytes, c.count, element));
+      state.push_back(ownedAt(s, c));
     if (optimizer == "sgd") {
       plan::SgdOp::create(
           b, loc, param, grad, state.empty() ? Value() : state[0], lr.getLr(),
@@ -619,6 +670,9 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
                            b.getBoolAttr(optimizer == "adamw" || adamWMode),
                            b.getBoolAttr(biasCorrection));
     }
+    // The 16-bit param the next step computes with: the master, rounded.
+    if (masterWeights)
+      convert(param, view(paramAt(c), c.count, element));
   }
 
   b.restoreInsertionPoint(after);

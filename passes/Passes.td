@@ -29,6 +29,28 @@ def Autodiff : Pass<"graph-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::dsc::graph::GraphDialect"];
 }
 
+def MixedPrecision : Pass<"graph-mixed-precision", "mlir::ModuleOp"> {
+  let summary = "16-bit params and activations (DeepSpeed's fp16 and bf16)";
+  let description = [{
+    Makes the forward function (`@main` unless `func-name` says otherwise)
+    the 16-bit model of DeepSpeed's fp16 or bf16 mode, before autodiff:
+    every float32 param (`graph.param`), frozen initializer
+    (`graph.frozen`), constant and activation becomes `type`. The losses
+    (cross entropy, NLL) read their logits in float32 and return float32,
+    and what follows them stays float32; float32 data inputs and results
+    keep their types through casts. Constants round to nearest even and
+    saturate to the type's finite range (a -3.4e38 mask becomes the
+    type's lowest, not -inf).
+  }];
+  let options = [
+    Option<"funcName", "func-name", "std::string", /*default=*/"\"main\"",
+           "the function to convert">,
+    Option<"type", "type", "std::string", /*default=*/"\"bf16\"",
+           "the 16-bit type: f16 or bf16">,
+  ];
+  let dependentDialects = ["::dsc::graph::GraphDialect"];
+}
+
 def ConvertGraphToPlan : Pass<"convert-graph-to-plan", "mlir::ModuleOp"> {
   let summary = "turns the graph function into a plan step on buffers";
   let description = [{
@@ -248,6 +270,15 @@ def BuildOptimizerStep : Pass<"build-optimizer-step", "mlir::ModuleOp"> {
     `%loss_scale` into the loss adjoint's seed (`plan.scalar =
     "loss_scale"`, graph-autodiff's `loss-scale-input`) before the
     micro-steps, and the mean over ranks and micro-steps divides by it.
+
+    16-bit params (fp16 / bf16, graph-mixed-precision) get float32 master
+    copies: the states are float32, the arena adds the owned range's
+    master params (`plan.optimizer_state = "master_params"`) and float32
+    gradients (`plan.staging = "master_gradients"`); the update casts the
+    16-bit gradients into the latter (`plan.kernel "cast"`) before the
+    mean, so neither the mean nor the unscaling rounds to 16 bits, updates
+    the masters, and casts each back into its 16-bit param. The runtime
+    fills the masters from the params on a fresh start.
 
     `%skipped` counts the steps skipped so far: the schedule and the
     optimizer count `%step - %skipped` steps, as DeepSpeed's do. With

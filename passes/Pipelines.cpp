@@ -13,6 +13,11 @@ namespace dsc::passes {
 void buildPartitionPipeline(mlir::OpPassManager &pm,
                             const StepPipelineOptions &options) {
   const bool training = options.training;
+  if (!options.mixedPrecision.empty()) {
+    MixedPrecisionOptions mixed;
+    mixed.type = options.mixedPrecision;
+    pm.addPass(createMixedPrecision(mixed));
+  }
   if (training) {
     AutodiffOptions autodiff;
     autodiff.lossScaleInput = options.lossScaling;

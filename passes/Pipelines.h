@@ -72,6 +72,12 @@ struct StepPipelineOptions
   Option<double> gradientClipping{*this, "gradient-clipping",
                                   llvm::cl::desc("gradient_clipping; 0: off"),
                                   llvm::cl::init(0.0)};
+  Option<std::string> mixedPrecision{
+      *this, "mixed-precision",
+      llvm::cl::desc("fp16 or bf16: 16-bit params and activations "
+                     "(graph-mixed-precision), float32 master weights and "
+                     "optimizer states; empty: float32"),
+      llvm::cl::init("")};
   Option<bool> lossScaling{
       *this, "loss-scaling",
       llvm::cl::desc("fp16's dynamic loss scale: the loss adjoint's seed is "

@@ -192,7 +192,7 @@ ordered_json collectivesJson(const partition::ZeroPlan &z) {
         {"phase", runtime::collectivePhaseName(c.phase)},
         {"micro", c.micro},
         {"payload", runtime::collectivePayloadName(c.payload)},
-        {"dtype", c.elementBytes == 8 ? "float64" : "float32"},
+        {"dtype", c.dtype},
         {"range", rangeJson(c.range)},
         {"bytes", c.bytes()}};
     if (!c.counts.empty())
@@ -276,7 +276,12 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
     in.shapes.emplace_back(p.type.getShape().begin(), p.type.getShape().end());
     in.whole.push_back(p.whole());
     in.elementBytes = p.type.getElementTypeBitWidth() / 8;
+    in.dtype = dtypeName(p.type.getElementType());
   }
+  // 16-bit params: float32 states, and the float32 master params.
+  in.stateElementBytes = in.elementBytes == 2 ? 4 : in.elementBytes;
+  if (in.elementBytes == 2)
+    in.optimizerStatesPerElement += 1;
   // The arena's bytes by role; stage 3's partition buffer holds params.
   for (auto view : step.getOps<memref::ViewOp>())
     if (view->hasAttr("plan.param_shard")) {

@@ -1023,13 +1023,6 @@ void warnNotImplemented(const DsConfig &c, std::vector<std::string> &warnings) {
   auto warn = [&](StringRef key, StringRef what) {
     warnings.push_back(("ds_config: '" + key + "' " + what).str());
   };
-  const char *fp32 = "is not implemented yet; the job trains in fp32";
-  if (c.fp16.enabled.value && !c.fp16.enabled.isAuto)
-    warn("fp16.enabled",
-         "trains with fp16's loss scaling, in fp32: 16-bit parameters and "
-         "activations are not implemented yet");
-  if (c.bf16.enabled.value && !c.bf16.enabled.isAuto)
-    warn("bf16.enabled", fp32);
   const char *ignored = "is not implemented yet; ignored";
   if (c.wallClockBreakdown)
     warn("wall_clock_breakdown", ignored);

@@ -397,6 +397,11 @@ void fillStepOptions(passes::StepPipelineOptions &options, bool training,
   options.gradientClipping = o.gradient_clipping;
   // fp16: DeepSpeed's dynamic (or static) loss scaling in the step.
   options.lossScaling = o.loss_scaling != 0;
+  // fp16 / bf16: the 16-bit model, float32 master weights.
+  if (config.fp16.enabled.value && !config.fp16.enabled.isAuto)
+    options.mixedPrecision = "f16";
+  else if (config.bf16.enabled.value && !config.bf16.enabled.isAuto)
+    options.mixedPrecision = "bf16";
   options.lr = o.lr;
   options.beta1 = o.beta1;
   options.beta2 = o.beta2;

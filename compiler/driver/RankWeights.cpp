@@ -66,7 +66,9 @@ llvm::Error writeRankWeights(const std::string &dir,
                        "', which ds-compile's weights files reserve");
     byName[p.name] = &p;
   }
-  const int64_t elementBytes = zero->elementBytes;
+  // The model's float32 values, whatever the plan's params are (an fp16 /
+  // bf16 rank rounds them as it loads them).
+  const int64_t elementBytes = sizeof(float);
   std::vector<char> flat(zero->flatElements * elementBytes);
   llvm::StringMap<bool> partitionedName;
   for (const partition::FlatParam &fp : zero->params) {

@@ -163,6 +163,7 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
     bool scalar = payload == CollectivePayload::GradNormSquared ||
                   payload == CollectivePayload::Loss;
     c.elementBytes = scalar ? 8 : in.elementBytes;
+    c.dtype = scalar ? "float64" : in.dtype;
     plan.collectives.push_back(std::move(c));
   };
 
@@ -229,7 +230,7 @@ llvm::Expected<ZeroPlan> planZero(const ZeroInputs &in) {
     m.gradients = in.arenaGradBytes + accumulator;
     int64_t updated = in.stage == 0 ? total : plan.partitions[r].size();
     m.optimizerStates =
-        updated * in.optimizerStatesPerElement * in.elementBytes;
+        updated * in.optimizerStatesPerElement * in.stateElementBytes;
     m.workspace = in.arenaWorkspaceBytes +
                   (in.arenaAccumulatorBytes - accumulator) +
                   (in.arenaStateBytes - m.optimizerStates);

@@ -95,8 +95,9 @@ struct PlannedCollective {
   std::vector<int64_t> counts;
   /// Stage 3's prefetched gathers: the step starts them and waits later.
   bool async = false;
-  /// Element size: the params' for Gradients / Parameters, 8 (float64) for
-  /// the norm and the loss.
+  /// Element type and size: the params' for Gradients / Parameters,
+  /// float64 for the norm and the loss.
+  std::string dtype = "float32";
   int64_t elementBytes = 4;
   /// range.size() * elementBytes.
   int64_t bytes() const { return range.size() * elementBytes; }
@@ -121,8 +122,12 @@ struct ZeroInputs {
   /// whole (see FlatParam::whole).
   std::vector<std::vector<int64_t>> shapes;
   std::vector<bool> whole;
-  /// Bytes of one param element (4 for float32).
+  /// The params' element type (plan.json's name) and its bytes.
+  std::string dtype = "float32";
   int64_t elementBytes = 4;
+  /// Bytes of one optimizer state element: the params', or 4 for 16-bit
+  /// params (whose float32 master copy counts as one more state).
+  int64_t stateElementBytes = 4;
   int64_t stage = 0;
   int64_t dpSize = 1;
   int64_t gradAccumSteps = 1;

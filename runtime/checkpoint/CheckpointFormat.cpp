@@ -86,6 +86,7 @@ Status writeCheckpointMeta(const std::string &tagDir, const CheckpointMeta &m) {
       {"optimizer", {{"type", m.optimizer}, {"states", m.stateNames}}},
       {"zero", {{"stage", m.zeroStage}, {"dp_size", m.dpSize}}},
       {"dtype", std::string(dtypeName(m.dtype))},
+      {"state_dtype", std::string(dtypeName(m.stateDtype))},
       {"flat_elements", m.flatElements},
       {"params", params},
       {"optimizer_shards", shards}};
@@ -139,10 +140,22 @@ Expected<CheckpointMeta> parseCheckpointMeta(std::string_view text,
   m.zeroStage = r.getInt(zero, "zero", "stage", 0);
   m.dpSize = r.getInt(zero, "zero", "dp_size", 0);
   std::string dtype = r.getString(j, "", "dtype");
-  if (r.ok() && dtype != "float32" && dtype != "float64")
+  std::optional<DType> paramType = dtypeFromName(dtype);
+  if (r.ok() &&
+      (!paramType || (*paramType != DType::F32 && *paramType != DType::F64 &&
+                      *paramType != DType::F16 && *paramType != DType::BF16)))
     return Status::error(path + ": dtype '" + dtype +
+                         "' (expected float32, float64, float16 or "
+                         "bfloat16)");
+  m.dtype = paramType.value_or(DType::F32);
+  // Checkpoints before 16-bit params hold states of the params' type.
+  std::string stateDtype =
+      j.contains("state_dtype") ? r.getString(j, "", "state_dtype") : dtype;
+  std::optional<DType> states = dtypeFromName(stateDtype);
+  if (r.ok() && (!states || (*states != DType::F32 && *states != DType::F64)))
+    return Status::error(path + ": state_dtype '" + stateDtype +
                          "' (expected float32 or float64)");
-  m.dtype = dtype == "float64" ? DType::F64 : DType::F32;
+  m.stateDtype = states.value_or(DType::F32);
   m.flatElements = r.getInt(j, "", "flat_elements", 0);
   if (r.ok() && m.flatElements < 0)
     r.fail("flat_elements", "negative");
@@ -221,7 +234,7 @@ Status forEachShardOf(
     const std::string &state, int64_t begin, int64_t end,
     const std::function<void(int64_t lo, int64_t hi, const CheckpointShard &,
                              const SafetensorsTensor &)> &use) {
-  const size_t elem = dtypeSize(meta.dtype);
+  const size_t elem = dtypeSize(meta.stateDtype);
   int64_t covered = begin;
   std::vector<CheckpointShard> shards = meta.shards;
   std::sort(shards.begin(), shards.end(),
@@ -242,11 +255,12 @@ Status forEachShardOf(
     const SafetensorsTensor *t = file->find(state);
     if (!t)
       return Status::error(path + ": no tensor '" + state + "'");
-    if (t->dtype != meta.dtype || t->numel != s.end - s.begin ||
+    if (t->dtype != meta.stateDtype || t->numel != s.end - s.begin ||
         t->byteSize() != static_cast<size_t>(t->numel) * elem)
       return Status::error(path + ": tensor '" + state + "' is not " +
                            std::to_string(s.end - s.begin) + " " +
-                           std::string(dtypeName(meta.dtype)) + " elements");
+                           std::string(dtypeName(meta.stateDtype)) +
+                           " elements");
     use(lo, hi, s, *t);
     covered = std::max(covered, hi);
   }
@@ -262,7 +276,7 @@ Status forEachShardOf(
 Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
                       const std::string &state, int64_t begin, int64_t end,
                       char *out) {
-  const size_t elem = dtypeSize(meta.dtype);
+  const size_t elem = dtypeSize(meta.stateDtype);
   return forEachShardOf(tagDir, meta, state, begin, end,
                         [&](int64_t lo, int64_t hi, const CheckpointShard &s,
                             const SafetensorsTensor &t) {

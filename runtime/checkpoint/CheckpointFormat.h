@@ -77,7 +77,11 @@ struct CheckpointMeta {
   /// The layout that wrote it (informational: readers need not match).
   int64_t zeroStage = 0;
   int64_t dpSize = 1;
+  /// The params' element type, and the optimizer states' (float32 with
+  /// 16-bit params, whose float32 master copy is the state
+  /// "master_params").
   DType dtype = DType::F32;
+  DType stateDtype = DType::F32;
   int64_t flatElements = 0;
   std::vector<CheckpointParam> params;
   std::vector<CheckpointShard> shards;
@@ -104,7 +108,7 @@ Status writeCheckpointMeta(const std::string &tagDir,
                            const CheckpointMeta &meta);
 
 /// Copies flat elements [begin, end) of optimizer state `state` into `out`
-/// (meta.dtype elements), from the shards that hold them. Error when the
+/// (meta.stateDtype elements), from the shards that hold them. Error when the
 /// shards do not cover the range or a shard is missing or corrupt.
 Status readStateRange(const std::string &tagDir, const CheckpointMeta &meta,
                       const std::string &state, int64_t begin, int64_t end,

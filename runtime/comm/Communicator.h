@@ -35,8 +35,8 @@ public:
   virtual int rank() const = 0;
   virtual int size() const = 0;
 
-  /// In place over `count` elements of `dtype` (F32, F64, I64, I32; the
-  /// NCCL backend also F16, BF16).
+  /// In place over `count` elements of `dtype` (F32, F64, F16, BF16, I64,
+  /// I32; 16-bit floats add in float32 and round back).
   virtual Status allReduce(void *data, int64_t count, DType dtype,
                            ReduceOp op) = 0;
   /// `data` holds size() consecutive chunks, chunk r has counts[r] elements

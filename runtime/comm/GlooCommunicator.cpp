@@ -4,6 +4,8 @@
 
 #include "runtime/comm/TcpStore.h"
 
+#include "kernels/cpu/CpuKernels.h"
+
 #include <gloo/allgatherv.h>
 #include <gloo/allreduce.h>
 #include <gloo/barrier.h>
@@ -60,9 +62,40 @@ void maxOf(void *c, const void *a, const void *b, size_t n) {
     out[i] = (x[i] > y[i] || x[i] != x[i]) ? x[i] : y[i];
 }
 
+/// Sum and max of 16-bit floats, in float, rounded back (as NCCL reduces
+/// them).
+template <typename T>
+void sumOf16(void *c, const void *a, const void *b, size_t n) {
+  namespace k = dsc::kernels::cpu;
+  T *out = static_cast<T *>(c);
+  const T *x = static_cast<const T *>(a);
+  const T *y = static_cast<const T *>(b);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = k::convertValue<float, T>(k::convertValue<T, float>(x[i]) +
+                                       k::convertValue<T, float>(y[i]));
+}
+template <typename T>
+void maxOf16(void *c, const void *a, const void *b, size_t n) {
+  namespace k = dsc::kernels::cpu;
+  T *out = static_cast<T *>(c);
+  const T *x = static_cast<const T *>(a);
+  const T *y = static_cast<const T *>(b);
+  for (size_t i = 0; i < n; ++i) {
+    float u = k::convertValue<T, float>(x[i]),
+          v = k::convertValue<T, float>(y[i]);
+    out[i] = (u > v || u != u) ? x[i] : y[i];
+  }
+}
+
 ReduceFn reduceFunction(DType dtype, ReduceOp op) {
   bool sum = op == ReduceOp::Sum;
   switch (dtype) {
+  case DType::F16:
+    return sum ? sumOf16<dsc::kernels::cpu::Half>
+               : maxOf16<dsc::kernels::cpu::Half>;
+  case DType::BF16:
+    return sum ? sumOf16<dsc::kernels::cpu::BFloat16>
+               : maxOf16<dsc::kernels::cpu::BFloat16>;
   case DType::F32:
     return sum ? sumOf<float> : maxOf<float>;
   case DType::F64:
@@ -79,7 +112,8 @@ ReduceFn reduceFunction(DType dtype, ReduceOp op) {
 Status unsupported(const char *what, DType dtype) {
   return Status::error(std::string(what) + ": dtype " +
                        std::string(dtypeName(dtype)) +
-                       " is not supported (float32, float64, int64, int32)");
+                       " is not supported (float32, float64, float16, "
+                       "bfloat16, int64, int32)");
 }
 
 /// Gloo's messages start with the source location ("[./gloo/transport/tcp/
@@ -271,6 +305,9 @@ Status GlooCommunicator::allReduce(void *data, int64_t count, DType dtype,
       return allreduceAs<double>(context, data, n, reduce, tag, timeout);
     case DType::I64:
       return allreduceAs<int64_t>(context, data, n, reduce, tag, timeout);
+    case DType::F16:
+    case DType::BF16:
+      return allreduceAs<uint16_t>(context, data, n, reduce, tag, timeout);
     default:
       return allreduceAs<int32_t>(context, data, n, reduce, tag, timeout);
     }

@@ -67,6 +67,13 @@ std::optional<DType> dtypeFromSafetensors(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<DType> dtypeFromName(std::string_view name) {
+  for (const DTypeInfo &i : kInfos)
+    if (i.name == name)
+      return i.type;
+  return std::nullopt;
+}
+
 std::string formatShape(const std::vector<int64_t> &shape) {
   std::string out = "(";
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -63,6 +63,8 @@ std::string_view safetensorsDTypeName(DType type);
 std::optional<DType> dtypeFromNpyDescr(std::string_view descr);
 /// The DType of a safetensors dtype string (exact, upper case).
 std::optional<DType> dtypeFromSafetensors(std::string_view name);
+/// The DType of numpy's name (dtypeName's inverse).
+std::optional<DType> dtypeFromName(std::string_view name);
 
 /// A shape as Python prints a tuple: "()", "(3,)", "(10, 32)".
 std::string formatShape(const std::vector<int64_t> &shape);

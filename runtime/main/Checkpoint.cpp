@@ -113,6 +113,7 @@ CheckpointMeta describe(const RankState &state, const ZeroOptimizer &zero,
   m.zeroStage = plan.zero->stage;
   m.dpSize = plan.zero->dpSize;
   m.dtype = zero.elementType();
+  m.stateDtype = zero.stateType();
   m.flatElements = plan.zero->flatElements;
   for (const ZeroParam &p : plan.zero->params)
     m.params.push_back({p.name, m.dtype, p.shape, p.flatOffset, p.numel});
@@ -148,14 +149,14 @@ Status writeShard(ZeroOptimizer &zero, const CheckpointMeta &meta, int rank,
     return Status::success();
   const PlanRange owned = zero.ownedRange();
   const size_t bytes =
-      static_cast<size_t>(owned.size()) * dtypeSize(meta.dtype);
+      static_cast<size_t>(owned.size()) * dtypeSize(meta.stateDtype);
   std::vector<std::vector<char>> flat(meta.stateNames.size(),
                                       std::vector<char>(bytes));
   std::vector<TensorToWrite> tensors;
   for (size_t i = 0; i < meta.stateNames.size(); ++i) {
     zero.copyState(i, flat[i].data(), /*toFlat=*/true);
     tensors.push_back(
-        {meta.stateNames[i], meta.dtype, {owned.size()}, flat[i].data()});
+        {meta.stateNames[i], meta.stateDtype, {owned.size()}, flat[i].data()});
   }
   return writeSafetensors(tmp + "/" + file, tensors,
                           {{"flat_begin", std::to_string(owned.begin)},
@@ -178,8 +179,10 @@ Status checkSameModel(const CheckpointMeta &meta, const RankState &state,
     const CheckpointParam &c = meta.params[i];
     if (c.name != p.name || c.shape != p.shape || c.dtype != zero.elementType())
       return Status::error(where + ": param " + std::to_string(i) + " is '" +
-                           c.name + "' " + formatShape(c.shape) +
-                           ", the plan's is '" + p.name + "' " +
+                           c.name + "' " + std::string(dtypeName(c.dtype)) +
+                           " " + formatShape(c.shape) + ", the plan's is '" +
+                           p.name + "' " +
+                           std::string(dtypeName(zero.elementType())) + " " +
                            formatShape(p.shape));
   }
   const std::string optimizer =
@@ -358,7 +361,7 @@ Expected<TrainingProgress> resumeCheckpoint(RankState &state,
     return s;
   const PlanRange owned = zero.ownedRange();
   std::vector<char> flat(static_cast<size_t>(owned.size()) *
-                         dtypeSize(meta->dtype));
+                         dtypeSize(meta->stateDtype));
   for (size_t i = 0; i < meta->stateNames.size(); ++i) {
     if (Status s = readStateRange(tagDir, *meta, meta->stateNames[i],
                                   owned.begin, owned.end, flat.data());

@@ -466,11 +466,19 @@ void checkConsistency(JsonReader &r, Plan &plan) {
                                    formatShape(g->shape) + ", its param " +
                                    std::string(dtypeName(p.dtype)) + " " +
                                    formatShape(p.shape));
-    if (p.dtype != DType::F32 && p.dtype != DType::F64)
+    const bool sixteen = p.dtype == DType::F16 || p.dtype == DType::BF16;
+    if (p.dtype != DType::F32 && p.dtype != DType::F64 && !sixteen)
       return r.fail("buffers", "param '" + p.name + "' is " +
                                    std::string(dtypeName(p.dtype)) +
-                                   "; the optimizer updates float32 and "
-                                   "float64 params");
+                                   "; the optimizer updates float16, "
+                                   "bfloat16, float32 and float64 params");
+    // fp16 / bf16: the optimizer updates float32 copies.
+    if (sixteen && !plan.find("master_params", BufferRole::OptimizerState))
+      return r.fail("buffers", "param '" + p.name + "' is " +
+                                   std::string(dtypeName(p.dtype)) +
+                                   ", and the plan has no float32 master "
+                                   "params (optimizer state "
+                                   "'master_params')");
   }
   for (size_t i : plan.buffersWithRole(BufferRole::Grad))
     if (!plan.find(plan.buffers[i].name, BufferRole::Param))

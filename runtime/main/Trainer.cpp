@@ -229,6 +229,9 @@ Status runTraining(RankState &state, const TrainOptions &options,
   // Steps whose update an inf or NaN gradient skipped (fp16's overflow).
   int64_t skipped = 0;
   std::optional<LossScalerState> resumedScaler;
+  // A resumed run reads its master params from the checkpoint.
+  if (options.resumeDir.empty())
+    zero->initMasterParams();
   if (!options.resumeDir.empty()) {
     Expected<TrainingProgress> resumed =
         resumeCheckpoint(state, *zero, options.resumeDir);

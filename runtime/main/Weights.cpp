@@ -2,6 +2,8 @@
 
 #include "runtime/main/Weights.h"
 
+#include "runtime/main/FloatConversion.h"
+
 #include "runtime/io/RankWeightsFormat.h"
 
 #include "runtime/io/Safetensors.h"
@@ -35,7 +37,11 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
       return Status::error(weightsPath + ": no tensor '" + b.name + "' (" +
                            what + " " + std::string(dtypeName(b.dtype)) + " " +
                            formatShape(b.shape) + ")");
-    if (t->dtype != b.dtype)
+    // A float tensor loads into a float buffer of another width (the
+    // model's float32 weights into an fp16 / bf16 plan), rounded.
+    const bool converts =
+        t->dtype != b.dtype && isFloatDType(t->dtype) && isFloatDType(b.dtype);
+    if (t->dtype != b.dtype && !converts)
       return Status::error(weightsPath + ": tensor '" + b.name + "' is " +
                            std::string(dtypeName(t->dtype)) + ", " + what +
                            " is " + std::string(dtypeName(b.dtype)));
@@ -43,12 +49,13 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
       return Status::error(weightsPath + ": tensor '" + b.name +
                            "' has shape " + formatShape(t->shape) + ", " +
                            what + " has " + formatShape(b.shape));
-    if (t->byteSize() != b.bytes)
+    if (t->byteSize() != static_cast<size_t>(b.numel) * dtypeSize(t->dtype))
       return Status::error(weightsPath + ": tensor '" + b.name + "' holds " +
                            std::to_string(t->byteSize()) + " bytes, " + what +
-                           " needs " + std::to_string(b.bytes));
+                           " needs " +
+                           std::to_string(b.numel * dtypeSize(t->dtype)));
     if (b.bytes)
-      std::memcpy(arena + b.offset, t->data, b.bytes);
+      convertFloats(t->data, t->dtype, arena + b.offset, b.dtype, b.numel);
   }
   return Status::success();
 }
@@ -113,12 +120,12 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
           (range == file->metadata().end() ? std::string("?") : range->second) +
           "), rank " + std::to_string(rank) + "'s partition is [" + expected +
           ")");
-    if (t->dtype != shard.dtype ||
-        t->byteSize() != static_cast<size_t>(part.size()) * elem)
+    if (!isFloatDType(t->dtype) || t->numel != part.size() ||
+        t->byteSize() != static_cast<size_t>(part.size()) * dtypeSize(t->dtype))
       return Status::error(path + ": its partition is not " +
-                           std::to_string(part.size()) + " " +
-                           std::string(dtypeName(shard.dtype)) + " elements");
-    std::memcpy(arena + shard.offset, t->data, t->byteSize());
+                           std::to_string(part.size()) + " float elements");
+    convertFloats(t->data, t->dtype, arena + shard.offset, shard.dtype,
+                  part.size());
     return Status::success();
   }
   for (const ZeroParam &p : zero.params) {
@@ -127,14 +134,14 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
     if (lo >= hi)
       continue;
     const SafetensorsTensor *t = file->find(p.name);
-    if (!t || t->shape != p.shape || t->dtype != shard.dtype ||
-        t->byteSize() != static_cast<size_t>(p.numel) * elem)
-      return Status::error(path + ": no " +
-                           std::string(dtypeName(shard.dtype)) + " tensor '" +
-                           p.name + "' of shape " + formatShape(p.shape));
-    std::memcpy(arena + shard.offset + (lo - part.begin) * elem,
-                static_cast<const char *>(t->data) + (lo - p.flatOffset) * elem,
-                static_cast<size_t>(hi - lo) * elem);
+    if (!t || t->shape != p.shape || !isFloatDType(t->dtype) ||
+        t->byteSize() != static_cast<size_t>(p.numel) * dtypeSize(t->dtype))
+      return Status::error(path + ": no float tensor '" + p.name +
+                           "' of shape " + formatShape(p.shape));
+    convertFloats(static_cast<const char *>(t->data) +
+                      (lo - p.flatOffset) * dtypeSize(t->dtype),
+                  t->dtype, arena + shard.offset + (lo - part.begin) * elem,
+                  shard.dtype, hi - lo);
   }
   return Status::success();
 }

@@ -2,7 +2,9 @@
 
 #include "runtime/main/ZeroOptimizer.h"
 
+#include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
+#include "runtime/main/FloatConversion.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,13 +14,27 @@ namespace dsc::runtime {
 
 namespace {
 
-/// fn(static_cast<T *>(...)) with T the float type of `dtype`.
+namespace k = dsc::kernels::cpu;
+
+/// fn(T()) with T the float type of `dtype` (float, double, Half,
+/// BFloat16).
 template <typename Fn> void withFloat(DType dtype, Fn fn) {
-  if (dtype == DType::F64)
-    fn(double());
-  else
-    fn(float());
+  switch (dtype) {
+  case DType::F64:
+    return fn(double());
+  case DType::F16:
+    return fn(k::Half());
+  case DType::BF16:
+    return fn(k::BFloat16());
+  default:
+    return fn(float());
+  }
 }
+
+/// The type T's arithmetic is done in: double for double, else float.
+template <typename T>
+using ArithmeticOf =
+    std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 /// A collective as the manifest check compares it.
 struct Descriptor {
@@ -71,10 +87,12 @@ Expected<ZeroOptimizer> ZeroOptimizer::create(RankState &state,
     z.dtype = plan.buffers[*z.zero.shard].dtype;
   }
   z.elemBytes = dtypeSize(z.dtype);
+  z.stateDtype = z.dtype;
   for (const PlanBuffer &b : plan.buffers) {
     if (b.role == BufferRole::OptimizerState) {
       z.states.push_back(state.at(b));
       z.names.push_back(b.name);
+      z.stateDtype = b.dtype;
     }
     if (b.role == BufferRole::Accumulator)
       z.accumulator = state.at(b);
@@ -112,11 +130,27 @@ PlanRange ZeroOptimizer::ownedRange() const {
 
 void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
   // Each state holds the owned range's elements in flat order.
-  const size_t bytes = static_cast<size_t>(ownedRange().size()) * elemBytes;
+  const size_t bytes =
+      static_cast<size_t>(ownedRange().size()) * dtypeSize(stateDtype);
   if (toFlat)
     std::memcpy(flat, states[which], bytes);
   else
     std::memcpy(states[which], flat, bytes);
+}
+
+void ZeroOptimizer::initMasterParams() {
+  auto it = std::find(names.begin(), names.end(), "master_params");
+  if (it == names.end())
+    return;
+  char *master = states[it - names.begin()];
+  const PlanRange owned = ownedRange();
+  const size_t stateBytes = dtypeSize(stateDtype);
+  forEachPiece(owned.begin, owned.end,
+               [&](size_t p, int64_t first, int64_t flat, int64_t count) {
+                 convertFloats(paramAt(p, first, flat), dtype,
+                               master + (flat - owned.begin) * stateBytes,
+                               stateDtype, count);
+               });
 }
 
 Expected<std::vector<char>> ZeroOptimizer::gatherAllParams() {
@@ -246,9 +280,11 @@ Status ZeroOptimizer::runInStep(const PlanCollective &c, char *data) {
           reinterpret_cast<const T *>(data + (lo - c.range.begin) * elemBytes);
       T *dst =
           reinterpret_cast<T *>(accumulator + (lo - part.begin) * elemBytes);
-      const T f = static_cast<T>(inv);
+      using A = ArithmeticOf<T>;
+      const A f = static_cast<A>(inv);
       for (int64_t i = 0; i < hi - lo; ++i)
-        dst[i] += src[i] * f;
+        dst[i] = k::convertValue<A, T>(k::convertValue<T, A>(dst[i]) +
+                                       k::convertValue<T, A>(src[i]) * f);
     });
   return Status::success();
 }

@@ -95,7 +95,14 @@ public:
   /// Copies optimizer state `which` (of stateNames()) of the owned range to
   /// `flat` (ownedRange().size() elements), or back from it.
   void copyState(size_t which, char *flat, bool toFlat);
+  /// The params' element type, and the optimizer states' (float32 for
+  /// 16-bit params, whose master copy is the state "master_params").
   DType elementType() const { return dtype; }
+  DType stateType() const { return stateDtype; }
+  /// fp16 / bf16 on a fresh start: the owned range's master params become
+  /// the params' values (as DeepSpeed copies the 16-bit model's); without
+  /// master params, nothing.
+  void initMasterParams();
   /// This rank's place among the data-parallel ranks.
   int64_t rank() const { return rankIndex; }
   /// Stage 3: the whole flat parameter space, gathered from every rank's
@@ -134,6 +141,7 @@ private:
   int64_t rankIndex = 0;
   DType dtype = DType::F32;
   size_t elemBytes = 4;
+  DType stateDtype = DType::F32;
   /// Per param of the flat space: its buffer (null when stage 3 keeps only
   /// partitions of it).
   std::vector<const PlanBuffer *> params;

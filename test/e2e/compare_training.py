@@ -4,6 +4,7 @@ norm (before clipping), and the final weights.
 
   compare_training.py METRICS.jsonl REFERENCE --loss-rtol R [--norm-rtol R]
                       [--weights OURS.safetensors THEIRS.safetensors --weights-rtol R]
+                      [--align-skipped]
 
 REFERENCE is a JSON file with "losses" (and "grad_norms") or another metrics
 file (.jsonl). Weights: every tensor of THEIRS must be in OURS (ours may hold
@@ -12,6 +13,10 @@ Not the largest element's error: Adam turns a gradient that is zero in exact
 arithmetic but rounding noise in both programs (the key bias of attention:
 softmax ignores a shift of all logits) into steps of +-lr, different in
 each, on a few elements.
+With --align-skipped (fp16), a step whose gradient norm is null overflowed
+and skipped its update, as DeepSpeed skips it: each step is compared with
+the reference step after as many updates (the reference has at least that
+many steps), and a skipped step's norm is not compared.
 Prints each step, the largest error of each kind (the agreement reached, to
 set tolerances from) and `N passed, M failed`; exits 1 on any mismatch."""
 import argparse
@@ -69,30 +74,46 @@ def main():
     p.add_argument("--norm-rtol", type=float)
     p.add_argument("--weights", nargs=2, metavar=("OURS", "THEIRS"))
     p.add_argument("--weights-rtol", type=float)
+    p.add_argument("--align-skipped", action="store_true")
     a = p.parse_args()
     if (a.weights is None) != (a.weights_rtol is None):
         p.error("--weights and --weights-rtol go together")
 
     losses, norms = read_metrics(a.metrics)
     ref_losses, ref_norms = read_reference(a.reference)
-    if len(losses) != len(ref_losses):
+    # The reference step each step is compared with.
+    at, updates = [], 0
+    for norm in norms:
+        at.append(updates)
+        updates += not (a.align_skipped and norm is None)
+    skipped = [a.align_skipped and n is None for n in norms]
+    if (len(losses) != len(ref_losses) and not a.align_skipped) or \
+            (losses and at[-1] >= len(ref_losses)):
         print(f"{len(losses)} steps in {a.metrics}, {len(ref_losses)} in the reference")
         return 1
-    if a.norm_rtol is not None and (ref_norms is None or None in ref_norms or None in norms):
+    if a.norm_rtol is not None and (
+            ref_norms is None or None in ref_norms
+            or any(n is None and not s for n, s in zip(norms, skipped))):
         print("--norm-rtol: a gradient norm is missing from the run or the reference")
         return 1
     failed = checks = 0
     worst = {"loss": 0.0, "grad_norm": 0.0, "weights": 0.0}
-    for step, (got, want) in enumerate(zip(losses, ref_losses), start=1):
+    for step, got in enumerate(losses, start=1):
+        want = ref_losses[at[step - 1]]
         rel = relative(got, want)
         worst["loss"] = max(worst["loss"], rel)
         bad = rel > a.loss_rtol
         line = f"step {step}: loss {got:.7f} reference {want:.7f} relative error {rel:.2e}"
-        if a.norm_rtol is not None:
-            nrel = relative(norms[step - 1], ref_norms[step - 1])
+        if a.align_skipped and at[step - 1] != step - 1:
+            line += f" (reference step {at[step - 1] + 1})"
+        if skipped[step - 1]:
+            line += "; overflow, update skipped"
+        elif a.norm_rtol is not None:
+            norm, ref_norm = norms[step - 1], ref_norms[at[step - 1]]
+            nrel = relative(norm, ref_norm)
             worst["grad_norm"] = max(worst["grad_norm"], nrel)
             bad = bad or nrel > a.norm_rtol
-            line += (f"; grad_norm {norms[step - 1]:.7f} reference {ref_norms[step - 1]:.7f}"
+            line += (f"; grad_norm {norm:.7f} reference {ref_norm:.7f}"
                      f" relative error {nrel:.2e}")
         checks += 1
         failed += bad

@@ -8,6 +8,8 @@
 #   train_and_compare.sh BIN_DIR MODEL CONFIG DATA_DIR STEPS REFERENCE TOLERANCES WORK_DIR [PREFIX]
 # TOLERANCES is LOSS_RTOL[:NORM_RTOL[:WEIGHTS_RTOL]] (compare_training.py);
 # a part left out is not compared.
+# COMPARE_FLAGS (environment) adds compare_training.py flags
+# (--align-skipped).
 # With PREFIX, the data files are DATA_DIR/<PREFIX><input>.npy (as in
 # ../shared/models) and are linked under their input names first.
 set -euo pipefail
@@ -23,7 +25,7 @@ if [ -n "$prefix" ]; then
   data=$work/data
 fi
 IFS=: read -r loss_rtol norm_rtol weights_rtol <<< "$tolerances"
-compare=(--loss-rtol "$loss_rtol")
+compare=(--loss-rtol "$loss_rtol" ${COMPARE_FLAGS:-})
 [ -z "$norm_rtol" ] || compare+=(--norm-rtol "$norm_rtol")
 if [ -n "$weights_rtol" ]; then
   theirs=$(python3 -c 'import json, os, sys; print(os.path.join(os.path.dirname(sys.argv[1]), json.load(open(sys.argv[1]))["weights"]))' "$reference")

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/cpu/CpuKernels.h"
 #include "runtime/comm/Communicator.h"
 #include "runtime/comm/GlooCommunicator.h"
 #include "runtime/comm/JobToken.h"
@@ -913,6 +914,37 @@ TEST(GlooCommunicator, AllReduceSumAndMax) {
   checkAllReduce<float>(3, DType::F32, 400000);
 }
 
+// fp16 / bf16 gradients: each addition in float32, rounded back to 16 bits
+// (the bits compared: 1 + 2^-11 is no float16, so a sum kept in float32
+// would end elsewhere).
+TEST(GlooCommunicator, SixteenBitFloatsAddInFloat32) {
+  namespace k = dsc::kernels::cpu;
+  onRanks(3, [](Communicator &comm) {
+    const float values[] = {1.0f, 0.00048828125f, -2.5f, 65504.0f};
+    std::vector<k::Half> half;
+    std::vector<k::BFloat16> bf;
+    for (float v : values) {
+      half.push_back(k::toHalf(v * static_cast<float>(comm.rank() + 1)));
+      bf.push_back(k::toBFloat16(v * static_cast<float>(comm.rank() + 1)));
+    }
+    ASSERT_TRUE(comm.allReduce(half.data(), 4, DType::F16, ReduceOp::Sum).ok());
+    ASSERT_TRUE(comm.allReduce(bf.data(), 4, DType::BF16, ReduceOp::Sum).ok());
+    for (int i = 0; i < 4; ++i) {
+      // Ranks 0, 1, 2 hold v, 2v, 3v; the ring adds them in some order,
+      // each partial sum rounded: every order gives 6v here except the
+      // largest (inf) and the tiny one (exact in both types).
+      EXPECT_EQ(k::toFloat(half[i]), i == 3 ? INFINITY : 6.0f * values[i])
+          << "float16 element " << i;
+      EXPECT_EQ(k::toFloat(bf[i]), k::toFloat(k::toBFloat16(6.0f * values[i])))
+          << "bfloat16 element " << i;
+    }
+    // The max of 16-bit values.
+    k::Half m = k::toHalf(static_cast<float>(comm.rank()) - 0.5f);
+    ASSERT_TRUE(comm.allReduce(&m, 1, DType::F16, ReduceOp::Max).ok());
+    EXPECT_EQ(k::toFloat(m), 1.5f);
+  });
+}
+
 TEST(GlooCommunicator, MaxSpreadsNaN) {
   onRanks(3, [](Communicator &comm) {
     float x[2] = {1.0f, static_cast<float>(comm.rank())};
@@ -1055,9 +1087,9 @@ TEST(GlooCommunicator, BadArgumentsAreErrorsNotFailures) {
               "all_gather: negative count -1 for rank 1");
     EXPECT_EQ(comm.broadcast(x, 4, 2).message(),
               "broadcast: root 2 is not a rank of a world of size 2");
-    EXPECT_EQ(comm.allReduce(x, 2, DType::F16, ReduceOp::Sum).message(),
-              "all_reduce: dtype float16 is not supported (float32, float64, "
-              "int64, int32)");
+    EXPECT_EQ(comm.allReduce(x, 2, DType::Bool, ReduceOp::Sum).message(),
+              "all_reduce: dtype bool is not supported (float32, float64, "
+              "float16, bfloat16, int64, int32)");
     EXPECT_EQ(comm.collectiveCount(), 0u);
     // Nothing was sent: the communicator still works.
     EXPECT_TRUE(comm.barrier().ok());

@@ -568,10 +568,18 @@ TEST(RankMainWeights, LoadsAndReportsErrors) {
   ASSERT_TRUE(writeSafetensors(file, {{"v", DType::F32, {2}, w}}).ok());
   EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
             file + ": no tensor 'w' (the plan's param float32 (2,))");
-  double wd[2] = {3, 4};
+  // A float tensor of another width converts (an fp16 / bf16 plan loads
+  // the model's float32 weights): float64 1/3 rounds to float32's.
+  double wd[2] = {1.0 / 3.0, -2.5};
   ASSERT_TRUE(writeSafetensors(file, {{"w", DType::F64, {2}, wd}}).ok());
+  ASSERT_TRUE(loadWeights(*plan, file, arena.data()).ok());
+  std::memcpy(loaded, arena.data() + 64, 8);
+  EXPECT_EQ(loaded[0], 1.0f / 3.0f);
+  EXPECT_EQ(loaded[1], -2.5f);
+  int64_t wi[2] = {3, 4};
+  ASSERT_TRUE(writeSafetensors(file, {{"w", DType::I64, {2}, wi}}).ok());
   EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
-            file + ": tensor 'w' is float64, the plan's param is float32");
+            file + ": tensor 'w' is int64, the plan's param is float32");
   ASSERT_TRUE(writeSafetensors(file, {{"w", DType::F32, {1, 2}, w}}).ok());
   EXPECT_EQ(loadWeights(*plan, file, arena.data()).message(),
             file + ": tensor 'w' has shape (1, 2), the plan's param has (2,)");
