@@ -2,7 +2,7 @@
 
 #include "runtime/main/Weights.h"
 
-#include "runtime/main/FloatConversion.h"
+#include "runtime/io/FloatConversion.h"
 
 #include "runtime/io/RankWeightsFormat.h"
 

@@ -4,7 +4,7 @@
 
 #include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
-#include "runtime/main/FloatConversion.h"
+#include "runtime/io/FloatConversion.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,9 @@
 //
 //   ds-ckpt consolidate DIR [--tag T] -o model.safetensors
 //       every param of the checkpoint, fp32, by its ONNX initializer name
-//       (whatever number of ranks wrote it);
+//       (whatever number of ranks wrote it); an fp16 / bf16 checkpoint's
+//       are its float32 master params (as DeepSpeed's zero_to_fp32 reads
+//       them), its frozen tables widened to float32;
 //   ds-ckpt export-onnx DIR model.onnx [--tag T] -o trained.onnx
 //       the trained params written into a copy of the compiled model;
 //   ds-ckpt info DIR [--tag T]
@@ -15,10 +17,12 @@
 
 #include "compiler/onnx/OnnxWeightExport.h"
 #include "runtime/checkpoint/CheckpointFormat.h"
+#include "runtime/io/FloatConversion.h"
 #include "runtime/io/Safetensors.h"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 using namespace dsc::runtime;
@@ -39,6 +43,10 @@ struct LoadedParams {
   std::optional<SafetensorsFile> file;
   /// The transposed tied copies' bytes.
   std::vector<std::vector<char>> transposed;
+  /// fp16 / bf16: the float32 master params (the flat space) and the
+  /// frozen tables widened to float32.
+  std::vector<char> masters;
+  std::vector<std::vector<char>> widened;
 };
 
 Expected<LoadedParams> loadParams(const std::string &dir,
@@ -62,6 +70,17 @@ Expected<LoadedParams> loadParams(const std::string &dir,
   if (!file)
     return file.status();
   out.file.emplace(std::move(file).value());
+  const CheckpointMeta &m = out.meta;
+  const bool hasMasters = std::find(m.stateNames.begin(), m.stateNames.end(),
+                                    "master_params") != m.stateNames.end();
+  if (hasMasters) {
+    out.masters.resize(static_cast<size_t>(m.flatElements) *
+                       dtypeSize(m.stateDtype));
+    if (Status s = readStateRange(tagDir, m, "master_params", 0, m.flatElements,
+                                  out.masters.data());
+        !s.ok())
+      return s;
+  }
   for (const CheckpointParam &p : out.meta.params) {
     const SafetensorsTensor *t = out.file->find(p.name);
     if (!t || t->shape != p.shape || t->dtype != p.dtype)
@@ -69,7 +88,12 @@ Expected<LoadedParams> loadParams(const std::string &dir,
                            std::string(dtypeName(p.dtype)) + " tensor '" +
                            p.name + "' of shape " + formatShape(p.shape) +
                            " (as state.json lists it)");
-    out.tensors.push_back({p.name, p.dtype, p.shape, t->data});
+    if (hasMasters)
+      out.tensors.push_back(
+          {p.name, m.stateDtype, p.shape,
+           out.masters.data() + p.flatOffset * dtypeSize(m.stateDtype)});
+    else
+      out.tensors.push_back({p.name, p.dtype, p.shape, t->data});
   }
   // Then the frozen initializers and the tied copies, as the ranks write
   // them.
@@ -79,7 +103,14 @@ Expected<LoadedParams> loadParams(const std::string &dir,
     if (!t)
       return Status::error(out.file->path() + ": no tensor '" + name +
                            "' (a frozen initializer state.json lists)");
-    frozen.push_back({name, t->dtype, t->shape, t->data});
+    if (hasMasters && isFloatDType(t->dtype) && t->dtype != m.stateDtype) {
+      std::vector<char> &wide = out.widened.emplace_back(
+          static_cast<size_t>(t->numel) * dtypeSize(m.stateDtype));
+      convertFloats(t->data, t->dtype, wide.data(), m.stateDtype, t->numel);
+      frozen.push_back({name, m.stateDtype, t->shape, wide.data()});
+    } else {
+      frozen.push_back({name, t->dtype, t->shape, t->data});
+    }
   }
   if (Status s = appendFrozenAndTiedCopies(out.tensors, frozen, out.meta.ties,
                                            out.transposed);
@@ -162,9 +193,11 @@ int main(int argc, char **argv) {
               << " tensors of " << meta.tag << ")\n";
     return 0;
   }
-  if (meta.dtype != DType::F32)
-    return fail("export-onnx writes float32 params; the checkpoint holds " +
-                std::string(dtypeName(meta.dtype)));
+  // An fp16 / bf16 checkpoint's params are its float32 masters.
+  for (const TensorToWrite &t : params->tensors)
+    if (t.dtype != DType::F32)
+      return fail("export-onnx writes float32 params; the checkpoint holds " +
+                  std::string(dtypeName(t.dtype)));
   std::vector<dsc::onnx_import::TrainedTensor> trained;
   for (const TensorToWrite &t : params->tensors)
     trained.push_back({t.name, t.shape, static_cast<const float *>(t.data)});

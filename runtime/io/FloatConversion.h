@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DSC_RUNTIME_MAIN_FLOATCONVERSION_H
-#define DSC_RUNTIME_MAIN_FLOATCONVERSION_H
+#ifndef DSC_RUNTIME_IO_FLOATCONVERSION_H
+#define DSC_RUNTIME_IO_FLOATCONVERSION_H
 
 #include "runtime/io/DType.h"
 
@@ -26,4 +26,4 @@ void convertFloats(const void *source, DType from, void *target, DType to,
 
 } // namespace dsc::runtime
 
-#endif // DSC_RUNTIME_MAIN_FLOATCONVERSION_H
+#endif // DSC_RUNTIME_IO_FLOATCONVERSION_H

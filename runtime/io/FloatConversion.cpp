@@ -1,6 +1,6 @@
 //===- FloatConversion.cpp - Float buffers between element types ----------===//
 
-#include "runtime/main/FloatConversion.h"
+#include "runtime/io/FloatConversion.h"
 
 #include "kernels/cpu/CpuKernels.h"
 
