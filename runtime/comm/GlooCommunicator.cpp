@@ -4,7 +4,7 @@
 
 #include "runtime/comm/TcpStore.h"
 
-#include "kernels/cpu/CpuKernels.h"
+#include "runtime/io/FloatConversion.h"
 
 #include <gloo/allgatherv.h>
 #include <gloo/allreduce.h>
@@ -44,13 +44,15 @@ using ReduceFn = void (*)(void *, const void *, const void *, size_t);
 // Gloo's own gloo::sum/max count with an int (more than 2^31 elements
 // overflow) and its max drops NaNs depending on operand order; the loss
 // scaler's overflow check needs a NaN on any rank to reach every rank.
+// 16-bit floats add and compare in float32, the sum rounded back (as NCCL
+// reduces them).
 template <typename T>
 void sumOf(void *c, const void *a, const void *b, size_t n) {
   T *out = static_cast<T *>(c);
   const T *x = static_cast<const T *>(a);
   const T *y = static_cast<const T *>(b);
   for (size_t i = 0; i < n; ++i)
-    out[i] = x[i] + y[i];
+    out[i] = narrow<T>(widen(x[i]) + widen(y[i]));
 }
 
 template <typename T>
@@ -58,31 +60,8 @@ void maxOf(void *c, const void *a, const void *b, size_t n) {
   T *out = static_cast<T *>(c);
   const T *x = static_cast<const T *>(a);
   const T *y = static_cast<const T *>(b);
-  for (size_t i = 0; i < n; ++i)
-    out[i] = (x[i] > y[i] || x[i] != x[i]) ? x[i] : y[i];
-}
-
-/// Sum and max of 16-bit floats, in float, rounded back (as NCCL reduces
-/// them).
-template <typename T>
-void sumOf16(void *c, const void *a, const void *b, size_t n) {
-  namespace k = dsc::kernels::cpu;
-  T *out = static_cast<T *>(c);
-  const T *x = static_cast<const T *>(a);
-  const T *y = static_cast<const T *>(b);
-  for (size_t i = 0; i < n; ++i)
-    out[i] = k::convertValue<float, T>(k::convertValue<T, float>(x[i]) +
-                                       k::convertValue<T, float>(y[i]));
-}
-template <typename T>
-void maxOf16(void *c, const void *a, const void *b, size_t n) {
-  namespace k = dsc::kernels::cpu;
-  T *out = static_cast<T *>(c);
-  const T *x = static_cast<const T *>(a);
-  const T *y = static_cast<const T *>(b);
   for (size_t i = 0; i < n; ++i) {
-    float u = k::convertValue<T, float>(x[i]),
-          v = k::convertValue<T, float>(y[i]);
+    auto u = widen(x[i]), v = widen(y[i]);
     out[i] = (u > v || u != u) ? x[i] : y[i];
   }
 }
@@ -91,11 +70,9 @@ ReduceFn reduceFunction(DType dtype, ReduceOp op) {
   bool sum = op == ReduceOp::Sum;
   switch (dtype) {
   case DType::F16:
-    return sum ? sumOf16<dsc::kernels::cpu::Half>
-               : maxOf16<dsc::kernels::cpu::Half>;
+    return sum ? sumOf<kernels::cpu::Half> : maxOf<kernels::cpu::Half>;
   case DType::BF16:
-    return sum ? sumOf16<dsc::kernels::cpu::BFloat16>
-               : maxOf16<dsc::kernels::cpu::BFloat16>;
+    return sum ? sumOf<kernels::cpu::BFloat16> : maxOf<kernels::cpu::BFloat16>;
   case DType::F32:
     return sum ? sumOf<float> : maxOf<float>;
   case DType::F64:

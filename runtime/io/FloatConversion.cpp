@@ -2,30 +2,9 @@
 
 #include "runtime/io/FloatConversion.h"
 
-#include "kernels/cpu/CpuKernels.h"
-
 #include <cstring>
 
 namespace dsc::runtime {
-namespace {
-
-namespace k = dsc::kernels::cpu;
-
-/// fn(T()) with T the C++ type of float type `type`.
-template <typename Fn> void withFloatType(DType type, Fn fn) {
-  switch (type) {
-  case DType::F64:
-    return fn(double());
-  case DType::F16:
-    return fn(k::Half());
-  case DType::BF16:
-    return fn(k::BFloat16());
-  default:
-    return fn(float());
-  }
-}
-
-} // namespace
 
 bool isFloatDType(DType type) {
   return type == DType::F16 || type == DType::BF16 || type == DType::F32 ||
@@ -45,7 +24,7 @@ void convertFloats(const void *source, DType from, void *target, DType to,
       const From *in = static_cast<const From *>(source);
       To *out = static_cast<To *>(target);
       for (int64_t i = 0; i < count; ++i)
-        out[i] = k::convertValue<From, To>(in[i]);
+        out[i] = kernels::cpu::convertValue<From, To>(in[i]);
     });
   });
 }

@@ -9,11 +9,42 @@
 #ifndef DSC_RUNTIME_IO_FLOATCONVERSION_H
 #define DSC_RUNTIME_IO_FLOATCONVERSION_H
 
+#include "kernels/cpu/CpuKernels.h"
 #include "runtime/io/DType.h"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace dsc::runtime {
+
+/// fn(T()) with T the C++ type of float type `type` (double, Half,
+/// BFloat16; float for float32 and anything else).
+template <typename Fn> void withFloatType(DType type, Fn fn) {
+  switch (type) {
+  case DType::F64:
+    return fn(double());
+  case DType::F16:
+    return fn(kernels::cpu::Half());
+  case DType::BF16:
+    return fn(kernels::cpu::BFloat16());
+  default:
+    return fn(float());
+  }
+}
+
+/// The type elements of T are added in: float for the 16-bit floats, T
+/// itself otherwise.
+template <typename T>
+using ArithmeticOf = std::conditional_t<kernels::cpu::kIsFloat16<T>, float, T>;
+
+/// An element of T as its arithmetic type, and back (rounding to nearest
+/// even into a 16-bit float).
+template <typename T> ArithmeticOf<T> widen(T v) {
+  return kernels::cpu::convertValue<T, ArithmeticOf<T>>(v);
+}
+template <typename T> T narrow(ArithmeticOf<T> v) {
+  return kernels::cpu::convertValue<ArithmeticOf<T>, T>(v);
+}
 
 /// float16, bfloat16, float32 or float64.
 bool isFloatDType(DType type);

@@ -2,7 +2,6 @@
 
 #include "runtime/main/ZeroOptimizer.h"
 
-#include "kernels/cpu/CpuKernels.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/FloatConversion.h"
 
@@ -13,28 +12,6 @@
 namespace dsc::runtime {
 
 namespace {
-
-namespace k = dsc::kernels::cpu;
-
-/// fn(T()) with T the float type of `dtype` (float, double, Half,
-/// BFloat16).
-template <typename Fn> void withFloat(DType dtype, Fn fn) {
-  switch (dtype) {
-  case DType::F64:
-    return fn(double());
-  case DType::F16:
-    return fn(k::Half());
-  case DType::BF16:
-    return fn(k::BFloat16());
-  default:
-    return fn(float());
-  }
-}
-
-/// The type T's arithmetic is done in: double for double, else float.
-template <typename T>
-using ArithmeticOf =
-    std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 /// A collective as the manifest check compares it.
 struct Descriptor {
@@ -139,7 +116,7 @@ void ZeroOptimizer::copyState(size_t which, char *flat, bool toFlat) {
 }
 
 void ZeroOptimizer::initMasterParams() {
-  auto it = std::find(names.begin(), names.end(), "master_params");
+  auto it = std::find(names.begin(), names.end(), kMasterParamsState);
   if (it == names.end())
     return;
   char *master = states[it - names.begin()];
@@ -274,17 +251,15 @@ Status ZeroOptimizer::runInStep(const PlanCollective &c, char *data) {
   int64_t lo = std::max(c.range.begin, part.begin);
   int64_t hi = std::min(c.range.end, part.end);
   if (lo < hi)
-    withFloat(dtype, [&](auto zero) {
+    withFloatType(dtype, [&](auto zero) {
       using T = decltype(zero);
       const T *src =
           reinterpret_cast<const T *>(data + (lo - c.range.begin) * elemBytes);
       T *dst =
           reinterpret_cast<T *>(accumulator + (lo - part.begin) * elemBytes);
-      using A = ArithmeticOf<T>;
-      const A f = static_cast<A>(inv);
+      const auto f = static_cast<ArithmeticOf<T>>(inv);
       for (int64_t i = 0; i < hi - lo; ++i)
-        dst[i] = k::convertValue<A, T>(k::convertValue<T, A>(dst[i]) +
-                                       k::convertValue<T, A>(src[i]) * f);
+        dst[i] = narrow<T>(widen(dst[i]) + widen(src[i]) * f);
     });
   return Status::success();
 }
