@@ -25,6 +25,7 @@
 #include "dialects/plan/PlanOps.h"
 #include "passes/PlanStep.h"
 #include "runtime/include/dsrt.h"
+#include "runtime/io/PlanFormat.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -331,8 +332,8 @@ void BuildOptimizerStepPass::runOnOperation() {
   // 16-bit params: the float32 params the optimizer updates (a state: the
   // checkpoint keeps it), and the float32 gradients it reads.
   if (masterWeights) {
-    master =
-        addBuffer("plan.optimizer_state", "master_params", owned, stateElement);
+    master = addBuffer("plan.optimizer_state", runtime::kMasterParamsState,
+                       owned, stateElement);
     masterGrad =
         addBuffer("plan.staging", "master_gradients", owned, stateElement);
   }

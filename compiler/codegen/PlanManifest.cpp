@@ -140,12 +140,6 @@ std::vector<NamedBuffer> namedBuffers(func::FuncOp step) {
 }
 
 /// Optimizer state tensors per param element.
-int64_t optimizerStates(const config::OptimizerConfig &o) {
-  if (o.type == config::OptimizerType::SGD)
-    return o.momentum > 0 ? 1 : 0;
-  return 2;
-}
-
 ordered_json rangeJson(const partition::FlatRange &r) {
   return ordered_json::array({r.begin, r.end});
 }
@@ -262,8 +256,6 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
   in.gradAccumSteps = batch.gradAccumSteps;
   in.reduceBucketElements = z.reduceBucketSize.value;
   in.allgatherBucketElements = z.allgatherBucketSize;
-  if (config.optimizer)
-    in.optimizerStatesPerElement = optimizerStates(*config.optimizer);
   in.arenaBytes = step->getAttrOfType<IntegerAttr>("plan.arena_size").getInt();
   // The flat parameter space as the passes laid it out.
   FailureOr<SmallVector<passes::FlatParamInfo>> layout =
@@ -278,11 +270,8 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
     in.elementBytes = p.type.getElementTypeBitWidth() / 8;
     in.dtype = dtypeName(p.type.getElementType());
   }
-  // 16-bit params: float32 states, and the float32 master params.
-  in.stateElementBytes = in.elementBytes == 2 ? 4 : in.elementBytes;
-  if (in.elementBytes == 2)
-    in.optimizerStatesPerElement += 1;
   // The arena's bytes by role; stage 3's partition buffer holds params.
+  in.optimizerStatesPerElement = 0;
   for (auto view : step.getOps<memref::ViewOp>())
     if (view->hasAttr("plan.param_shard")) {
       sharded = true;
@@ -293,8 +282,13 @@ zeroInputsFor(ModuleOp planned, const config::DsConfig &config,
       in.arenaGradBytes += b.bytes();
     if (b.role == "accumulator")
       in.arenaAccumulatorBytes += b.bytes();
-    if (b.role == "optimizer_state")
+    // The states build-optimizer-step added (the float32 master params of
+    // 16-bit params among them), each one element per owned param element.
+    if (b.role == "optimizer_state") {
       in.arenaStateBytes += b.bytes();
+      ++in.optimizerStatesPerElement;
+      in.stateElementBytes = b.type.getElementTypeBitWidth() / 8;
+    }
     if (b.role == "staging" || b.role == "scalar")
       in.arenaWorkspaceBytes += b.bytes();
     if (b.role == "param")

@@ -1,7 +1,8 @@
-//===- PlanFormat.h - The format tag of plan.json ---------------*- C++ -*-===//
+//===- PlanFormat.h - Names plan.json and checkpoints share ----*- C++ -*-===//
 //
-// ds-compile writes it, and the rank, ds-plan and ds-compile itself (before
-// replacing an output directory) check it: one definition for all of them.
+// ds-compile writes them, and the rank, ds-plan, ds-ckpt and ds-compile
+// itself (before replacing an output directory) read them: one definition
+// for all of them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,11 @@ namespace dsc::runtime {
 
 /// plan.json's "format".
 inline constexpr const char *kPlanFormat = "ds-compile plan 1";
+
+/// The optimizer state that holds the float32 master copy of 16-bit params
+/// (fp16 / bf16): build-optimizer-step names it, the rank fills it on a
+/// fresh start, checkpoints keep it, ds-ckpt consolidates it.
+inline constexpr const char *kMasterParamsState = "master_params";
 
 } // namespace dsc::runtime
 

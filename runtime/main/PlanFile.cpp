@@ -473,12 +473,12 @@ void checkConsistency(JsonReader &r, Plan &plan) {
                                    "; the optimizer updates float16, "
                                    "bfloat16, float32 and float64 params");
     // fp16 / bf16: the optimizer updates float32 copies.
-    if (sixteen && !plan.find("master_params", BufferRole::OptimizerState))
+    if (sixteen && !plan.find(kMasterParamsState, BufferRole::OptimizerState))
       return r.fail("buffers", "param '" + p.name + "' is " +
                                    std::string(dtypeName(p.dtype)) +
                                    ", and the plan has no float32 master "
-                                   "params (optimizer state "
-                                   "'master_params')");
+                                   "params (optimizer state '" +
+                                   kMasterParamsState + "')");
   }
   for (size_t i : plan.buffersWithRole(BufferRole::Grad))
     if (!plan.find(plan.buffers[i].name, BufferRole::Param))

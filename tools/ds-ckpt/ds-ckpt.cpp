@@ -18,6 +18,7 @@
 #include "compiler/onnx/OnnxWeightExport.h"
 #include "runtime/checkpoint/CheckpointFormat.h"
 #include "runtime/io/FloatConversion.h"
+#include "runtime/io/PlanFormat.h"
 #include "runtime/io/Safetensors.h"
 
 #include <CLI/CLI.hpp>
@@ -72,12 +73,12 @@ Expected<LoadedParams> loadParams(const std::string &dir,
   out.file.emplace(std::move(file).value());
   const CheckpointMeta &m = out.meta;
   const bool hasMasters = std::find(m.stateNames.begin(), m.stateNames.end(),
-                                    "master_params") != m.stateNames.end();
+                                    kMasterParamsState) != m.stateNames.end();
   if (hasMasters) {
     out.masters.resize(static_cast<size_t>(m.flatElements) *
                        dtypeSize(m.stateDtype));
-    if (Status s = readStateRange(tagDir, m, "master_params", 0, m.flatElements,
-                                  out.masters.data());
+    if (Status s = readStateRange(tagDir, m, kMasterParamsState, 0,
+                                  m.flatElements, out.masters.data());
         !s.ok())
       return s;
   }
