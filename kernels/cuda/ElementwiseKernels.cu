@@ -216,24 +216,26 @@ int tooManyAxes() {
                              "more than 8 axes to broadcast");
 }
 
-template <typename T, typename, typename A>
-int runBinary(const Call &c, const A &) {
+/// A binary op with NumPy broadcasting, its result of type Out (T, or
+/// uint8_t for a comparison).
+template <typename T, typename Out>
+int launchBinary(const Call &c, bool compare) {
   Strides s;
   int64_t n = c.outShape(0).numel();
   if (!broadcastStrides(c, 2, s))
     return tooManyAxes();
-  return launchOver(binaryKernel<T, T>, n, c.op, false, c.in<T>(0), c.in<T>(1),
-                    c.out<T>(0), s);
+  return launchOver(binaryKernel<T, Out>, n, c.op, compare, c.in<T>(0),
+                    c.in<T>(1), c.out<Out>(0), s);
+}
+
+template <typename T, typename, typename A>
+int runBinary(const Call &c, const A &) {
+  return launchBinary<T, T>(c, /*compare=*/false);
 }
 
 template <typename T, typename, typename A>
 int runCompare(const Call &c, const A &) {
-  Strides s;
-  int64_t n = c.outShape(0).numel();
-  if (!broadcastStrides(c, 2, s))
-    return tooManyAxes();
-  return launchOver(binaryKernel<T, uint8_t>, n, c.op, true, c.in<T>(0),
-                    c.in<T>(1), c.out<uint8_t>(0), s);
+  return launchBinary<T, uint8_t>(c, /*compare=*/true);
 }
 
 template <typename T, typename, typename A>
