@@ -266,8 +266,10 @@ int reportFailure(const std::vector<Child> &children,
   if (shown) {
     first =
         reporter(*shown, children) + " failed first: " + shown->report.message;
+    // Its own exit code, unless the stop killed it after it reported (then
+    // its status is our SIGTERM, not its failure).
     const Child &c = children[shown->child];
-    if (c.done && exitCodeOf(c.status) != 0)
+    if (c.done && !c.stoppedByUs && exitCodeOf(c.status) != 0)
       code = exitCodeOf(c.status);
     if (forward) {
       RankReport up = shown->report;
