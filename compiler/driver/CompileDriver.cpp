@@ -316,7 +316,8 @@ public:
   Error writeRank(StringRef object, StringRef planJson, StringRef planText,
                   StringRef launchJson,
                   const std::vector<onnx_import::Parameter> &params,
-                  const partition::ZeroPlan *zero, int worldSize) {
+                  const partition::ZeroPlan *zero, int worldSize,
+                  bool paramValues) {
     std::string objectPath = temp + "/rank_0.o";
     for (auto [name, text] : {std::pair{objectPath, object},
                               {temp + "/plan.json", planJson},
@@ -324,7 +325,8 @@ public:
                               {temp + "/launch.json", launchJson}})
       if (Error err = writeFile(name, text))
         return err;
-    if (Error err = writeRankWeights(temp, params, zero, worldSize))
+    if (Error err =
+            writeRankWeights(temp, params, zero, worldSize, paramValues))
       return err;
     if (Error err =
             codegen::linkRankExecutable(objectPath, temp + "/bin/rank_0"))
@@ -550,6 +552,10 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   bool training = parsed->config.optimizer.has_value();
   if (Error err = checkParallelism(parsed->config, *world, *dpSize, training))
     return err;
+  if (!training && !request.paramWeights)
+    return makeError("--no-param-weights: an inference plan (the config has "
+                     "no optimizer) has no params to draw from a seed; its "
+                     "weights are the model's");
   if (training)
     if (Error err = checkTrainable(*model->module))
       return err;
@@ -624,7 +630,7 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
   if (Error err = writer.writeRank(*object, manifest->dump(1), planText,
                                    topology::launchJson(*world).dump(1),
                                    model->parameters, zero ? &*zero : nullptr,
-                                   world->worldSize()))
+                                   world->worldSize(), request.paramWeights))
     return err;
   progress << "ds-compile: wrote " << *request.outputDir << " (bin/rank_0"
            << (world->worldSize() > 1

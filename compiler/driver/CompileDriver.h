@@ -36,6 +36,9 @@ struct CompileRequest {
   bool keepCopies = false;
   /// --freeze REGEX (repeatable): initializers not to train.
   std::vector<std::string> freeze;
+  /// --no-param-weights: the weights files leave out the trainable params'
+  /// values; the ranks draw them (--init-seed) or read --weights FILE.
+  bool paramWeights = true;
   std::optional<std::string> outputDir;
   EmitKind emit = EmitKind::Executables;
   /// Write the IR after every stage to OUT/mlir/.

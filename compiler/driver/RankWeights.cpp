@@ -2,6 +2,7 @@
 
 #include "compiler/driver/RankWeights.h"
 
+#include "runtime/io/ParamInit.h"
 #include "runtime/io/RankWeightsFormat.h"
 #include "runtime/io/Safetensors.h"
 
@@ -33,21 +34,45 @@ llvm::Error write(const std::string &path,
   return llvm::Error::success();
 }
 
+const float *valuesOf(const onnx_import::Parameter &p) {
+  return reinterpret_cast<const float *>(p.data.data());
+}
+
 } // namespace
 
 llvm::Error writeRankWeights(const std::string &dir,
                              const std::vector<onnx_import::Parameter> &params,
-                             const partition::ZeroPlan *zero, int worldSize) {
+                             const partition::ZeroPlan *zero, int worldSize,
+                             bool paramValues) {
+  // Every trainable param's initial distribution, for --init-seed.
+  llvm::StringMap<bool> trainable;
+  std::map<std::string, std::string> metadata;
+  if (zero)
+    for (const partition::FlatParam &fp : zero->params)
+      trainable[fp.name] = true;
+  for (const onnx_import::Parameter &p : params)
+    if (trainable.count(p.name))
+      metadata[std::string(runtime::kParamInitPrefix) + p.name] =
+          runtime::formatParamInit(runtime::paramInitOf(
+              valuesOf(p), static_cast<int64_t>(p.data.size() / 4)));
+  if (!paramValues)
+    metadata[std::string(runtime::kParamValuesKey)] = "omitted";
+  // The initializers a file holds whole: all, or without the trainable ones.
+  auto whole = [&](const onnx_import::Parameter &p) {
+    return paramValues || !trainable.count(p.name);
+  };
+
   const bool partitioned =
       zero && zero->stage == 3 && zero->dpSize > 1 &&
       std::any_of(zero->params.begin(), zero->params.end(),
                   [](const partition::FlatParam &p) { return !p.whole; });
-  if (!partitioned) {
+  if (!partitioned || !paramValues) {
     std::vector<runtime::TensorToWrite> tensors;
     for (const onnx_import::Parameter &p : params)
-      tensors.push_back(tensorOf(p));
+      if (whole(p))
+        tensors.push_back(tensorOf(p));
     if (llvm::Error err =
-            write(dir + "/" + runtime::rankWeightsFile(0), tensors))
+            write(dir + "/" + runtime::rankWeightsFile(0), tensors, metadata))
       return err;
     for (int r = 1; r < worldSize; ++r)
       if (std::error_code ec = llvm::sys::fs::create_hard_link(
@@ -92,11 +117,11 @@ llvm::Error writeRankWeights(const std::string &dir,
                        runtime::DType::F32,
                        {part.size()},
                        flat.data() + part.begin * elementBytes});
-    std::map<std::string, std::string> metadata{
-        {std::string(runtime::kZeroPartitionTensor),
-         std::to_string(part.begin) + "," + std::to_string(part.end)}};
-    if (llvm::Error err =
-            write(dir + "/" + runtime::rankWeightsFile(r), tensors, metadata))
+    std::map<std::string, std::string> rankMetadata = metadata;
+    rankMetadata[std::string(runtime::kZeroPartitionTensor)] =
+        std::to_string(part.begin) + "," + std::to_string(part.end);
+    if (llvm::Error err = write(dir + "/" + runtime::rankWeightsFile(r),
+                                tensors, rankMetadata))
       return err;
   }
   return llvm::Error::success();

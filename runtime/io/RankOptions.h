@@ -12,8 +12,9 @@
 namespace dsc::runtime {
 
 inline constexpr const char *kRankOptionNames[] = {
-    "--plan",   "--data",  "--metrics",    "--save",    "--out", "--save-dir",
-    "--resume", "--steps", "--save-every", "--weights", "--help"};
+    "--plan",       "--data",     "--metrics",   "--save",
+    "--out",        "--save-dir", "--resume",    "--steps",
+    "--save-every", "--weights",  "--init-seed", "--help"};
 
 } // namespace dsc::runtime
 

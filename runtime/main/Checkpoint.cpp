@@ -352,7 +352,7 @@ Expected<TrainingProgress> resumeCheckpoint(RankState &state,
                          std::to_string(meta->globalSteps) + " steps run");
 
   if (Status s = loadWeights(plan, tagDir + "/model.safetensors",
-                             state.arena.data(), /*paramsOnly=*/true);
+                             state.arena.data(), WeightsToLoad::Params);
       !s.ok())
     return s;
   if (Status s = loadParamPartition(plan, tagDir + "/model.safetensors",

@@ -103,6 +103,8 @@ Expected<RankArgs> parseRankArgs(int argc, const char *const *argv) {
       number = &args.steps;
     else if (name == "--save-every")
       number = &args.saveEvery;
+    else if (name == "--init-seed")
+      number = &args.initSeed;
     else
       return Status::error("unknown option '" + name + "' (see --help)");
     if (!value) {
@@ -133,7 +135,7 @@ std::string rankUsage(const std::string &program) {
   return "usage: " + program +
          " [--plan FILE] [--data DIR] [--steps N] [--metrics FILE]\n"
          "       [--save DIR] [--save-every K --save-dir DIR] [--resume DIR]\n"
-         "       [--weights FILE] [--out DIR]\n"
+         "       [--weights FILE | --init-seed N] [--out DIR]\n"
          "\n"
          "Runs one rank of a ds-compile plan.\n"
          "\n"
@@ -156,6 +158,10 @@ std::string rankUsage(const std::string &program) {
          "                  the rank's own weights file; with ZeRO-3 each "
          "rank\n"
          "                  reads its partition\n"
+         "  --init-seed N   training: draw the initial params with seed N,\n"
+         "                  each from its ONNX initializer's mean and\n"
+         "                  standard deviation (one value stays that value);\n"
+         "                  the same numbers on any number of ranks\n"
          "  --out DIR       inference: write <output>.npy files here\n"
          "  --help          this text\n"
          "Ranks of a data-parallel plan (started by ds-run) meet through\n"
@@ -255,6 +261,13 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     printError("--save-every and --save-dir go together");
     return kExitUsage;
   }
+  if (!training && args.initSeed)
+    return misuse("--init-seed");
+  if (args.initSeed && args.weights) {
+    printError("--init-seed and --weights both give the initial params; "
+               "give one");
+    return kExitUsage;
+  }
   if (args.saveEvery && *args.saveEvery == 0) {
     printError("--save-every must be >= 1");
     return kExitUsage;
@@ -268,16 +281,24 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
   }
   RankState &state = **created;
   // The rank's own file, or the whole model's given with --weights.
+  // The params from it too, or (--init-seed) drawn from the distributions
+  // it records.
   const std::string weights =
       args.weights ? *args.weights : state.plan.weightsFor(world->rank);
-  if (Status s = loadWeights(state.plan, weights, state.arena.data());
+  if (Status s = loadWeights(state.plan, weights, state.arena.data(),
+                             args.initSeed ? WeightsToLoad::Constants
+                                           : WeightsToLoad::ParamsAndConstants);
       !s.ok()) {
     printError(s.message());
     return 1;
   }
   // ZeRO-3: this rank's partition of the params.
-  if (Status s = loadParamPartition(state.plan, weights, state.arena.data(),
-                                    world->rank);
+  if (Status s = args.initSeed
+                     ? initParamsFromSeed(state.plan, weights,
+                                          static_cast<uint64_t>(*args.initSeed),
+                                          state.arena.data(), world->rank)
+                     : loadParamPartition(state.plan, weights,
+                                          state.arena.data(), world->rank);
       !s.ok()) {
     printError(s.message());
     return 1;

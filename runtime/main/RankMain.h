@@ -46,6 +46,8 @@ struct RankArgs {
   /// The initial params and constants, by their ONNX names, instead of the
   /// rank's own weights file (which then need not exist).
   std::optional<std::string> weights;
+  /// The initial params drawn with this seed (runtime/io/ParamInit.h).
+  std::optional<int64_t> initSeed;
   bool help = false;
 };
 

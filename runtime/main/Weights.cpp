@@ -3,9 +3,8 @@
 #include "runtime/main/Weights.h"
 
 #include "runtime/io/FloatConversion.h"
-
+#include "runtime/io/ParamInit.h"
 #include "runtime/io/RankWeightsFormat.h"
-
 #include "runtime/io/Safetensors.h"
 
 #include <algorithm>
@@ -13,11 +12,27 @@
 
 namespace dsc::runtime {
 
+namespace {
+
+/// A weights file written without the params' values.
+bool omitsParamValues(const SafetensorsFile &file) {
+  auto it = file.metadata().find(std::string(kParamValuesKey));
+  return it != file.metadata().end() && it->second == "omitted";
+}
+
+Status noParamValues(const std::string &path) {
+  return Status::error(path + ": holds no param values (ds-compile "
+                              "--no-param-weights): give --init-seed N or "
+                              "--weights FILE");
+}
+
+} // namespace
+
 Status loadWeights(const Plan &plan, const std::string &weightsPath,
-                   char *arena, bool paramsOnly) {
+                   char *arena, WeightsToLoad what) {
   auto wanted = [&](const PlanBuffer &b) {
-    return b.role == BufferRole::Param ||
-           (!paramsOnly && b.role == BufferRole::Constant);
+    return (b.role == BufferRole::Param && what != WeightsToLoad::Constants) ||
+           (b.role == BufferRole::Constant && what != WeightsToLoad::Params);
   };
   bool any = false;
   for (const PlanBuffer &b : plan.buffers)
@@ -33,6 +48,8 @@ Status loadWeights(const Plan &plan, const std::string &weightsPath,
     const std::string what =
         std::string("the plan's ") + std::string(bufferRoleName(b.role));
     const SafetensorsTensor *t = file->find(b.name);
+    if (!t && b.role == BufferRole::Param && omitsParamValues(*file))
+      return noParamValues(weightsPath);
     if (!t)
       return Status::error(weightsPath + ": no tensor '" + b.name + "' (" +
                            what + " " + std::string(dtypeName(b.dtype)) + " " +
@@ -109,6 +126,8 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
   Expected<SafetensorsFile> file = SafetensorsFile::open(path);
   if (!file)
     return file.status();
+  if (omitsParamValues(*file))
+    return noParamValues(path);
   // The rank's own weights file holds its partition as one tensor.
   if (const SafetensorsTensor *t = file->find(kZeroPartitionTensor)) {
     auto range = file->metadata().find(std::string(kZeroPartitionTensor));
@@ -142,6 +161,48 @@ Status loadParamPartition(const Plan &plan, const std::string &path,
                       (lo - p.flatOffset) * dtypeSize(t->dtype),
                   t->dtype, arena + shard.offset + (lo - part.begin) * elem,
                   shard.dtype, hi - lo);
+  }
+  return Status::success();
+}
+
+Status initParamsFromSeed(const Plan &plan, const std::string &weightsPath,
+                          uint64_t seed, char *arena, int64_t rank) {
+  Expected<SafetensorsFile> file = SafetensorsFile::open(weightsPath);
+  if (!file)
+    return file.status();
+  std::vector<float> drawn;
+  // Draws [begin, begin + count) of `name` into `dst` of type `dtype`.
+  auto draw = [&](const std::string &name, int64_t begin, int64_t count,
+                  char *dst, DType dtype) -> Status {
+    Expected<ParamInit> init = paramInitFrom(file->metadata(), name);
+    if (!init)
+      return Status::error(weightsPath + ": " + init.message());
+    drawn.resize(static_cast<size_t>(count));
+    drawParam(seed, name, *init, begin, count, drawn.data());
+    convertFloats(drawn.data(), DType::F32, dst, dtype, count);
+    return Status::success();
+  };
+  for (const PlanBuffer &b : plan.buffers)
+    if (b.role == BufferRole::Param && b.bytes)
+      if (Status s = draw(b.name, 0, b.numel, arena + b.offset, b.dtype);
+          !s.ok())
+        return s;
+  if (!plan.zero || !plan.zero->shard)
+    return Status::success();
+  // ZeRO-3: the rank's range of each param its partition overlaps.
+  const PlanZero &zero = *plan.zero;
+  const PlanBuffer &shard = plan.buffers[*zero.shard];
+  const PlanRange part = zero.partitions[rank];
+  const size_t elem = dtypeSize(shard.dtype);
+  for (const ZeroParam &p : zero.params) {
+    int64_t lo = std::max(part.begin, p.flatOffset);
+    int64_t hi = std::min(part.end, p.flatOffset + p.numel);
+    if (lo < hi)
+      if (Status s = draw(p.name, lo - p.flatOffset, hi - lo,
+                          arena + shard.offset + (lo - part.begin) * elem,
+                          shard.dtype);
+          !s.ok())
+        return s;
   }
   return Status::success();
 }

@@ -23,9 +23,26 @@ namespace dsc::runtime {
 /// tensor 'm.wte' (the plan's param float32 (512, 96))", "<file>: tensor
 /// 'm.wte' is float16, the plan's param is float32", "<file>: tensor 'm.wte'
 /// has shape (96, 512), the plan's param has (512, 96)".
-/// With `paramsOnly`, constants are left alone (a checkpoint holds params).
+/// A file of a plan compiled with --no-param-weights holds no param values:
+/// "<file>: holds no param values (ds-compile --no-param-weights): give
+/// --init-seed N or --weights FILE".
+enum class WeightsToLoad {
+  ParamsAndConstants,
+  /// A checkpoint holds params.
+  Params,
+  /// The params come from a seed (initParamsFromSeed).
+  Constants,
+};
 Status loadWeights(const Plan &plan, const std::string &weightsPath,
-                   char *arena, bool paramsOnly = false);
+                   char *arena,
+                   WeightsToLoad what = WeightsToLoad::ParamsAndConstants);
+
+/// --init-seed: draws every param buffer, and ZeRO-3 rank `rank`'s
+/// partition, with `seed` from the initial distributions in
+/// `weightsPath`'s metadata (runtime/io/ParamInit.h), rounded to the
+/// params' type.
+Status initParamsFromSeed(const Plan &plan, const std::string &weightsPath,
+                          uint64_t seed, char *arena, int64_t rank);
 
 /// Writes every param of `arena` to `path` as safetensors (atomically), then
 /// the frozen initializers and the tied copies (TiedCopies.h): every

@@ -94,6 +94,14 @@ MUTATIONS = [
         "tests": "^lit$",
     },
     {
+        "name": "init-seed-partition-restarts",
+        "what": "--init-seed: a ZeRO-3 rank draws its part of a param from the param's first element",
+        "file": "runtime/main/Weights.cpp",
+        "old": "draw(p.name, lo - p.flatOffset, hi - lo,",
+        "new": "draw(p.name, 0, hi - lo,",
+        "tests": "^lit$",
+    },
+    {
         "name": "adam-no-bias-correction",
         "what": "Adam's bias correction off (first moment)",
         "file": "kernels/optimizer/Optimizer.cpp",

@@ -48,6 +48,12 @@ int main(int argc, char **argv) {
                "train initializers that are exact copies or transposes of "
                "another (exported tied weights) as parameters of their own "
                "instead of restoring the tie");
+  bool noParamWeights = false;
+  app.add_flag("--no-param-weights", noParamWeights,
+               "leave the trainable params' values out of the weights files "
+               "(a model too big to copy): the ranks draw them with "
+               "--init-seed N, from each initializer's mean and standard "
+               "deviation, or read --weights FILE");
   app.add_option("--freeze", request.freeze,
                  "do not train the initializers whose names match this "
                  "regular expression (repeatable); rotary position tables "
@@ -88,6 +94,7 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: -o: empty path; give the output directory\n";
     return 1;
   }
+  request.paramWeights = !noParamWeights;
   if (!hostfile.empty())
     request.hostfilePath = hostfile;
   request.resources.numNodes = numNodes;
