@@ -10,6 +10,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
 dir=$build/gpu-check
 export LD_LIBRARY_PATH=$dir/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# cuBLASLt: the toolkit's, else the one PyTorch's CUDA wheels bring.
+if ! ldconfig -p 2> /dev/null | grep -q libcublasLt.so.13 && [ ! -e /usr/local/cuda/lib64/libcublasLt.so.13 ]; then
+  lt=$(python3 -c 'import glob, site; print("\n".join(glob.glob(p + "/nvidia/**/libcublasLt.so.13", recursive=True)[0] for p in site.getsitepackages() if glob.glob(p + "/nvidia/**/libcublasLt.so.13", recursive=True)))' 2> /dev/null | head -1)
+  [ -z "$lt" ] || export LD_LIBRARY_PATH=$(dirname "$lt"):$LD_LIBRARY_PATH
+fi
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2> /dev/null | head -1)
 gpu=${gpu:-none}
 rows=()
@@ -30,7 +35,8 @@ check() {
   fi
   rows+=("| $name | $verdict |")
 }
-check "every CUDA kernel against its CPU kernel (random inputs)" CudaKernelsTest 'CudaKernels.*'
+check "every CUDA kernel against its CPU kernel (random inputs)" CudaKernelsTest 'CudaKernels.EachAgreesWithTheCpuKernel'
+check "the optimizer updates against the CPU's" CudaOptimizerTest 'CudaOptimizer.*'
 check "NCCL, a world of one on the GPU" NcclCommTest 'NcclCommunicator.WorldOfOneOnTheGpu'
 echo "device check, $(date -u +%Y-%m-%dT%H:%MZ), GPU: $gpu"
 echo "| check | result |"

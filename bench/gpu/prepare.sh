@@ -8,14 +8,15 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
-bash "$root/scripts/build.sh" CudaKernelsTest NcclCommTest > /dev/null
+bash "$root/scripts/build.sh" CudaKernelsTest CudaOptimizerTest NcclCommTest > /dev/null
 out=$build/gpu-check
 libs=$out/lib
 rm -rf "$out" && mkdir -p "$libs"
-cp "$build/test/unit/CudaKernelsTest" "$build/test/unit/NcclCommTest" "$out/"
+cp "$build/test/unit/CudaKernelsTest" "$build/test/unit/CudaOptimizerTest" \
+  "$build/test/unit/NcclCommTest" "$out/"
 # OpenBLAS and the Fortran runtime it needs; everything else (libc, libstdc++, the CUDA runtime,
 # NCCL) is on the GPU machine.
-for test in CudaKernelsTest NcclCommTest; do
+for test in CudaKernelsTest CudaOptimizerTest NcclCommTest; do
   ldd "$build/test/unit/$test" | awk '/=> \// {print $3}'
 done | sort -u | grep -E 'libopenblas|libgfortran|libquadmath' | while read -r lib; do
   cp -L "$lib" "$libs/"

@@ -429,6 +429,12 @@ void padGrad(const T *dy, const int64_t *pads, PadMode mode, T *dIn,
 /// or col - row <= k (lower) and zeroes the rest. rank >= 2.
 template <typename T>
 void trilu(const T *in, Shape shape, int64_t k, bool upper, T *out);
+/// trilu with k read from a one-element tensor (null: 0).
+template <typename T>
+void triluByTensor(const T *in, Shape shape, const int64_t *k, bool upper,
+                   T *out) {
+  trilu(in, shape, k ? *k : 0, upper, out);
+}
 
 //===----------------------------------------------------------------------===//
 // Losses (Loss.cpp); T: float, double.

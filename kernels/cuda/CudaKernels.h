@@ -2,7 +2,10 @@
 //
 // dsrt_cuda_k_<kernel>_<types>: the entry points of KernelDecls.def's
 // kernels on a GPU, with the CPU entry points' signature (dsrt.h's
-// dsrt_kernel_fn) on device buffers. Built so far: the Elementwise group.
+// dsrt_kernel_fn) on device buffers, launched asynchronously on one stream.
+// A data error the CPU kernel returns at once (a target or index out of
+// range) is recorded on the device instead: the caller collects it with
+// takeDeviceKernelStatus() after the step, so no kernel synchronises.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +13,8 @@
 #define DSC_KERNELS_CUDA_CUDAKERNELS_H
 
 #include "runtime/include/dsrt.h"
+
+#include <cuda_runtime_api.h>
 
 #include <string>
 #include <utility>
@@ -19,6 +24,14 @@ namespace dsc::kernels::cuda {
 
 /// Every CUDA entry point by its C symbol (tests, the device check).
 const std::vector<std::pair<std::string, dsrt_kernel_fn>> &cudaKernelEntries();
+
+/// The stream the kernels launch on (default: the legacy default stream; a
+/// step captured as a CUDA graph needs one of its own).
+void setKernelStream(cudaStream_t stream);
+
+/// The first data error a kernel recorded since the last call (a
+/// kernels/cpu KernelError code), or 0; clears it. Synchronises.
+int takeDeviceKernelStatus();
 
 } // namespace dsc::kernels::cuda
 

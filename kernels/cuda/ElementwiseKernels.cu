@@ -12,10 +12,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cpu/ElementwiseMath.h"
-#include "kernels/cuda/CudaKernels.h"
-#include "runtime/dispatch/DispatchInternal.h"
-
-#include <cuda_runtime.h>
+#include "kernels/cuda/CudaEntries.cuh"
+#include "kernels/cuda/CudaLaunch.cuh"
 
 #include <cmath>
 #include <string>
@@ -26,11 +24,7 @@
 namespace dsc::kernels::cuda {
 namespace {
 
-namespace k = dsc::kernels::cpu;
 using runtime::detail::Call;
-
-/// Broadcasting supports this many axes (the graphs have at most 6).
-constexpr int kMaxRank = 8;
 
 /// An operand's element strides over the output's axes (0 where it
 /// broadcasts), by value into the kernel.
@@ -151,12 +145,12 @@ __global__ void binaryKernel(int64_t n, int op, bool compare, const T *a,
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
-  T x = a[offsetOf(s, 0, i)], y = b[offsetOf(s, 1, i)];
+  Acc<T> x = load(a[offsetOf(s, 0, i)]), y = load(b[offsetOf(s, 1, i)]);
   if constexpr (std::is_same_v<R, uint8_t> && !std::is_same_v<T, uint8_t>)
     out[i] = compareOp(static_cast<k::CompareOp>(op), x, y);
   else
-    out[i] = compare ? R(compareOp(static_cast<k::CompareOp>(op), x, y))
-                     : R(binaryOp(static_cast<k::BinaryOp>(op), x, y));
+    out[i] = compare ? store<R>(compareOp(static_cast<k::CompareOp>(op), x, y))
+                     : store<R>(binaryOp(static_cast<k::BinaryOp>(op), x, y));
 }
 
 template <typename T>
@@ -172,14 +166,14 @@ template <typename T>
 __global__ void unaryKernel(int64_t n, int op, const T *in, T *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    out[i] = unaryOp(static_cast<k::UnaryOp>(op), in[i]);
+    out[i] = store<T>(unaryOp(static_cast<k::UnaryOp>(op), load(in[i])));
 }
 
 template <typename T>
 __global__ void isNanKernel(int64_t n, const T *in, uint8_t *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    out[i] = isnan(in[i]);
+    out[i] = isnan(load(in[i]));
 }
 
 template <typename From, typename To>
@@ -189,32 +183,7 @@ __global__ void castKernel(int64_t n, const From *in, To *out) {
     out[i] = k::convertValue<From, To>(in[i]);
 }
 
-constexpr int kThreads = 256;
-unsigned blocksFor(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
-
-/// 0, or the launch's error, reported with CUDA's message.
-int launched() {
-  cudaError_t err = cudaGetLastError();
-  if (err == cudaSuccess)
-    return 0;
-  return k::raiseKernelError(k::KernelDeviceError, cudaGetErrorString(err));
-}
-
-/// Launches `kernel` with one thread per element of `n` (its first
-/// argument); 0, or the launch's error.
-template <typename... Params, typename... Args>
-int launchOver(void (*kernel)(int64_t, Params...), int64_t n, Args... args) {
-  if (n > 0)
-    kernel<<<blocksFor(n), kThreads>>>(n, args...);
-  return launched();
-}
-
-int tooManyAxes() {
-  return k::raiseKernelError(k::KernelDeviceError,
-                             "more than 8 axes to broadcast");
-}
+int tooManyAxes() { return unsupported("more than 8 axes to broadcast"); }
 
 /// A binary op with NumPy broadcasting, its result of type Out (T, or
 /// uint8_t for a comparison).
@@ -270,7 +239,7 @@ template <typename, typename, typename A>
 int runCopy(const Call &c, const A &a) {
   if (c.data[0] != c.data[1] && a.bytes > 0)
     cudaMemcpyAsync(c.data[1], c.data[0], static_cast<size_t>(a.bytes),
-                    cudaMemcpyDeviceToDevice);
+                    cudaMemcpyDeviceToDevice, stream());
   return launched();
 }
 
@@ -279,13 +248,14 @@ __global__ void geluKernel(int64_t n, const T *in, T *out, bool tanhApprox) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
-  T x = in[i];
+  using A = Acc<T>;
+  A x = load(in[i]);
   if (tanhApprox)
-    out[i] =
-        T(0.5) * x *
-        (T(1) + tanh(T(k::kSqrt2OverPi) * (x + T(k::kGeluCubic) * x * x * x)));
+    out[i] = store<T>(
+        A(0.5) * x *
+        (A(1) + tanh(A(k::kSqrt2OverPi) * (x + A(k::kGeluCubic) * x * x * x))));
   else
-    out[i] = T(0.5) * x * (T(1) + erf(x * T(k::kInvSqrt2)));
+    out[i] = store<T>(A(0.5) * x * (A(1) + erf(x * A(k::kInvSqrt2))));
 }
 
 template <typename T>
@@ -294,15 +264,17 @@ __global__ void geluGradKernel(int64_t n, const T *x, const T *dy, T *dx,
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
-  T v = x[i];
+  using A = Acc<T>;
+  A v = load(x[i]), g = load(dy[i]);
   if (tanhApprox) {
-    T t = tanh(T(k::kSqrt2OverPi) * (v + T(k::kGeluCubic) * v * v * v));
-    T du = T(k::kSqrt2OverPi) * (T(1) + T(3 * k::kGeluCubic) * v * v);
-    dx[i] = dy[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+    A t = tanh(A(k::kSqrt2OverPi) * (v + A(k::kGeluCubic) * v * v * v));
+    A du = A(k::kSqrt2OverPi) * (A(1) + A(3 * k::kGeluCubic) * v * v);
+    dx[i] =
+        store<T>(g * (A(0.5) * (A(1) + t) + A(0.5) * v * (A(1) - t * t) * du));
   } else {
-    T cdf = T(0.5) * (T(1) + erf(v * T(k::kInvSqrt2)));
-    T pdf = T(k::kInvSqrt2Pi) * exp(T(-0.5) * v * v);
-    dx[i] = dy[i] * (cdf + v * pdf);
+    A cdf = A(0.5) * (A(1) + erf(v * A(k::kInvSqrt2)));
+    A pdf = A(k::kInvSqrt2Pi) * exp(A(-0.5) * v * v);
+    dx[i] = store<T>(g * (cdf + v * pdf));
   }
 }
 
@@ -322,43 +294,25 @@ int runGeluGrad(const Call &c, const A &a) {
 } // namespace
 
 using namespace dsc::kernels::cpu;
-using runtime::detail::runEntry;
 
-#define DSC_CUDA_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                        \
-  extern "C" void dsrt_cuda_k_##sym(dsrt_ctx *ctx, void *const *data,          \
-                                    const int64_t *site,                       \
-                                    const char *location) {                    \
-    runEntry<runtime::detail::Id##Attrs>(                                      \
-        ctx, data, site, location, #sym, static_cast<int>(Sel),                \
-        [](const Call &c, const runtime::detail::Id##Attrs &a) {               \
-          return Run<T, U>(c, a);                                              \
-        });                                                                    \
-  }
-// No 16-bit storage variants on the GPU yet.
-#undef DSC_FLOAT16_ROWS
-#define DSC_FLOAT16_ROWS(...)
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
                    Check, AttrList)                                            \
   DSC_CUDA_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
-#define DSC_CUDA_KERNELS_OF_Elementwise(Id, name, Types, Run, Sel)             \
-  Types(DSC_CUDA_ENTRY, Id, name, Run, Sel)
+#define DSC_CUDA_KERNELS_OF_Elementwise DSC_CUDA_ENTRIES
 #define DSC_CUDA_KERNELS_OF_Numeric(...)
 #define DSC_CUDA_KERNELS_OF_DataMovement(...)
 #include "kernels/KernelDecls.def"
+#undef DSC_CUDA_KERNELS_OF_Elementwise
 
-const std::vector<std::pair<std::string, dsrt_kernel_fn>> &cudaKernelEntries() {
-  static const std::vector<std::pair<std::string, dsrt_kernel_fn>> table = {
-#define DSC_CUDA_LIST(Id, sym, Run, Sel, T, U, dT, dU)                         \
-  {"dsrt_cuda_k_" #sym, dsrt_cuda_k_##sym},
+const EntryList &elementwiseEntries() {
+  static const EntryList list = {
 #define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
                    Check, AttrList)                                            \
   DSC_CUDA_KERNELS_OF_##Group(Id, name, Types, Run, Sel)
-#undef DSC_CUDA_KERNELS_OF_Elementwise
-#define DSC_CUDA_KERNELS_OF_Elementwise(Id, name, Types, Run, Sel)             \
-  Types(DSC_CUDA_LIST, Id, name, Run, Sel)
+#define DSC_CUDA_KERNELS_OF_Elementwise DSC_CUDA_LIST_ENTRIES
 #include "kernels/KernelDecls.def"
   };
-  return table;
+  return list;
 }
 
 } // namespace dsc::kernels::cuda

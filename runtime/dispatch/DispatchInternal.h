@@ -165,7 +165,8 @@ inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
 }
 
 /// Runs a float kernel on 16-bit storage (`T` a Half or BFloat16): each
-/// buffer of type T in the signature (`T`, `*`) becomes a float temporary,
+/// buffer of type T in the signature (`T`, `*`, and `U`: a cast from T to
+/// T) becomes a float temporary,
 /// `run` runs on them, and the T outputs are rounded back.
 template <typename T, typename Run>
 int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
@@ -174,7 +175,7 @@ int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
   auto isT = [&](int i) {
     char s =
         i < c.numInputs() ? ins[variadic ? 0 : i] : outs[i - c.numInputs()];
-    return s == 'T' || s == '*';
+    return s == 'T' || s == '*' || s == 'U';
   };
   std::vector<std::vector<float>> temps(n);
   std::vector<void *> data(c.data, c.data + n);

@@ -2,6 +2,8 @@
 
 #include "runtime/io/ParamInit.h"
 
+#include "kernels/cpu/CounterRng.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,16 +12,8 @@
 namespace dsc::runtime {
 namespace {
 
-/// SplitMix64's output function: a bijection of 64-bit words whose outputs
-/// for consecutive inputs pass BigCrush, so a counter through it is a
-/// random stream that can start anywhere.
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+using kernels::cpu::mix64;
+using kernels::cpu::streamDraw;
 
 /// FNV-1a: the param's stream is keyed by its name, not its position, so
 /// adding a param leaves the others' numbers alone.
@@ -112,13 +106,13 @@ void drawParam(uint64_t seed, const std::string &name, const ParamInit &init,
       out[i] = static_cast<float>(init.value);
     return;
   }
-  const uint64_t key = mix(seed ^ mix(hashName(name)));
+  const uint64_t key = mix64(seed ^ mix64(hashName(name)));
   const double twoPi = 6.283185307179586;
   for (int64_t i = 0; i < count; ++i) {
     // Box-Muller on two draws of the counter 2 * index (+1): u1 in (0, 1].
     uint64_t counter = 2 * static_cast<uint64_t>(begin + i);
-    double u1 = 1.0 - unit(mix(key + counter * kGolden));
-    double u2 = unit(mix(key + (counter + 1) * kGolden));
+    double u1 = 1.0 - unit(streamDraw(key, counter));
+    double u2 = unit(streamDraw(key, counter + 1));
     double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(twoPi * u2);
     out[i] = static_cast<float>(init.mean + init.std * z);
   }

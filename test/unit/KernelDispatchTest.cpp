@@ -13,9 +13,9 @@
 
 #include "kernels/KernelDecls.h"
 #include "kernels/cpu/CpuKernels.h"
+#include "test/unit/KernelSiteAttrs.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -72,25 +72,7 @@ public:
     site.numInputs = static_cast<int>(shapes.size()) - numOutputs;
     site.shapes = shapes;
     site.dtypes = dtypes;
-    site.attrs.resize(decl->attrs.size());
-    nlohmann::json parsed = nlohmann::json::parse(attrs.empty() ? "{}" : attrs);
-    for (auto &[name, value] : parsed.items()) {
-      int index = decl->attrIndex(name);
-      ASSERT_GE(index, 0) << name;
-      const kd::AttrDecl &a = decl->attrs[index];
-      kd::AttrValue &v = site.attrs[index];
-      v.present = true;
-      if (a.kind == kd::AttrKind::F64)
-        v.f = value.get<double>();
-      else if (a.kind == kd::AttrKind::I64s)
-        v.ints = value.get<std::vector<int64_t>>();
-      else if (a.kind == kd::AttrKind::Enum)
-        v.i =
-            std::find(a.cases, a.cases + a.numCases, value.get<std::string>()) -
-            a.cases;
-      else
-        v.i = value.is_boolean() ? value.get<bool>() : value.get<int64_t>();
-    }
+    ASSERT_EQ(dsc::test::setSiteAttrs(site, attrs), "");
     std::string problem;
     const kd::KernelVariant *variant = kd::resolveSite(site, problem);
     ASSERT_NE(variant, nullptr) << kernel << ": " << problem;
@@ -467,6 +449,15 @@ TEST_F(KernelDispatch, SixteenBitStorageComputesInFloat) {
   softmax.in(DSRT_F16, {2}, x).out(DSRT_F16, {2}, s);
   softmax.run();
   EXPECT_EQ(s, (std::vector<uint16_t>{half(0.25f), half(0.75f)}));
+
+  // A cast from a 16-bit type to itself: its result is 16-bit too (it was
+  // once written as float, past the end of the buffer).
+  std::vector<uint16_t> same(4, 0xffff);
+  Site cast("cast_f16_f16", "{}");
+  cast.in(DSRT_F16, {3}, a).out(DSRT_F16, {3}, same);
+  cast.run();
+  EXPECT_EQ(same, (std::vector<uint16_t>{half(1), half(2.5f), half(65504),
+                                         0xffff}));
   EXPECT_TRUE(reported.empty());
 }
 
