@@ -26,6 +26,8 @@ CONFIGS = {
     # GPT-2 small's sizes (vocab padded to 50304), seq 256, batch 1: 124M
     # parameters (the head is tied), past 2 GiB of rank memory
     "small": (50304, 256, 768, 12, 12, 3072, 1),
+    # GPT-2 small as the GPU issue measures it against PyTorch: seq 1024, batch 8
+    "gpu_small": (50304, 1024, 768, 12, 12, 3072, 8),
     # GPT-2 medium's widths (d 1024, 16 heads, 24 layers, FFN 4096) at seq 64:
     # 354M parameters, for ZeRO-3 on 4 CPU ranks
     "medium": (50304, 64, 1024, 16, 24, 4096, 4),

@@ -4,7 +4,10 @@
 // constant global, so the step lowers to address arithmetic and one direct
 // call per kernel: its entry point (kernels/KernelDecls.def) with the
 // buffers' addresses and the site's constants (shapes and attributes) as a
-// constant global.
+// constant global. Copies and zeroing of buffers are runtime calls too
+// (dsrt_copy, dsrt_zero), and a scalar the generated code reads or writes
+// itself waits for the kernels first (dsrt_host_sync): the arena may be a
+// GPU's.
 // The training step of each rank (build-optimizer-step's @train_step_r<k>)
 // lowers the same way, its optimizer, norm and schedule ops to direct calls
 // of the runtime's typed C functions and its collectives to
@@ -363,6 +366,7 @@ public:
                   ConversionPatternRewriter &rewriter) const override {
     if (op.getIndices().size() != 1)
       return op.emitOpError("needs a 1-D buffer");
+    call(rewriter, op, "dsrt_host_sync", voidType(op), {context(op)});
     Value slot = scalarSlot(rewriter, op.getLoc(), op.getMemRefType(),
                             adaptor.getMemref(), adaptor.getIndices()[0]);
     rewriter.replaceOpWithNewOp<LLVM::LoadOp>(op, op.getType(), slot);
@@ -378,6 +382,7 @@ public:
                   ConversionPatternRewriter &rewriter) const override {
     if (op.getIndices().size() != 1)
       return op.emitOpError("needs a 1-D buffer");
+    call(rewriter, op, "dsrt_host_sync", voidType(op), {context(op)});
     Value slot = scalarSlot(rewriter, op.getLoc(), op.getMemRefType(),
                             adaptor.getMemref(), adaptor.getIndices()[0]);
     rewriter.replaceOpWithNewOp<LLVM::StoreOp>(op, adaptor.getValue(), slot);
@@ -391,10 +396,9 @@ public:
   LogicalResult
   matchAndRewrite(memref::CopyOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    LLVM::MemcpyOp::create(
-        rewriter, op.getLoc(), adaptor.getTarget(), adaptor.getSource(),
-        i64Constant(rewriter, op.getLoc(), bytes(op.getSource())),
-        /*isVolatile=*/false);
+    call(rewriter, op, "dsrt_copy", voidType(op),
+         {context(op), adaptor.getTarget(), adaptor.getSource(),
+          i64Constant(rewriter, op.getLoc(), bytes(op.getSource()))});
     rewriter.eraseOp(op);
     return success();
   }
@@ -406,12 +410,9 @@ public:
   LogicalResult
   matchAndRewrite(plan::ZeroOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value zero = LLVM::ConstantOp::create(rewriter, op.getLoc(),
-                                          rewriter.getI8Type(), 0);
-    LLVM::MemsetOp::create(
-        rewriter, op.getLoc(), adaptor.getBuffer(), zero,
-        i64Constant(rewriter, op.getLoc(), bytes(op.getBuffer())),
-        /*isVolatile=*/false);
+    call(rewriter, op, "dsrt_zero", voidType(op),
+         {context(op), adaptor.getBuffer(),
+          i64Constant(rewriter, op.getLoc(), bytes(op.getBuffer()))});
     rewriter.eraseOp(op);
     return success();
   }
@@ -672,9 +673,12 @@ void ConvertPlanToLLVMPass::runOnOperation() {
        llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
     auto [type, value] = flatGlobal(global);
     b.setInsertionPoint(global);
-    LLVM::GlobalOp::create(b, global.getLoc(), type, /*isConstant=*/true,
-                           LLVM::Linkage::Internal, global.getSymName(), value,
-                           /*alignment=*/64);
+    auto constant = LLVM::GlobalOp::create(
+        b, global.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::Internal,
+        global.getSymName(), value, /*alignment=*/64);
+    // Kernels read these: on a GPU the runtime gives the kernels a device
+    // copy of the section (the linker's __start_/__stop_ symbols bound it).
+    constant.setSectionAttr(b.getStringAttr(DSRT_CONSTANT_SECTION));
     global.erase();
   }
   // Each kernel call site's constants and location, one global per distinct

@@ -1,24 +1,64 @@
 #!/usr/bin/env bash
 # Prepares, on this machine, what bench/gpu/check.sh needs on the GPU machine (which has CUDA,
-# NCCL and PyTorch, but no OpenBLAS, MLIR or Gloo): builds the GPU tests and copies them, with
-# the shared libraries they need that the GPU machine lacks, into build/gpu-check. Carry
-# `build/gpu-check` (about 41 MB) to the GPU machine and run bench/gpu/check.sh there.
+# NCCL and PyTorch, but no OpenBLAS, MLIR or Gloo), in build/gpu-check:
+# - the GPU unit tests (each CUDA kernel and optimizer update against the CPU's, NCCL);
+# - the GPU backend the ranks load (lib/libdsc_cuda.so, one copy for every run);
+# - runs/<name>/: a model compiled here (executable, weights, inputs) and its CPU run's
+#   metrics for STEPS steps (runs/<name>/cpu.jsonl), which the GPU run must equal: the tiny
+#   GPT-2 and the shared Llama in float32, and the tiny GPT-2 under ZeRO 1, 2 and 3 on one
+#   rank (each must equal the plain run);
+# - the shared libraries the GPU machine lacks (OpenBLAS, the Fortran runtime), packed with
+#   the backend in lib.tar.xz.
+# Carry `build/gpu-check` to the GPU machine and run bench/gpu/check.sh there.
 #
 #   bash bench/gpu/prepare.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${DSC_BUILD_DIR:-$root/build}
-bash "$root/scripts/build.sh" CudaKernelsTest CudaOptimizerTest NcclCommTest > /dev/null
+shared=${DSC_SHARED_MODELS:-$root/../shared/models}
+steps=${STEPS:-10}
+bash "$root/scripts/build.sh" CudaKernelsTest CudaOptimizerTest NcclCommTest ds-compile \
+  ds-run dsc_cuda > /dev/null
 out=$build/gpu-check
 libs=$out/lib
-rm -rf "$out" && mkdir -p "$libs"
+rm -rf "$out" && mkdir -p "$libs" "$out/runs"
 cp "$build/test/unit/CudaKernelsTest" "$build/test/unit/CudaOptimizerTest" \
   "$build/test/unit/NcclCommTest" "$out/"
+cp "$build/kernels/cuda/libdsc_cuda.so" "$libs/"
+
+# run NAME MODEL CONFIG DATA [PREFIX]: compiles MODEL here and records its CPU run. PREFIX
+# strips a prefix from the inputs' file names (the shared models' llama_ids.npy).
+run() {
+  local name=$1 model=$2 config=$3 data=$4 prefix=${5:-} dir=$out/runs/$1
+  "$build/bin/ds-compile" "$model" --config "$config" -o "$dir" 2> /dev/null
+  rm -rf "$dir/lib" # check.sh gives every run the one copy in lib/
+  mkdir -p "$dir/data"
+  for f in "$data/$prefix"*.npy; do
+    cp "$f" "$dir/data/$(basename "$f" | sed "s/^$prefix//")"
+  done
+  DSC_DEVICE=cpu "$dir/bin/rank_0" --data "$dir/data" --steps "$steps" \
+    --metrics "$dir/cpu.jsonl" > /dev/null 2>&1
+}
+tiny=$root/examples/models/gpt2_tiny.onnx
+tinyConfig=$root/examples/gpt2_tiny/ds_config.json
+run gpt2_tiny "$tiny" "$tinyConfig" "$root/examples/models/gpt2_tiny_inputs"
+run llama "$shared/llama_dynamo.onnx" "$root/test/e2e/shared_model_config.json" "$shared" llama_
+for stage in 1 2 3; do
+  config=$out/runs/zero$stage.json
+  /usr/bin/python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["zero_optimization"] = {"stage": int(sys.argv[2])}; json.dump(c, open(sys.argv[3], "w"))' \
+    "$tinyConfig" "$stage" "$config"
+  run "gpt2_tiny_zero$stage" "$tiny" "$config" "$root/examples/models/gpt2_tiny_inputs"
+done
+
 # OpenBLAS and the Fortran runtime it needs; everything else (libc, libstdc++, the CUDA runtime,
-# NCCL) is on the GPU machine.
-for test in CudaKernelsTest CudaOptimizerTest NcclCommTest; do
-  ldd "$build/test/unit/$test" | awk '/=> \// {print $3}'
+# cuBLASLt, NCCL) is on the GPU machine.
+for bin in "$build/test/unit/CudaKernelsTest" "$build/test/unit/CudaOptimizerTest" \
+  "$build/test/unit/NcclCommTest" "$out/runs/gpt2_tiny/bin/rank_0" "$libs/libdsc_cuda.so"; do
+  ldd "$bin" | awk '/=> \// {print $3}'
 done | sort -u | grep -E 'libopenblas|libgfortran|libquadmath' | while read -r lib; do
   cp -L "$lib" "$libs/"
 done
-echo "prepared $out: $(ls "$out" "$libs" | grep -v ':$' | tr '\n' ' ')($(du -sh "$out" | cut -f1)); carry build/gpu-check"
+# Packed: OpenBLAS alone is 36 MB, and what travels to the GPU machine is limited.
+tar -C "$out" -cJf "$out/lib.tar.xz" lib && rm -rf "$libs"
+echo "prepared $out ($(du -sh "$out" | cut -f1)): $(ls "$out" | tr '\n' ' ')runs: $(ls "$out/runs" | tr '\n' ' ')"
+echo "carry build/gpu-check"

@@ -46,4 +46,18 @@ llvm::Error linkRankExecutable(llvm::StringRef objectPath,
   return llvm::Error::success();
 }
 
+llvm::Error copyCudaBackend(llvm::StringRef libDir) {
+  if (!*kCudaBackend)
+    return llvm::Error::success();
+  std::string target = (libDir + "/libdsc_cuda.so").str();
+  if (std::error_code ec = llvm::sys::fs::create_directories(libDir))
+    return llvm::createStringError(ec, "cannot create " + libDir + ": " +
+                                           ec.message());
+  if (std::error_code ec = llvm::sys::fs::copy_file(kCudaBackend, target))
+    return llvm::createStringError(ec, "cannot copy the CUDA backend " +
+                                           llvm::Twine(kCudaBackend) + " to " +
+                                           target + ": " + ec.message());
+  return llvm::Error::success();
+}
+
 } // namespace dsc::codegen

@@ -12,6 +12,11 @@ namespace dsc::codegen {
 llvm::Error linkRankExecutable(llvm::StringRef objectPath,
                                llvm::StringRef outputPath);
 
+/// Copies the GPU backend the ranks load (libdsc_cuda.so, runtime/device)
+/// into `libDir`, when this build has one: an output runs on a GPU host
+/// without the build beside it.
+llvm::Error copyCudaBackend(llvm::StringRef libDir);
+
 } // namespace dsc::codegen
 
 #endif // DSC_COMPILER_CODEGEN_RANKLINKER_H

@@ -222,8 +222,8 @@ void onFatalSignal(int sig) {
 }
 
 /// What ds-compile writes into an output directory.
-constexpr StringRef kOutputEntries[] = {"bin",       "weights",  "mlir",
-                                        "plan.json", "plan.txt", "launch.json"};
+constexpr StringRef kOutputEntries[] = {
+    "bin", "lib", "weights", "mlir", "plan.json", "plan.txt", "launch.json"};
 
 /// Builds the output directory under a temporary name next to it and
 /// renames it into place at the end, so a failed compile leaves nothing.
@@ -330,6 +330,8 @@ public:
       return err;
     if (Error err =
             codegen::linkRankExecutable(objectPath, temp + "/bin/rank_0"))
+      return err;
+    if (Error err = codegen::copyCudaBackend(temp + "/lib"))
       return err;
     llvm::sys::fs::remove(objectPath);
     for (int r = 1; r < worldSize; ++r)

@@ -378,20 +378,20 @@ def train_reference(model, inputs, args):
     return ref, weights
 
 
-def weights_by_initializer(onnx_path, model, final):
-    """The final weights under the ONNX file's initializer names.
+def initializer_sources(onnx_path, model, names=None):
+    """Which parameter each float initializer of the ONNX file holds:
+    {initializer: (parameter, transposed)}.
 
     The TorchScript exporter writes a Linear's weight as a constant-folded
     transpose (`onnx::MatMul_12`) and a tied head as a second initializer, so
     each float initializer is matched by its exported value to the parameter
-    it holds as is or transposed; it is given that parameter's final value,
-    transposed alike (a tied copy gets the trained tensor too). Initializers
-    no parameter produced (buffers) are left out.
+    it holds as is or transposed. Initializers no parameter produced
+    (buffers) are left out. `names` limits the parameters (default: all).
     """
     import onnx
     from onnx import numpy_helper
     start = {name: p.detach().numpy() for name, p in model.named_parameters()
-             if name in final}
+             if names is None or name in names}
     out, used = {}, set()
     for init in onnx.load(onnx_path).graph.initializer:
         value = numpy_helper.to_array(init)
@@ -403,9 +403,9 @@ def weights_by_initializer(onnx_path, model, final):
         named = [(init.name, start[init.name])] if init.name in start else start.items()
         for name, p in named:
             if value.shape == p.shape and np.array_equal(value, p):
-                out[init.name] = final[name]
+                out[init.name] = (name, False)
             elif p.ndim == 2 and value.shape == p.T.shape and np.array_equal(value, p.T):
-                out[init.name] = np.ascontiguousarray(final[name].T)
+                out[init.name] = (name, True)
             else:
                 continue
             used.add(name)
@@ -414,6 +414,15 @@ def weights_by_initializer(onnx_path, model, final):
     if missing:
         raise SystemExit("no initializer of %s holds the parameters %s" % (onnx_path, missing))
     return out
+
+
+def weights_by_initializer(onnx_path, model, final):
+    """The final weights under the ONNX file's initializer names (each
+    initializer gets its parameter's final value, transposed alike; a tied
+    copy gets the trained tensor too)."""
+    return {init: np.ascontiguousarray(final[name].T) if transposed else final[name]
+            for init, (name, transposed) in initializer_sources(onnx_path, model,
+                                                                 final).items()}
 
 
 def write_safetensors(path, tensors):

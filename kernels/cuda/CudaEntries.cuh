@@ -3,7 +3,8 @@
 //
 // dsrt_cuda_k_<kernel>_<types> for each row of KernelDecls.def: the CPU
 // entry points' decoding (runtime/dispatch/DispatchInternal.h) around the
-// group's Run<T, U> on device buffers, 16-bit rows included (the CUDA
+// group's Run<T, U> on device buffers (the object's constants swapped for
+// their device copy), 16-bit rows included (the CUDA
 // kernels take Half and BFloat16 themselves). A group's file defines
 // DSC_CUDA_KERNELS_OF_<Group> as DSC_CUDA_ENTRIES (the other groups as
 // nothing), includes the .def, and lists its entries the same way with
@@ -38,7 +39,10 @@ const EntryList &dataMovementEntries();
                                     const int64_t *site,                       \
                                     const char *location) {                    \
     ::dsc::runtime::detail::runEntry<::dsc::runtime::detail::Id##Attrs>(       \
-        ctx, data, site, location, #sym, static_cast<int>(Sel),                \
+        ctx,                                                                   \
+        ::dsc::kernels::cuda::deviceAddresses(                                 \
+            data, static_cast<int>(site[0] + site[1])),                        \
+        site, location, #sym, static_cast<int>(Sel),                           \
         [](const ::dsc::runtime::detail::Call &c,                              \
            const ::dsc::runtime::detail::Id##Attrs &a) {                       \
           return Run<T, U>(c, a);                                              \

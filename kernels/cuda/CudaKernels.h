@@ -33,6 +33,16 @@ void setKernelStream(cudaStream_t stream);
 /// kernels/cpu KernelError code), or 0; clears it. Synchronises.
 int takeDeviceKernelStatus();
 
+/// The rank object's constants that kernels read ([begin, end): host
+/// memory, its DSRT_CONSTANT_SECTION): copied to the device once, and every
+/// entry point hands its kernel the copy's address for one of them. False
+/// when the device has no memory for them.
+bool setHostConstants(const void *begin, const void *end);
+
+/// `data` (count buffer addresses) with each address inside the host
+/// constants replaced by its device copy's: `data` itself when none is.
+void *const *deviceAddresses(void *const *data, int count);
+
 } // namespace dsc::kernels::cuda
 
 #endif // DSC_KERNELS_CUDA_CUDAKERNELS_H

@@ -2,11 +2,15 @@
 
 #include "kernels/cuda/CudaLaunch.cuh"
 
+#include <vector>
+
 namespace dsc::kernels::cuda {
 namespace {
 
 cudaStream_t gStream = nullptr;
 int *gStatus = nullptr;
+const char *gHostConstants = nullptr, *gHostConstantsEnd = nullptr;
+char *gDeviceConstants = nullptr;
 
 } // namespace
 
@@ -39,6 +43,41 @@ int takeDeviceKernelStatus() {
   if (status)
     cudaMemset(word, 0, sizeof(int));
   return status;
+}
+
+bool setHostConstants(const void *begin, const void *end) {
+  const char *b = static_cast<const char *>(begin);
+  const char *e = static_cast<const char *>(end);
+  if (!b || e <= b)
+    return true;
+  if (cudaMalloc(&gDeviceConstants, e - b) != cudaSuccess ||
+      cudaMemcpy(gDeviceConstants, b, e - b, cudaMemcpyHostToDevice) !=
+          cudaSuccess)
+    return false;
+  gHostConstants = b;
+  gHostConstantsEnd = e;
+  return true;
+}
+
+void *const *deviceAddresses(void *const *data, int count) {
+  if (!gDeviceConstants)
+    return data;
+  auto inside = [](void *p) {
+    const char *c = static_cast<const char *>(p);
+    return c >= gHostConstants && c < gHostConstantsEnd;
+  };
+  bool any = false;
+  for (int i = 0; i < count && !any; ++i)
+    any = inside(data[i]);
+  if (!any)
+    return data;
+  // One rank thread launches kernels; its buffer lives until the next call.
+  thread_local std::vector<void *> translated;
+  translated.assign(data, data + count);
+  for (void *&p : translated)
+    if (inside(p))
+      p = gDeviceConstants + (static_cast<const char *>(p) - gHostConstants);
+  return translated.data();
 }
 
 void *scratch(size_t bytes) {

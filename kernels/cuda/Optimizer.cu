@@ -50,8 +50,7 @@ __global__ void lambKernel(int64_t n, LambCoefficients<T> c, const T *param,
                            double *partials) {
   __shared__ double shared[32];
   double xx = 0, uu = 0;
-  for (int64_t i = threadIndex(); i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = threadIndex(); i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const T x = param[i];
     const T u = lambElement(c, x, grad[i], expAvg[i], expAvgSq[i]);
     update[i] = u;
@@ -70,8 +69,7 @@ template <typename T>
 __global__ void squaresKernel(int64_t n, const T *x, double *partials) {
   __shared__ double shared[32];
   double sum = 0;
-  for (int64_t i = threadIndex(); i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = threadIndex(); i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const double v = static_cast<double>(x[i]);
     sum += v * v;
   }
@@ -81,8 +79,8 @@ __global__ void squaresKernel(int64_t n, const T *x, double *partials) {
 }
 
 /// Adds `count` interleaved sums of `blocks` partials each, in block order.
-__global__ void addPartialsKernel(const double *partials, int blocks,
-                                  int count, double *sums) {
+__global__ void addPartialsKernel(const double *partials, int blocks, int count,
+                                  double *sums) {
   if (threadIdx.x >= count)
     return;
   double sum = 0;
@@ -99,8 +97,7 @@ __global__ void lambApplyKernel(int64_t n, T negStep, T *param,
     param[i] = param[i] + negStep * update[i];
 }
 
-template <typename T>
-__global__ void scaleKernel(int64_t n, T factor, T *x) {
+template <typename T> __global__ void scaleKernel(int64_t n, T factor, T *x) {
   int64_t i = threadIndex();
   if (i < n)
     x[i] = x[i] * factor;
@@ -162,8 +159,8 @@ LambNorms lambComputeUpdateImpl(const T *param, const T *grad, T *expAvg,
   const unsigned blocks = partialBlocks(n);
   sums(blocks, 2, out, [&](double *partials) {
     lambKernel<<<blocks, kThreads, 0, stream()>>>(
-        n, lambCoefficients<T>(p, step), param, grad, expAvg, expAvgSq,
-        update, partials);
+        n, lambCoefficients<T>(p, step), param, grad, expAvg, expAvgSq, update,
+        partials);
   });
   LambNorms norms;
   norms.paramNormSq = out[0];
@@ -218,7 +215,9 @@ template <typename T> bool hasInfOrNaNImpl(const T *x, int64_t n) {
     launchOver(lambApplyKernel<T>, n, static_cast<T>(-(lr * ratio)), param,    \
                update);                                                        \
   }                                                                            \
-  double sumOfSquares(const T *x, int64_t n) { return sumOfSquaresImpl(x, n); } \
+  double sumOfSquares(const T *x, int64_t n) {                                 \
+    return sumOfSquaresImpl(x, n);                                             \
+  }                                                                            \
   void scale(T *x, int64_t n, T factor) {                                      \
     launchOver(scaleKernel<T>, n, factor, x);                                  \
   }                                                                            \

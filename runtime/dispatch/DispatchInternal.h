@@ -148,6 +148,21 @@ private:
 #include "kernels/KernelDecls.def"
 #include "runtime/dispatch/UndefAttrMacros.h"
 
+/// Every entry point's index, in KernelDecls.def's order.
+enum KernelVariantIndex : int {
+#define DSC_INDEX_ENTRY(Id, sym, Run, Sel, T, U, dT, dU) kVariant_##sym,
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                            \
+  Types(DSC_INDEX_ENTRY, Id, name, Run, Sel)
+#include "kernels/KernelDecls.def"
+#undef DSC_INDEX_ENTRY
+  kNumKernelVariants
+};
+
+/// The device entry point each CPU entry point forwards to, by index (all
+/// null on the CPU; setDeviceKernels).
+extern dsrt_kernel_fn gDeviceEntries[kNumKernelVariants];
+
 /// Reports a data error a kernel returned (an index out of range ...).
 void reportKernelError(const char *symbol, const char *location, int status);
 
@@ -198,6 +213,7 @@ int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
 }
 
 /// The entry points of the kernels of group `Group` (KernelDecls.def), each
+/// forwarding to its device entry point when the rank runs on a GPU, else
 /// calling Run<T, U>(call, attrs) (for 16-bit storage, Run<float, float>
 /// through viaFloat). A file defines DSC_KERNELS_OF_<Group> as
 /// DSC_DEFINE_ENTRIES and the other groups as nothing, then includes the
@@ -205,6 +221,8 @@ int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
 #define DSC_DEFINE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                      \
   extern "C" void dsrt_k_##sym(dsrt_ctx *ctx, void *const *data,               \
                                const int64_t *site, const char *location) {    \
+    if (dsrt_kernel_fn device = gDeviceEntries[kVariant_##sym])                \
+      return device(ctx, data, site, location);                                \
     runEntry<Id##Attrs>(                                                       \
         ctx, data, site, location, #sym, static_cast<int>(Sel),                \
         [](const Call &c, const auto &a) {                                     \

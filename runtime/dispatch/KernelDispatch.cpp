@@ -8,15 +8,6 @@
 #include <cstdlib>
 #include <unordered_map>
 
-// The entry points, declared from KernelDecls.def for the table below.
-#define DSC_DECLARE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                     \
-  extern "C" void dsrt_k_##sym(dsrt_ctx *, void *const *, const int64_t *,     \
-                               const char *);
-#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
-                   Check, AttrList)                                            \
-  Types(DSC_DECLARE_ENTRY, Id, name, Run, Sel)
-#include "kernels/KernelDecls.def"
-
 namespace dsc::runtime {
 namespace {
 
@@ -79,6 +70,17 @@ std::vector<std::string> kernelEntryNames() {
   for (const Entry &entry : entries())
     names.emplace_back(entry.symbol);
   return names;
+}
+
+namespace detail {
+dsrt_kernel_fn gDeviceEntries[kNumKernelVariants] = {};
+} // namespace detail
+
+void setDeviceKernels(dsrt_kernel_fn (*lookup)(const char *symbol)) {
+  const std::vector<Entry> &all = entries();
+  for (size_t i = 0; i < all.size(); ++i)
+    detail::gDeviceEntries[i] =
+        lookup ? lookup(std::string(all[i].symbol).c_str()) : nullptr;
 }
 
 ErrorHandler setErrorHandler(ErrorHandler handler) {

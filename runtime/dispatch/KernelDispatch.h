@@ -19,6 +19,7 @@
 #ifndef DSC_RUNTIME_DISPATCH_KERNELDISPATCH_H
 #define DSC_RUNTIME_DISPATCH_KERNELDISPATCH_H
 
+#include "kernels/KernelDecls.h"
 #include "runtime/include/dsrt.h"
 
 #include <cstdint>
@@ -36,6 +37,16 @@ struct dsrt_ctx {
   /// The micro-steps' hooks (dsrt_micro_step): a dsc::runtime::MicroSteps.
   void *microSteps = nullptr;
 };
+
+// The entry points, declared from KernelDecls.def.
+#define DSC_DECLARE_ENTRY(Id, sym, Run, Sel, T, U, dT, dU)                     \
+  extern "C" void dsrt_k_##sym(dsrt_ctx *, void *const *, const int64_t *,     \
+                               const char *);
+#define DSC_KERNEL(Group, Id, name, Types, Ins, Outs, MinInputs, Run, Sel,     \
+                   Check, AttrList)                                            \
+  Types(DSC_DECLARE_ENTRY, Id, name, Run, Sel)
+#include "kernels/KernelDecls.def"
+#undef DSC_DECLARE_ENTRY
 
 namespace dsc::runtime {
 
@@ -73,6 +84,11 @@ dsrt_kernel_fn findKernelEntry(std::string_view symbol);
 
 /// Every entry point's symbol, in KernelDecls.def's order.
 std::vector<std::string> kernelEntryNames();
+
+/// From now on each entry point forwards to `lookup(its symbol)` when that
+/// is not null (a GPU backend's entry point, runtime/device); a null
+/// `lookup` restores the CPU kernels.
+void setDeviceKernels(dsrt_kernel_fn (*lookup)(const char *symbol));
 
 /// Receives every error: the exit code and the full message, e.g.
 /// "dsrt: unknown kernel 'foo_f32' at node 'x'".

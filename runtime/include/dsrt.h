@@ -35,6 +35,11 @@ enum dsrt_dtype {
 
 typedef struct dsrt_ctx dsrt_ctx;
 
+/* The section of the object's constants that kernels read (the graph's
+ * constant tensors): the linker's __start_dsc_consts and __stop_dsc_consts
+ * bound it, and a GPU rank hands its kernels a device copy of it. */
+#define DSRT_CONSTANT_SECTION "dsc_consts"
+
 /* A kernel's entry point: one per kernel and element type of
  * kernels/KernelDecls.def, named dsrt_k_<kernel>_<types> (dsrt_k_add_f32,
  * dsrt_k_cast_i64_f32, dsrt_k_copy). `data` holds the buffers' addresses,
@@ -62,6 +67,15 @@ void dsrt_collective_wait(dsrt_ctx *ctx, int32_t index);
  * `data`, from the rank's update function. A failure, or a call out of the
  * plan's order, is reported and the process exits non-zero. */
 void dsrt_boundary_collective(dsrt_ctx *ctx, int32_t index, void *data);
+
+/* Byte copies and zeroing of arena buffers (a gradient into the staging
+ * buffer, the accumulators' reset) and the point before the generated code
+ * reads or writes a scalar of the arena itself (the loss, the report): on a
+ * GPU the first two run on the kernels' stream and the third waits for it;
+ * on the CPU they are memmove, memset and nothing. */
+void dsrt_copy(dsrt_ctx *ctx, void *dst, const void *src, int64_t bytes);
+void dsrt_zero(dsrt_ctx *ctx, void *dst, int64_t bytes);
+void dsrt_host_sync(dsrt_ctx *ctx);
 
 /* The optimizer step's kernels, which the update functions call directly
  * (kernels/optimizer has their semantics). `step` is the 1-based optimizer

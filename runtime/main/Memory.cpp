@@ -2,6 +2,8 @@
 
 #include "runtime/main/Memory.h"
 
+#include "runtime/device/Device.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <sys/mman.h>
@@ -41,8 +43,10 @@ size_t residentBytesOf(const char *base, size_t length) {
 
 } // namespace
 
-void MemoryTracker::add(const char *base, size_t bytes) {
+void MemoryTracker::add(const char *base, size_t bytes, bool device) {
   live[base] = bytes;
+  if (device)
+    onDevice.insert(base);
   allocated += bytes;
 }
 
@@ -51,13 +55,15 @@ void MemoryTracker::remove(const char *base) {
   if (it == live.end())
     return;
   allocated -= it->second;
+  onDevice.erase(base);
   live.erase(it);
 }
 
 size_t MemoryTracker::residentBytes() const {
   size_t total = 0;
+  // A GPU's blocks are the backend's in full; mincore sees host pages only.
   for (const auto &[base, bytes] : live)
-    total += residentBytesOf(base, bytes);
+    total += onDevice.count(base) ? bytes : residentBytesOf(base, bytes);
   return total;
 }
 
@@ -79,18 +85,31 @@ Expected<AlignedBuffer> AlignedBuffer::allocate(size_t bytes,
   // memory fails here, not killed mid-step. At least one byte, so that the
   // block is a real, unique allocation.
   const size_t length = bytes == 0 ? 1 : bytes;
-  void *p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return Status::error("cannot allocate " + std::to_string(bytes) +
-                         " bytes for " + what);
+  // On a GPU: memory the device and the host both address, zeroed there.
+  const DeviceBackend *gpu = runtime::gpu();
+  void *p = nullptr;
+  if (gpu) {
+    p = gpu->alloc(length);
+    if (!p)
+      return Status::error("cannot allocate " + std::to_string(bytes) +
+                           " bytes of GPU memory for " + what);
+    gpu->zero(p, length);
+    deviceSynchronize();
+  } else {
+    p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      return Status::error("cannot allocate " + std::to_string(bytes) +
+                           " bytes for " + what);
+  }
   AlignedBuffer buf;
   buf.block.reset(static_cast<char *>(p));
   buf.block.get_deleter().length = length;
   buf.block.get_deleter().tracker = tracker;
+  buf.block.get_deleter().device = gpu;
   buf.length = bytes;
   if (tracker)
-    tracker->add(buf.block.get(), bytes);
+    tracker->add(buf.block.get(), bytes, gpu != nullptr);
   return buf;
 }
 
@@ -99,7 +118,10 @@ void UnmapBlock::operator()(char *p) const {
     return;
   if (tracker)
     tracker->remove(p);
-  ::munmap(p, length);
+  if (device)
+    device->free(p);
+  else
+    ::munmap(p, length);
 }
 
 int64_t peakRssBytes() {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace dsc::runtime {
@@ -31,7 +32,8 @@ public:
   MemoryTracker(const MemoryTracker &) = delete;
   MemoryTracker &operator=(const MemoryTracker &) = delete;
 
-  void add(const char *base, size_t bytes);
+  /// A block; `device`: GPU memory (counted as resident in full).
+  void add(const char *base, size_t bytes, bool device = false);
   void remove(const char *base);
 
   /// Bytes of the live blocks (what was asked for).
@@ -57,6 +59,7 @@ public:
 
 private:
   std::map<const char *, size_t> live;
+  std::set<const char *> onDevice;
   size_t allocated = 0;
   size_t peakResident = 0;
   size_t peakSampled = 0;
@@ -65,15 +68,20 @@ private:
   int64_t lastRss = 0;
 };
 
-/// Unmaps an AlignedBuffer's block of `length` bytes and unregisters it.
+struct DeviceBackend;
+
+/// Unmaps an AlignedBuffer's block of `length` bytes (or frees it on the
+/// GPU `device` that allocated it) and unregisters it.
 struct UnmapBlock {
   size_t length = 0;
   MemoryTracker *tracker = nullptr;
+  const DeviceBackend *device = nullptr;
   void operator()(char *p) const;
 };
 
 /// A zeroed, page-aligned block (an anonymous mapping: pages cost memory
-/// when first touched). Move-only.
+/// when first touched; on a GPU rank, the backend's memory that both sides
+/// address). Move-only.
 class AlignedBuffer {
 public:
   static constexpr size_t kAlignment = 64;

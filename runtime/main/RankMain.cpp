@@ -5,6 +5,7 @@
 
 #include "runtime/comm/GlooCommunicator.h"
 #include "runtime/comm/WorldEnv.h"
+#include "runtime/device/Device.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/RankOptions.h"
 #include "runtime/main/OptimizerAbi.h"
@@ -177,6 +178,16 @@ std::string executablePath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+std::string cudaBackendPath() {
+  if (const char *path = std::getenv("DSC_CUDA_BACKEND"))
+    return path;
+  std::string exe = executablePath();
+  if (exe.empty())
+    return "";
+  std::string path = outputDirOf(exe) + "lib/libdsc_cuda.so";
+  return ::access(path.c_str(), F_OK) == 0 ? path : "";
+}
+
 std::string outputDirOf(const std::string &exe) {
   size_t slash = exe.rfind('/');
   return (slash == std::string::npos ? "." : exe.substr(0, slash)) + "/../";
@@ -273,6 +284,23 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     return kExitUsage;
   }
 
+  // The device, before anything is allocated: a GPU when the CUDA backend
+  // (OUT/lib) loads and sees one, else the CPU (DSC_DEVICE).
+  const char *deviceRequest = std::getenv("DSC_DEVICE");
+  Expected<std::string> device = selectDevice(
+      deviceRequest ? deviceRequest : "", world->localRank, cudaBackendPath());
+  if (!device) {
+    printError(device.message());
+    return 1;
+  }
+  if (!device->empty()) {
+    std::fprintf(out, "%s: device: %s\n",
+                 world->size > 1
+                     ? ("ds-rank " + std::to_string(world->rank)).c_str()
+                     : "ds-rank",
+                 device->c_str());
+    std::fflush(out);
+  }
   Expected<std::unique_ptr<RankState>> created =
       RankState::create(std::move(plan).value());
   if (!created) {
@@ -303,6 +331,9 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
     printError(s.message());
     return 1;
   }
+  // On a GPU the weights move there before the first step.
+  if (const DeviceBackend *backend = gpu())
+    backend->prefetch(state.arena.data(), state.arena.size());
   // Kernel errors: one "ds-rank: " line, then the dispatcher's exit code.
   // A collective of the generated code that failed because another rank
   // did first says so, as a failed step does below.

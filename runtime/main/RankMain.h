@@ -66,6 +66,11 @@ std::string executablePath();
 /// directory "OUT/bin/../", where plan.json and weights/ lie).
 std::string outputDirOf(const std::string &exe);
 
+/// The CUDA backend library the rank loads: DSC_CUDA_BACKEND, else
+/// OUT/lib/libdsc_cuda.so beside the executable's OUT/bin when it is
+/// there; "" when neither (the rank runs on the CPU).
+std::string cudaBackendPath();
+
 /// Everything after argument parsing, with `program` as the generated
 /// object's step and constants (tests pass their own). Progress and the
 /// memory line go to `out`. Returns the exit code; errors are printed to

@@ -3,6 +3,7 @@
 #include "runtime/main/Trainer.h"
 
 #include "kernels/optimizer/Optimizer.h"
+#include "runtime/device/Device.h"
 #include "runtime/io/DataFeeder.h"
 #include "runtime/io/FileUtil.h"
 #include "runtime/io/Metrics.h"
@@ -393,6 +394,8 @@ Status runInference(RankState &state, const InferenceOptions &options,
     return s;
   state.ctx.step = 0;
   step(&state.ctx, state.arena.data());
+  if (Status s = deviceStepDone(); !s.ok())
+    return s;
   state.memory.sample();
   for (size_t i : plan.buffersWithRole(BufferRole::Output)) {
     const PlanBuffer &b = plan.buffers[i];

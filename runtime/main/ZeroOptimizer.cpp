@@ -2,6 +2,7 @@
 
 #include "runtime/main/ZeroOptimizer.h"
 
+#include "runtime/device/Device.h"
 #include "runtime/dispatch/KernelDispatch.h"
 #include "runtime/io/FloatConversion.h"
 
@@ -376,6 +377,9 @@ ZeroOptimizer::trainStep(int64_t step, int64_t skipped, double lossScale) {
   double report[DSRT_REPORT_FIELDS] = {};
   trainStepFn(&state->ctx, state->arena.data(), report, step, skipped,
               lossScale);
+  // On a GPU: the step's last kernels, and what they found.
+  if (Status s = deviceStepDone(); !s.ok())
+    return s;
   // Every collective of the plan ran, in order: the sequence starts again.
   if (cursor == state->plan.collectives.size())
     cursor = 0;

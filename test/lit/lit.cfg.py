@@ -14,6 +14,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = config.dsc_obj_root
 config.substitutions.append(("%dsc_src_root", config.dsc_src_root))
 config.substitutions.append(("%shared", os.path.join(config.dsc_src_root, "..", "shared")))
+config.substitutions.append(("%fake_gpu", config.dsc_fake_gpu))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

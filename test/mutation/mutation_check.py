@@ -102,6 +102,14 @@ MUTATIONS = [
         "tests": "^lit$",
     },
     {
+        "name": "device-memory-not-zeroed",
+        "what": "a GPU rank's arena and buffers start as whatever the device memory held",
+        "file": "runtime/main/Memory.cpp",
+        "old": "    gpu->zero(p, length);\n",
+        "new": "",
+        "tests": "^lit$",
+    },
+    {
         "name": "adam-no-bias-correction",
         "what": "Adam's bias correction off (first moment)",
         "file": "kernels/optimizer/Optimizer.cpp",

@@ -131,9 +131,13 @@
 // LLVM: ^[[BODY]]:
 // LLVM-NEXT: llvm.call @dsrt_micro_step(%[[CTX]], %[[STEP]], %[[I]])
 // LLVM-NEXT: llvm.call @dsc_step(%[[CTX]], %[[ARENA]])
+// The loss is read on the host once the device is done with it.
+// LLVM: llvm.call @dsrt_host_sync(%[[CTX]])
+// LLVM: llvm.load
 // LLVM: llvm.call @dsrt_micro_step_end(%[[CTX]], %[[I]])
 // LLVM: llvm.br ^[[HEAD]]
-// LLVM: "llvm.intr.memcpy"
+// Gradients into the staging buffer: a runtime copy (a GPU's, on one).
+// LLVM: llvm.call @dsrt_copy(%[[CTX]], %{{.*}}, %{{.*}}, %{{.*}}) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()
 // LLVM: llvm.call @dsrt_boundary_collective(%[[CTX]], %{{.*}}, %{{.*}}) : (!llvm.ptr, i32, !llvm.ptr) -> ()
 // LLVM: llvm.call @dsrt_scale_f32
 // LLVM: llvm.call @dsrt_sum_squares_f32

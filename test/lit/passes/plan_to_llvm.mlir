@@ -15,7 +15,8 @@
 // CHECK: llvm.mlir.global internal constant @dsc_site_2(dense<[1, 1, 5, 7, 9, 1, 4, 1, 4, 0]> : tensor<10xi64>)
 // The graph op's enum attribute is the kernel's enum value (tanh = 1).
 // CHECK: llvm.mlir.global internal constant @dsc_site_3(dense<[1, 1, 5, 7, 9, 1, 4, 1, 4, 1]> : tensor<10xi64>)
-// CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64} : !llvm.array<1 x f32>
+// Constants kernels read lie in one section (a GPU rank copies it).
+// CHECK: llvm.mlir.global internal constant @cst_0(dense<2.000000e+00> : tensor<1xf32>) {addr_space = 0 : i32, alignment = 64 : i64, section = "dsc_consts"} : !llvm.array<1 x f32>
 // CHECK: llvm.mlir.global internal constant @cst_1(dense<[1, 0]> : tensor<2xi8>)
 // CHECK: llvm.func @dsrt_k_mul_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
 // CHECK: llvm.func @dsrt_k_relu_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
