@@ -697,6 +697,20 @@ void BuildOptimizerStepPass::buildUpdate(ModuleOp module, func::FuncOp boundary,
                  /*toStaging=*/false);
   }
 
+  // One rank has no gathers: ZeRO-3's whole params take their updated
+  // values from its shard here, as the gathers give them to several ranks.
+  if (!boundary && stage == 3)
+    for (const Piece &c : pieces(part.begin, part.end)) {
+      if (params[c.p].value < 0)
+        continue;
+      // One statement each: the IR's order must not depend on the
+      // compiler's order of evaluating arguments.
+      Value updated = view(paramAt(c), c.count, element);
+      Value whole =
+          view(params[c.p].value + c.first * elemBytes, c.count, element);
+      memref::CopyOp::create(b, loc, updated, whole);
+    }
+
   // 6. The next step's gradient sums start at zero.
   if (accumulator >= 0 && part.size() > 0)
     plan::ZeroOp::create(b, loc, view(accumulator, part.size(), element));

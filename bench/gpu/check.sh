@@ -3,7 +3,7 @@
 # build/gpu-check (bench/gpu/prepare.sh makes it here). Builds nothing. Checks each CUDA
 # kernel and optimizer update against the CPU's, NCCL, and the rank on the GPU: the tiny GPT-2
 # and the shared Llama (float32) train as they trained on the CPU here, and ZeRO 1-3 on one
-# rank as the plain run.
+# rank as the plain run; then GPT-2 small (bf16) against PyTorch eager and torch.compile.
 # Prints one table: each check, its result and the GPU. Without a GPU every check says
 # "skipped" with the reason (that is how it runs on a machine without one).
 #
@@ -24,6 +24,10 @@ if ! ldconfig -p 2> /dev/null | grep -q libcublasLt.so.13 && [ ! -e /usr/local/c
 fi
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2> /dev/null | head -1)
 gpu=${gpu:-none}
+# Testing the script without a GPU: DSC_CHECK_BACKEND names a backend that runs on the host
+# (test/device), DSC_CHECK_GPU what to call it, DSC_CHECK_SMALL=0 leaves GPT-2 small out.
+backend=${DSC_CHECK_BACKEND:-$work/lib/libdsc_cuda.so}
+gpu=${DSC_CHECK_GPU:-$gpu}
 rows=()
 # check NAME BINARY FILTER: the GoogleTest's verdict (passed, failed, skipped: why).
 check() {
@@ -60,7 +64,7 @@ train() {
   local steps
   steps=$(wc -l < "$run/cpu.jsonl")
   local metrics=$work/$name.jsonl log=$work/$name.log
-  if ! DSC_DEVICE=cuda DSC_CUDA_BACKEND=$work/lib/libdsc_cuda.so timeout 300 "$run/bin/rank_0" \
+  if ! DSC_DEVICE=cuda DSC_CUDA_BACKEND=$backend timeout 300 "$run/bin/rank_0" \
     --data "$run/data" --steps "$steps" --metrics "$metrics" > "$log" 2>&1; then
     rows+=("| $name: GPU vs CPU | failed: $(grep -m2 -E 'error|rror' "$log" | tr '\n' ' ') |")
     return
@@ -78,3 +82,16 @@ echo "device check, $(date -u +%Y-%m-%dT%H:%MZ), GPU: $gpu"
 echo "| check | result |"
 echo "| --- | --- |"
 printf '%s\n' "${rows[@]}"
+# GPT-2 small against PyTorch eager and torch.compile, from the same initial weights.
+echo
+if [ "$gpu" = none ]; then
+  echo "GPT-2 small against PyTorch: skipped: no GPU here"
+elif [ "${DSC_CHECK_SMALL:-1}" = 0 ]; then
+  echo "GPT-2 small against PyTorch: left out (DSC_CHECK_SMALL=0)"
+elif [ ! -x "$dir/runs/gpt2_small/bin/rank_0" ]; then
+  echo "GPT-2 small against PyTorch: missing (bench/gpu/prepare.sh without SMALL=0)"
+else
+  timeout 420 python3 "$root/bench/gpu/gpt2_vs_torch.py" --run "$dir/runs/gpt2_small" \
+    --size gpu_small --steps 20 --backend "$backend" --work "$work/gpt2_small" 2>&1 |
+    tail -8
+fi
