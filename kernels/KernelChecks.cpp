@@ -2,6 +2,8 @@
 
 #include "kernels/KernelChecks.h"
 
+#include "kernels/cpu/FusedProgram.h"
+
 #include <algorithm>
 
 namespace dsc::kernels::checks {
@@ -146,6 +148,28 @@ std::string checkTrilu(KernelSite &site) {
            ", expected 2 or more";
   if (site.numInputs == 2 && site.numel(1) != 1)
     return "k is not a scalar";
+  return "";
+}
+
+std::string checkFusedProgram(KernelSite &site) {
+  const std::vector<int64_t> &program = site.attr("program").ints;
+  if (std::string problem = cpu::fusedProgramProblem(
+          program.data(), static_cast<int64_t>(program.size()), site.numInputs);
+      !problem.empty())
+    return problem;
+  // Every input broadcasts to the result (right-aligned, NumPy).
+  const std::vector<int64_t> &out = site.shapes[site.numInputs];
+  for (int i = 0; i < site.numInputs; ++i) {
+    const std::vector<int64_t> &in = site.shapes[i];
+    bool fits = in.size() <= out.size();
+    for (size_t d = 0; fits && d < in.size(); ++d) {
+      int64_t dim = in[in.size() - 1 - d];
+      fits = dim == 1 || dim == out[out.size() - 1 - d];
+    }
+    if (!fits)
+      return "input " + std::to_string(i) +
+             " does not broadcast to the result's shape";
+  }
   return "";
 }
 

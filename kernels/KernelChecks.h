@@ -39,6 +39,9 @@ std::string checkInputPads(KernelSite &site);
 std::string checkResultPads(KernelSite &site);
 /// trilu: rank >= 2; k, when given, a scalar.
 std::string checkTrilu(KernelSite &site);
+/// fused_elementwise: a well-formed program (kernels/cpu/FusedProgram.h)
+/// and every input broadcast to the result's shape.
+std::string checkFusedProgram(KernelSite &site);
 
 } // namespace dsc::kernels::checks
 

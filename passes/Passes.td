@@ -67,6 +67,23 @@ def ConvertGraphToPlan : Pass<"convert-graph-to-plan", "mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def FuseElementwise : Pass<"plan-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "runs chains of elementwise kernels as one kernel";
+  let description = [{
+    A float32 or float64 `plan.kernel` of a unary or binary elementwise op
+    whose input is a temporary buffer (a `memref.alloc` without `plan.*`
+    attributes) that only an earlier unary or binary kernel of the same
+    shape writes, and nothing else reads, takes that kernel in: the two
+    become one `fused_elementwise` kernel whose `program` computes both per
+    element (kernels/cpu/FusedProgram.h), and the temporary is gone. Chains
+    and trees of them fuse the same way, up to 8 inputs and 24 ops. A
+    producer moves to its consumer only when no op between them writes what
+    it reads. Each op rounds as the unfused kernel stores it: the results
+    are the unfused ones bit for bit, with less memory traffic and a smaller
+    arena (run before plan-memory). 16-bit chains are left alone.
+  }];
+}
+
 def PlanMemory : Pass<"plan-memory", "mlir::func::FuncOp"> {
   let summary = "places every buffer at a static offset in one arena";
   let description = [{

@@ -69,6 +69,8 @@ void buildPlanningPipeline(mlir::OpPassManager &pm,
     prefetch.prefetchElements = options.prefetchElements;
     pm.addPass(createZeroPrefetchParams(prefetch));
   }
+  if (options.fuseElementwise)
+    pm.addNestedPass<mlir::func::FuncOp>(createFuseElementwise());
   pm.addNestedPass<mlir::func::FuncOp>(createPlanMemory());
   // The rest of a training step, on the same arena.
   if (options.training) {

@@ -78,6 +78,11 @@ struct StepPipelineOptions
                      "(graph-mixed-precision), float32 master weights and "
                      "optimizer states; empty: float32"),
       llvm::cl::init("")};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("run chains of elementwise kernels as one kernel "
+                     "(plan-fuse-elementwise)"),
+      llvm::cl::init(true)};
   Option<bool> lossScaling{
       *this, "loss-scaling",
       llvm::cl::desc("fp16's dynamic loss scale: the loss adjoint's seed is "

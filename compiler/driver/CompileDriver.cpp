@@ -425,10 +425,11 @@ void fillStepOptions(passes::StepPipelineOptions &options, bool training,
 /// module then), then the plan collectives and the buffers' placement.
 Error buildPlan(mlir::ModuleOp module, bool training,
                 const config::DsConfig &config, int64_t dpSize,
-                int64_t gradAccumSteps,
+                int64_t gradAccumSteps, bool fuseElementwise,
                 llvm::function_ref<void(mlir::ModuleOp)> afterPartition = {}) {
   passes::StepPipelineOptions options;
   fillStepOptions(options, training, config, dpSize, gradAccumSteps);
+  options.fuseElementwise = fuseElementwise;
   mlir::PassManager partition(module.getContext());
   passes::buildPartitionPipeline(partition, options);
   if (Error err = runStage(partition, module, "partitioning"))
@@ -535,7 +536,7 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
       if (Error err = checkTrainable(*model->module))
         return err;
     if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize,
-                              batch->gradAccumSteps))
+                              batch->gradAccumSteps, request.fuseElementwise))
       return err;
     auto step = model->module->lookupSymbol<mlir::func::FuncOp>("step");
     auto arena = step->getAttrOfType<mlir::IntegerAttr>("plan.arena_size");
@@ -571,10 +572,10 @@ Error compileStages(const CompileRequest &request, llvm::raw_ostream &out,
     llvm::raw_string_ostream os(summary);
     printSummary(os, *world, *dpSize, *batch, *model);
   }
-  if (Error err = buildPlan(*model->module, training, parsed->config, *dpSize,
-                            batch->gradAccumSteps, [&](mlir::ModuleOp m) {
-                              writer.dump("02-partition.mlir", m);
-                            }))
+  if (Error err = buildPlan(
+          *model->module, training, parsed->config, *dpSize,
+          batch->gradAccumSteps, request.fuseElementwise,
+          [&](mlir::ModuleOp m) { writer.dump("02-partition.mlir", m); }))
     return err;
   writer.dump("03-plan.mlir", *model->module);
   std::optional<partition::ZeroPlan> zero;

@@ -39,6 +39,8 @@ struct CompileRequest {
   /// --no-param-weights: the weights files leave out the trainable params'
   /// values; the ranks draw them (--init-seed) or read --weights FILE.
   bool paramWeights = true;
+  /// --no-fusion: every elementwise kernel on its own (for comparisons).
+  bool fuseElementwise = true;
   std::optional<std::string> outputDir;
   EmitKind emit = EmitKind::Executables;
   /// Write the IR after every stage to OUT/mlir/.

@@ -261,6 +261,14 @@ DSC_HOST_DEVICE inline To convertValue(From v) {
 template <typename From, typename To>
 void cast(const From *in, To *out, int64_t numel);
 
+/// A chain of elementwise ops in one pass (FusedProgram.h: `program`'s
+/// layout) over `numInputs` inputs broadcast to `outShape`. T: float,
+/// double.
+template <typename T>
+void fusedElementwise(const int64_t *program, const T *const *inputs,
+                      const Shape *inShapes, int numInputs, T *out,
+                      Shape outShape);
+
 //===----------------------------------------------------------------------===//
 // Reductions (Reduction.cpp)
 //===----------------------------------------------------------------------===//

@@ -85,21 +85,13 @@ void binary(BinaryOp op, const T *lhs, Shape lhsShape, const T *rhs,
   auto run = [&](auto f) {
     broadcastBinary(lhs, lhsShape, rhs, rhsShape, out, outShape, f);
   };
+  // The op is a constant of each loop (binaryValue inlines to one case).
   switch (op) {
-  case BinaryOp::Add:
-    return run([](T a, T b) { return a + b; });
-  case BinaryOp::Sub:
-    return run([](T a, T b) { return a - b; });
-  case BinaryOp::Mul:
-    return run([](T a, T b) { return a * b; });
-  case BinaryOp::Div:
-    return run([](T a, T b) { return divide(a, b); });
-  case BinaryOp::Pow:
-    return run([](T a, T b) { return power(a, b); });
-  case BinaryOp::Min:
-    return run([](T a, T b) { return (a < b || isNanValue(a)) ? a : b; });
-  case BinaryOp::Max:
-    return run([](T a, T b) { return (a > b || isNanValue(a)) ? a : b; });
+#define DSC_BINARY_OP(Enum, name)                                              \
+  case BinaryOp::Enum:                                                         \
+    return run([](T a, T b) { return binaryValue(BinaryOp::Enum, a, b); });
+#define DSC_COMPARE_OP(Enum, name)
+#include "kernels/cpu/BinaryOps.def"
   }
 }
 
@@ -163,28 +155,28 @@ void mapFloat(const T *in, T *out, int64_t numel, F f) {
 
 template <typename T>
 void unary(UnaryOp op, const T *in, T *out, int64_t numel) {
+  // Neg, abs and relu keep integers; the others go through double.
   switch (op) {
   case UnaryOp::Neg:
-    return map(in, out, numel, [](T x) { return T(-x); });
   case UnaryOp::Abs:
-    return map(in, out, numel, [](T x) { return x < 0 ? T(-x) : x; });
   case UnaryOp::Relu:
-    // NaN stays NaN, as in PyTorch.
-    return map(in, out, numel, [](T x) { return x < 0 ? T(0) : x; });
-  case UnaryOp::Sqrt:
-    return mapFloat(in, out, numel, [](auto x) { return std::sqrt(x); });
-  case UnaryOp::Reciprocal:
-    return mapFloat(in, out, numel, [](auto x) { return decltype(x)(1) / x; });
-  case UnaryOp::Exp:
-    return mapFloat(in, out, numel, [](auto x) { return std::exp(x); });
-  case UnaryOp::Log:
-    return mapFloat(in, out, numel, [](auto x) { return std::log(x); });
-  case UnaryOp::Tanh:
-    return mapFloat(in, out, numel, [](auto x) { return std::tanh(x); });
-  case UnaryOp::Sigmoid:
-    return mapFloat(in, out, numel, [](auto x) { return sigmoid(x); });
-  case UnaryOp::Erf:
-    return mapFloat(in, out, numel, [](auto x) { return std::erf(x); });
+    if constexpr (!std::is_floating_point_v<T>) {
+      if (op == UnaryOp::Neg)
+        return map(in, out, numel, [](T x) { return T(-x); });
+      if (op == UnaryOp::Abs)
+        return map(in, out, numel, [](T x) { return x < 0 ? T(-x) : x; });
+      return map(in, out, numel, [](T x) { return x < 0 ? T(0) : x; });
+    }
+    [[fallthrough]];
+  default:
+    break;
+  }
+  switch (op) {
+#define DSC_UNARY_OP(Enum, name, integers)                                     \
+  case UnaryOp::Enum:                                                          \
+    return mapFloat(in, out, numel,                                            \
+                    [](auto x) { return unaryFloatValue(UnaryOp::Enum, x); });
+#include "kernels/cpu/UnaryOps.def"
   }
 }
 
@@ -195,39 +187,14 @@ template <typename T> void isNan(const T *in, uint8_t *out, int64_t numel) {
 
 template <typename T>
 void gelu(const T *in, T *out, int64_t numel, bool tanhApprox) {
-  if (tanhApprox) {
-    for (int64_t i = 0; i < numel; ++i) {
-      T x = in[i];
-      T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
-      out[i] = T(0.5) * x * (T(1) + std::tanh(u));
-    }
-    return;
-  }
-  for (int64_t i = 0; i < numel; ++i) {
-    T x = in[i];
-    out[i] = T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
-  }
+  for (int64_t i = 0; i < numel; ++i)
+    out[i] = geluValue(in[i], tanhApprox);
 }
 
 template <typename T>
 void geluGrad(const T *x, const T *dy, T *dx, int64_t numel, bool tanhApprox) {
-  if (tanhApprox) {
-    // d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2).
-    for (int64_t i = 0; i < numel; ++i) {
-      T v = x[i];
-      T t = std::tanh(T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v));
-      T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCubic) * v * v);
-      dx[i] = dy[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
-    }
-    return;
-  }
-  // d/dx x Phi(x) = Phi(x) + x phi(x).
-  for (int64_t i = 0; i < numel; ++i) {
-    T v = x[i];
-    T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
-    T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
-    dx[i] = dy[i] * (cdf + v * pdf);
-  }
+  for (int64_t i = 0; i < numel; ++i)
+    dx[i] = geluGradValue(x[i], dy[i], tanhApprox);
 }
 
 template <typename From, typename To>

@@ -65,6 +65,92 @@ template <typename T> DSC_HOST_DEVICE inline T sigmoid(T x) {
   return e / (T(1) + e);
 }
 
+/// One element of a binary op.
+template <typename T>
+DSC_HOST_DEVICE inline T binaryValue(BinaryOp op, T a, T b) {
+  switch (op) {
+  case BinaryOp::Add:
+    return a + b;
+  case BinaryOp::Sub:
+    return a - b;
+  case BinaryOp::Mul:
+    return a * b;
+  case BinaryOp::Div:
+    return divide(a, b);
+  case BinaryOp::Pow:
+    return power(a, b);
+  case BinaryOp::Min:
+    return (a < b || isNanValue(a)) ? a : b;
+  case BinaryOp::Max:
+    return (a > b || isNanValue(a)) ? a : b;
+  }
+  return a;
+}
+
+/// One element of a unary op on a float (integers go through double).
+template <typename T>
+DSC_HOST_DEVICE inline T unaryFloatValue(UnaryOp op, T x) {
+  // Unqualified: std's overloads on the host, CUDA's on the device.
+  using std::erf;
+  using std::exp;
+  using std::log;
+  using std::sqrt;
+  using std::tanh;
+  switch (op) {
+  case UnaryOp::Neg:
+    return T(-x);
+  case UnaryOp::Abs:
+    return x < 0 ? T(-x) : x;
+  case UnaryOp::Relu:
+    // NaN stays NaN, as in PyTorch.
+    return x < 0 ? T(0) : x;
+  case UnaryOp::Sqrt:
+    return sqrt(x);
+  case UnaryOp::Reciprocal:
+    return T(1) / x;
+  case UnaryOp::Exp:
+    return exp(x);
+  case UnaryOp::Log:
+    return log(x);
+  case UnaryOp::Tanh:
+    return tanh(x);
+  case UnaryOp::Sigmoid:
+    return sigmoid(x);
+  case UnaryOp::Erf:
+    return erf(x);
+  }
+  return x;
+}
+
+/// One element of gelu (exact, or the tanh approximation).
+template <typename T> DSC_HOST_DEVICE inline T geluValue(T x, bool tanhApprox) {
+  using std::erf;
+  using std::tanh;
+  if (tanhApprox) {
+    T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
+    return T(0.5) * x * (T(1) + tanh(u));
+  }
+  return T(0.5) * x * (T(1) + erf(x * T(kInvSqrt2)));
+}
+
+/// One element of gelu's gradient: dy * d gelu(x) / dx.
+template <typename T>
+DSC_HOST_DEVICE inline T geluGradValue(T v, T dy, bool tanhApprox) {
+  using std::erf;
+  using std::exp;
+  using std::tanh;
+  if (tanhApprox) {
+    // d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2).
+    T t = tanh(T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v));
+    T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCubic) * v * v);
+    return dy * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du);
+  }
+  // d/dx x Phi(x) = Phi(x) + x phi(x).
+  T cdf = T(0.5) * (T(1) + erf(v * T(kInvSqrt2)));
+  T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * v * v);
+  return dy * (cdf + v * pdf);
+}
+
 } // namespace dsc::kernels::cpu
 
 #endif // DSC_KERNELS_CPU_ELEMENTWISEMATH_H

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cpu/ElementwiseMath.h"
+#include "kernels/cpu/FusedProgram.h"
 #include "kernels/cuda/CudaEntries.cuh"
 #include "kernels/cuda/CudaLaunch.cuh"
 
@@ -66,26 +67,6 @@ __device__ int64_t offsetOf(const Strides &s, int input, int64_t index) {
   return offset;
 }
 
-template <typename T> __device__ T binaryOp(k::BinaryOp op, T a, T b) {
-  switch (op) {
-  case k::BinaryOp::Add:
-    return a + b;
-  case k::BinaryOp::Sub:
-    return a - b;
-  case k::BinaryOp::Mul:
-    return a * b;
-  case k::BinaryOp::Div:
-    return k::divide(a, b);
-  case k::BinaryOp::Pow:
-    return k::power(a, b);
-  case k::BinaryOp::Min:
-    return (a < b || k::isNanValue(a)) ? a : b;
-  case k::BinaryOp::Max:
-    return (a > b || k::isNanValue(a)) ? a : b;
-  }
-  return a;
-}
-
 template <typename T> __device__ uint8_t compareOp(k::CompareOp op, T a, T b) {
   switch (op) {
   case k::CompareOp::Equal:
@@ -102,28 +83,9 @@ template <typename T> __device__ uint8_t compareOp(k::CompareOp op, T a, T b) {
   return 0;
 }
 
-template <typename T> __device__ T floatOp(k::UnaryOp op, T x) {
-  switch (op) {
-  case k::UnaryOp::Sqrt:
-    return sqrt(x);
-  case k::UnaryOp::Reciprocal:
-    return T(1) / x;
-  case k::UnaryOp::Exp:
-    return exp(x);
-  case k::UnaryOp::Log:
-    return log(x);
-  case k::UnaryOp::Tanh:
-    return tanh(x);
-  case k::UnaryOp::Sigmoid:
-    return k::sigmoid(x);
-  case k::UnaryOp::Erf:
-    return erf(x);
-  default:
-    return x;
-  }
-}
-
 template <typename T> __device__ T unaryOp(k::UnaryOp op, T x) {
+  if constexpr (std::is_floating_point_v<T>)
+    return k::unaryFloatValue(op, x);
   switch (op) {
   case k::UnaryOp::Neg:
     return T(-x);
@@ -132,10 +94,7 @@ template <typename T> __device__ T unaryOp(k::UnaryOp op, T x) {
   case k::UnaryOp::Relu:
     return x < 0 ? T(0) : x;
   default:
-    if constexpr (std::is_floating_point_v<T>)
-      return floatOp(op, x);
-    else
-      return static_cast<T>(floatOp(op, static_cast<double>(x)));
+    return static_cast<T>(k::unaryFloatValue(op, static_cast<double>(x)));
   }
 }
 
@@ -149,8 +108,9 @@ __global__ void binaryKernel(int64_t n, int op, bool compare, const T *a,
   if constexpr (std::is_same_v<R, uint8_t> && !std::is_same_v<T, uint8_t>)
     out[i] = compareOp(static_cast<k::CompareOp>(op), x, y);
   else
-    out[i] = compare ? store<R>(compareOp(static_cast<k::CompareOp>(op), x, y))
-                     : store<R>(binaryOp(static_cast<k::BinaryOp>(op), x, y));
+    out[i] = compare
+                 ? store<R>(compareOp(static_cast<k::CompareOp>(op), x, y))
+                 : store<R>(k::binaryValue(static_cast<k::BinaryOp>(op), x, y));
 }
 
 template <typename T>
@@ -235,6 +195,48 @@ int runCast(const Call &c, const A &) {
                     c.out<To>(0));
 }
 
+/// fused_elementwise's program and inputs, by value into the kernel.
+struct FusedArgs {
+  int inputs = 0;
+  int64_t program[1 + k::kFusedWordsPerInstruction * k::kFusedMaxInstructions];
+  const void *in[k::kFusedMaxInputs];
+  AxisMap maps[k::kFusedMaxInputs];
+};
+
+template <typename T>
+__global__ void fusedKernel(int64_t n, FusedArgs args, T *out) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  Acc<T> regs[k::kFusedMaxInputs + k::kFusedMaxInstructions];
+  for (int j = 0; j < args.inputs; ++j)
+    regs[j] =
+        load(static_cast<const T *>(args.in[j])[args.maps[j].offsetOf(i)]);
+  const int64_t count = args.program[0];
+  for (int64_t s = 0; s < count; ++s)
+    // Rounded to T after each op, as the unfused kernels store it.
+    regs[args.inputs + s] = load(store<T>(k::fusedInstruction(
+        args.program + 1 + s * k::kFusedWordsPerInstruction, regs)));
+  out[i] = store<T>(regs[args.inputs + count - 1]);
+}
+
+template <typename T, typename, typename A>
+int runFused(const Call &c, const A &a) {
+  FusedArgs args;
+  args.inputs = c.numInputs();
+  if (args.inputs > k::kFusedMaxInputs ||
+      a.program.size > static_cast<int64_t>(sizeof args.program / 8))
+    return unsupported("fused_elementwise: program too large");
+  for (int64_t w = 0; w < a.program.size; ++w)
+    args.program[w] = a.program.data[w];
+  for (int j = 0; j < args.inputs; ++j) {
+    args.in[j] = c.in<T>(j);
+    if (!broadcastMap(c.inShape(j), c.outShape(0), args.maps[j]))
+      return tooManyAxes();
+  }
+  return launchOver(fusedKernel<T>, c.outShape(0).numel(), args, c.out<T>(0));
+}
+
 template <typename, typename, typename A>
 int runCopy(const Call &c, const A &a) {
   if (c.data[0] != c.data[1] && a.bytes > 0)
@@ -246,36 +248,16 @@ int runCopy(const Call &c, const A &a) {
 template <typename T>
 __global__ void geluKernel(int64_t n, const T *in, T *out, bool tanhApprox) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i >= n)
-    return;
-  using A = Acc<T>;
-  A x = load(in[i]);
-  if (tanhApprox)
-    out[i] = store<T>(
-        A(0.5) * x *
-        (A(1) + tanh(A(k::kSqrt2OverPi) * (x + A(k::kGeluCubic) * x * x * x))));
-  else
-    out[i] = store<T>(A(0.5) * x * (A(1) + erf(x * A(k::kInvSqrt2))));
+  if (i < n)
+    out[i] = store<T>(k::geluValue(load(in[i]), tanhApprox));
 }
 
 template <typename T>
 __global__ void geluGradKernel(int64_t n, const T *x, const T *dy, T *dx,
                                bool tanhApprox) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i >= n)
-    return;
-  using A = Acc<T>;
-  A v = load(x[i]), g = load(dy[i]);
-  if (tanhApprox) {
-    A t = tanh(A(k::kSqrt2OverPi) * (v + A(k::kGeluCubic) * v * v * v));
-    A du = A(k::kSqrt2OverPi) * (A(1) + A(3 * k::kGeluCubic) * v * v);
-    dx[i] =
-        store<T>(g * (A(0.5) * (A(1) + t) + A(0.5) * v * (A(1) - t * t) * du));
-  } else {
-    A cdf = A(0.5) * (A(1) + erf(v * A(k::kInvSqrt2)));
-    A pdf = A(k::kInvSqrt2Pi) * exp(A(-0.5) * v * v);
-    dx[i] = store<T>(g * (cdf + v * pdf));
-  }
+  if (i < n)
+    dx[i] = store<T>(k::geluGradValue(load(x[i]), load(dy[i]), tanhApprox));
 }
 
 template <typename T, typename, typename A>

@@ -6,6 +6,8 @@
 
 #include "runtime/dispatch/DispatchInternal.h"
 
+#include "kernels/cpu/FusedProgram.h"
+
 #include <cstring>
 
 namespace dsc::runtime::detail {
@@ -62,6 +64,19 @@ int runGeluGrad(const Call &c, const A &a) {
 template <typename From, typename To, typename A>
 int runCast(const Call &c, const A &) {
   k::cast(c.in<From>(0), c.out<To>(0), c.outShape(0).numel());
+  return 0;
+}
+
+template <typename T, typename, typename A>
+int runFused(const Call &c, const A &a) {
+  const T *inputs[k::kFusedMaxInputs];
+  k::Shape shapes[k::kFusedMaxInputs];
+  for (int i = 0; i < c.numInputs(); ++i) {
+    inputs[i] = c.in<T>(i);
+    shapes[i] = c.inShape(i);
+  }
+  k::fusedElementwise(a.program.data, inputs, shapes, c.numInputs(),
+                      c.out<T>(0), c.outShape(0));
   return 0;
 }
 

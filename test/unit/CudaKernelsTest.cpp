@@ -124,6 +124,11 @@ const std::map<std::string, std::vector<Case>> &cases() {
          R"({"reduction": "mean", "ignore_index": 2})",
          0,
          5}}},
+      // mul(x, row) -> r3, tanh(r3) -> r4, add(r4, scalar) -> r5.
+      {"fused_elementwise",
+       {{{{4, 5}, {5}, {}},
+         {{4, 5}},
+         R"({"program": [3, 1, 2, 0, 1, 0, 7, 3, 0, 1, 0, 4, 2]})"}}},
       {"dropout",
        {{{{4, 50}}, {{4, 50}, {4, 50}}, R"({"ratio": 0.3, "seed": 7})"}}},
       // Data movement.

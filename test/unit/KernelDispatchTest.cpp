@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -456,8 +457,35 @@ TEST_F(KernelDispatch, SixteenBitStorageComputesInFloat) {
   Site cast("cast_f16_f16", "{}");
   cast.in(DSRT_F16, {3}, a).out(DSRT_F16, {3}, same);
   cast.run();
-  EXPECT_EQ(same, (std::vector<uint16_t>{half(1), half(2.5f), half(65504),
-                                         0xffff}));
+  EXPECT_EQ(same,
+            (std::vector<uint16_t>{half(1), half(2.5f), half(65504), 0xffff}));
+  EXPECT_TRUE(reported.empty());
+}
+
+// fused_elementwise computes a chain as the unfused kernels do, bit for bit:
+// tanh(x + x * c) with c broadcast.
+TEST_F(KernelDispatch, FusedChainEqualsTheUnfusedKernels) {
+  std::vector<float> x(12), c{0.0447f}, t1(12), t2(12), unfused(12), fused(12);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = 0.37f * static_cast<float>(i) - 2.1f;
+  Site mul("mul_f32", "{}");
+  mul.in(DSRT_F32, {3, 4}, x).in(DSRT_F32, {}, c).out(DSRT_F32, {3, 4}, t1);
+  mul.run();
+  Site add("add_f32", "{}");
+  add.in(DSRT_F32, {3, 4}, x)
+      .in(DSRT_F32, {3, 4}, t1)
+      .out(DSRT_F32, {3, 4}, t2);
+  add.run();
+  Site tanh("tanh_f32", "{}");
+  tanh.in(DSRT_F32, {3, 4}, t2).out(DSRT_F32, {3, 4}, unfused);
+  tanh.run();
+  Site chain("fused_elementwise_f32",
+             R"({"program": [3, 1, 2, 0, 1, 1, 0, 0, 2, 0, 7, 3, 0]})");
+  chain.in(DSRT_F32, {3, 4}, x)
+      .in(DSRT_F32, {}, c)
+      .out(DSRT_F32, {3, 4}, fused);
+  chain.run();
+  EXPECT_EQ(std::memcmp(fused.data(), unfused.data(), 12 * sizeof(float)), 0);
   EXPECT_TRUE(reported.empty());
 }
 

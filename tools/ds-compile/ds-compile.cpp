@@ -54,6 +54,10 @@ int main(int argc, char **argv) {
                "(a model too big to copy): the ranks draw them with "
                "--init-seed N, from each initializer's mean and standard "
                "deviation, or read --weights FILE");
+  bool noFusion = false;
+  app.add_flag("--no-fusion", noFusion,
+               "run every elementwise kernel on its own instead of fusing "
+               "chains of them (for comparisons; the results are the same)");
   app.add_option("--freeze", request.freeze,
                  "do not train the initializers whose names match this "
                  "regular expression (repeatable); rotary position tables "
@@ -95,6 +99,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   request.paramWeights = !noParamWeights;
+  request.fuseElementwise = !noFusion;
   if (!hostfile.empty())
     request.hostfilePath = hostfile;
   request.resources.numNodes = numNodes;

@@ -192,3 +192,28 @@ func.func @trilu_rank(%a: memref<4xf32>) {
   plan.kernel "trilu" ins(%a : memref<4xf32>) outs(%a : memref<4xf32>) {upper = true}
   return
 }
+
+// -----
+
+// fused_elementwise: an instruction reads a register defined after it.
+func.func @fused_forward_reference(%a: memref<4xf32>, %b: memref<4xf32>) {
+  // expected-error @+1 {{kernel 'fused_elementwise': has a malformed instruction 0}}
+  plan.kernel "fused_elementwise" ins(%a : memref<4xf32>) outs(%b : memref<4xf32>) {program = array<i64: 1, 1, 0, 0, 1>}
+  return
+}
+
+// -----
+
+func.func @fused_program_length(%a: memref<4xf32>, %b: memref<4xf32>) {
+  // expected-error @+1 {{kernel 'fused_elementwise': has a program of 4 words, expected 1 + 4 per instruction (1 to 24)}}
+  plan.kernel "fused_elementwise" ins(%a : memref<4xf32>) outs(%b : memref<4xf32>) {program = array<i64: 1, 0, 0, 0>}
+  return
+}
+
+// -----
+
+func.func @fused_broadcast(%a: memref<3xf32>, %b: memref<4xf32>) {
+  // expected-error @+1 {{kernel 'fused_elementwise': input 0 does not broadcast to the result's shape}}
+  plan.kernel "fused_elementwise" ins(%a : memref<3xf32>) outs(%b : memref<4xf32>) {program = array<i64: 1, 0, 0, 0, 0>}
+  return
+}
