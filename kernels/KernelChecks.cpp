@@ -159,6 +159,9 @@ std::string checkFusedProgram(KernelSite &site) {
     return problem;
   // Every input broadcasts to the result (right-aligned, NumPy).
   const std::vector<int64_t> &out = site.shapes[site.numInputs];
+  if (out.size() > static_cast<size_t>(cpu::kFusedMaxRank))
+    return "has a result of rank " + std::to_string(out.size()) +
+           ", more than " + std::to_string(cpu::kFusedMaxRank);
   for (int i = 0; i < site.numInputs; ++i) {
     const std::vector<int64_t> &in = site.shapes[i];
     bool fits = in.size() <= out.size();

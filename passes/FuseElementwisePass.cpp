@@ -62,7 +62,7 @@ std::optional<Tree> treeOf(plan::KernelOp op) {
   if (it == fusableKernels().end() || op.getOuts().size() != 1)
     return std::nullopt;
   auto type = dyn_cast<MemRefType>(op.getOuts()[0].getType());
-  if (!type || !type.hasStaticShape() ||
+  if (!type || !type.hasStaticShape() || type.getRank() > k::kFusedMaxRank ||
       !(type.getElementType().isF32() || type.getElementType().isF64()))
     return std::nullopt;
   const auto [kind, selector] = it->second;

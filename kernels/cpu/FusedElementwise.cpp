@@ -1,8 +1,9 @@
 //===- FusedElementwise.cpp - A chain of elementwise ops in one pass ------===//
 //
-// fused_elementwise (FusedProgram.h): each result element from its
-// inputs' elements through the program, the intermediate values in
-// registers instead of passing through memory in full.
+// fused_elementwise (FusedProgram.h): the result in chunks of elements,
+// each op over a whole chunk (a loop with the op a constant, which
+// vectorises as the unfused kernel's does), the intermediate values in a
+// chunk-sized buffer per op instead of passing through memory in full.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,8 +19,49 @@ using detail::broadcastStrides;
 
 namespace {
 
+constexpr int64_t kChunk = 256;
+
 bool sameDims(Shape a, Shape b) {
   return a.rank == b.rank && std::equal(a.dims, a.dims + a.rank, b.dims);
+}
+
+/// Whether `in` is `out`'s trailing axes (leading ones aside): a bias.
+bool isTrailing(Shape in, Shape out) {
+  int r = in.rank;
+  while (r > 0 && in.dims[in.rank - r] == 1)
+    --r;
+  if (r > out.rank)
+    return false;
+  for (int d = 1; d <= r; ++d)
+    if (in.dims[in.rank - d] != out.dims[out.rank - d])
+      return false;
+  return true;
+}
+
+/// dst[e] = op(a[e], b[e]) for e < m, the op a constant of each loop (so
+/// the loop vectorises where the op does).
+template <typename T>
+void runInstruction(const int64_t *word, const T *a, const T *b, T *dst,
+                    int64_t m) {
+  if (static_cast<FusedKind>(word[0]) == FusedKind::Unary) {
+    switch (static_cast<UnaryOp>(word[1])) {
+#define DSC_UNARY_OP(Enum, name, integers)                                     \
+  case UnaryOp::Enum:                                                          \
+    for (int64_t e = 0; e < m; ++e)                                            \
+      dst[e] = unaryFloatValue(UnaryOp::Enum, a[e]);                           \
+    return;
+#include "kernels/cpu/UnaryOps.def"
+    }
+    return;
+  }
+  switch (static_cast<BinaryOp>(word[1])) {
+#define DSC_BINARY_OP(Enum, name)                                              \
+  case BinaryOp::Enum:                                                         \
+    for (int64_t e = 0; e < m; ++e)                                            \
+      dst[e] = binaryValue(BinaryOp::Enum, a[e], b[e]);                        \
+    return;
+#include "kernels/cpu/BinaryOps.def"
+  }
 }
 
 } // namespace
@@ -30,18 +72,28 @@ void fusedElementwise(const int64_t *program, const T *const *inputs,
                       Shape outShape) {
   const int64_t instructions = program[0];
   const int64_t n = outShape.numel();
-  // How each input is read: whole, one value, or through broadcast strides.
-  enum class Access { Whole, Scalar, Strided };
-  std::vector<Access> access(numInputs);
-  std::vector<std::vector<int64_t>> strides(numInputs);
+  // How each input is read: in place, one value, repeating (a bias: element
+  // i reads i % period), or through broadcast strides. Everything on the
+  // stack: a call allocates only for the general broadcast.
+  enum class Access { Whole, Scalar, Repeat, Strided };
+  Access access[kFusedMaxInputs];
+  int64_t period[kFusedMaxInputs] = {};
+  int64_t strides[kFusedMaxInputs][kFusedMaxRank] = {};
+  // A chunk-sized buffer per register (a scalar input's is filled once).
+  alignas(64) T buffers[kFusedMaxInputs + kFusedMaxInstructions][kChunk];
   for (int j = 0; j < numInputs; ++j) {
-    if (sameDims(inShapes[j], outShape))
+    if (sameDims(inShapes[j], outShape)) {
       access[j] = Access::Whole;
-    else if (inShapes[j].numel() == 1)
+    } else if (inShapes[j].numel() == 1) {
       access[j] = Access::Scalar;
-    else {
+      std::fill(buffers[j], buffers[j] + kChunk, inputs[j][0]);
+    } else if (isTrailing(inShapes[j], outShape)) {
+      access[j] = Access::Repeat;
+      period[j] = inShapes[j].numel();
+    } else {
       access[j] = Access::Strided;
-      strides[j] = broadcastStrides(inShapes[j], outShape);
+      std::vector<int64_t> s = broadcastStrides(inShapes[j], outShape);
+      std::copy(s.begin(), s.end(), strides[j]);
     }
   }
   auto offsetOf = [&](int j, int64_t index) {
@@ -52,18 +104,43 @@ void fusedElementwise(const int64_t *program, const T *const *inputs,
     }
     return offset;
   };
-  T element[kFusedMaxInputs + kFusedMaxInstructions];
-  for (int64_t i = 0; i < n; ++i) {
+  const T *reg[kFusedMaxInputs + kFusedMaxInstructions];
+  for (int64_t base = 0; base < n; base += kChunk) {
+    const int64_t m = std::min(kChunk, n - base);
     for (int j = 0; j < numInputs; ++j) {
       const T *in = inputs[j];
-      element[j] = access[j] == Access::Whole    ? in[i]
-                   : access[j] == Access::Scalar ? in[0]
-                                                 : in[offsetOf(j, i)];
+      T *r = buffers[j];
+      switch (access[j]) {
+      case Access::Whole:
+        reg[j] = in + base;
+        continue;
+      case Access::Scalar:
+        break;
+      case Access::Repeat:
+        for (int64_t e = 0, at = base % period[j]; e < m; ++e) {
+          r[e] = in[at];
+          if (++at == period[j])
+            at = 0;
+        }
+        break;
+      case Access::Strided:
+        for (int64_t e = 0; e < m; ++e)
+          r[e] = in[offsetOf(j, base + e)];
+        break;
+      }
+      reg[j] = r;
     }
-    for (int64_t k = 0; k < instructions; ++k)
-      element[numInputs + k] = fusedInstruction(
-          program + 1 + k * kFusedWordsPerInstruction, element);
-    out[i] = element[numInputs + instructions - 1];
+    for (int64_t i = 0; i < instructions; ++i) {
+      const int64_t *word = program + 1 + i * kFusedWordsPerInstruction;
+      // The last op writes the result in place.
+      T *dst = i + 1 == instructions ? out + base : buffers[numInputs + i];
+      runInstruction(word, reg[word[2]],
+                     static_cast<FusedKind>(word[0]) == FusedKind::Binary
+                         ? reg[word[3]]
+                         : nullptr,
+                     dst, m);
+      reg[numInputs + i] = dst;
+    }
   }
 }
 

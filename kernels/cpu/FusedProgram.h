@@ -34,6 +34,8 @@ inline constexpr int64_t kNumBinaryOps = 0
     ;
 
 inline constexpr int kFusedMaxInputs = 8;
+/// The result's rank at most (the inputs' broadcast strides).
+inline constexpr int kFusedMaxRank = 8;
 inline constexpr int kFusedMaxInstructions = 24;
 inline constexpr int kFusedWordsPerInstruction = 4;
 

@@ -486,6 +486,37 @@ TEST_F(KernelDispatch, FusedChainEqualsTheUnfusedKernels) {
       .out(DSRT_F32, {3, 4}, fused);
   chain.run();
   EXPECT_EQ(std::memcmp(fused.data(), unfused.data(), 12 * sizeof(float)), 0);
+
+  // A row broadcast (a bias) and a column one: tanh(x + row) * column, over
+  // more elements than one chunk (256) with a row that does not divide it.
+  const size_t n = 300;
+  std::vector<float> big(n), row{0.5f, -1.25f, 2.0f}, column(100), sum(n), t(n),
+      product(n), chained(n);
+  for (size_t i = 0; i < n; ++i)
+    big[i] = 0.01f * static_cast<float>(i) - 1.3f;
+  for (size_t i = 0; i < column.size(); ++i)
+    column[i] = 0.03f * static_cast<float>(i) - 1.0f;
+  Site addRow("add_f32", "{}");
+  addRow.in(DSRT_F32, {100, 3}, big)
+      .in(DSRT_F32, {3}, row)
+      .out(DSRT_F32, {100, 3}, sum);
+  addRow.run();
+  Site tanhSum("tanh_f32", "{}");
+  tanhSum.in(DSRT_F32, {100, 3}, sum).out(DSRT_F32, {100, 3}, t);
+  tanhSum.run();
+  Site byColumn("mul_f32", "{}");
+  byColumn.in(DSRT_F32, {100, 3}, t)
+      .in(DSRT_F32, {100, 1}, column)
+      .out(DSRT_F32, {100, 3}, product);
+  byColumn.run();
+  Site broadcast("fused_elementwise_f32",
+                 R"({"program": [3, 1, 0, 0, 1, 0, 7, 3, 0, 1, 2, 4, 2]})");
+  broadcast.in(DSRT_F32, {100, 3}, big)
+      .in(DSRT_F32, {3}, row)
+      .in(DSRT_F32, {100, 1}, column)
+      .out(DSRT_F32, {100, 3}, chained);
+  broadcast.run();
+  EXPECT_EQ(std::memcmp(chained.data(), product.data(), n * sizeof(float)), 0);
   EXPECT_TRUE(reported.empty());
 }
 
