@@ -55,15 +55,16 @@ const llvm::StringMap<std::pair<k::FusedKind, int64_t>> &fusableKernels() {
   return table;
 }
 
-/// The tree of a fusable kernel (one result of float32 or float64, static
-/// shape), or none.
+/// The tree of a fusable kernel (one float result of static shape), or
+/// none.
 std::optional<Tree> treeOf(plan::KernelOp op) {
   auto it = fusableKernels().find(op.getCallee());
   if (it == fusableKernels().end() || op.getOuts().size() != 1)
     return std::nullopt;
   auto type = dyn_cast<MemRefType>(op.getOuts()[0].getType());
   if (!type || !type.hasStaticShape() || type.getRank() > k::kFusedMaxRank ||
-      !(type.getElementType().isF32() || type.getElementType().isF64()))
+      !isa<Float32Type, Float64Type, Float16Type, BFloat16Type>(
+          type.getElementType()))
     return std::nullopt;
   const auto [kind, selector] = it->second;
   const size_t arity = kind == k::FusedKind::Unary ? 1 : 2;

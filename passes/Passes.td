@@ -70,7 +70,7 @@ def ConvertGraphToPlan : Pass<"convert-graph-to-plan", "mlir::ModuleOp"> {
 def FuseElementwise : Pass<"plan-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "runs chains of elementwise kernels as one kernel";
   let description = [{
-    A float32 or float64 `plan.kernel` of a unary or binary elementwise op
+    A float `plan.kernel` of a unary or binary elementwise op
     whose input is a temporary buffer (a `memref.alloc` without `plan.*`
     attributes) that only an earlier unary or binary kernel of the same
     shape writes, and nothing else reads, takes that kernel in: the two
@@ -79,8 +79,8 @@ def FuseElementwise : Pass<"plan-fuse-elementwise", "mlir::func::FuncOp"> {
     and trees of them fuse the same way, up to 8 inputs and 24 ops. A
     producer moves to its consumer only when no op between them writes what
     it reads. Each op rounds as the unfused kernel stores it: the results
-    are the unfused ones bit for bit, with less memory traffic and a smaller
-    arena (run before plan-memory). 16-bit chains are left alone.
+    are the unfused ones bit for bit (16-bit ones too), with less memory
+    traffic and fewer kernel calls (run before plan-memory).
   }];
 }
 

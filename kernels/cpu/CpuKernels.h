@@ -263,7 +263,8 @@ void cast(const From *in, To *out, int64_t numel);
 
 /// A chain of elementwise ops in one pass (FusedProgram.h: `program`'s
 /// layout) over `numInputs` inputs broadcast to `outShape`. T: float,
-/// double.
+/// double, and Half and BFloat16 (computed in float, rounded after each op
+/// as the unfused kernels store it).
 template <typename T>
 void fusedElementwise(const int64_t *program, const T *const *inputs,
                       const Shape *inShapes, int numInputs, T *out,

@@ -11,6 +11,7 @@
 #include "kernels/cpu/Indexing.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 namespace dsc::kernels::cpu {
@@ -70,6 +71,10 @@ template <typename T>
 void fusedElementwise(const int64_t *program, const T *const *inputs,
                       const Shape *inShapes, int numInputs, T *out,
                       Shape outShape) {
+  // 16-bit storage computes in float and rounds after every op, as the
+  // unfused kernels store each result.
+  constexpr bool kNarrow = kIsFloat16<T>;
+  using C = std::conditional_t<kNarrow, float, T>;
   const int64_t instructions = program[0];
   const int64_t n = outShape.numel();
   // How each input is read: in place, one value, repeating (a bias: element
@@ -80,13 +85,14 @@ void fusedElementwise(const int64_t *program, const T *const *inputs,
   int64_t period[kFusedMaxInputs] = {};
   int64_t strides[kFusedMaxInputs][kFusedMaxRank] = {};
   // A chunk-sized buffer per register (a scalar input's is filled once).
-  alignas(64) T buffers[kFusedMaxInputs + kFusedMaxInstructions][kChunk];
+  alignas(64) C buffers[kFusedMaxInputs + kFusedMaxInstructions][kChunk];
+  auto widen = [](T v) { return convertValue<T, C>(v); };
   for (int j = 0; j < numInputs; ++j) {
     if (sameDims(inShapes[j], outShape)) {
       access[j] = Access::Whole;
     } else if (inShapes[j].numel() == 1) {
       access[j] = Access::Scalar;
-      std::fill(buffers[j], buffers[j] + kChunk, inputs[j][0]);
+      std::fill(buffers[j], buffers[j] + kChunk, widen(inputs[j][0]));
     } else if (isTrailing(inShapes[j], outShape)) {
       access[j] = Access::Repeat;
       period[j] = inShapes[j].numel();
@@ -104,43 +110,57 @@ void fusedElementwise(const int64_t *program, const T *const *inputs,
     }
     return offset;
   };
-  const T *reg[kFusedMaxInputs + kFusedMaxInstructions];
+  const C *reg[kFusedMaxInputs + kFusedMaxInstructions];
   for (int64_t base = 0; base < n; base += kChunk) {
     const int64_t m = std::min(kChunk, n - base);
     for (int j = 0; j < numInputs; ++j) {
       const T *in = inputs[j];
-      T *r = buffers[j];
+      C *r = buffers[j];
       switch (access[j]) {
       case Access::Whole:
-        reg[j] = in + base;
-        continue;
+        if constexpr (!kNarrow) {
+          reg[j] = in + base;
+          continue;
+        }
+        for (int64_t e = 0; e < m; ++e)
+          r[e] = widen(in[base + e]);
+        break;
       case Access::Scalar:
         break;
       case Access::Repeat:
         for (int64_t e = 0, at = base % period[j]; e < m; ++e) {
-          r[e] = in[at];
+          r[e] = widen(in[at]);
           if (++at == period[j])
             at = 0;
         }
         break;
       case Access::Strided:
         for (int64_t e = 0; e < m; ++e)
-          r[e] = in[offsetOf(j, base + e)];
+          r[e] = widen(in[offsetOf(j, base + e)]);
         break;
       }
       reg[j] = r;
     }
     for (int64_t i = 0; i < instructions; ++i) {
       const int64_t *word = program + 1 + i * kFusedWordsPerInstruction;
-      // The last op writes the result in place.
-      T *dst = i + 1 == instructions ? out + base : buffers[numInputs + i];
+      // The last op writes the result in place (in full precision).
+      C *dst = !kNarrow && i + 1 == instructions
+                   ? reinterpret_cast<C *>(out + base)
+                   : buffers[numInputs + i];
       runInstruction(word, reg[word[2]],
                      static_cast<FusedKind>(word[0]) == FusedKind::Binary
                          ? reg[word[3]]
                          : nullptr,
                      dst, m);
+      if constexpr (kNarrow)
+        for (int64_t e = 0; e < m; ++e)
+          dst[e] = widen(convertValue<C, T>(dst[e]));
       reg[numInputs + i] = dst;
     }
+    if constexpr (kNarrow)
+      for (int64_t e = 0; e < m; ++e)
+        out[base + e] =
+            convertValue<C, T>(reg[numInputs + instructions - 1][e]);
   }
 }
 
@@ -148,5 +168,10 @@ template void fusedElementwise<float>(const int64_t *, const float *const *,
                                       const Shape *, int, float *, Shape);
 template void fusedElementwise<double>(const int64_t *, const double *const *,
                                        const Shape *, int, double *, Shape);
+template void fusedElementwise<Half>(const int64_t *, const Half *const *,
+                                     const Shape *, int, Half *, Shape);
+template void fusedElementwise<BFloat16>(const int64_t *,
+                                         const BFloat16 *const *, const Shape *,
+                                         int, BFloat16 *, Shape);
 
 } // namespace dsc::kernels::cpu

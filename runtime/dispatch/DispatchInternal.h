@@ -179,6 +179,13 @@ inline void runEntry(dsrt_ctx *ctx, void *const *data, const int64_t *site,
     reportKernelError(symbol, location, status);
 }
 
+/// Kernels whose Run takes 16-bit storage itself instead of through
+/// viaFloat: fused_elementwise rounds between its ops, as the unfused
+/// kernels store their results.
+template <typename A> inline constexpr bool kRunsOnSixteenBit = false;
+template <>
+inline constexpr bool kRunsOnSixteenBit<FusedElementwiseAttrs> = true;
+
 /// Runs a float kernel on 16-bit storage (`T` a Half or BFloat16): each
 /// buffer of type T in the signature (`T`, `*`, and `U`: a cast from T to
 /// T) becomes a float temporary,
@@ -227,7 +234,8 @@ int viaFloat(const Call &c, const char *ins, const char *outs, Run run) {
         ctx, data, site, location, #sym, static_cast<int>(Sel),                \
         [](const Call &c, const auto &a) {                                     \
           using A = std::decay_t<decltype(a)>;                                 \
-          if constexpr (k::kIsFloat16<T> && std::is_same_v<T, U>)              \
+          if constexpr (k::kIsFloat16<T> && std::is_same_v<T, U> &&            \
+                        !kRunsOnSixteenBit<A>)                                 \
             return viaFloat<T>(c, A::kIns, A::kOuts, [&](const Call &f) {      \
               return Run<float, float>(f, a);                                  \
             });                                                                \

@@ -517,6 +517,34 @@ TEST_F(KernelDispatch, FusedChainEqualsTheUnfusedKernels) {
       .out(DSRT_F32, {100, 3}, chained);
   broadcast.run();
   EXPECT_EQ(std::memcmp(chained.data(), product.data(), n * sizeof(float)), 0);
+
+  // bf16: the fused kernel rounds after each op as the unfused ones store
+  // their results (rounding only at the end would differ).
+  namespace bf = dsc::kernels::cpu;
+  std::vector<uint16_t> hx(n), hc{bf::toBFloat16(0.0447f).bits}, h1(n), h2(n),
+      hUnfused(n), hFused(n);
+  for (size_t i = 0; i < n; ++i)
+    hx[i] = bf::toBFloat16(big[i]).bits;
+  Site hmul("mul_bf16", "{}");
+  hmul.in(DSRT_BF16, {100, 3}, hx)
+      .in(DSRT_BF16, {}, hc)
+      .out(DSRT_BF16, {100, 3}, h1);
+  hmul.run();
+  Site hadd("add_bf16", "{}");
+  hadd.in(DSRT_BF16, {100, 3}, hx)
+      .in(DSRT_BF16, {100, 3}, h1)
+      .out(DSRT_BF16, {100, 3}, h2);
+  hadd.run();
+  Site htanh("tanh_bf16", "{}");
+  htanh.in(DSRT_BF16, {100, 3}, h2).out(DSRT_BF16, {100, 3}, hUnfused);
+  htanh.run();
+  Site hchain("fused_elementwise_bf16",
+              R"({"program": [3, 1, 2, 0, 1, 1, 0, 0, 2, 0, 7, 3, 0]})");
+  hchain.in(DSRT_BF16, {100, 3}, hx)
+      .in(DSRT_BF16, {}, hc)
+      .out(DSRT_BF16, {100, 3}, hFused);
+  hchain.run();
+  EXPECT_EQ(hFused, hUnfused);
   EXPECT_TRUE(reported.empty());
 }
 

@@ -24,7 +24,7 @@ func.func @chain(%x: memref<4x8xf32>, %c: memref<f32>, %y: memref<4x8xf32>) {
 
 // Left alone: a temporary another kernel reads too (saved for a gradient),
 // a buffer the plan names, a temporary of another shape (broadcast), and
-// 16-bit kernels (the unfused ones round between the ops).
+// a chain of different element types (a cast between).
 // CHECK-LABEL: func.func @kept
 // CHECK-NOT: fused_elementwise
 // CHECK: return
@@ -40,8 +40,20 @@ func.func @kept(%x: memref<4x8xf32>, %b: memref<8xf32>, %h: memref<4x8xbf16>, %y
   plan.kernel "exp" ins(%b : memref<8xf32>) outs(%row : memref<8xf32>)
   plan.kernel "add" ins(%x, %row : memref<4x8xf32>, memref<8xf32>) outs(%w : memref<4x8xf32>)
   %half = memref.alloc() : memref<4x8xbf16>
-  plan.kernel "exp" ins(%h : memref<4x8xbf16>) outs(%half : memref<4x8xbf16>)
+  plan.kernel "cast" ins(%x : memref<4x8xf32>) outs(%half : memref<4x8xbf16>)
   plan.kernel "neg" ins(%half : memref<4x8xbf16>) outs(%v : memref<4x8xbf16>)
+  return
+}
+
+// -----
+
+// bf16 chains fuse too: the kernel rounds between its ops.
+// CHECK-LABEL: func.func @bf16
+// CHECK: plan.kernel "fused_elementwise" ins(%{{.*}} : memref<4xbf16>) outs(%{{.*}} : memref<4xbf16>) {program = array<i64: 2, 0, 5, 0, 0, 0, 0, 1, 0>}
+func.func @bf16(%x: memref<4xbf16>, %y: memref<4xbf16>) {
+  %e = memref.alloc() : memref<4xbf16>
+  plan.kernel "exp" ins(%x : memref<4xbf16>) outs(%e : memref<4xbf16>)
+  plan.kernel "neg" ins(%e : memref<4xbf16>) outs(%y : memref<4xbf16>)
   return
 }
 
