@@ -113,16 +113,15 @@ TEST(CudaOptimizer, LambAndTheSums) {
     GTEST_SKIP() << why;
   std::mt19937 rng(13);
   const size_t n = 70000; // more than one partial block
-  Buffer<float> param(n, rng, -1, 1), grad(n, rng, -1, 1),
-      m(n, rng, -0.1, 0.1), v(n, rng, 0, 0.01), update(n, rng, 0, 0);
+  Buffer<float> param(n, rng, -1, 1), grad(n, rng, -1, 1), m(n, rng, -0.1, 0.1),
+      v(n, rng, 0, 0.01), update(n, rng, 0, 0);
   cpu::LambParams p;
   p.weightDecay = 0.01;
-  cpu::LambNorms a = cpu::lambComputeUpdate(
-      param.host.data(), grad.host.data(), m.host.data(), v.host.data(),
-      update.host.data(), n, p, 2);
-  cpu::LambNorms b = gpu::lambComputeUpdate(param.device, grad.device,
-                                            m.device, v.device, update.device,
-                                            n, p, 2);
+  cpu::LambNorms a =
+      cpu::lambComputeUpdate(param.host.data(), grad.host.data(), m.host.data(),
+                             v.host.data(), update.host.data(), n, p, 2);
+  cpu::LambNorms b = gpu::lambComputeUpdate(param.device, grad.device, m.device,
+                                            v.device, update.device, n, p, 2);
   EXPECT_NEAR(b.paramNormSq, a.paramNormSq, 1e-12 * a.paramNormSq);
   EXPECT_NEAR(b.updateNormSq, a.updateNormSq, 1e-12 * a.updateNormSq);
   EXPECT_LE(update.worst(), tolerance<float>());
