@@ -3,14 +3,15 @@
 // One block per normalised row; the row's mean and variance in double and
 // each element in Acc<T>, as kernels/cpu/LayerNorm.cpp computes them. The
 // scale and bias broadcast over the normalised axes through an AxisMap; the
-// parameter gradients sum over rows in double, one thread per parameter
-// element.
+// parameter gradients sum over rows in double, in two stages (column sums
+// over chunks of rows, then over the chunks per parameter element).
 //
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cuda/CudaLaunch.cuh"
 #include "kernels/cuda/CudaOps.h"
 
+#include <algorithm>
 #include <climits>
 
 namespace dsc::kernels::cuda {
@@ -102,11 +103,41 @@ layerNormGradKernel(const T *x, const T *scale, AxisMap scaleMap, const T *mean,
   }
 }
 
-/// dscale (dy * xh) and dbias (dy) of parameter element p: summed over
-/// every row and every column j that reads p (scaleMap.offsetOf(j) == p).
+/// Rows per block of the parameter gradients' first stage (more when the
+/// chunks would pass the grid's 65535 in y).
+constexpr int64_t kRowsPerChunk = 64;
+constexpr int64_t kMaxChunks = 65535;
+
+/// The parameter gradients' first stage: column j's sums of dy * xh and dy
+/// over chunk blockIdx.y of the rows, in double, into partials[chunk][j]
+/// (threads over the columns: coalesced).
 template <typename T>
-__global__ void paramGradKernel(int64_t params, const T *x, const T *mean,
-                                const T *invStdDev, const T *dy, int64_t rows,
+__global__ void
+columnPartialsKernel(const T *x, const T *mean, const T *invStdDev, const T *dy,
+                     int64_t rows, int64_t d, int64_t rowsPerChunk,
+                     double *scalePartials, double *biasPartials) {
+  using A = Acc<T>;
+  const int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (j >= d)
+    return;
+  const int64_t first = blockIdx.y * rowsPerChunk;
+  const int64_t last = min(rows, first + rowsPerChunk);
+  double cs = 0, cb = 0;
+  for (int64_t r = first; r < last; ++r) {
+    A g = load(dy[r * d + j]);
+    cs += static_cast<double>(
+        g * ((load(x[r * d + j]) - load(mean[r])) * load(invStdDev[r])));
+    cb += static_cast<double>(g);
+  }
+  scalePartials[blockIdx.y * d + j] = cs;
+  biasPartials[blockIdx.y * d + j] = cb;
+}
+
+/// The second stage: parameter element p's gradients, the chunks' sums of
+/// every column j that reads p (scaleMap.offsetOf(j) == p), in order.
+template <typename T>
+__global__ void paramGradKernel(int64_t params, const double *scalePartials,
+                                const double *biasPartials, int64_t chunks,
                                 int64_t d, AxisMap scaleMap, T *dscale,
                                 T *dbias) {
   using A = Acc<T>;
@@ -118,14 +149,12 @@ __global__ void paramGradKernel(int64_t params, const T *x, const T *mean,
   for (int64_t j = direct ? p : 0; j < (direct ? p + 1 : d); ++j) {
     if (!direct && scaleMap.offsetOf(j) != p)
       continue;
-    // Column j's sums in its own double, then added: the CPU sums each
-    // column over the rows first.
+    // Column j's sum first, then added, as the CPU sums each column over
+    // the rows first.
     double cs = 0, cb = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      A g = load(dy[r * d + j]);
-      cs += static_cast<double>(
-          g * ((load(x[r * d + j]) - load(mean[r])) * load(invStdDev[r])));
-      cb += static_cast<double>(g);
+    for (int64_t c = 0; c < chunks; ++c) {
+      cs += scalePartials[c * d + j];
+      cb += biasPartials[c * d + j];
     }
     ds += cs;
     db += cb;
@@ -183,9 +212,34 @@ void layerNormGrad(const T *x, Shape xShape, const T *scale, Shape scaleShape,
     layerNormGradKernel<<<static_cast<unsigned>(n.rows), kThreads, 0,
                           stream()>>>(x, scale, scaleMap, mean, invStdDev, dy,
                                       n.d, dx);
-  if (dscale || dbias)
-    launchOver(paramGradKernel<T>, scaleShape.numel(), x, mean, invStdDev, dy,
-               n.rows, n.d, scaleMap, dscale, dbias);
+  if (dscale || dbias) {
+    // Two stages, so that many blocks share the rows (one thread per column
+    // over every row leaves most of the GPU idle).
+    const int64_t rowsPerChunk =
+        std::max(kRowsPerChunk, (n.rows + kMaxChunks - 1) / kMaxChunks);
+    const int64_t chunks =
+        std::max<int64_t>(1, (n.rows + rowsPerChunk - 1) / rowsPerChunk);
+    auto *partials = static_cast<double *>(
+        scratch(2 * static_cast<size_t>(chunks * n.d) * sizeof(double)));
+    if (!partials) {
+      unsupported("layer_norm_grad: no device memory for the partial sums");
+      return;
+    }
+    double *biasPartials = partials + chunks * n.d;
+    if (n.rows > 0 && n.d > 0) {
+      dim3 grid(blocksFor(n.d), static_cast<unsigned>(chunks));
+      columnPartialsKernel<<<grid, kThreads, 0, stream()>>>(
+          x, mean, invStdDev, dy, n.rows, n.d, rowsPerChunk, partials,
+          biasPartials);
+    } else {
+      cudaMemsetAsync(partials, 0,
+                      2 * static_cast<size_t>(chunks * n.d) * sizeof(double),
+                      stream());
+    }
+    launchOver(paramGradKernel<T>, scaleShape.numel(), partials, biasPartials,
+               chunks, n.d, scaleMap, dscale, dbias);
+    releaseScratch(partials);
+  }
   launched();
 }
 

@@ -48,11 +48,15 @@ const std::map<std::string, std::vector<Case>> &cases() {
       // Reductions: over the first and last axes, and over none.
       {"reduce_sum",
        {{{{3, 4, 5}}, {{4}}, R"({"axes": [0, 2], "keepdims": false})"},
-        {{{3, 4}}, {{3, 4}}, R"({"axes": [], "keepdims": true})"}}},
+        {{{3, 4}}, {{3, 4}}, R"({"axes": [], "keepdims": true})"},
+        // Leading axes over more rows than a chunk (64): the two-stage
+        // column reduction.
+        {{{70, 5}}, {{5}}, R"({"axes": [0], "keepdims": false})"}}},
       {"reduce_mean",
        {{{{3, 4, 5}}, {{3, 1, 1}}, R"({"axes": [1, 2], "keepdims": true})"}}},
       {"reduce_max",
-       {{{{3, 4, 5}}, {{3, 5}}, R"({"axes": [1], "keepdims": false})"}}},
+       {{{{3, 4, 5}}, {{3, 5}}, R"({"axes": [1], "keepdims": false})"},
+        {{{3, 30, 4}}, {{1, 1, 4}}, R"({"axes": [0, 1], "keepdims": true})"}}},
       // Softmax over a middle axis (strided lanes) and the last.
       {"softmax",
        {{{{3, 7, 2}}, {{3, 7, 2}}, R"({"axis": 1})"},
@@ -76,6 +80,10 @@ const std::map<std::string, std::vector<Case>> &cases() {
          R"({"axis": 1})"},
         {{{2, 3, 4}, {1, 4}, {2, 1, 1}, {2, 1, 1}, {2, 3, 4}},
          {{2, 3, 4}, {1, 4}, {1, 4}},
+         R"({"axis": 1})"},
+        // More rows than one chunk of the parameter sums' first stage (64).
+        {{{70, 6}, {6}, {70, 1}, {70, 1}, {70, 6}},
+         {{70, 6}, {6}, {6}},
          R"({"axis": 1})"}}},
       // Matmul: one rhs (one taller product), whole batches, a partial
       // broadcast (one product per batch), vectors, stored transposes.
