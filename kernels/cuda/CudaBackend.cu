@@ -3,7 +3,8 @@
 // runtime/device's DeviceBackend over this directory's kernels: one GPU
 // (LOCAL_RANK among the visible ones), one non-blocking stream for every
 // kernel and copy, memory both sides address (managed), and the entry
-// points by their CPU twins' symbols. Built as a shared library that the
+// points by their CPU twins' symbols, NCCL for the collectives (when built
+// with it). Built as a shared library that the
 // rank loads at run time, so that a rank executable needs no CUDA library
 // on a machine without a GPU.
 //
@@ -12,9 +13,13 @@
 #include "kernels/cuda/CudaKernels.h"
 #include "kernels/cuda/CudaOptimizer.h"
 #include "runtime/device/DeviceBackend.h"
+#ifdef DSC_HAVE_NCCL
+#include "runtime/comm/NcclCommunicator.h"
+#endif
 
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <unordered_map>
@@ -125,6 +130,20 @@ double sumOfSquares(const float *x, int64_t n) {
 
 void scale(float *x, int64_t n, float factor) { cuda::scale(x, n, factor); }
 
+#ifdef DSC_HAVE_NCCL
+dsc::runtime::Communicator *
+createCommunicator(const dsc::runtime::WorldInfo &world, int64_t timeoutMs,
+                   char *message, size_t size) {
+  auto made = dsc::runtime::createStagedNcclCommunicator(
+      world, std::chrono::milliseconds(timeoutMs), gDevice);
+  if (!made) {
+    std::snprintf(message, size, "%s", made.message().c_str());
+    return nullptr;
+  }
+  return std::move(made).value().release();
+}
+#endif
+
 } // namespace
 
 extern "C" const DeviceBackend *dsrt_cuda_backend() {
@@ -146,6 +165,11 @@ extern "C" const DeviceBackend *dsrt_cuda_backend() {
       lambApply,
       sumOfSquares,
       scale,
+#ifdef DSC_HAVE_NCCL
+      createCommunicator,
+#else
+      nullptr,
+#endif
   };
   return &table;
 }

@@ -67,6 +67,12 @@ Expected<std::unique_ptr<Communicator>>
 createNcclCommunicator(const WorldInfo &world,
                        std::chrono::milliseconds timeout, int device);
 
+/// The same communicator, whose collectives also take host memory (staged
+/// through a device buffer; NcclHostStaging.cpp): a GPU rank's.
+Expected<std::unique_ptr<Communicator>>
+createStagedNcclCommunicator(const WorldInfo &world,
+                             std::chrono::milliseconds timeout, int device);
+
 /// NCCL's type for the arithmetic of allReduce and reduceScatter: F32, F64,
 /// F16, BF16, I64, I32; none for the others (the Gloo backend refuses them
 /// too, so a plan fails the same way on either).

@@ -19,7 +19,10 @@
 
 namespace dsc::runtime {
 
-inline constexpr int kDeviceBackendVersion = 1;
+class Communicator;
+struct WorldInfo;
+
+inline constexpr int kDeviceBackendVersion = 2;
 
 struct DeviceBackend {
   int version;
@@ -60,6 +63,12 @@ struct DeviceBackend {
                     double ratio);
   double (*sumOfSquares)(const float *x, int64_t n);
   void (*scale)(float *x, int64_t n, float factor);
+  /// The rank's NCCL communicator on its GPU (host buffers staged), joined
+  /// through `world`'s rendezvous within `timeoutMs`; the caller owns it.
+  /// Null with the reason in `message`. The member is null in a backend
+  /// built without NCCL (the rank then uses Gloo).
+  Communicator *(*createCommunicator)(const WorldInfo &world, int64_t timeoutMs,
+                                      char *message, size_t size);
 };
 
 } // namespace dsc::runtime

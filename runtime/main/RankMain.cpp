@@ -347,7 +347,23 @@ int runRank(const RankArgs &args, const RankProgram &program, std::FILE *out) {
         printError(message);
         std::exit(code);
       });
-  if (world->size > 1) {
+  const DeviceBackend *backend = gpu();
+  if (backend && backend->createCommunicator) {
+    // A GPU rank's collectives are NCCL's, a world of one's too.
+    Expected<std::chrono::milliseconds> timeout = commTimeout();
+    if (!timeout) {
+      printError(timeout.message());
+      return 1;
+    }
+    char message[512] = {};
+    Communicator *made = backend->createCommunicator(*world, timeout->count(),
+                                                     message, sizeof message);
+    if (!made) {
+      printError(message);
+      return 1;
+    }
+    comm.reset(made);
+  } else if (world->size > 1) {
     Expected<std::chrono::milliseconds> timeout = commTimeout();
     if (!timeout) {
       printError(timeout.message());

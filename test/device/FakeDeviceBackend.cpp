@@ -173,6 +173,7 @@ extern "C" const DeviceBackend *dsrt_cuda_backend() {
       lambApply,
       sumOfSquares,
       scale,
+      nullptr, // no NCCL: the rank's collectives stay Gloo's
   };
   return &table;
 }
