@@ -1,5 +1,6 @@
 //===- DataMovement.cpp - transpose, slice, gather, scatter, pad, ... -----===//
 
+#include "kernels/cpu/DataMovementIndex.h"
 #include "kernels/cpu/Indexing.h"
 
 #include <algorithm>
@@ -13,8 +14,11 @@ using detail::broadcastStrides;
 using detail::dimsOf;
 using detail::forEachRow;
 using detail::normalizeIndex;
+using detail::padSource;
 using detail::product;
 using detail::reportRangeError;
+using detail::SliceWalk;
+using detail::sliceWalk;
 using detail::stridesOf;
 
 namespace {
@@ -75,34 +79,6 @@ void transpose(const T *in, Shape inShape, const int64_t *perm, T *out) {
                     dst[i] = src[i * st[0]];
                 });
 }
-
-namespace {
-
-/// The walk of a slice: result dims, input strides scaled by the steps, and
-/// the input offset of the first element.
-struct SliceWalk {
-  std::vector<int64_t> dims, inStrides;
-  int64_t base = 0;
-};
-
-SliceWalk sliceWalk(Shape inShape, const int64_t *starts, const int64_t *ends,
-                    const int64_t *steps) {
-  SliceWalk walk;
-  std::vector<int64_t> strides = stridesOf(inShape);
-  for (int i = 0; i < inShape.rank; ++i) {
-    int64_t step = steps[i], count = 0;
-    if (step > 0 && ends[i] > starts[i])
-      count = (ends[i] - starts[i] + step - 1) / step;
-    else if (step < 0 && starts[i] > ends[i])
-      count = (starts[i] - ends[i] - step - 1) / -step;
-    walk.dims.push_back(count);
-    walk.inStrides.push_back(strides[i] * step);
-    walk.base += starts[i] * strides[i];
-  }
-  return walk;
-}
-
-} // namespace
 
 template <typename T>
 void slice(const T *in, Shape inShape, const int64_t *starts,
@@ -338,32 +314,6 @@ int scatterND(const T *in, Shape inShape, const int64_t *indices,
 }
 
 namespace {
-
-/// The input coordinate that output coordinate `o` of an axis reads, or -1
-/// for a constant-padded cell.
-int64_t padSource(int64_t o, int64_t before, int64_t size, PadMode mode) {
-  int64_t i = o - before;
-  if (i >= 0 && i < size)
-    return i;
-  if (size == 0)
-    return -1;
-  switch (mode) {
-  case PadMode::Constant:
-    return -1;
-  case PadMode::Edge:
-    return i < 0 ? 0 : size - 1;
-  case PadMode::Wrap:
-    return ((i % size) + size) % size;
-  case PadMode::Reflect: {
-    if (size == 1)
-      return 0;
-    int64_t period = 2 * (size - 1);
-    i = ((i % period) + period) % period;
-    return i < size ? i : period - i;
-  }
-  }
-  return -1;
-}
 
 /// Calls visit(inOffset or -1, outOffset) for every output element of pad.
 template <typename Visit>

@@ -115,7 +115,7 @@ int reportRangeError(int code, const char *what, int64_t value, int64_t lo,
                      int64_t hi, const char *op);
 
 /// Maps a possibly negative index into [0, size); false when out of range.
-inline bool normalizeIndex(int64_t &index, int64_t size) {
+DSC_HOST_DEVICE inline bool normalizeIndex(int64_t &index, int64_t size) {
   if (index < 0)
     index += size;
   return index >= 0 && index < size;

@@ -93,6 +93,11 @@ bool broadcastMap(k::Shape in, k::Shape out, AxisMap &map);
 // Launches
 //===----------------------------------------------------------------------===//
 
+/// This thread's element in a one-dimensional launch.
+__device__ __forceinline__ int64_t threadIndex() {
+  return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+}
+
 constexpr int kThreads = 256;
 inline unsigned blocksFor(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);

@@ -11,6 +11,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/cpu/DataMovementIndex.h"
+#include "kernels/cpu/ElementwiseMath.h"
+#include "kernels/cpu/Indexing.h"
 #include "kernels/cuda/CudaLaunch.cuh"
 #include "kernels/cuda/CudaOps.h"
 
@@ -21,22 +24,18 @@
 namespace dsc::kernels::cuda {
 namespace {
 
+// The CPU kernels' index math, shared.
+using cpu::detail::broadcastStrides;
+using cpu::detail::normalizeIndex;
+using cpu::detail::padSource;
+using cpu::detail::product;
+using cpu::detail::SliceWalk;
+using cpu::detail::sliceWalk;
+using cpu::detail::stridesOf;
+
 //===----------------------------------------------------------------------===//
 // Host helpers
 //===----------------------------------------------------------------------===//
-
-int64_t product(Shape s, int begin, int end) {
-  int64_t n = 1;
-  for (int i = begin; i < end; ++i)
-    n *= s.dims[i];
-  return n;
-}
-
-std::vector<int64_t> stridesOf(Shape s) {
-  std::vector<int64_t> strides(s.rank);
-  rowMajorStrides(s, strides.data());
-  return strides;
-}
 
 /// The map of an operand with element stride strides[d] along each of
 /// `rank` row-major axes `dims`. Size-1 axes are dropped and neighbours that
@@ -64,17 +63,6 @@ bool compactMap(int rank, const int64_t *dims, const int64_t *strides,
 //===----------------------------------------------------------------------===//
 // Device helpers
 //===----------------------------------------------------------------------===//
-
-__device__ __forceinline__ int64_t threadIndex() {
-  return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-}
-
-/// Maps a possibly negative index into [0, size); false when out of range.
-__device__ __forceinline__ bool normalizeIndex(int64_t &index, int64_t size) {
-  if (index < 0)
-    index += size;
-  return index >= 0 && index < size;
-}
 
 __device__ __forceinline__ void atomicAccumulate(float *sum, float v) {
   atomicAdd(sum, v);
@@ -290,49 +278,32 @@ __global__ void scatterOffsetsKernel(int64_t n, const int64_t *indices,
   offsets[t] = offset;
 }
 
-template <typename T> __device__ __forceinline__ bool isNanValue(T v) {
-  if constexpr (std::is_floating_point_v<T>)
-    return isnan(v);
-  else
-    return false;
-}
-
-/// The CPU's combine(): max and min prefer a NaN update; 16-bit types
-/// compute in float and round, and keep the chosen operand's bits.
+/// The CPU's combine(): max and min prefer a NaN update and keep the
+/// chosen operand's bits; 16-bit types compute in float and round.
 template <typename T>
 __device__ T combine(ScatterReduction r, T old, T update) {
-  if constexpr (k::kIsFloat16<T>) {
-    float a = load(old), b = load(update);
-    switch (r) {
-    case ScatterReduction::None:
-      return update;
-    case ScatterReduction::Add:
-      return store<T>(a + b);
-    case ScatterReduction::Mul:
-      return store<T>(a * b);
-    case ScatterReduction::Max:
-      return (b > a || isnan(b)) ? update : old;
-    case ScatterReduction::Min:
-      return (b < a || isnan(b)) ? update : old;
-    }
+  const Acc<T> a = load(old), b = load(update);
+  // static_cast, not store(), past 16-bit types: uint8_t sums wrap as on
+  // the CPU rather than becoming booleans.
+  auto narrow = [](auto v) {
+    if constexpr (k::kIsFloat16<T>)
+      return store<T>(v);
+    else
+      return static_cast<T>(v);
+  };
+  switch (r) {
+  case ScatterReduction::None:
     return update;
-  } else {
-    // static_cast, not store(): uint8_t sums wrap as on the CPU rather than
-    // becoming booleans.
-    switch (r) {
-    case ScatterReduction::None:
-      return update;
-    case ScatterReduction::Add:
-      return static_cast<T>(old + update);
-    case ScatterReduction::Mul:
-      return static_cast<T>(old * update);
-    case ScatterReduction::Max:
-      return (update > old || isNanValue(update)) ? update : old;
-    case ScatterReduction::Min:
-      return (update < old || isNanValue(update)) ? update : old;
-    }
-    return update;
+  case ScatterReduction::Add:
+    return narrow(a + b);
+  case ScatterReduction::Mul:
+    return narrow(a * b);
+  case ScatterReduction::Max:
+    return (b > a || k::isNanValue(b)) ? update : old;
+  case ScatterReduction::Min:
+    return (b < a || k::isNanValue(b)) ? update : old;
   }
+  return update;
 }
 
 /// One thread per element offset within a slice, walking the update slices
@@ -354,33 +325,6 @@ __global__ void scatterApplyKernel(int64_t n, const T *updates,
 //===----------------------------------------------------------------------===//
 // Pad
 //===----------------------------------------------------------------------===//
-
-/// The CPU's padSource(): the input coordinate output coordinate `o` reads,
-/// or -1 for a constant cell.
-__device__ int64_t padSource(int64_t o, int64_t before, int64_t size,
-                             PadMode mode) {
-  int64_t i = o - before;
-  if (i >= 0 && i < size)
-    return i;
-  if (size == 0)
-    return -1;
-  switch (mode) {
-  case PadMode::Constant:
-    return -1;
-  case PadMode::Edge:
-    return i < 0 ? 0 : size - 1;
-  case PadMode::Wrap:
-    return ((i % size) + size) % size;
-  case PadMode::Reflect: {
-    if (size == 1)
-      return 0;
-    int64_t period = 2 * (size - 1);
-    i = ((i % period) + period) % period;
-    return i < size ? i : period - i;
-  }
-  }
-  return -1;
-}
 
 /// Pad's axes: output element to input offset, or -1 for a constant cell.
 struct PadMap {
@@ -472,31 +416,6 @@ __global__ void triluKernel(int64_t n, const T *in, int64_t rows, int64_t cols,
   out[idx] = keep ? in[idx] : T{};
 }
 
-/// The slice's result dims, input strides scaled by the steps, and input
-/// offset of its first element (the CPU's sliceWalk()).
-struct SliceWalk {
-  std::vector<int64_t> dims, strides;
-  int64_t base = 0, numel = 1;
-};
-
-SliceWalk sliceWalk(Shape inShape, const int64_t *starts, const int64_t *ends,
-                    const int64_t *steps) {
-  SliceWalk walk;
-  std::vector<int64_t> strides = stridesOf(inShape);
-  for (int i = 0; i < inShape.rank; ++i) {
-    int64_t step = steps[i], count = 0;
-    if (step > 0 && ends[i] > starts[i])
-      count = (ends[i] - starts[i] + step - 1) / step;
-    else if (step < 0 && starts[i] > ends[i])
-      count = (starts[i] - ends[i] - step - 1) / -step;
-    walk.dims.push_back(count);
-    walk.strides.push_back(strides[i] * step);
-    walk.base += starts[i] * strides[i];
-    walk.numel *= count;
-  }
-  return walk;
-}
-
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -529,7 +448,7 @@ void slice(const T *in, Shape inShape, const int64_t *starts,
   if (walk.numel == 0)
     return;
   AxisMap map;
-  if (!compactMap(inShape.rank, walk.dims.data(), walk.strides.data(), map)) {
+  if (!compactMap(inShape.rank, walk.dims.data(), walk.inStrides.data(), map)) {
     unsupported("slice: more than 8 axes");
     return;
   }
@@ -547,7 +466,7 @@ void sliceGrad(const T *dy, const int64_t *starts, const int64_t *ends,
   if (walk.numel == 0)
     return;
   AxisMap map;
-  if (!compactMap(inShape.rank, walk.dims.data(), walk.strides.data(), map)) {
+  if (!compactMap(inShape.rank, walk.dims.data(), walk.inStrides.data(), map)) {
     unsupported("slice_grad: more than 8 axes");
     return;
   }
@@ -582,11 +501,7 @@ void expand(const T *in, Shape inShape, T *out, Shape outShape) {
   if (n == 0)
     return;
   // NumPy broadcasting, right-aligned: stride 0 where `in` has size 1.
-  std::vector<int64_t> own = stridesOf(inShape), strides(outShape.rank, 0);
-  int shift = outShape.rank - inShape.rank;
-  for (int i = 0; i < inShape.rank; ++i)
-    if (inShape.dims[i] != 1)
-      strides[i + shift] = own[i];
+  std::vector<int64_t> strides = broadcastStrides(inShape, outShape);
   AxisMap map;
   if (!compactMap(outShape.rank, outShape.dims, strides.data(), map)) {
     unsupported("expand: more than 8 axes");

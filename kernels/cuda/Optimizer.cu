@@ -23,10 +23,6 @@ using namespace optimizer_math;
 /// Partial sums: this many blocks, each striding over the elements.
 constexpr int kPartialBlocks = 256;
 
-__device__ __forceinline__ int64_t threadIndex() {
-  return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-}
-
 template <typename T>
 __global__ void adamKernel(int64_t n, AdamCoefficients<T> c, T *param,
                            const T *grad, T *expAvg, T *expAvgSq) {
