@@ -141,41 +141,16 @@ void map(const T *in, T *out, int64_t numel, F f) {
     out[i] = f(in[i]);
 }
 
-/// Ops that only make sense for floats; integers go through double.
-template <typename T, typename F>
-void mapFloat(const T *in, T *out, int64_t numel, F f) {
-  if constexpr (std::is_floating_point_v<T>)
-    map(in, out, numel, [&](T x) { return f(x); });
-  else
-    map(in, out, numel,
-        [&](T x) { return static_cast<T>(f(static_cast<double>(x))); });
-}
-
 } // namespace
 
 template <typename T>
 void unary(UnaryOp op, const T *in, T *out, int64_t numel) {
-  // Neg, abs and relu keep integers; the others go through double.
-  switch (op) {
-  case UnaryOp::Neg:
-  case UnaryOp::Abs:
-  case UnaryOp::Relu:
-    if constexpr (!std::is_floating_point_v<T>) {
-      if (op == UnaryOp::Neg)
-        return map(in, out, numel, [](T x) { return T(-x); });
-      if (op == UnaryOp::Abs)
-        return map(in, out, numel, [](T x) { return x < 0 ? T(-x) : x; });
-      return map(in, out, numel, [](T x) { return x < 0 ? T(0) : x; });
-    }
-    [[fallthrough]];
-  default:
-    break;
-  }
+  // The op is a constant of each loop (unaryValue inlines to one case).
   switch (op) {
 #define DSC_UNARY_OP(Enum, name, integers)                                     \
   case UnaryOp::Enum:                                                          \
-    return mapFloat(in, out, numel,                                            \
-                    [](auto x) { return unaryFloatValue(UnaryOp::Enum, x); });
+    return map(in, out, numel,                                                 \
+               [](T x) { return unaryValue(UnaryOp::Enum, x); });
 #include "kernels/cpu/UnaryOps.def"
   }
 }

@@ -122,6 +122,25 @@ DSC_HOST_DEVICE inline T unaryFloatValue(UnaryOp op, T x) {
   return x;
 }
 
+/// One element of a unary op: neg, abs and relu exact on integers too, the
+/// others on a float (integers go through double).
+template <typename T> DSC_HOST_DEVICE inline T unaryValue(UnaryOp op, T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return unaryFloatValue(op, x);
+  } else {
+    switch (op) {
+    case UnaryOp::Neg:
+      return T(-x);
+    case UnaryOp::Abs:
+      return x < 0 ? T(-x) : x;
+    case UnaryOp::Relu:
+      return x < 0 ? T(0) : x;
+    default:
+      return static_cast<T>(unaryFloatValue(op, static_cast<double>(x)));
+    }
+  }
+}
+
 /// One element of gelu (exact, or the tanh approximation).
 template <typename T> DSC_HOST_DEVICE inline T geluValue(T x, bool tanhApprox) {
   using std::erf;

@@ -7,8 +7,7 @@ namespace dsc::kernels::cuda {
 const std::vector<std::pair<std::string, dsrt_kernel_fn>> &cudaKernelEntries() {
   static const EntryList all = [] {
     EntryList list;
-    for (const EntryList *group :
-         {&elementwiseEntries(), &numericEntries(), &dataMovementEntries()})
+    for (const EntryList *group : {&elementwiseEntries(), &adapterEntries()})
       list.insert(list.end(), group->begin(), group->end());
     return list;
   }();

@@ -26,11 +26,10 @@ namespace dsc::kernels::cuda {
 
 using EntryList = std::vector<std::pair<std::string, dsrt_kernel_fn>>;
 
-/// Each group's entry points (ElementwiseKernels.cu, NumericEntries.cu,
-/// DataMovementEntries.cu).
+/// The entry points of the Elementwise group (ElementwiseKernels.cu), and
+/// of the groups on the CPU's Run adapters (AdapterEntries.cu).
 const EntryList &elementwiseEntries();
-const EntryList &numericEntries();
-const EntryList &dataMovementEntries();
+const EntryList &adapterEntries();
 
 } // namespace dsc::kernels::cuda
 

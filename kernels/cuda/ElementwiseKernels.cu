@@ -27,44 +27,19 @@ namespace {
 
 using runtime::detail::Call;
 
-/// An operand's element strides over the output's axes (0 where it
-/// broadcasts), by value into the kernel.
-struct Strides {
-  int rank = 0;
-  int64_t dims[kMaxRank] = {};
-  int64_t in[3][kMaxRank] = {};
+/// Up to three inputs broadcast to the output (CudaLaunch.cuh's AxisMap),
+/// by value into the kernel.
+struct Operands {
+  AxisMap in[3];
 };
 
-/// The strides of up to three inputs broadcast to `out`; false past
+/// The first `inputs` inputs of `c` broadcast to its output; false past
 /// kMaxRank axes.
-bool broadcastStrides(const Call &c, int inputs, Strides &s) {
-  k::Shape out = c.outShape(0);
-  if (out.rank > kMaxRank)
-    return false;
-  s.rank = out.rank;
-  for (int d = 0; d < out.rank; ++d)
-    s.dims[d] = out.dims[d];
-  for (int i = 0; i < inputs; ++i) {
-    k::Shape in = c.inShape(i);
-    int64_t stride = 1;
-    // Right-aligned, NumPy's rule.
-    for (int d = out.rank - 1, e = in.rank - 1; d >= 0; --d, --e) {
-      int64_t dim = e >= 0 ? in.dims[e] : 1;
-      s.in[i][d] = dim == 1 ? 0 : stride;
-      stride *= dim;
-    }
-  }
+bool operandsOf(const Call &c, int inputs, Operands &s) {
+  for (int i = 0; i < inputs; ++i)
+    if (!broadcastMap(c.inShape(i), c.outShape(0), s.in[i]))
+      return false;
   return true;
-}
-
-__device__ int64_t offsetOf(const Strides &s, int input, int64_t index) {
-  int64_t offset = 0;
-  for (int d = s.rank - 1; d >= 0; --d) {
-    int64_t i = index % s.dims[d];
-    index /= s.dims[d];
-    offset += i * s.in[input][d];
-  }
-  return offset;
 }
 
 template <typename T> __device__ uint8_t compareOp(k::CompareOp op, T a, T b) {
@@ -83,28 +58,13 @@ template <typename T> __device__ uint8_t compareOp(k::CompareOp op, T a, T b) {
   return 0;
 }
 
-template <typename T> __device__ T unaryOp(k::UnaryOp op, T x) {
-  if constexpr (std::is_floating_point_v<T>)
-    return k::unaryFloatValue(op, x);
-  switch (op) {
-  case k::UnaryOp::Neg:
-    return T(-x);
-  case k::UnaryOp::Abs:
-    return x < 0 ? T(-x) : x;
-  case k::UnaryOp::Relu:
-    return x < 0 ? T(0) : x;
-  default:
-    return static_cast<T>(k::unaryFloatValue(op, static_cast<double>(x)));
-  }
-}
-
 template <typename T, typename R>
 __global__ void binaryKernel(int64_t n, int op, bool compare, const T *a,
-                             const T *b, R *out, Strides s) {
+                             const T *b, R *out, Operands s) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
-  Acc<T> x = load(a[offsetOf(s, 0, i)]), y = load(b[offsetOf(s, 1, i)]);
+  Acc<T> x = load(a[s.in[0].offsetOf(i)]), y = load(b[s.in[1].offsetOf(i)]);
   if constexpr (std::is_same_v<R, uint8_t> && !std::is_same_v<T, uint8_t>)
     out[i] = compareOp(static_cast<k::CompareOp>(op), x, y);
   else
@@ -115,18 +75,18 @@ __global__ void binaryKernel(int64_t n, int op, bool compare, const T *a,
 
 template <typename T>
 __global__ void whereKernel(int64_t n, const uint8_t *cond, const T *a,
-                            const T *b, T *out, Strides s) {
+                            const T *b, T *out, Operands s) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    out[i] =
-        cond[offsetOf(s, 0, i)] ? a[offsetOf(s, 1, i)] : b[offsetOf(s, 2, i)];
+    out[i] = cond[s.in[0].offsetOf(i)] ? a[s.in[1].offsetOf(i)]
+                                       : b[s.in[2].offsetOf(i)];
 }
 
 template <typename T>
 __global__ void unaryKernel(int64_t n, int op, const T *in, T *out) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    out[i] = store<T>(unaryOp(static_cast<k::UnaryOp>(op), load(in[i])));
+    out[i] = store<T>(k::unaryValue(static_cast<k::UnaryOp>(op), load(in[i])));
 }
 
 template <typename T>
@@ -149,9 +109,9 @@ int tooManyAxes() { return unsupported("more than 8 axes to broadcast"); }
 /// uint8_t for a comparison).
 template <typename T, typename Out>
 int launchBinary(const Call &c, bool compare) {
-  Strides s;
+  Operands s;
   int64_t n = c.outShape(0).numel();
-  if (!broadcastStrides(c, 2, s))
+  if (!operandsOf(c, 2, s))
     return tooManyAxes();
   return launchOver(binaryKernel<T, Out>, n, c.op, compare, c.in<T>(0),
                     c.in<T>(1), c.out<Out>(0), s);
@@ -169,9 +129,9 @@ int runCompare(const Call &c, const A &) {
 
 template <typename T, typename, typename A>
 int runWhere(const Call &c, const A &) {
-  Strides s;
+  Operands s;
   int64_t n = c.outShape(0).numel();
-  if (!broadcastStrides(c, 3, s))
+  if (!operandsOf(c, 3, s))
     return tooManyAxes();
   return launchOver(whereKernel<T>, n, c.in<uint8_t>(0), c.in<T>(1), c.in<T>(2),
                     c.out<T>(0), s);
